@@ -1,0 +1,30 @@
+// The subcommands of `swarmplan`. Each returns the process exit status:
+// 0 safe, 2 at risk, 1 bad input or error (one line on stderr).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/options.hpp"
+
+namespace swarmplan::cli {
+
+inline constexpr int kExitSafe = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitAtRisk = 2;
+
+struct PlanArgs {
+  ScenarioOptions scenario;
+  std::string trials = "1000";
+  std::string threads;
+  std::string shard;  // "I/N"
+};
+
+int RunPlan(const PlanArgs& args);
+int RunSimulate(const ScenarioOptions& args);
+int RunMerge(const std::vector<std::string>& files, bool json);
+
+// Prints "swarmplan: error: <what>" on stderr and returns kExitError.
+int Fail(const std::string& what);
+
+}  // namespace swarmplan::cli

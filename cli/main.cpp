@@ -1,0 +1,48 @@
+// swarmplan: predicts whether a Docker Swarm's overlay subnets survive an
+// engine upgrade, before anyone touches the cluster.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace swarmplan::cli;
+  CLI::App app{"swarmplan: plan Docker Swarm engine upgrades against overlay address exhaustion"};
+  app.require_subcommand(0, 1);
+
+  PlanArgs plan;
+  CLI::App* plan_cmd = app.add_subcommand("plan", "simulate an upgrade order over many seeded trials and judge its risk");
+  plan.scenario.Register(*plan_cmd);
+  plan_cmd->add_option("--trials", plan.trials, "number of seeded trials (default 1000)");
+  plan_cmd->add_option("--threads", plan.threads, "worker threads (default: all cores)");
+  plan_cmd->add_option("--shard", plan.shard, "run share I of N of the trials (I from 0), for `merge`; needs --json");
+
+  ScenarioOptions sim;
+  CLI::App* sim_cmd = app.add_subcommand("simulate", "run one trial and print its timeline");
+  sim.Register(*sim_cmd);
+
+  std::vector<std::string> parts;
+  bool merge_json = false;
+  CLI::App* merge_cmd = app.add_subcommand("merge", "combine shares written by `plan --shard I/N --json`");
+  merge_cmd->add_option("shares", parts, "share files")->required();
+  merge_cmd->add_flag("--json", merge_json, "write one JSON document to stdout");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return Fail(e.what());
+  }
+  try {
+    if (*sim_cmd) return RunSimulate(sim);
+    if (*merge_cmd) return RunMerge(parts, merge_json);
+    // `swarmplan plan`, and `swarmplan` alone, run the plan.
+    return RunPlan(plan);
+  } catch (const std::exception& e) {
+    return Fail(std::string("internal error: ") + e.what());
+  }
+}

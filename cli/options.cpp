@@ -1,0 +1,151 @@
+#include "cli/options.hpp"
+
+#include <charconv>
+
+namespace swarmplan::cli {
+
+std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, const std::string& what,
+                                                     std::uint64_t lo, std::uint64_t hi) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
+    return std::unexpected(what + " must be a whole number from " + std::to_string(lo) + " to " +
+                           std::to_string(hi) + ", not \"" + text + "\"");
+  }
+  return v;
+}
+
+void ScenarioOptions::Register(CLI::App& app) {
+  app.add_option("scenario", file, "scenario JSON file (default: the built-in seed scenario)");
+  app.add_option("--subnet", subnet, "built-in scenario: the service's overlay subnet (default 10.0.0.0/27)");
+  app.add_option("--replicas", replicas, "built-in scenario: replicas of the service (default 24)");
+  app.add_option("--managers", managers, "built-in scenario: managers (default 3)");
+  app.add_option("--workers", workers, "built-in scenario: workers (default 2)");
+  app.add_option("--from", from, "built-in scenario: engine the nodes run now (default 17.06)");
+  app.add_option("--ingress", ingress, "built-in scenario: ingress subnet (default: what swarm init picked on --from)");
+  app.add_option("--to", to, "engine version to upgrade to (default 18.09, or the scenario's upgrade.to)");
+  app.add_option("--order", order,
+                 "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps "
+                 "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S)");
+  app.add_option("--activate-managers", activate, "after-all (default) or each");
+  app.add_option("--seed", seed_text, "base seed (default 1); trial i uses a seed derived from it");
+  app.add_flag("--json", json, "write one JSON document to stdout");
+}
+
+std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
+  model::Scenario s;
+  if (!file.empty()) {
+    for (auto [flag, given] : {std::pair{"--subnet", !subnet.empty()}, {"--replicas", replicas != kUnset},
+                               {"--managers", managers != kUnset}, {"--workers", workers != kUnset},
+                               {"--from", !from.empty()}, {"--ingress", !ingress.empty()}}) {
+      if (given) {
+        return std::unexpected(std::string(flag) + " shapes the built-in scenario; with a scenario file, edit the file instead");
+      }
+    }
+    auto loaded = model::ScenarioFromFile(file);
+    if (!loaded) return std::unexpected(loaded.error());
+    s = std::move(*loaded);
+  } else {
+    s = model::DefaultScenario();
+    if (managers != kUnset || workers != kUnset || !from.empty()) {
+      const std::int64_t m = managers == kUnset ? 3 : managers;
+      const std::int64_t w = workers == kUnset ? 2 : workers;
+      if (m < 1 || m > 99) return std::unexpected("--managers must be from 1 to 99, not " + std::to_string(m));
+      if (w < 0 || w > 100000) return std::unexpected("--workers must be from 0 to 100000, not " + std::to_string(w));
+      model::EngineVersion v{17, 6};
+      if (!from.empty()) {
+        auto pv = model::EngineVersion::Parse(from);
+        if (!pv) return std::unexpected("--from: " + pv.error());
+        v = *pv;
+      }
+      s.nodes.clear();
+      for (std::int64_t i = 0; i < m + w; ++i) {
+        model::NodeSpec n;
+        n.role = i < m ? model::Role::kManager : model::Role::kWorker;
+        n.name = i < m ? "manager" + std::to_string(i + 1) : "worker" + std::to_string(i - m + 1);
+        n.engine = v;
+        s.nodes.push_back(n);
+      }
+      s.name = std::to_string(m) + " managers + " + std::to_string(w) + " workers";
+    }
+    if (!subnet.empty()) {
+      auto c = model::Ipv4Cidr::Parse(subnet);
+      if (!c) return std::unexpected("--subnet: " + c.error());
+      s.networks[0].subnet = *c;
+    }
+    if (!ingress.empty()) {
+      auto c = model::Ipv4Cidr::Parse(ingress);
+      if (!c) return std::unexpected("--ingress: " + c.error());
+      s.ingress = *c;
+    }
+    if (replicas != kUnset) {
+      if (replicas < 1 || replicas > 1000000) {
+        return std::unexpected("--replicas must be from 1 to 1000000, not " + std::to_string(replicas));
+      }
+      s.services[0].replicas = static_cast<std::uint32_t>(replicas);
+    }
+    s.name = s.name.rfind("seed", 0) == 0 && managers == kUnset && workers == kUnset && from.empty()
+                 ? "built-in: 3 managers + 2 workers on 17.06"
+                 : "built-in: " + s.name;
+    s.name += ", " + std::to_string(s.services[0].replicas) + " replicas on " + s.networks[0].subnet.ToString();
+    auto ok = s.Validate();
+    if (!ok) {
+      std::string e = ok.error();
+      if (e.find("ingress holds") != std::string::npos) e += "; pick another --subnet or give --ingress";
+      return std::unexpected(e);
+    }
+  }
+  if (!to.empty()) {
+    auto v = model::EngineVersion::Parse(to);
+    if (!v) return std::unexpected("--to: " + v.error());
+    s.upgrade.to = *v;
+  }
+  if (!s.upgrade.to) s.upgrade.to = model::EngineVersion{18, 9};
+  if (!activate.empty()) {
+    if (activate == "after-all") s.upgrade.activate_managers_last = true;
+    else if (activate == "each") s.upgrade.activate_managers_last = false;
+    else return std::unexpected("--activate-managers must be after-all or each, not \"" + activate + "\"");
+  }
+  if (!order.empty()) s.upgrade.order = {order};
+  return s;
+}
+
+std::expected<planner::Plan, std::string> ScenarioOptions::MakePlan(const model::Scenario& s) const {
+  planner::Plan p;
+  if (s.upgrade.order.empty()) {
+    p = planner::DefaultPlan(s, *s.upgrade.to);
+  } else {
+    auto parsed = planner::ParseOrder(s, s.upgrade.order, *s.upgrade.to, s.upgrade.activate_managers_last);
+    if (!parsed) return std::unexpected("--order: " + parsed.error());
+    p = std::move(*parsed);
+  }
+  auto ok = planner::CheckPlan(s, p);
+  if (!ok) return std::unexpected("refusing the plan: " + ok.error());
+  return p;
+}
+
+std::expected<std::uint64_t, std::string> ScenarioOptions::Seed() const {
+  if (seed_text.empty()) return 1;
+  return ParseCount(seed_text, "--seed", 0, UINT64_MAX);
+}
+
+std::string ScenarioOptions::Reproduce(const char* command, std::uint64_t seed) const {
+  std::string c = std::string("swarmplan ") + command;
+  if (!file.empty()) c += " " + file;
+  auto add = [&](const char* flag, const std::string& v) {
+    if (!v.empty()) c += std::string(" ") + flag + " '" + v + "'";
+  };
+  add("--subnet", subnet);
+  if (replicas != kUnset) c += " --replicas " + std::to_string(replicas);
+  if (managers != kUnset) c += " --managers " + std::to_string(managers);
+  if (workers != kUnset) c += " --workers " + std::to_string(workers);
+  add("--from", from);
+  add("--ingress", ingress);
+  add("--to", to);
+  add("--order", order);
+  add("--activate-managers", activate);
+  c += " --seed " + std::to_string(seed);
+  return c;
+}
+
+}  // namespace swarmplan::cli

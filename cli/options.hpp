@@ -1,0 +1,38 @@
+// The scenario and plan a command works on, from a file or the flags of
+// the built-in quick form (`--subnet 10.0.0.0/27 --replicas 24`).
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "model/scenario.hpp"
+#include "planner/plan.hpp"
+
+namespace swarmplan::cli {
+
+struct ScenarioOptions {
+  std::string file;
+  std::string subnet, ingress, from, to, order, activate, seed_text;
+  static constexpr std::int64_t kUnset = INT64_MIN;
+  std::int64_t replicas = kUnset, managers = kUnset, workers = kUnset;
+  bool json = false;
+
+  void Register(CLI::App& app);
+  // The scenario, with the flags applied; errors name the flag.
+  std::expected<model::Scenario, std::string> Load() const;
+  // The plan: the given order, or the seed procedure.
+  std::expected<planner::Plan, std::string> MakePlan(const model::Scenario& s) const;
+  std::expected<std::uint64_t, std::string> Seed() const;
+  // The command line that repeats this run with another seed.
+  std::string Reproduce(const char* command, std::uint64_t seed) const;
+};
+
+// Parses a whole number in [lo, hi] from text; the error names `what`.
+std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, const std::string& what,
+                                                     std::uint64_t lo, std::uint64_t hi);
+
+}  // namespace swarmplan::cli

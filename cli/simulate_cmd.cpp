@@ -1,0 +1,59 @@
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "planner/report.hpp"
+#include "planner/trial.hpp"
+
+namespace swarmplan::cli {
+
+int RunSimulate(const ScenarioOptions& args) {
+  auto s = args.Load();
+  if (!s) return Fail(s.error());
+  auto plan = args.MakePlan(*s);
+  if (!plan) return Fail(plan.error());
+  auto seed = args.Seed();
+  if (!seed) return Fail(seed.error());
+  model::Trace trace(true);
+  const planner::TrialResult r = planner::RunTrial(*s, *plan, *seed, {}, &trace);
+  if (args.json) {
+    nlohmann::json j;
+    j["schema_version"] = 1;
+    j["kind"] = "swarmplan-timeline";
+    j["seed"] = *seed;
+    j["scenario"] = s->name;
+    j["events"] = nlohmann::json::array();
+    for (const auto& e : trace.events()) {
+      j["events"].push_back({{"t_ms", static_cast<double>(e.time) / sim::kMillisecond}, {"kind", e.kind}, {"text", e.text}});
+    }
+    j["result"] = planner::TrialToJson(r);
+    j["at_risk"] = r.at_risk();
+    j["reproduce"] = args.Reproduce("simulate", *seed);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "swarmplan simulate: " << s->name << "\nseed " << *seed << "\n\n";
+    char buf[32];
+    for (const auto& e : trace.events()) {
+      std::snprintf(buf, sizeof buf, "%10.3f s  %-7s ", sim::ToSeconds(e.time), e.kind.c_str());
+      std::cout << buf << e.text << "\n";
+    }
+    std::cout << "\nrejected: " << r.rejected_attachments << " (missing network attachments), "
+              << r.rejected_swarm_inactive << " (swarm not active); tasks left without an address: "
+              << r.allocation_failures << " times; converged: " << (r.converged ? "yes" : "no") << "\n";
+    for (const auto& n : r.networks) {
+      std::cout << n.name << ": peak " << n.peak_used << " of " << n.capacity << " addresses, " << n.used_after
+                << " in use at the end\n";
+    }
+    for (const auto& v : r.services) {
+      std::cout << v.name << ": " << v.running_after << "/" << v.desired << " running at the end, lowest "
+                << v.min_running << "\n";
+    }
+    if (!r.plan_error.empty()) std::cout << "plan: " << r.plan_error << "\n";
+    std::cout << "reproduce: " << args.Reproduce("simulate", *seed) << "\n";
+  }
+  return r.at_risk() ? kExitAtRisk : kExitSafe;
+}
+
+}  // namespace swarmplan::cli

@@ -1,0 +1,203 @@
+#include "model/agent.hpp"
+
+#include <algorithm>
+
+#include "model/swarm.hpp"
+
+namespace swarmplan::model {
+
+void Agent::Dispatch(Task& t) {
+  const TaskId id = t.id;
+  const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
+  swarm_.engine().After(swarm_.Draw(swarm_.timings().dispatch_latency), [this, id, epoch] { Deliver(id, epoch); });
+}
+
+void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
+  Task& t = swarm_.tasks[id];
+  if (IsTerminal(t.state) || t.delivered) return;
+  Node& n = swarm_.nodes[t.node];
+  if (!n.engine_running || n.state == NodeState::kDown) {
+    n.undelivered.push_back(id);  // sent when the node connects again
+    return;
+  }
+  t.delivered = true;
+  t.epoch = n.epoch;
+  if (t.desired > TaskState::kRunning) {
+    swarm_.SetState(t, TaskState::kShutdown);
+    return;
+  }
+  swarm_.SetState(t, TaskState::kAccepted);
+  swarm_.SetState(t, TaskState::kPreparing);
+  Prepare(t);
+}
+
+bool Agent::HasAttachments(const Task& t) const {
+  const Node& n = swarm_.nodes[t.node];
+  for (NetworkId k : swarm_.services[t.service].nets) {
+    if (n.attach[k] == kNoAddr) return false;
+  }
+  return true;
+}
+
+void Agent::Prepare(Task& t) {
+  Node& n = swarm_.nodes[t.node];
+  const Service& s = swarm_.services[t.service];
+  const bool overlay = std::any_of(s.nets.begin(), s.nets.end(), [](NetworkId k) { return k != 0; });
+  if (overlay && !n.swarm_active) {
+    // libnetwork controller.go NewNetwork: the restarted engine's cluster
+    // agent is not up yet.
+    Reject(t, kErrSwarmNotActive);
+    return;
+  }
+  const TaskId id = t.id;
+  const std::uint32_t epoch = n.epoch;
+  if (n.engine.worker_waits_for_attachments() && !HasAttachments(t)) {
+    // moby controller.go waitNodeAttachments: poll, give up after the wait.
+    t.waiting_attach = true;
+    n.waiting.push_back(id);
+    t.wait_timeout = swarm_.engine().After(swarm_.timings().attachment_wait, [this, id, epoch] {
+      Task& w = swarm_.tasks[id];
+      if (w.waiting_attach && swarm_.nodes[w.node].epoch == epoch) Reject(w, kErrMissingAttachments);
+    });
+    swarm_.trace().Add(swarm_.Now(), "task", swarm_.TaskName(t) + " waits in PREPARING for " + n.name +
+                                                 "'s network attachments");
+    return;
+  }
+  t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
+}
+
+void Agent::AttachmentAdded(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  if (!n.engine_running) return;
+  for (TaskId id : n.waiting) {
+    if (!HasAttachments(swarm_.tasks[id])) continue;
+    const std::uint32_t epoch = n.epoch;
+    const sim::Time poll = swarm_.rng().Duration(1, swarm_.timings().attachment_poll);
+    swarm_.engine().After(poll, [this, id, epoch] { PollAttachments(id, epoch); });
+  }
+}
+
+void Agent::PollAttachments(TaskId id, std::uint32_t epoch) {
+  Task& t = swarm_.tasks[id];
+  if (!t.waiting_attach || swarm_.nodes[t.node].epoch != epoch || !HasAttachments(t)) return;
+  StopWaiting(t);
+  t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
+}
+
+void Agent::StopWaiting(Task& t) {
+  if (!t.waiting_attach) return;
+  t.waiting_attach = false;
+  auto& w = swarm_.nodes[t.node].waiting;
+  w.erase(std::find(w.begin(), w.end(), t.id));
+  swarm_.engine().Cancel(t.wait_timeout);
+}
+
+void Agent::Reject(Task& t, std::string_view err) {
+  StopWaiting(t);
+  swarm_.SetState(t, TaskState::kRejected, err);
+}
+
+void Agent::Created(TaskId id, std::uint32_t epoch) {
+  Task& t = swarm_.tasks[id];
+  if (IsTerminal(t.state) || swarm_.nodes[t.node].epoch != epoch) return;
+  swarm_.SetState(t, TaskState::kReady);
+  if (t.desired == TaskState::kRunning) {
+    Start(t);
+  } else if (t.desired > TaskState::kRunning) {
+    Stop(t);
+  }
+}
+
+void Agent::Start(Task& t) {
+  swarm_.SetState(t, TaskState::kStarting);
+  const TaskId id = t.id;
+  const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
+  t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_start), [this, id, epoch] {
+    Task& s = swarm_.tasks[id];
+    if (IsTerminal(s.state) || swarm_.nodes[s.node].epoch != epoch) return;
+    swarm_.SetState(s, TaskState::kRunning);
+    if (s.desired > TaskState::kRunning) Stop(s);
+  });
+}
+
+void Agent::Stop(Task& t) {
+  swarm_.engine().Cancel(t.op);
+  const Service& s = swarm_.services[t.service];
+  sim::Time took;
+  if (t.state < TaskState::kStarting) {
+    took = swarm_.rng().Duration(sim::Ms(10), sim::Ms(100));  // no process to stop
+  } else if (s.spec.exits_on_sigterm) {
+    took = std::min(swarm_.Draw(swarm_.timings().container_stop), s.spec.stop_grace_period);
+  } else {
+    took = s.spec.stop_grace_period;  // SIGTERM ignored: killed after the grace period
+  }
+  const TaskId id = t.id;
+  const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
+  t.op = swarm_.engine().After(took, [this, id, epoch] {
+    Task& x = swarm_.tasks[id];
+    if (IsTerminal(x.state) || swarm_.nodes[x.node].epoch != epoch) return;
+    swarm_.SetState(x, TaskState::kShutdown);
+  });
+}
+
+void Agent::DesiredChanged(Task& t) {
+  const Node& n = swarm_.nodes[t.node];
+  if (!t.delivered || IsTerminal(t.state) || !n.engine_running || t.epoch != n.epoch) return;
+  if (t.waiting_attach) {
+    // agent/task.go cancels the operation in flight on every update; the
+    // cancelled attachment wait returns its error, which is fatal.
+    Reject(t, kErrMissingAttachments);
+    return;
+  }
+  if (t.desired > TaskState::kRunning) {
+    Stop(t);
+  } else if (t.desired == TaskState::kRunning && t.state == TaskState::kReady) {
+    Start(t);
+  }
+}
+
+void Agent::EngineStopped(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  for (TaskId id : n.tasks) {
+    Task& t = swarm_.tasks[id];
+    swarm_.engine().Cancel(t.op);
+    if (t.waiting_attach) {
+      t.waiting_attach = false;
+      swarm_.engine().Cancel(t.wait_timeout);
+    }
+  }
+  n.waiting.clear();
+}
+
+void Agent::Reconnected(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  std::vector<TaskId> undelivered;
+  undelivered.swap(n.undelivered);
+  const std::vector<TaskId> on_node = n.tasks;
+  for (TaskId id : on_node) {
+    Task& t = swarm_.tasks[id];
+    if (IsTerminal(t.state)) continue;
+    if (!t.delivered) {
+      if (std::find(undelivered.begin(), undelivered.end(), id) == undelivered.end()) undelivered.push_back(id);
+      continue;
+    }
+    if (t.epoch == n.epoch) continue;
+    // The engine restarted under this task: its container is gone.
+    t.epoch = n.epoch;
+    if (t.desired > TaskState::kRunning) {
+      swarm_.SetState(t, TaskState::kShutdown);
+    } else if (t.state >= TaskState::kStarting) {
+      swarm_.SetState(t, TaskState::kFailed, "task: non-zero exit (137): container stopped with the engine");
+    } else if (t.state == TaskState::kReady) {
+      if (t.desired == TaskState::kRunning) Start(t);
+    } else {
+      Prepare(t);
+    }
+  }
+  for (TaskId id : undelivered) {
+    Task& t = swarm_.tasks[id];
+    if (!IsTerminal(t.state) && t.node == nid) Deliver(id, n.epoch);
+  }
+}
+
+}  // namespace swarmplan::model

@@ -1,0 +1,52 @@
+// Agent: the worker side (swarmkit agent/ and moby's container executor).
+//
+// Takes assigned tasks through ACCEPTED, PREPARING, READY, STARTING to
+// RUNNING. In PREPARING a worker on 18.09 or later waits (attachment_wait,
+// polling every attachment_poll) for its node to hold an address on each of
+// the task's overlays; it rejects the task with "node is missing network
+// attachments, ip addresses may be exhausted" on timeout or as soon as the
+// task's desired state changes (agent/task.go cancels the wait in flight).
+// A task reaching network creation before the restarted engine's swarm
+// agent is active is rejected with "cannot create a swarm scoped network
+// when swarm is not active".
+#pragma once
+
+#include <cstdint>
+
+#include "model/types.hpp"
+
+namespace swarmplan::model {
+
+class Swarm;
+struct Task;
+
+class Agent {
+ public:
+  explicit Agent(Swarm& swarm) : swarm_(swarm) {}
+
+  // The dispatcher sends an assigned task to its node.
+  void Dispatch(Task& t);
+  void DesiredChanged(Task& t);
+  // Node n gained an attachment: waiting tasks re-check at their next poll.
+  void AttachmentAdded(NodeId n);
+  // The engine stopped: its containers are gone; nothing is reported.
+  void EngineStopped(NodeId n);
+  // The engine is back and its agent connected: report what it finds.
+  void Reconnected(NodeId n);
+  // The task is no longer waiting (terminal for another reason).
+  void StopWaiting(Task& t);
+
+ private:
+  void Deliver(TaskId id, std::uint32_t epoch);
+  void Prepare(Task& t);
+  void Created(TaskId id, std::uint32_t epoch);
+  void Start(Task& t);
+  void Stop(Task& t);
+  bool HasAttachments(const Task& t) const;
+  void PollAttachments(TaskId id, std::uint32_t epoch);
+  void Reject(Task& t, std::string_view err);
+
+  Swarm& swarm_;
+};
+
+}  // namespace swarmplan::model

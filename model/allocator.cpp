@@ -1,0 +1,212 @@
+#include "model/allocator.hpp"
+
+#include <algorithm>
+
+#include "model/swarm.hpp"
+
+namespace swarmplan::model {
+
+namespace {
+template <typename T>
+void Shuffle(std::vector<T>& v, sim::Rng& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) {
+    std::swap(v[i - 1], v[rng.Below(i)]);
+  }
+}
+}  // namespace
+
+bool Allocator::AllocateService(Service& s) {
+  if (s.vips_done) return true;
+  if (s.spec.endpoint_mode == EndpointMode::kVip) {
+    for (std::size_t i = 0; i < s.nets.size(); ++i) {
+      if (s.vips[i] != kNoAddr) continue;
+      Network& net = swarm_.networks[s.nets[i]];
+      const std::uint32_t off = net.pool.Allocate();
+      if (off == kNoAddr) {
+        for (std::size_t k = 0; k < i; ++k) {
+          Free(s.nets[k], s.vips[k]);
+          s.vips[k] = kNoAddr;
+        }
+        ++swarm_.metrics.allocation_failures;
+        if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
+        swarm_.trace().Add(swarm_.Now(), "address",
+                           "service " + s.spec.name + ": no VIP left on " + net.name +
+                               "; its tasks wait (\"has pending allocations\")");
+        return false;
+      }
+      s.vips[i] = off;
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         net.pool.Address(off) + " taken on " + net.name + " (VIP of " + s.spec.name + ")");
+    }
+  }
+  s.vips_done = true;
+  return true;
+}
+
+void Allocator::TaskCreated(TaskId t) {
+  queue_.push_back({Kind::kTask, t});
+  Arm();
+}
+
+void Allocator::NodeEvent(NodeId n) {
+  if (node_queued_.size() < swarm_.nodes.size()) node_queued_.resize(swarm_.nodes.size(), 0);
+  if (node_queued_[n]) return;
+  node_queued_[n] = 1;
+  queue_.push_back({Kind::kNode, n});
+  Arm();
+}
+
+void Allocator::Arm() {
+  if (armed_) return;
+  armed_ = true;
+  swarm_.engine().After(swarm_.Draw(swarm_.timings().allocator_latency), [this] { Batch(); });
+}
+
+void Allocator::Batch() {
+  armed_ = false;
+  if (!swarm_.HasLeader()) return;  // LeaderChanged() re-arms
+  std::vector<Work> work;
+  work.swap(queue_);
+  for (const Work& w : work) {
+    if (w.kind == Kind::kNode) {
+      node_queued_[w.id] = 0;
+      ReallocateNode(w.id);
+    } else {
+      pending_.push_back(w.id);
+    }
+  }
+  // The batch's new tasks, then (after something was freed) the ones that
+  // failed before; both in Go map order, i.e. random.
+  Shuffle(pending_, swarm_.rng());
+  for (TaskId id : pending_) {
+    Task& t = swarm_.tasks[id];
+    if (t.state != TaskState::kNew) continue;
+    if (!TryAllocate(t)) unallocated_.push_back(id);
+  }
+  pending_.clear();
+  if (something_freed_ && !unallocated_.empty()) {
+    something_freed_ = false;
+    Shuffle(unallocated_, swarm_.rng());
+    std::vector<TaskId> still;
+    for (TaskId id : unallocated_) {
+      Task& t = swarm_.tasks[id];
+      if (t.state != TaskState::kNew) continue;
+      if (!TryAllocate(t)) still.push_back(id);
+    }
+    unallocated_.swap(still);
+  }
+  something_freed_ = false;
+  swarm_.metrics.max_unallocated = std::max<std::uint64_t>(swarm_.metrics.max_unallocated, unallocated_.size());
+  if (!unallocated_.empty() && !swarm_.engine().IsPending(retry_timer_)) {
+    retry_timer_ = swarm_.engine().After(swarm_.timings().unallocated_retry, [this] {
+      something_freed_ = true;
+      Arm();
+    });
+  }
+}
+
+bool Allocator::TryAllocate(Task& t) {
+  Service& s = swarm_.services[t.service];
+  if (!AllocateService(s)) return false;
+  for (std::size_t i = 0; i < s.nets.size(); ++i) {
+    Network& net = swarm_.networks[s.nets[i]];
+    const std::uint32_t off = net.pool.Allocate();
+    if (off == kNoAddr) {
+      for (std::size_t k = 0; k < i; ++k) {
+        Free(s.nets[k], t.addrs[k]);
+        t.addrs[k] = kNoAddr;
+      }
+      ++swarm_.metrics.allocation_failures;
+      if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
+      if (swarm_.trace().enabled()) {
+        swarm_.trace().Add(swarm_.Now(), "address",
+                           "no address left on " + net.name + " for " + swarm_.TaskName(t) + ": it stays NEW");
+      }
+      return false;
+    }
+    t.addrs[i] = off;
+  }
+  t.allocated = true;
+  if (swarm_.trace().enabled()) {
+    std::string text;
+    for (std::size_t i = 0; i < s.nets.size(); ++i) {
+      const Network& net = swarm_.networks[s.nets[i]];
+      text += (i ? ", " : "") + net.pool.Address(t.addrs[i]) + " on " + net.name;
+    }
+    swarm_.trace().Add(swarm_.Now(), "address", text + " taken by " + swarm_.TaskName(t));
+  }
+  swarm_.SetState(t, TaskState::kPending);
+  swarm_.scheduler().Enqueue(t.id);
+  return true;
+}
+
+void Allocator::TaskTerminal(Task& t) {
+  if (!t.allocated) return;
+  const Service& s = swarm_.services[t.service];
+  for (std::size_t i = 0; i < s.nets.size(); ++i) {
+    if (t.addrs[i] == kNoAddr) continue;
+    if (swarm_.trace().enabled()) {
+      const Network& net = swarm_.networks[s.nets[i]];
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         net.pool.Address(t.addrs[i]) + " freed on " + net.name + " by " + swarm_.TaskName(t));
+    }
+    Free(s.nets[i], t.addrs[i]);
+    t.addrs[i] = kNoAddr;
+  }
+  t.allocated = false;
+  Arm();
+}
+
+void Allocator::Free(std::uint32_t net, std::uint32_t offset) {
+  swarm_.networks[net].pool.Release(offset);
+  something_freed_ = true;
+}
+
+void Allocator::ReallocateNode(NodeId id) {
+  Node& n = swarm_.nodes[id];
+  const LbPolicy policy = swarm_.lb_policy();
+  bool added = false;
+  for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
+    Network& net = swarm_.networks[k];
+    bool need;
+    if (net.ingress) {
+      need = true;  // every node always holds one ingress address
+    } else if (policy == LbPolicy::kNone) {
+      continue;  // the leader knows nothing of LB addresses on user overlays
+    } else if (policy == LbPolicy::kAllNodes) {
+      need = true;
+    } else {
+      need = n.net_tasks[k] > 0;
+    }
+    if (need && n.attach[k] == kNoAddr) {
+      const std::uint32_t off = net.pool.Allocate();
+      if (off == kNoAddr) {
+        ++swarm_.metrics.attachment_failures;
+        if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
+        swarm_.trace().Add(swarm_.Now(), "address",
+                           "no address left on " + net.name + " for the load balancer of " + n.name);
+        continue;
+      }
+      n.attach[k] = off;
+      added = true;
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")");
+    } else if (!need && n.attach[k] != kNoAddr && policy == LbPolicy::kOnDemand) {
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
+                             n.name + ", no task needs it)");
+      Free(k, n.attach[k]);
+      n.attach[k] = kNoAddr;
+    }
+  }
+  if (added) swarm_.agent().AttachmentAdded(id);
+}
+
+void Allocator::LeaderChanged() {
+  for (Network& net : swarm_.networks) net.pool.ResetCursor();
+  for (const Node& n : swarm_.nodes) NodeEvent(n.id);
+  something_freed_ = true;
+  Arm();
+}
+
+}  // namespace swarmplan::model

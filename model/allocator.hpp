@@ -1,0 +1,66 @@
+// Allocator: the leader's network allocator (swarmkit
+// manager/allocator/network.go). It gives services their VIPs, tasks their
+// addresses while NEW, and nodes their load-balancer attachments.
+//
+// Work arrives as events and is processed in batches, like the real
+// allocator's commit loop: node reallocations run in event order; new tasks
+// are collected and allocated at the end of the batch in random order (Go
+// map order); tasks that found no address wait in an unallocated set that is
+// retried after something is freed, and every unallocated_retry.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/types.hpp"
+#include "sim/engine.hpp"
+
+namespace swarmplan::model {
+
+class Swarm;
+struct Task;
+struct Service;
+
+class Allocator {
+ public:
+  explicit Allocator(Swarm& swarm) : swarm_(swarm) {}
+
+  // Allocates the service's VIPs now (service create is synchronous here).
+  // Returns false if an address was missing; the service's tasks then wait.
+  bool AllocateService(Service& s);
+  // A task was created (NEW) and needs addresses.
+  void TaskCreated(TaskId t);
+  // A task on node n changed (any state <= RUNNING) or a node changed:
+  // its attachments are recomputed in the next batch.
+  void NodeEvent(NodeId n);
+  // A task became terminal: frees its addresses at once and recomputes its
+  // node's attachments.
+  void TaskTerminal(Task& t);
+  // A new leader's allocator: fresh cursors, then every node reconciled.
+  void LeaderChanged();
+
+  std::size_t unallocated() const { return unallocated_.size(); }
+
+ private:
+  enum class Kind : std::uint8_t { kNode, kTask };
+  struct Work {
+    Kind kind;
+    std::uint32_t id;
+  };
+  void Arm();
+  void Batch();
+  bool TryAllocate(Task& t);
+  void ReallocateNode(NodeId n);
+  void Free(std::uint32_t net, std::uint32_t offset);
+
+  Swarm& swarm_;
+  std::vector<Work> queue_;
+  std::vector<TaskId> pending_;      // created in this batch
+  std::vector<TaskId> unallocated_;  // failed before, waiting for a retry
+  bool armed_ = false;
+  bool something_freed_ = false;
+  sim::EventId retry_timer_;
+  std::vector<std::uint8_t> node_queued_;
+};
+
+}  // namespace swarmplan::model

@@ -1,0 +1,185 @@
+#include "model/orchestrator.hpp"
+
+#include "model/swarm.hpp"
+
+namespace swarmplan::model {
+
+namespace {
+Slot& SlotOf(Service& s, const Task& t) {
+  return s.spec.mode == ServiceMode::kGlobal ? s.slots[t.slot] : s.slots[t.slot - 1];
+}
+bool Live(const Task& t) { return !IsTerminal(t.state) && t.desired <= TaskState::kRunning; }
+}  // namespace
+
+void Orchestrator::CreateService(ServiceId sid) {
+  Service& s = swarm_.services[sid];
+  swarm_.allocator().AllocateService(s);
+  if (s.spec.mode == ServiceMode::kReplicated) {
+    for (std::uint32_t slot = 1; slot <= s.spec.replicas; ++slot) {
+      NewTask(sid, slot, kNoId, TaskState::kRunning, kNoId, 0);
+    }
+  } else {
+    for (const Node& n : swarm_.nodes) ReconcileGlobalNode(s, n.id);
+  }
+}
+
+TaskId Orchestrator::NewTask(ServiceId sid, std::uint32_t slot, NodeId node, TaskState desired, TaskId old,
+                             sim::Time delay) {
+  Service& s = swarm_.services[sid];
+  Slot& sl = s.spec.mode == ServiceMode::kGlobal ? s.slots[slot] : s.slots[slot - 1];
+  const TaskId id = swarm_.CreateTask(sid, slot, node, desired);
+  Task& t = swarm_.tasks[id];
+  if (sl.current != kNoId) {
+    sl.history.push_back(sl.current);
+    while (static_cast<int>(sl.history.size()) >= swarm_.timings().task_history) sl.history.pop_front();
+  }
+  sl.current = id;
+  t.old_task = old;
+  t.start_after = swarm_.Now() + delay;
+  if (old != kNoId) swarm_.tasks[old].replaced_by = id;
+  if (desired == TaskState::kReady) {
+    swarm_.engine().Schedule(t.start_after, [this, id] { MaybeStart(id); });
+  }
+  return id;
+}
+
+void Orchestrator::MaybeStart(TaskId id) {
+  Task& t = swarm_.tasks[id];
+  if (IsTerminal(t.state) || t.desired != TaskState::kReady) return;
+  const sim::Time now = swarm_.Now();
+  if (now < t.start_after) return;  // the delay event will come
+  if (!swarm_.HasLeader()) {
+    swarm_.engine().After(sim::kSecond, [this, id] { MaybeStart(id); });
+    return;
+  }
+  bool go = t.old_task == kNoId;
+  if (!go) {
+    const Task& old = swarm_.tasks[t.old_task];
+    go = IsTerminal(old.state) || old.node == kNoId || swarm_.nodes[old.node].state == NodeState::kDown ||
+         now >= t.start_after + swarm_.timings().old_task_timeout;
+    if (!go) {
+      // Woken by the old task's end, or at the timeout.
+      swarm_.engine().Schedule(t.start_after + swarm_.timings().old_task_timeout, [this, id] { MaybeStart(id); });
+      return;
+    }
+  }
+  swarm_.SetDesired(t, TaskState::kRunning);
+}
+
+bool Orchestrator::RestartAllowed(const Task& t) const {
+  const Service& s = swarm_.services[t.service];
+  switch (s.spec.restart_condition) {
+    case RestartCondition::kNone: return false;
+    case RestartCondition::kOnFailure:
+      if (t.state == TaskState::kComplete || t.state == TaskState::kShutdown) return false;
+      break;
+    case RestartCondition::kAny: break;
+  }
+  if (s.spec.restart_max_attempts != 0) {
+    const Slot& sl = s.spec.mode == ServiceMode::kGlobal ? s.slots[t.slot] : s.slots[t.slot - 1];
+    if (sl.restarts >= s.spec.restart_max_attempts) return false;
+  }
+  return true;
+}
+
+void Orchestrator::TaskTerminal(Task& t) {
+  if (t.replaced_by != kNoId) MaybeStart(t.replaced_by);
+  if (!swarm_.HasLeader()) return;  // the next leader reconciles
+  Service& s = swarm_.services[t.service];
+  if (SlotOf(s, t).current != t.id) return;
+  if (t.desired > TaskState::kRunning) return;  // shut down on purpose
+  if (!RestartAllowed(t)) return;
+  ++SlotOf(s, t).restarts;
+  Restart(t, s.spec.restart_delay);
+}
+
+void Orchestrator::Restart(Task& old, sim::Time delay) {
+  Service& s = swarm_.services[old.service];
+  const TaskId old_id = old.id;
+  const std::uint32_t slot = old.slot;
+  swarm_.SetDesired(old, TaskState::kShutdown);
+  if (s.spec.mode == ServiceMode::kGlobal) {
+    const Node& n = swarm_.nodes[slot];
+    if (!n.schedulable() || !s.constraint_ok[slot]) return;
+    NewTask(s.id, slot, slot, TaskState::kReady, old_id, delay);
+  } else {
+    NewTask(s.id, slot, kNoId, TaskState::kReady, old_id, delay);
+  }
+}
+
+void Orchestrator::NodeDrained(NodeId n) {
+  const std::vector<TaskId> on_node = swarm_.nodes[n].tasks;
+  for (TaskId id : on_node) {
+    Task& t = swarm_.tasks[id];
+    if (!Live(t)) continue;
+    Service& s = swarm_.services[t.service];
+    if (s.spec.mode == ServiceMode::kReplicated && SlotOf(s, t).current == id) {
+      Restart(t, 0);  // no restart delay for drained nodes
+    } else {
+      swarm_.SetDesired(t, TaskState::kShutdown);
+    }
+  }
+}
+
+void Orchestrator::NodeDown(NodeId n) {
+  const std::vector<TaskId> on_node = swarm_.nodes[n].tasks;
+  for (TaskId id : on_node) {
+    Task& t = swarm_.tasks[id];
+    if (!Live(t)) continue;
+    Service& s = swarm_.services[t.service];
+    if (s.spec.mode == ServiceMode::kReplicated && SlotOf(s, t).current == id) {
+      Restart(t, s.spec.restart_delay);
+    } else {
+      swarm_.SetDesired(t, TaskState::kShutdown);
+    }
+  }
+}
+
+void Orchestrator::ReconcileGlobalNode(Service& s, NodeId n) {
+  const Node& node = swarm_.nodes[n];
+  if (!node.schedulable() || !s.constraint_ok[n]) return;
+  const Slot& sl = s.slots[n];
+  if (sl.current != kNoId) {
+    const Task& cur = swarm_.tasks[sl.current];
+    if (!IsTerminal(cur.state) && cur.desired <= TaskState::kRunning) return;
+  }
+  NewTask(s.id, n, n, TaskState::kRunning, kNoId, 0);
+}
+
+void Orchestrator::NodeSchedulable(NodeId n) {
+  for (Service& s : swarm_.services) {
+    if (s.spec.mode == ServiceMode::kGlobal) ReconcileGlobalNode(s, n);
+  }
+}
+
+void Orchestrator::Reconcile(Service& s) {
+  for (std::size_t i = 0; i < s.slots.size(); ++i) {
+    const TaskId cur = s.slots[i].current;
+    if (cur != kNoId) {
+      Task& t = swarm_.tasks[cur];
+      if (IsTerminal(t.state)) {
+        if (t.desired <= TaskState::kRunning && RestartAllowed(t)) {
+          ++s.slots[i].restarts;
+          Restart(t, s.spec.restart_delay);
+        }
+      } else if (t.desired <= TaskState::kRunning && t.node != kNoId) {
+        const Node& node = swarm_.nodes[t.node];
+        const bool drained = node.availability == Availability::kDrain;
+        if (node.state == NodeState::kDown || drained) {
+          if (s.spec.mode == ServiceMode::kReplicated) {
+            Restart(t, drained ? 0 : s.spec.restart_delay);
+          } else {
+            swarm_.SetDesired(t, TaskState::kShutdown);
+          }
+        }
+      }
+    }
+    if (s.spec.mode == ServiceMode::kGlobal) ReconcileGlobalNode(s, static_cast<NodeId>(i));
+  }
+}
+
+void Orchestrator::LeaderChanged() {
+  for (Service& s : swarm_.services) Reconcile(s);
+}
+
+}  // namespace swarmplan::model

@@ -1,0 +1,140 @@
+// Scenario: the input of a simulation, as plain data. A cluster (nodes,
+// overlay networks, services), the timings of the real system, and the
+// upgrade the user wants to plan. Loaded strictly from JSON (see
+// docs in README "Scenario format"); every error names the field.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "model/ipam.hpp"
+#include "model/types.hpp"
+#include "model/version.hpp"
+#include "sim/time.hpp"
+
+namespace swarmplan::model {
+
+// A duration drawn uniformly from [lo, hi] each time it is needed.
+struct Range {
+  sim::Time lo = 0;
+  sim::Time hi = 0;
+};
+
+// Defaults follow ../shared/swarm-semantics.md "Timings worth modelling";
+// each can be overridden in a scenario's "timings" object (milliseconds).
+struct Timings {
+  Range allocator_latency{sim::Ms(1), sim::Ms(20)};
+  sim::Time scheduler_batch_gap = sim::Ms(50);
+  sim::Time scheduler_batch_max = sim::Ms(1000);
+  Range dispatch_latency{sim::Ms(5), sim::Ms(150)};
+  Range container_create{sim::Ms(100), sim::Ms(800)};
+  Range container_start{sim::Ms(200), sim::Ms(1500)};
+  Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM
+  sim::Time attachment_wait = sim::Sec(30);
+  sim::Time attachment_poll = sim::Ms(100);
+  sim::Time old_task_timeout = sim::Minute(1);
+  sim::Time unallocated_retry = sim::Minute(5);
+  sim::Time failure_window = sim::Minute(5);
+  int failure_threshold = 5;
+  Range node_down_after{sim::Sec(15), sim::Sec(20)};  // heartbeat 5 s x grace 3, plus jitter
+  Range engine_stop{sim::Sec(1), sim::Sec(4)};
+  Range engine_start{sim::Sec(3), sim::Sec(10)};
+  Range swarm_active_after_ready{sim::Ms(0), sim::Ms(1500)};
+  Range election{sim::Sec(1), sim::Sec(3)};
+  Range operator_step{sim::Sec(2), sim::Sec(10)};  // a person typing the next command
+  sim::Time settle = sim::Minute(2);
+  sim::Time converge_timeout = sim::Minute(5);
+  int task_history = 5;
+};
+
+struct NetworkSpec {
+  std::string name;
+  Ipv4Cidr subnet;
+};
+
+struct NodeSpec {
+  std::string name;
+  Role role = Role::kWorker;
+  Availability availability = Availability::kActive;
+  EngineVersion engine;
+  std::map<std::string, std::string> labels;
+  std::int64_t nano_cpus = 0;     // 0: not modelled
+  std::int64_t memory_bytes = 0;  // 0: not modelled
+};
+
+// One placement constraint, "node.<attr> ==|!= value".
+struct Constraint {
+  std::string key;  // "node.role", "node.hostname", "node.id", "node.labels.<k>", "node.platform.os"
+  bool equal = true;
+  std::string value;
+  std::string text;  // as written
+  static std::expected<Constraint, std::string> Parse(const std::string& text);
+};
+
+// True if a node with these attributes meets every constraint. A label the
+// node lacks fails "==" and passes "!=" (swarmkit constraint.go).
+bool ConstraintsMatch(const std::vector<Constraint>& cs, const std::string& node_name, Role role,
+                      const std::map<std::string, std::string>& labels);
+
+struct ServiceSpec {
+  std::string name;
+  ServiceMode mode = ServiceMode::kReplicated;
+  std::uint32_t replicas = 1;
+  std::vector<std::string> networks;
+  EndpointMode endpoint_mode = EndpointMode::kVip;
+  std::vector<Constraint> constraints;
+  std::uint32_t max_replicas_per_node = 0;  // 0: unlimited
+  RestartCondition restart_condition = RestartCondition::kAny;
+  sim::Time restart_delay = sim::Sec(5);
+  std::uint32_t restart_max_attempts = 0;  // 0: unlimited
+  sim::Time stop_grace_period = sim::Sec(10);
+  bool exits_on_sigterm = true;  // false: every stop takes the whole grace period
+  bool publish_ingress = false;  // publishes a port in ingress mode
+  std::int64_t reserve_nano_cpus = 0;
+  std::int64_t reserve_memory_bytes = 0;
+};
+
+struct UpgradeSpec {
+  std::optional<EngineVersion> to;
+  std::vector<std::string> order;  // step or node words, see planner/plan.hpp
+  bool activate_managers_last = true;
+};
+
+struct Scenario {
+  std::string name = "unnamed";
+  std::optional<Ipv4Cidr> ingress;  // default depends on the first manager's engine
+  std::vector<NetworkSpec> networks;
+  std::vector<NodeSpec> nodes;
+  std::vector<ServiceSpec> services;
+  std::string leader;  // initial leader; empty: the first manager
+  UpgradeSpec upgrade;
+  Timings timings;
+
+  // The ingress subnet in effect: the given one, else the default that
+  // `docker swarm init` picked on the cluster's original engine
+  // (10.255.0.0/16 before 18.09, 10.0.0.0/24 from the default pool since).
+  Ipv4Cidr EffectiveIngress() const;
+
+  // Cross-field checks (names unique and known, overlaps, quorum possible).
+  // Returns the first problem found.
+  std::expected<void, std::string> Validate() const;
+
+  std::optional<std::size_t> FindNode(const std::string& node_name) const;
+};
+
+// Loads a scenario from JSON text. `origin` (a file name) prefixes errors.
+std::expected<Scenario, std::string> ScenarioFromJson(const std::string& text, const std::string& origin);
+std::expected<Scenario, std::string> ScenarioFromFile(const std::string& path);
+nlohmann::json ScenarioToJson(const Scenario& s);
+
+// The embedded default: the seed's 3 managers + 2 workers on 17.06, one
+// 24-replica service on a /27, upgrading to 18.09.
+Scenario DefaultScenario();
+
+}  // namespace swarmplan::model

@@ -1,0 +1,110 @@
+// The swarm's store: networks, nodes, services and tasks of one run, with the
+// derived counters the components keep up to date. Plain data; the
+// components in swarm.hpp own every change to it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "model/ipam.hpp"
+#include "model/scenario.hpp"
+#include "model/types.hpp"
+#include "sim/engine.hpp"
+
+namespace swarmplan::model {
+
+inline constexpr std::uint32_t kNoAddr = AddressPool::kNone;
+
+struct Network {
+  std::string name;
+  bool ingress = false;
+  AddressPool pool;
+};
+
+struct Node {
+  NodeId id = kNoId;
+  std::string name;
+  Role role = Role::kWorker;
+  Availability availability = Availability::kActive;
+  NodeState state = NodeState::kReady;
+  EngineVersion engine;
+  std::map<std::string, std::string> labels;
+  std::int64_t nano_cpus = 0, memory_bytes = 0;            // capacity (0: unlimited)
+  std::int64_t reserved_nano_cpus = 0, reserved_memory = 0;  // by counted tasks
+
+  bool engine_running = true;
+  bool connected = true;           // its agent is connected to the managers
+  bool swarm_active = true;        // libnetwork's cluster agent is up
+  std::uint32_t epoch = 0;         // bumped when the engine stops: stale timers see it
+  std::vector<std::uint32_t> attach;     // per network: LB address offset or kNoAddr
+  std::vector<std::uint32_t> net_tasks;  // per network: tasks ASSIGNED..RUNNING here
+  std::uint32_t active_tasks = 0;        // scheduler's count (desired <= RUNNING)
+  std::vector<TaskId> tasks;             // non-terminal tasks assigned here
+  std::vector<TaskId> waiting;           // PREPARING, waiting for attachments
+  std::vector<TaskId> undelivered;       // assigned while the engine was down
+  sim::EventId down_timer;
+
+  bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }
+};
+
+struct Slot {
+  TaskId current = kNoId;
+  std::deque<TaskId> history;  // oldest first, at most task_history
+  std::uint32_t restarts = 0;
+};
+
+struct Service {
+  ServiceSpec spec;
+  ServiceId id = kNoId;
+  std::vector<NetworkId> nets;       // user overlays, then ingress if it publishes
+  std::vector<std::uint32_t> vips;   // per nets entry, kNoAddr if none (dnsrr or failed)
+  bool vips_done = false;
+  std::vector<Slot> slots;           // replicated: slot i+1; global: one per node
+  std::vector<std::uint16_t> per_node;    // scheduler's count on each node
+  std::vector<std::uint8_t> constraint_ok;  // per node, labels are static
+  std::uint32_t running = 0;          // tasks in state RUNNING
+  std::uint32_t eligible_nodes = 0;   // global: nodes that should run one
+  // Failure underweighting: failure times per node (last failure_window).
+  std::map<NodeId, std::deque<sim::Time>> failures;
+
+  // Metrics since the plan started.
+  std::uint32_t min_running = 0;
+  sim::Time below_since = -1;
+  sim::Time below_total = 0;
+  sim::Time min_running_at = 0;
+
+  std::uint32_t desired() const {
+    return spec.mode == ServiceMode::kGlobal ? eligible_nodes : spec.replicas;
+  }
+};
+
+struct Task {
+  TaskId id = kNoId;
+  ServiceId service = kNoId;
+  std::uint32_t slot = 0;      // replicated: 1-based slot; global: node id
+  NodeId node = kNoId;
+  TaskState state = TaskState::kNew;
+  TaskState desired = TaskState::kRunning;
+  std::vector<std::uint32_t> addrs;  // per service net, kNoAddr until allocated
+  bool allocated = false;
+  bool counted = false;        // in scheduler counts (assigned, live, desired <= RUNNING)
+  bool on_node = false;        // in node->tasks and net_tasks
+  bool waiting_attach = false;
+  bool delivered = false;
+  std::string err;
+  sim::Time created = 0;
+  sim::Time state_since = 0;
+  sim::Time start_after = 0;   // replacement: not before (restart delay)
+  TaskId old_task = kNoId;     // replacement: the task it replaces
+  TaskId replaced_by = kNoId;
+  std::uint32_t node_pos = 0;  // index in node->tasks
+  std::uint32_t epoch = 0;     // node epoch when the agent took it
+  sim::EventId op;             // agent operation in flight
+  sim::EventId wait_timeout;   // attachment wait
+};
+
+}  // namespace swarmplan::model

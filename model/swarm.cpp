@@ -1,0 +1,391 @@
+#include "model/swarm.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace swarmplan::model {
+
+Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t max_events)
+    : engine_(max_events), rng_(seed), trace_(trace), timings_(sc.timings) {
+  allocator_ = std::make_unique<Allocator>(*this);
+  scheduler_ = std::make_unique<Scheduler>(*this);
+  orchestrator_ = std::make_unique<Orchestrator>(*this);
+  agent_ = std::make_unique<Agent>(*this);
+
+  networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress())});
+  for (const auto& n : sc.networks) networks.push_back(Network{n.name, false, AddressPool(n.subnet)});
+
+  nodes.resize(sc.nodes.size());
+  for (std::size_t i = 0; i < sc.nodes.size(); ++i) {
+    const NodeSpec& spec = sc.nodes[i];
+    Node& n = nodes[i];
+    n.id = static_cast<NodeId>(i);
+    n.name = spec.name;
+    n.role = spec.role;
+    n.availability = spec.availability;
+    n.engine = spec.engine;
+    n.labels = spec.labels;
+    n.nano_cpus = spec.nano_cpus;
+    n.memory_bytes = spec.memory_bytes;
+    n.attach.assign(networks.size(), kNoAddr);
+    n.net_tasks.assign(networks.size(), 0);
+    if (n.role == Role::kManager) {
+      ++managers_;
+      if (initial_leader_ == kNoId && (sc.leader.empty() || sc.leader == n.name)) initial_leader_ = n.id;
+    }
+  }
+
+  services.resize(sc.services.size());
+  for (std::size_t i = 0; i < sc.services.size(); ++i) {
+    Service& s = services[i];
+    s.spec = sc.services[i];
+    s.id = static_cast<ServiceId>(i);
+    for (const auto& name : s.spec.networks) {
+      for (NetworkId k = 1; k < networks.size(); ++k) {
+        if (networks[k].name == name) s.nets.push_back(k);
+      }
+    }
+    if (s.spec.publish_ingress) s.nets.push_back(0);
+    s.vips.assign(s.nets.size(), kNoAddr);
+    s.per_node.assign(nodes.size(), 0);
+    s.constraint_ok.resize(nodes.size());
+    for (const Node& n : nodes) s.constraint_ok[n.id] = MeetsConstraints(s, n);
+    if (s.spec.mode == ServiceMode::kReplicated) {
+      s.slots.resize(s.spec.replicas);
+    } else {
+      s.slots.resize(nodes.size());
+    }
+  }
+}
+
+Swarm::~Swarm() = default;
+
+bool Swarm::MeetsConstraints(const Service& s, const Node& n) const {
+  return ConstraintsMatch(s.spec.constraints, n.name, n.role, n.labels);
+}
+
+void Swarm::Deploy() {
+  leader_ = initial_leader_;
+  lb_policy_ = nodes[leader_].engine.lb_policy();
+  trace_.Add(Now(), "leader", nodes[leader_].name + " leads (engine " + nodes[leader_].engine.ToString() +
+                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")");
+  scheduler_->Init();
+  // Nodes joined before the networks and services were created: every node
+  // holds its ingress address; pre-18.09 leaders also give each node one
+  // address on every overlay when the network is created.
+  for (Node& n : nodes) allocator_->NodeEvent(n.id);
+  for (Service& s : services) {
+    orchestrator_->CreateService(s.id);
+  }
+}
+
+int Swarm::reachable_managers() const {
+  int up = 0;
+  for (const Node& n : nodes) up += n.role == Role::kManager && n.engine_running;
+  return up;
+}
+
+std::string Swarm::TaskName(const Task& t) const {
+  const Service& s = services[t.service];
+  std::string name = s.spec.name + ".";
+  name += s.spec.mode == ServiceMode::kGlobal ? nodes[t.slot].name : std::to_string(t.slot);
+  return name + "#" + std::to_string(t.id);
+}
+
+TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskState desired) {
+  const auto id = static_cast<TaskId>(tasks.size());
+  Task& t = tasks.emplace_back();
+  t.id = id;
+  t.service = sid;
+  t.slot = slot;
+  t.node = preset;
+  t.desired = desired;
+  t.created = Now();
+  t.state_since = Now();
+  t.addrs.assign(services[sid].nets.size(), kNoAddr);
+  ++transitional_;
+  if (trace_.enabled()) {
+    trace_.Add(Now(), "task", TaskName(t) + " created NEW (desired " + std::string(ToString(desired)) + ")");
+  }
+  // A global task carries its node from birth; the allocator recomputes
+  // that node's attachments before it allocates the task (doTaskAlloc).
+  if (preset != kNoId) AttachToNode(t, preset);
+  allocator_->TaskCreated(id);
+  return id;
+}
+
+void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
+  const TaskState old = t.state;
+  if (old == s) return;
+  assert(!IsTerminal(old) && "terminal tasks do not change state");
+  const bool was_transitional = Transitional(t);
+  t.state = s;
+  t.state_since = Now();
+  if (!err.empty()) t.err = std::string(err);
+  if (trace_.enabled()) {
+    std::string text = TaskName(t) + " " + std::string(ToString(old)) + " -> " + std::string(ToString(s));
+    if (t.node != kNoId && s == TaskState::kAssigned) text += " on " + nodes[t.node].name;
+    if (!err.empty()) text += ": \"" + std::string(err) + "\"";
+    trace_.Add(Now(), s == TaskState::kRejected ? "reject" : "task", std::move(text));
+  }
+  Service& svc = services[t.service];
+  if (s == TaskState::kRunning) UpdateRunning(svc, +1);
+  if (old == TaskState::kRunning) UpdateRunning(svc, -1);
+  const bool is_transitional = Transitional(t);
+  if (was_transitional != is_transitional) {
+    if (is_transitional) ++transitional_; else --transitional_;
+  }
+  if (IsTerminal(s)) {
+    OnTerminal(t, old);
+  } else if (t.on_node) {
+    allocator_->NodeEvent(t.node);
+  }
+}
+
+void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
+  if (t.waiting_attach) agent_->StopWaiting(t);
+  engine_.Cancel(t.op);
+  allocator_->TaskTerminal(t);
+  if (t.on_node) {
+    Node& n = nodes[t.node];
+    const std::uint32_t pos = t.node_pos;
+    n.tasks[pos] = n.tasks.back();
+    tasks[n.tasks[pos]].node_pos = pos;
+    n.tasks.pop_back();
+    for (NetworkId k : services[t.service].nets) --n.net_tasks[k];
+    t.on_node = false;
+    allocator_->NodeEvent(t.node);
+  }
+  RefreshCounted(t);
+  const bool failed = t.state == TaskState::kFailed || t.state == TaskState::kRejected;
+  if (t.state == TaskState::kRejected) {
+    if (t.err == kErrMissingAttachments) ++metrics.rejected_missing_attachments;
+    else if (t.err == kErrSwarmNotActive) ++metrics.rejected_swarm_inactive;
+    if (metrics.first_reject_time < 0) metrics.first_reject_time = Now();
+  } else if (t.state == TaskState::kFailed) {
+    ++metrics.failed_other;
+  }
+  if (failed && t.node != kNoId && services[t.service].spec.mode == ServiceMode::kReplicated) {
+    scheduler_->TaskFailed(t);
+  }
+  orchestrator_->TaskTerminal(t);
+}
+
+void Swarm::SetDesired(Task& t, TaskState d) {
+  if (t.desired == d) return;
+  const bool was_transitional = Transitional(t);
+  if (trace_.enabled()) {
+    trace_.Add(Now(), "task", TaskName(t) + " desired " + std::string(ToString(t.desired)) + " -> " +
+                                  std::string(ToString(d)));
+  }
+  t.desired = d;
+  const bool is_transitional = Transitional(t);
+  if (was_transitional != is_transitional) {
+    if (is_transitional) ++transitional_; else --transitional_;
+  }
+  if (IsTerminal(t.state)) return;
+  RefreshCounted(t);
+  if (d > TaskState::kRunning && t.state < TaskState::kAssigned) {
+    // Never reached a node: nothing to stop.
+    SetState(t, TaskState::kShutdown);
+    return;
+  }
+  if (t.delivered) agent_->DesiredChanged(t);
+}
+
+void Swarm::AttachToNode(Task& t, NodeId n) {
+  Node& node = nodes[n];
+  t.node = n;
+  t.on_node = true;
+  t.node_pos = static_cast<std::uint32_t>(node.tasks.size());
+  node.tasks.push_back(t.id);
+  for (NetworkId k : services[t.service].nets) ++node.net_tasks[k];
+  allocator_->NodeEvent(n);
+}
+
+void Swarm::AssignNode(Task& t, NodeId n) {
+  if (!t.on_node) AttachToNode(t, n);
+  SetState(t, TaskState::kAssigned);
+  RefreshCounted(t);
+  agent_->Dispatch(t);
+}
+
+void Swarm::RefreshCounted(Task& t) {
+  const bool should = t.on_node && t.state >= TaskState::kAssigned && !IsTerminal(t.state) &&
+                      t.desired <= TaskState::kRunning;
+  if (should == t.counted) return;
+  t.counted = should;
+  scheduler_->CountChanged(t, should ? +1 : -1);
+}
+
+void Swarm::UpdateRunning(Service& s, int delta) {
+  const std::uint32_t before = s.running;
+  s.running = static_cast<std::uint32_t>(static_cast<int>(s.running) + delta);
+  if (!measuring_) return;
+  const std::uint32_t want = s.desired();
+  if (s.running < s.min_running) {
+    s.min_running = s.running;
+    s.min_running_at = Now();
+  }
+  if (before < want && s.running >= want && s.below_since >= 0) {
+    s.below_total += Now() - s.below_since;
+    s.below_since = -1;
+  } else if (s.running < want && s.below_since < 0) {
+    s.below_since = Now();
+  }
+}
+
+void Swarm::StartMeasuring() {
+  measuring_ = true;
+  for (Network& n : networks) n.pool.ResetPeak();
+  metrics = SwarmMetrics{};
+  metrics.max_unallocated = allocator_->unallocated();
+  for (Service& s : services) {
+    s.min_running = s.running;
+    s.min_running_at = Now();
+    s.below_total = 0;
+    s.below_since = s.running < s.desired() ? Now() : -1;
+  }
+}
+
+void Swarm::FinishMeasuring() {
+  for (Service& s : services) {
+    if (s.below_since >= 0) {
+      s.below_total += Now() - s.below_since;
+      s.below_since = Now();
+    }
+  }
+}
+
+bool Swarm::Converged() const {
+  if (transitional_ != 0) return false;
+  for (const Service& s : services) {
+    if (s.running != s.desired()) return false;
+  }
+  return true;
+}
+
+// --- Operator actions and the control plane. ---
+
+std::expected<void, std::string> Swarm::SetAvailability(NodeId id, Availability a) {
+  if (!HasLeader()) {
+    return std::unexpected("cannot update node " + nodes[id].name + ": the swarm has no leader (" +
+                           std::to_string(reachable_managers()) + " of " + std::to_string(managers_) +
+                           " managers reachable)");
+  }
+  Node& n = nodes[id];
+  if (n.availability == a) return {};
+  trace_.Add(Now(), "node", n.name + " availability " + std::string(ToString(n.availability)) + " -> " +
+                                std::string(ToString(a)));
+  n.availability = a;
+  scheduler_->NodeChanged(id);
+  allocator_->NodeEvent(id);
+  if (a == Availability::kDrain) orchestrator_->NodeDrained(id);
+  if (n.schedulable()) orchestrator_->NodeSchedulable(id);
+  return {};
+}
+
+void Swarm::StopEngine(NodeId id) {
+  Node& n = nodes[id];
+  if (!n.engine_running) return;
+  trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " stopped");
+  n.engine_running = false;
+  n.connected = false;
+  ++n.epoch;
+  agent_->EngineStopped(id);
+  engine_.Cancel(n.down_timer);
+  n.down_timer = engine_.After(Draw(timings_.node_down_after), [this, id] { NodeDown(id); });
+  if (n.role == Role::kManager) {
+    if (leader_ == id) LeaderLost();
+    if (!HasQuorum()) {
+      trace_.Add(Now(), "leader", "quorum lost: " + std::to_string(reachable_managers()) + " of " +
+                                      std::to_string(managers_) + " managers reachable");
+    }
+  }
+}
+
+void Swarm::InstallEngine(NodeId id, EngineVersion v) {
+  Node& n = nodes[id];
+  assert(!n.engine_running);
+  trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " -> " + v.ToString() + " installed");
+  n.engine = v;
+}
+
+void Swarm::StartEngine(NodeId id) {
+  Node& n = nodes[id];
+  if (n.engine_running) return;
+  trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " starting");
+  n.engine_running = true;
+  const std::uint32_t epoch = n.epoch;
+  engine_.After(Draw(timings_.engine_start), [this, id, epoch] {
+    if (nodes[id].epoch == epoch && nodes[id].engine_running) NodeReconnected(id);
+  });
+  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
+}
+
+void Swarm::NodeDown(NodeId id) {
+  Node& n = nodes[id];
+  if (!HasLeader()) {
+    // The dispatcher runs on the leader; a new one re-arms the heartbeat.
+    n.down_timer = engine_.After(sim::kSecond, [this, id] { NodeDown(id); });
+    return;
+  }
+  if (n.state == NodeState::kDown) return;
+  trace_.Add(Now(), "node", n.name + " is down (heartbeat expired)");
+  n.state = NodeState::kDown;
+  scheduler_->NodeChanged(id);
+  orchestrator_->NodeDown(id);
+}
+
+void Swarm::NodeReconnected(NodeId id) {
+  Node& n = nodes[id];
+  engine_.Cancel(n.down_timer);
+  const bool was_down = n.state == NodeState::kDown;
+  n.state = NodeState::kReady;
+  n.connected = true;
+  const sim::Time inactive = Draw(timings_.swarm_active_after_ready);
+  n.swarm_active = inactive == 0;
+  trace_.Add(Now(), "node", n.name + " is ready (engine " + n.engine.ToString() + ")");
+  if (!n.swarm_active) {
+    const std::uint32_t epoch = n.epoch;
+    engine_.After(inactive, [this, id, epoch] {
+      if (nodes[id].epoch == epoch) nodes[id].swarm_active = true;
+    });
+  }
+  agent_->Reconnected(id);
+  scheduler_->NodeChanged(id);
+  allocator_->NodeEvent(id);
+  if (was_down && n.schedulable() && HasLeader()) orchestrator_->NodeSchedulable(id);
+  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
+}
+
+void Swarm::LeaderLost() {
+  trace_.Add(Now(), "leader", nodes[leader_].name + " stopped leading");
+  leader_ = kNoId;
+  ScheduleElection();
+}
+
+void Swarm::ScheduleElection() {
+  if (election_pending_ || HasLeader()) return;
+  if (!HasQuorum()) return;  // retried when a manager comes back
+  election_pending_ = true;
+  engine_.After(Draw(timings_.election), [this] { Elect(); });
+}
+
+void Swarm::Elect() {
+  election_pending_ = false;
+  if (HasLeader() || !HasQuorum()) return;
+  std::vector<NodeId> candidates;
+  for (const Node& n : nodes) {
+    if (n.role == Role::kManager && n.engine_running) candidates.push_back(n.id);
+  }
+  leader_ = candidates[rng_.Below(candidates.size())];
+  lb_policy_ = nodes[leader_].engine.lb_policy();
+  trace_.Add(Now(), "leader", nodes[leader_].name + " elected leader (engine " + nodes[leader_].engine.ToString() +
+                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")");
+  allocator_->LeaderChanged();
+  scheduler_->LeaderChanged();
+  orchestrator_->LeaderChanged();
+}
+
+}  // namespace swarmplan::model

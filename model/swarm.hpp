@@ -1,0 +1,143 @@
+// Swarm: one simulated Docker Swarm, the composition of its components
+// (control plane, allocator, scheduler, orchestrators, agents) over a shared
+// store, driven by one sim::Engine and one seeded Rng.
+//
+// Lifecycle: construct from a Scenario and a seed, Deploy() the services
+// under the engines the nodes start with, then drive operator actions
+// (SetAvailability, StopEngine, InstallEngine, StartEngine) between
+// engine runs. Every change of the store goes through the methods below so
+// the derived counters, the components and the trace stay consistent.
+// Not thread-safe; a Swarm and its Engine belong to one thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/allocator.hpp"
+#include "model/agent.hpp"
+#include "model/orchestrator.hpp"
+#include "model/scheduler.hpp"
+#include "model/store.hpp"
+#include "model/trace.hpp"
+#include "sim/engine.hpp"
+#include "sim/random.hpp"
+
+namespace swarmplan::model {
+
+// Counters a trial reports; reset by StartMeasuring().
+struct SwarmMetrics {
+  std::uint64_t rejected_missing_attachments = 0;
+  std::uint64_t rejected_swarm_inactive = 0;
+  std::uint64_t failed_other = 0;
+  std::uint64_t allocation_failures = 0;       // task stayed NEW for want of addresses
+  std::uint64_t attachment_failures = 0;       // node LB address could not be allocated
+  std::uint64_t max_unallocated = 0;           // most tasks stuck NEW at once
+  sim::Time first_reject_time = -1;
+  sim::Time first_shortage_time = -1;          // first allocation or attachment failure
+  std::uint64_t rejected_total() const {
+    return rejected_missing_attachments + rejected_swarm_inactive;
+  }
+};
+
+class Swarm {
+ public:
+  // REQUIRES: scenario.Validate() succeeded.
+  Swarm(const Scenario& scenario, std::uint64_t seed, bool trace = false, std::uint64_t max_events = 0);
+  Swarm(const Swarm&) = delete;
+  Swarm& operator=(const Swarm&) = delete;
+  ~Swarm();
+
+  // Creates ingress, the overlays and the services at the current time.
+  void Deploy();
+
+  // Operator actions. They take effect through the leader; without one
+  // they fail with the reason (as `docker node update` would).
+  std::expected<void, std::string> SetAvailability(NodeId n, Availability a);
+  void StopEngine(NodeId n);
+  void StartEngine(NodeId n);
+  void InstallEngine(NodeId n, EngineVersion v);  // REQUIRES: engine stopped
+
+  // True when every task is RUNNING as desired (or terminal) and every
+  // service runs its desired count.
+  bool Converged() const;
+  // Tasks of node n that have not stopped yet (state <= RUNNING).
+  std::size_t LiveTasksOn(NodeId n) const { return nodes[n].tasks.size(); }
+
+  // Resets peaks and per-service minima to the current state.
+  void StartMeasuring();
+  void FinishMeasuring();  // closes open below-desired intervals
+
+  // --- The store and context, used by the components. ---
+  sim::Engine& engine() { return engine_; }
+  const sim::Engine& engine() const { return engine_; }
+  sim::Time Now() const { return engine_.Now(); }
+  sim::Rng& rng() { return rng_; }
+  Trace& trace() { return trace_; }
+  const Timings& timings() const { return timings_; }
+  sim::Time Draw(const Range& r) { return rng_.Duration(r.lo, r.hi); }
+
+  Allocator& allocator() { return *allocator_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  Orchestrator& orchestrator() { return *orchestrator_; }
+  Agent& agent() { return *agent_; }
+  const Allocator& allocator() const { return *allocator_; }
+
+  std::vector<Network> networks;  // [0] is ingress
+  std::vector<Node> nodes;
+  std::vector<Service> services;
+  std::deque<Task> tasks;  // a deque: references stay valid as tasks are added
+  SwarmMetrics metrics;
+
+  // Store mutations. Each keeps counters consistent and notifies components.
+  TaskId CreateTask(ServiceId s, std::uint32_t slot, NodeId preset, TaskState desired);
+  void SetState(Task& t, TaskState s, std::string_view err = {});
+  void SetDesired(Task& t, TaskState d);
+  void AssignNode(Task& t, NodeId n);
+
+  // Control plane.
+  bool HasLeader() const { return leader_ != kNoId; }
+  NodeId leader() const { return leader_; }
+  LbPolicy lb_policy() const { return lb_policy_; }
+  int reachable_managers() const;
+  int managers() const { return managers_; }
+  bool HasQuorum() const { return reachable_managers() > managers_ / 2; }
+
+  std::string TaskName(const Task& t) const;
+  const std::string& NodeName(NodeId n) const { return nodes[n].name; }
+  bool MeetsConstraints(const Service& s, const Node& n) const;
+
+ private:
+  void OnTerminal(Task& t, TaskState old);
+  void AttachToNode(Task& t, NodeId n);
+  void RefreshCounted(Task& t);
+  void UpdateRunning(Service& s, int delta);
+  bool Transitional(const Task& t) const {
+    return !IsTerminal(t.state) && (t.state != TaskState::kRunning || t.desired != TaskState::kRunning);
+  }
+  void NodeDown(NodeId n);
+  void NodeReconnected(NodeId n);
+  void LeaderLost();
+  void ScheduleElection();
+  void Elect();
+
+  sim::Engine engine_;
+  sim::Rng rng_;
+  Trace trace_;
+  Timings timings_;
+  std::unique_ptr<Allocator> allocator_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+  std::unique_ptr<Agent> agent_;
+  NodeId leader_ = kNoId;
+  NodeId initial_leader_ = kNoId;
+  LbPolicy lb_policy_ = LbPolicy::kNone;
+  int managers_ = 0;
+  bool election_pending_ = false;
+  std::uint64_t transitional_ = 0;
+  bool measuring_ = false;
+};
+
+}  // namespace swarmplan::model

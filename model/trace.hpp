@@ -1,0 +1,32 @@
+// Trace: the timeline of one simulated run, for `swarmplan simulate`.
+// Recording is off unless enabled, so trials pay nothing for it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/time.hpp"
+
+namespace swarmplan::model {
+
+struct TraceEvent {
+  sim::Time time;
+  std::string kind;  // "step", "task", "address", "node", "leader", "reject", "note"
+  std::string text;
+};
+
+class Trace {
+ public:
+  explicit Trace(bool enabled = false) : enabled_(enabled) {}
+  bool enabled() const { return enabled_; }
+  void Add(sim::Time t, std::string kind, std::string text) {
+    if (enabled_) events_.push_back({t, std::move(kind), std::move(text)});
+  }
+  const std::vector<TraceEvent>& events() const { return events_; }
+
+ private:
+  bool enabled_;
+  std::vector<TraceEvent> events_;
+};
+
+}  // namespace swarmplan::model

@@ -1,0 +1,56 @@
+// Identifiers and enumerations shared by the swarm model.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace swarmplan::model {
+
+using NodeId = std::uint32_t;
+using ServiceId = std::uint32_t;
+using NetworkId = std::uint32_t;
+using TaskId = std::uint32_t;
+inline constexpr std::uint32_t kNoId = UINT32_MAX;
+
+enum class Role : std::uint8_t { kManager, kWorker };
+enum class Availability : std::uint8_t { kActive, kPause, kDrain };
+enum class NodeState : std::uint8_t { kReady, kDown };
+enum class ServiceMode : std::uint8_t { kReplicated, kGlobal };
+enum class EndpointMode : std::uint8_t { kVip, kDnsrr };
+enum class RestartCondition : std::uint8_t { kAny, kOnFailure, kNone };
+
+// swarmkit api.TaskState, in its order: everything after kRunning is terminal.
+enum class TaskState : std::uint8_t {
+  kNew,
+  kPending,
+  kAssigned,
+  kAccepted,
+  kPreparing,
+  kReady,
+  kStarting,
+  kRunning,
+  kComplete,
+  kShutdown,
+  kFailed,
+  kRejected,
+  kRemove,
+  kOrphaned,
+};
+
+inline bool IsTerminal(TaskState s) { return s > TaskState::kRunning; }
+
+std::string_view ToString(Role r);
+std::string_view ToString(Availability a);
+std::string_view ToString(NodeState s);
+std::string_view ToString(ServiceMode m);
+std::string_view ToString(EndpointMode m);
+std::string_view ToString(RestartCondition c);
+std::string_view ToString(TaskState s);
+
+// The error texts the real system prints; tests and reports key on them.
+inline constexpr std::string_view kErrMissingAttachments =
+    "node is missing network attachments, ip addresses may be exhausted";
+inline constexpr std::string_view kErrSwarmNotActive =
+    "cannot create a swarm scoped network when swarm is not active";
+
+}  // namespace swarmplan::model

@@ -1,0 +1,81 @@
+#include "planner/capacity.hpp"
+
+#include <algorithm>
+
+namespace swarmplan::planner {
+
+using model::LbPolicy;
+
+namespace {
+
+bool Meets(const model::ServiceSpec& svc, const model::NodeSpec& n) {
+  return model::ConstraintsMatch(svc.constraints, n.name, n.role, n.labels);
+}
+
+std::uint64_t LbCount(LbPolicy p, std::uint64_t all_nodes, std::uint64_t with_tasks) {
+  switch (p) {
+    case LbPolicy::kNone: return 0;
+    case LbPolicy::kAllNodes: return all_nodes;
+    case LbPolicy::kOnDemand: return with_tasks;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string NetworkBudget::Sum(bool after) const {
+  const std::uint64_t lb = after ? lb_after : lb_before;
+  const std::int64_t room = static_cast<std::int64_t>(capacity) - 3 - static_cast<std::int64_t>(vips + lb);
+  std::string s = std::to_string(capacity) + " - 3 reserved";
+  s += " - " + std::to_string(vips) + (vips == 1 ? " VIP" : " VIPs");
+  s += " - " + std::to_string(lb) + " node LB";
+  s += " = " + std::to_string(room) + " for " + std::to_string(tasks) + (tasks == 1 ? " task" : " tasks");
+  return s;
+}
+
+int NetworkBudget::SuggestedPrefix() const {
+  const std::uint64_t need = reserved + vips + std::max(lb_after, lb_before) + tasks + largest_share;
+  int prefix = 30;
+  while (prefix > 8 && (std::uint64_t{1} << (32 - prefix)) < need) --prefix;
+  return prefix;
+}
+
+std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion from_leader,
+                                  model::EngineVersion to) {
+  std::vector<NetworkBudget> out;
+  for (const auto& net : s.networks) {
+    NetworkBudget b;
+    b.name = net.name;
+    b.subnet = net.subnet.ToString();
+    b.capacity = net.subnet.size();
+    std::vector<bool> eligible(s.nodes.size(), false);
+    for (const auto& svc : s.services) {
+      if (std::find(svc.networks.begin(), svc.networks.end(), net.name) == svc.networks.end()) continue;
+      if (svc.endpoint_mode == model::EndpointMode::kVip) ++b.vips;
+      std::uint64_t nodes_for_svc = 0;
+      for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+        const bool ok = s.nodes[i].availability == model::Availability::kActive && Meets(svc, s.nodes[i]);
+        if (ok) {
+          eligible[i] = true;
+          ++nodes_for_svc;
+        }
+      }
+      std::uint64_t tasks = svc.mode == model::ServiceMode::kGlobal ? nodes_for_svc : svc.replicas;
+      if (svc.mode == model::ServiceMode::kReplicated && svc.max_replicas_per_node != 0) {
+        tasks = std::min<std::uint64_t>(tasks, nodes_for_svc * svc.max_replicas_per_node);
+      }
+      b.tasks += tasks;
+      if (nodes_for_svc > 0) {
+        b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_for_svc - 1) / nodes_for_svc);
+      }
+    }
+    b.eligible_nodes = static_cast<std::uint64_t>(std::count(eligible.begin(), eligible.end(), true));
+    const std::uint64_t with_tasks = std::min(b.eligible_nodes, b.tasks);
+    b.lb_before = LbCount(from_leader.lb_policy(), s.nodes.size(), with_tasks);
+    b.lb_after = LbCount(to.lb_policy(), s.nodes.size(), with_tasks);
+    out.push_back(b);
+  }
+  return out;
+}
+
+}  // namespace swarmplan::planner

@@ -1,0 +1,36 @@
+// Capacity: the address budget of each overlay, worked out on paper
+// (../shared/swarm-semantics.md section 1), before and after the upgrade.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/scenario.hpp"
+
+namespace swarmplan::planner {
+
+struct NetworkBudget {
+  std::string name;
+  std::string subnet;
+  std::uint64_t capacity = 0;
+  std::uint64_t reserved = 3;
+  std::uint64_t vips = 0;
+  std::uint64_t tasks = 0;           // desired tasks on this network
+  std::uint64_t eligible_nodes = 0;  // nodes that can run one of its tasks
+  std::uint64_t lb_before = 0;       // LB addresses under the current leader's engine
+  std::uint64_t lb_after = 0;        // worst case under the target engine
+  std::uint64_t largest_share = 0;   // most tasks one node holds when spread evenly
+  std::int64_t free_before() const { return static_cast<std::int64_t>(capacity - reserved - vips - lb_before) - static_cast<std::int64_t>(tasks); }
+  std::int64_t free_after() const { return static_cast<std::int64_t>(capacity - reserved - vips - lb_after) - static_cast<std::int64_t>(tasks); }
+  // "32 - 3 reserved - 1 VIP - 5 node LB = 23 for 24 tasks"
+  std::string Sum(bool after) const;
+  // Smallest prefix that holds the steady state plus one drained node's
+  // replacements (allocated before the old tasks free theirs).
+  int SuggestedPrefix() const;
+};
+
+std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion from_leader,
+                                  model::EngineVersion to);
+
+}  // namespace swarmplan::planner

@@ -1,0 +1,276 @@
+#include "planner/plan.hpp"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/topological_sort.hpp>
+
+#include <charconv>
+#include <map>
+#include <sstream>
+
+namespace swarmplan::planner {
+
+using model::Role;
+using model::Scenario;
+
+std::string_view ToString(Action a) {
+  switch (a) {
+    case Action::kDrain: return "drain";
+    case Action::kStop: return "stop";
+    case Action::kInstall: return "install";
+    case Action::kStart: return "start";
+    case Action::kActivate: return "activate";
+    case Action::kPause: return "pause";
+    case Action::kWait: return "wait";
+    case Action::kSleep: return "sleep";
+  }
+  return "?";
+}
+
+std::string Step::Describe(const Scenario& s) const {
+  switch (action) {
+    case Action::kWait: return "wait for convergence";
+    case Action::kSleep: return "sleep " + std::to_string(duration / sim::kSecond) + " s";
+    case Action::kInstall: return "install " + version.ToString() + " on " + s.nodes[node].name;
+    default: return std::string(ToString(action)) + " " + s.nodes[node].name;
+  }
+}
+
+std::string Step::Command(const Scenario& s) const {
+  const std::string& n = action == Action::kWait || action == Action::kSleep ? std::string() : s.nodes[node].name;
+  switch (action) {
+    case Action::kDrain: return "docker node update --availability drain " + n;
+    case Action::kActivate: return "docker node update --availability active " + n;
+    case Action::kPause: return "docker node update --availability pause " + n;
+    case Action::kStop: return "ssh " + n + " sudo service docker stop";
+    case Action::kInstall: return "ssh " + n + " <install docker engine " + version.ToString() + ">";
+    case Action::kStart: return "ssh " + n + " sudo service docker start";
+    case Action::kWait: return "docker service ls   # until every service shows all replicas running";
+    case Action::kSleep: return "sleep " + std::to_string(duration / sim::kSecond);
+  }
+  return "";
+}
+
+namespace {
+
+void NodeKit(std::vector<Step>& out, std::size_t node, model::EngineVersion to, bool activate) {
+  out.push_back({Action::kDrain, node, {}, 0});
+  out.push_back({Action::kStop, node, {}, 0});
+  out.push_back({Action::kInstall, node, to, 0});
+  out.push_back({Action::kStart, node, {}, 0});
+  if (activate) {
+    out.push_back({Action::kActivate, node, {}, 0});
+    out.push_back({Action::kWait, 0, {}, 0});
+  }
+}
+
+std::size_t InitialLeader(const Scenario& s) {
+  if (!s.leader.empty()) return *s.FindNode(s.leader);
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].role == Role::kManager) return i;
+  }
+  return 0;
+}
+
+// Builds a plan from a node order, activating managers per policy.
+Plan FromNodeOrder(const Scenario& s, const std::vector<std::size_t>& order, model::EngineVersion to,
+                   bool managers_last) {
+  Plan p;
+  std::size_t managers_total = 0, managers_seen = 0;
+  for (std::size_t n : order) managers_total += s.nodes[n].role == Role::kManager;
+  std::vector<std::size_t> deferred;
+  for (std::size_t n : order) {
+    const bool manager = s.nodes[n].role == Role::kManager;
+    if (manager && managers_last) {
+      NodeKit(p.steps, n, to, false);
+      deferred.push_back(n);
+      if (++managers_seen == managers_total) {
+        for (std::size_t m : deferred) p.steps.push_back({Action::kActivate, m, {}, 0});
+        p.steps.push_back({Action::kWait, 0, {}, 0});
+      }
+    } else {
+      NodeKit(p.steps, n, to, true);
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
+  const std::size_t leader = InitialLeader(s);
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].role == Role::kManager && i != leader) order.push_back(i);
+  }
+  order.push_back(leader);
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].role == Role::kWorker) order.push_back(i);
+  }
+  Plan p = FromNodeOrder(s, order, to, true);
+  p.origin = "default: the seed procedure (managers one at a time, leader last, activated together; then each worker)";
+  return p;
+}
+
+std::expected<Plan, std::string> ParseOrder(const Scenario& s, const std::vector<std::string>& raw_words,
+                                            model::EngineVersion to, bool activate_managers_last) {
+  // Split on commas too, so "--order a,b,c" and JSON arrays both work.
+  std::vector<std::string> words;
+  for (const std::string& w : raw_words) {
+    std::stringstream ss(w);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+      const auto b = part.find_first_not_of(" \t");
+      const auto e = part.find_last_not_of(" \t");
+      if (b != std::string::npos) words.push_back(part.substr(b, e - b + 1));
+    }
+  }
+  if (words.empty()) return std::unexpected("the order is empty");
+  // Node-name-only orders get the standard kit per node.
+  bool names_only = true;
+  for (const std::string& w : words) names_only = names_only && w.find(':') == std::string::npos && w != "wait";
+  auto node_of = [&](const std::string& name, const std::string& word) -> std::expected<std::size_t, std::string> {
+    auto n = s.FindNode(name);
+    if (!n) {
+      std::string known;
+      for (const auto& nd : s.nodes) known += (known.empty() ? "" : ", ") + nd.name;
+      return std::unexpected("order word \"" + word + "\": no node is named \"" + name + "\" (nodes: " + known + ")");
+    }
+    return *n;
+  };
+  if (names_only) {
+    std::vector<std::size_t> order;
+    for (const std::string& w : words) {
+      auto n = node_of(w, w);
+      if (!n) return std::unexpected(n.error());
+      for (std::size_t o : order) {
+        if (o == *n) return std::unexpected("order word \"" + w + "\": node listed twice");
+      }
+      order.push_back(*n);
+    }
+    Plan p = FromNodeOrder(s, order, to, activate_managers_last);
+    p.origin = "given node order";
+    return p;
+  }
+  Plan p;
+  p.origin = "given steps";
+  for (const std::string& w : words) {
+    std::vector<std::string> f;
+    std::stringstream ss(w);
+    std::string part;
+    while (std::getline(ss, part, ':')) f.push_back(part);
+    const std::string& verb = f[0];
+    if (verb == "wait" && f.size() == 1) {
+      p.steps.push_back({Action::kWait, 0, {}, 0});
+      continue;
+    }
+    if (verb == "sleep") {
+      int secs = -1;
+      if (f.size() == 2) {
+        auto [ptr, ec] = std::from_chars(f[1].data(), f[1].data() + f[1].size(), secs);
+        if (ec != std::errc() || ptr != f[1].data() + f[1].size()) secs = -1;
+      }
+      if (secs < 0 || secs > 86400) return std::unexpected("order word \"" + w + "\": write sleep:SECONDS (0 to 86400)");
+      p.steps.push_back({Action::kSleep, 0, {}, sim::Sec(secs)});
+      continue;
+    }
+    if (f.size() < 2 || f.size() > 3 || f[1].empty()) {
+      return std::unexpected("order word \"" + w +
+                             "\": expected NODE, ACTION:NODE (drain, stop, install, start, upgrade, restart, "
+                             "activate, pause), wait or sleep:SECONDS");
+    }
+    auto n = node_of(f[1], w);
+    if (!n) return std::unexpected(n.error());
+    model::EngineVersion v = to;
+    if (f.size() == 3) {
+      if (verb != "install" && verb != "upgrade") return std::unexpected("order word \"" + w + "\": only install and upgrade take a version");
+      auto pv = model::EngineVersion::Parse(f[2]);
+      if (!pv) return std::unexpected("order word \"" + w + "\": " + pv.error());
+      v = *pv;
+    }
+    if (verb == "drain") p.steps.push_back({Action::kDrain, *n, {}, 0});
+    else if (verb == "stop") p.steps.push_back({Action::kStop, *n, {}, 0});
+    else if (verb == "install") p.steps.push_back({Action::kInstall, *n, v, 0});
+    else if (verb == "start") p.steps.push_back({Action::kStart, *n, {}, 0});
+    else if (verb == "activate") p.steps.push_back({Action::kActivate, *n, {}, 0});
+    else if (verb == "pause") p.steps.push_back({Action::kPause, *n, {}, 0});
+    else if (verb == "upgrade") {
+      p.steps.push_back({Action::kStop, *n, {}, 0});
+      p.steps.push_back({Action::kInstall, *n, v, 0});
+      p.steps.push_back({Action::kStart, *n, {}, 0});
+    } else if (verb == "restart") {
+      p.steps.push_back({Action::kStop, *n, {}, 0});
+      p.steps.push_back({Action::kStart, *n, {}, 0});
+    } else {
+      return std::unexpected("order word \"" + w + "\": unknown action \"" + verb +
+                             "\" (drain, stop, install, start, upgrade, restart, activate, pause, wait, sleep)");
+    }
+  }
+  return p;
+}
+
+std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
+  if (p.steps.empty()) return std::unexpected("the plan has no steps");
+  // Precedence graph: each node's lifecycle steps must run in the order
+  // stop -> install -> start; an install needs the engine stopped before it
+  // and a start needs a stop before it. Edges link each step to the step of
+  // the same node that must come first; the listed order must be a
+  // topological order of this graph.
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+  Graph g(p.steps.size());
+  std::map<std::size_t, std::size_t> last_stop, last_install;
+  std::vector<bool> running(s.nodes.size(), true);
+  std::vector<std::size_t> position(p.steps.size());
+  for (std::size_t i = 0; i < p.steps.size(); ++i) position[i] = i;
+  const int managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(),
+                                                      [](const auto& n) { return n.role == Role::kManager; }));
+  int managers_up = managers;
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    const Step& st = p.steps[i];
+    const std::string where = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + ")";
+    switch (st.action) {
+      case Action::kStop:
+        if (!running[st.node]) return std::unexpected(where + ": the engine is already stopped");
+        running[st.node] = false;
+        last_stop[st.node] = i;
+        if (s.nodes[st.node].role == Role::kManager) {
+          --managers_up;
+          if (managers_up <= managers / 2) {
+            return std::unexpected(where + ": would leave " + std::to_string(managers_up) + " of " +
+                                   std::to_string(managers) + " managers up, and Raft needs " +
+                                   std::to_string(managers / 2 + 1) +
+                                   " for quorum: the swarm could not schedule. Upgrade fewer managers at once" +
+                                   (managers < 3 ? ", or add managers first (3 tolerate one down)" : ""));
+          }
+        }
+        break;
+      case Action::kInstall:
+        if (running[st.node]) return std::unexpected(where + ": the engine must be stopped first (stop:" + s.nodes[st.node].name + ")");
+        boost::add_edge(last_stop[st.node], i, g);
+        last_install[st.node] = i;
+        break;
+      case Action::kStart:
+        if (running[st.node]) return std::unexpected(where + ": the engine is already running");
+        boost::add_edge(last_stop[st.node], i, g);
+        if (auto it = last_install.find(st.node); it != last_install.end() && it->second > last_stop[st.node]) {
+          boost::add_edge(it->second, i, g);
+        }
+        running[st.node] = true;
+        if (s.nodes[st.node].role == Role::kManager) ++managers_up;
+        break;
+      default:
+        break;
+    }
+  }
+  std::vector<std::size_t> topo;
+  try {
+    boost::topological_sort(g, std::back_inserter(topo));
+  } catch (const boost::not_a_dag&) {
+    return std::unexpected("the plan's steps depend on each other in a cycle");
+  }
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    if (!running[i]) return std::unexpected("the plan leaves " + s.nodes[i].name + "'s engine stopped at the end");
+  }
+  return {};
+}
+
+}  // namespace swarmplan::planner

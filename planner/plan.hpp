@@ -1,0 +1,56 @@
+// Plan: an upgrade order, as the ordered steps an operator performs.
+//
+// Words of an order (in `--order` or a scenario's upgrade.order):
+//   NODE                 the whole kit for that node: drain, stop, install
+//                        the target version, start, then activate (managers
+//                        wait for every manager to be upgraded when
+//                        activate_managers is after-all)
+//   drain:NODE  stop:NODE  install:NODE[:VERSION]  start:NODE
+//   upgrade:NODE[:VERSION] (stop, install, start)   restart:NODE (stop, start)
+//   activate:NODE  pause:NODE  wait  sleep:SECONDS
+// A plan is checked before it runs: names must exist, each node's steps must
+// follow its lifecycle (checked on a precedence graph), and no step may
+// stop more managers than Raft quorum tolerates.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <vector>
+
+#include "model/scenario.hpp"
+
+namespace swarmplan::planner {
+
+enum class Action { kDrain, kStop, kInstall, kStart, kActivate, kPause, kWait, kSleep };
+std::string_view ToString(Action a);
+
+struct Step {
+  Action action = Action::kWait;
+  std::size_t node = 0;          // index in scenario.nodes (unused for wait/sleep)
+  model::EngineVersion version;  // install
+  sim::Time duration = 0;        // sleep
+  std::string Describe(const model::Scenario& s) const;
+  // The command an operator runs for this step (the seed procedure's style).
+  std::string Command(const model::Scenario& s) const;
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  std::string origin;  // "default (seed procedure)" or "given order"
+  std::vector<std::string> notes;  // e.g. nodes the plan leaves on the old engine
+};
+
+// The seed's safe procedure: every manager drained and upgraded one at a
+// time (the leader last), managers activated only after all are upgraded,
+// then each worker drained, upgraded and activated in turn, with a wait for
+// convergence after each activation.
+Plan DefaultPlan(const model::Scenario& s, model::EngineVersion to);
+
+// Parses order words (see above). Errors name the word and why.
+std::expected<Plan, std::string> ParseOrder(const model::Scenario& s, const std::vector<std::string>& words,
+                                            model::EngineVersion to, bool activate_managers_last);
+
+// Lifecycle and quorum checks; the error says which step and why.
+std::expected<void, std::string> CheckPlan(const model::Scenario& s, const Plan& p);
+
+}  // namespace swarmplan::planner

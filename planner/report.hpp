@@ -1,0 +1,83 @@
+// Report: what many trials of a plan say, at a glance and as JSON.
+//
+// Aggregate() is a pure function of the scenario, the plan, the seed and
+// the trial results in index order, so a report merged from shards equals
+// the one a single run gives.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/scenario.hpp"
+#include "planner/capacity.hpp"
+#include "planner/plan.hpp"
+#include "planner/trial.hpp"
+
+namespace swarmplan::planner {
+
+struct Report {
+  std::string scenario_name;
+  std::uint64_t seed = 0;
+  std::uint64_t trials = 0;
+  std::string from, to;
+  std::string plan_origin;
+  std::vector<std::string> plan_steps;
+  std::vector<NetworkBudget> budget;
+  std::vector<std::string> hazards;  // found on paper, before simulating
+
+  bool safe = true;
+  double p_reject = 0, p_reject_lo = 0, p_reject_hi = 0;  // P(at least one task rejected), Wilson 95%
+  double mean_rejected = 0;
+  std::uint64_t rejected_attachments = 0, rejected_swarm_inactive = 0, failed_other = 0;  // summed
+  double p_shortage = 0;        // a task stayed NEW for want of an address
+  double p_node_lb_missing = 0; // a node's LB address could not be allocated
+  double p_not_converged = 0;
+  double p_plan_failed = 0;
+  std::string plan_error;       // one example
+  double p_deploy_unhealthy = 0;
+
+  struct NetStat {
+    std::string name;
+    std::uint64_t capacity = 0;
+    double used_before = 0;
+    std::uint64_t peak_max = 0;
+    double peak_mean = 0;
+  };
+  std::vector<NetStat> networks;
+  struct SvcStat {
+    std::string name;
+    std::uint32_t desired = 0;
+    std::uint32_t min_running_worst = 0;
+    double min_running_mean = 0;
+    double below_mean_s = 0, below_max_s = 0;
+    std::uint32_t final_worst = 0;
+  };
+  std::vector<SvcStat> services;
+  double plan_s_mean = 0, plan_s_p50 = 0, plan_s_p95 = 0, plan_s_max = 0;
+  int first_risk_step = -1;
+  double first_risk_fraction = 0;
+  std::string first_risk_desc;
+  std::uint64_t example_seed = 0;  // a trial that went wrong (or the first), for `simulate`
+  double events_mean = 0;
+  std::vector<std::string> recommendations;
+};
+
+Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const std::vector<TrialResult>& r);
+
+nlohmann::json ReportToJson(const Report& r);
+std::string RenderText(const Report& r, const std::string& reproduce);
+
+// Shards: a share of the trials with everything needed to merge them.
+nlohmann::json TrialToJson(const TrialResult& t);
+std::expected<TrialResult, std::string> TrialFromJson(const nlohmann::json& j);
+std::vector<std::string> PlanWords(const model::Scenario& s, const Plan& p);
+
+// Paper checks of an order: upgraded nodes taking tasks under an old leader,
+// engines restarted without a drain.
+std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p);
+
+}  // namespace swarmplan::planner

@@ -1,0 +1,36 @@
+#include "planner/runner.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "sim/random.hpp"
+
+namespace swarmplan::planner {
+
+TrialRange Shard(std::uint64_t trials, std::uint64_t index, std::uint64_t shares) {
+  const std::uint64_t base = trials / shares, extra = trials % shares;
+  const std::uint64_t first = index * base + std::min(index, extra);
+  return {first, base + (index < extra ? 1 : 0)};
+}
+
+std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed,
+                                   TrialRange range, unsigned threads) {
+  std::vector<TrialResult> out(range.count);
+  std::atomic<std::uint64_t> next{0};
+  auto work = [&] {
+    for (;;) {
+      const std::uint64_t i = next.fetch_add(1);
+      if (i >= range.count) return;
+      out[i] = RunTrial(s, p, sim::TrialSeed(base_seed, range.first + i));
+    }
+  };
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::uint64_t>(1, range.count))));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return out;
+}
+
+}  // namespace swarmplan::planner

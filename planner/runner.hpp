@@ -1,0 +1,25 @@
+// Runs many independent trials of a plan, on several threads. Trial i
+// always uses seed TrialSeed(base_seed, i), and results are stored by
+// index, so the outcome is the same whatever the thread count or sharding.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "planner/trial.hpp"
+
+namespace swarmplan::planner {
+
+struct TrialRange {
+  std::uint64_t first = 0;  // trial index
+  std::uint64_t count = 0;
+};
+
+// The I-th of N shares of `trials` (I in [0, N)). Shares are contiguous
+// and their union is [0, trials).
+TrialRange Shard(std::uint64_t trials, std::uint64_t index, std::uint64_t shares);
+
+std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed,
+                                   TrialRange range, unsigned threads);
+
+}  // namespace swarmplan::planner

@@ -1,0 +1,63 @@
+// Trial: one seeded simulation of a plan on a scenario, from deployment
+// under the current engines to convergence after the last step.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/scenario.hpp"
+#include "model/trace.hpp"
+#include "planner/plan.hpp"
+
+namespace swarmplan::planner {
+
+struct NetworkOutcome {
+  std::string name;
+  std::uint64_t capacity = 0;
+  std::uint64_t used_before = 0;  // when the plan starts
+  std::uint64_t peak_used = 0;    // during the plan
+  std::uint64_t used_after = 0;
+};
+
+struct ServiceOutcome {
+  std::string name;
+  std::uint32_t desired = 0;
+  std::uint32_t running_before = 0;
+  std::uint32_t min_running = 0;
+  double below_desired_s = 0;  // time with fewer running than desired
+  std::uint32_t running_after = 0;
+};
+
+struct TrialResult {
+  std::uint64_t seed = 0;
+  bool deploy_converged = false;      // the cluster was healthy before the plan
+  bool converged = false;             // healthy again after the plan
+  bool plan_failed = false;           // a step could not run (no leader, timeout)
+  std::string plan_error;
+  double plan_s = 0;                  // first step to convergence (or give-up)
+  std::uint64_t rejected_attachments = 0;
+  std::uint64_t rejected_swarm_inactive = 0;
+  std::uint64_t failed_other = 0;
+  std::uint64_t allocation_failures = 0;
+  std::uint64_t attachment_failures = 0;
+  std::uint64_t max_unallocated = 0;
+  int first_risk_step = -1;           // index of the step during which trouble began
+  std::vector<NetworkOutcome> networks;  // user overlays, in scenario order
+  std::vector<ServiceOutcome> services;
+  std::uint64_t events = 0;
+  bool at_risk() const {
+    return rejected_attachments + rejected_swarm_inactive > 0 || !converged || plan_failed;
+  }
+};
+
+struct TrialOptions {
+  bool trace = false;
+  std::uint64_t max_events = 50'000'000;  // bound per trial
+};
+
+// Runs one trial. `trace` (if given) receives the timeline.
+TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialOptions& opt = {},
+                     model::Trace* trace = nullptr);
+
+}  // namespace swarmplan::planner

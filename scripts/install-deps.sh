@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what swarmplan needs to build and test on Debian 12, from
+# Debian's own packages only. Run as root. Idempotent.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libboost-graph-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
+  catch2 libbenchmark-dev libcurl4-openssl-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

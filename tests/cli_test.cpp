@@ -1,0 +1,132 @@
+// The `swarmplan` program as a user meets it: exit codes and error lines.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out, err;
+};
+
+Run Swarmplan(const std::string& args) {
+  // Tests run in parallel processes: each call gets its own stderr file.
+  static int calls = 0;
+  const std::string err_file = "cli_stderr_" + std::to_string(getpid()) + "_" + std::to_string(++calls) + ".txt";
+  const std::string cmd = std::string(SWARMPLAN_BIN) + " " + args + " 2>" + err_file;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int rc = pclose(p);
+  std::stringstream ss;
+  {
+    std::ifstream e(err_file);
+    ss << e.rdbuf();
+  }
+  std::remove(err_file.c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out, ss.str()};
+}
+
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+void ExpectError(const std::string& args, const std::string& needle) {
+  INFO("swarmplan " << args);
+  const Run r = Swarmplan(args);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  CHECK(Lines(r.err) == 1);
+  CHECK(r.err.rfind("swarmplan: error: ", 0) == 0);
+  CHECK(r.err.find(needle) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("plan on the seed's numbers is at risk (exit 2) and says why", "[cli]") {
+  const Run r = Swarmplan("plan --subnet 10.0.0.0/27 --replicas 24 --trials 50");
+  CHECK(r.status == 2);
+  CHECK(r.out.find("32 - 3 reserved - 1 VIP - 5 node LB = 23 for 24 tasks") != std::string::npos);
+  CHECK(r.out.find("AT RISK") != std::string::npos);
+  CHECK(r.out.find("/26") != std::string::npos);
+  CHECK(r.out.find("swarmplan simulate") != std::string::npos);
+  CHECK(r.err.find("seed 1") != std::string::npos);
+}
+
+TEST_CASE("plan on a /26 is safe (exit 0) - --json is one document", "[cli]") {
+  const Run r = Swarmplan("plan --subnet 10.0.0.0/26 --replicas 24 --trials 30 --json");
+  CHECK(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("schema_version") == 1);
+  CHECK(j.at("verdict") == "safe");
+  CHECK(j.at("seed") == 1);
+  CHECK(j.at("trials") == 30);
+}
+
+TEST_CASE("shards merge into the unsharded report", "[cli][shard]") {
+  const Run whole = Swarmplan("plan --trials 40 --seed 9 --json");
+  for (int i = 0; i < 2; ++i) {
+    const Run part = Swarmplan("plan --trials 40 --seed 9 --json --shard " + std::to_string(i) + "/2");
+    REQUIRE(part.status == 0);
+    std::ofstream("cli_shard_" + std::to_string(i) + ".json") << part.out;  // only this test writes them
+  }
+  const Run merged = Swarmplan("merge cli_shard_0.json cli_shard_1.json --json");
+  CHECK(merged.status == whole.status);
+  auto a = nlohmann::json::parse(whole.out), b = nlohmann::json::parse(merged.out);
+  a.erase("reproduce");
+  CHECK(a == b);
+  ExpectError("merge cli_shard_0.json --json", "trials");
+}
+
+TEST_CASE("bad input gets one clear error line and exit 1", "[cli]") {
+  ExpectError("plan --subnet 10.0.0.0/31", "too small");
+  ExpectError("plan --subnet 10.0.0.5/27", "host bits");
+  ExpectError("plan --subnet banana", "--subnet");
+  ExpectError("plan --subnet fd00::/64", "IPv6");
+  ExpectError("plan --replicas 0", "--replicas");
+  ExpectError("plan --replicas -3", "--replicas");
+  ExpectError("plan --managers 0", "--managers");
+  ExpectError("plan --workers -1", "--workers");
+  ExpectError("plan --trials 0", "--trials");
+  ExpectError("plan --from 18.07", "unknown engine version");
+  ExpectError("plan --to 99.99.99.99", "--to");
+  ExpectError("plan --order manager1,nosuch", "no node is named \"nosuch\"");
+  ExpectError("plan --managers 2", "quorum");
+  ExpectError("plan --seed -5", "--seed");
+  ExpectError("plan --from 18.09", "Pool overlaps");
+  ExpectError("plan --bogus", "bogus");
+  ExpectError("plan /nonexistent/scenario.json", "cannot open");
+  {
+    std::ofstream("cli_bad.json") << "{\"nodes\": [";
+    ExpectError("plan cli_bad.json", "malformed JSON");
+    std::ofstream("cli_unknown.json") << R"({"nodes":[{"name":"m","role":"manager","engine":"18.09"}],"colour":1})";
+    ExpectError("plan cli_unknown.json", "/colour: unknown field");
+    ExpectError("plan cli_unknown.json --replicas 3", "scenario file");
+  }
+}
+
+TEST_CASE("simulate prints its seed and a timeline with the rejection reason", "[cli]") {
+  const Run r = Swarmplan(std::string("simulate ") + SWARMPLAN_DATA + "/seed-exhaustion.json --seed 2");
+  CHECK(r.status == 2);
+  CHECK(r.out.find("seed 2") != std::string::npos);
+  CHECK(r.out.find("REJECTED: \"node is missing network attachments, ip addresses may be exhausted\"") != std::string::npos);
+  CHECK(r.out.find("taken on ex_net") != std::string::npos);
+  CHECK(r.out.find("reproduce: swarmplan simulate") != std::string::npos);
+}
+
+TEST_CASE("every scenario in data/ loads and plans", "[cli][data]") {
+  for (const char* f : {"seed-exhaustion.json", "seed-stack.json", "default.json"}) {
+    INFO(f);
+    const Run r = Swarmplan(std::string("plan ") + SWARMPLAN_DATA + "/" + f + " --trials 10");
+    CHECK((r.status == 0 || r.status == 2));
+    CHECK(r.err.find("error") == std::string::npos);
+  }
+}

@@ -1,0 +1,41 @@
+// Small builders shared by the tests.
+#pragma once
+
+#include <string>
+
+#include "model/scenario.hpp"
+#include "model/swarm.hpp"
+
+namespace swarmplan::testing {
+
+// `managers` + `workers` nodes on `engine`, one overlay `net` on `subnet`,
+// one replicated service `svc` with `replicas` on it.
+inline model::Scenario Cluster(int managers, int workers, const char* engine, const char* subnet, unsigned replicas) {
+  model::Scenario s;
+  s.name = "test";
+  const auto v = *model::EngineVersion::Parse(engine);
+  for (int i = 0; i < managers + workers; ++i) {
+    model::NodeSpec n;
+    n.role = i < managers ? model::Role::kManager : model::Role::kWorker;
+    n.name = i < managers ? "m" + std::to_string(i + 1) : "w" + std::to_string(i - managers + 1);
+    n.engine = v;
+    s.nodes.push_back(n);
+  }
+  s.ingress = *model::Ipv4Cidr::Parse("10.255.0.0/16");
+  s.networks.push_back({"net", *model::Ipv4Cidr::Parse(subnet)});
+  model::ServiceSpec svc;
+  svc.name = "svc";
+  svc.replicas = replicas;
+  svc.networks = {"net"};
+  s.services.push_back(svc);
+  return s;
+}
+
+// Tasks of service 0 in `state` on node `n` (kNoId: any node).
+inline int Count(const model::Swarm& w, model::TaskState state, model::NodeId n = model::kNoId) {
+  int c = 0;
+  for (const auto& t : w.tasks) c += t.state == state && (n == model::kNoId || t.node == n);
+  return c;
+}
+
+}  // namespace swarmplan::testing

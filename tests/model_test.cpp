@@ -1,0 +1,235 @@
+// Unit tests of the swarm components, each through the Swarm they live in.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+
+using namespace swarmplan;
+using namespace swarmplan::model;
+using swarmplan::testing::Cluster;
+using swarmplan::testing::Count;
+
+namespace {
+sim::Time S(double s) { return static_cast<sim::Time>(s * sim::kSecond); }
+std::vector<int> PerNode(const Swarm& w) {
+  std::vector<int> c(w.nodes.size(), 0);
+  for (const auto& t : w.tasks) {
+    if (!IsTerminal(t.state) && t.node != kNoId && t.desired <= TaskState::kRunning) ++c[t.node];
+  }
+  return c;
+}
+}  // namespace
+
+TEST_CASE("scheduler spreads a service evenly", "[unit][scheduler]") {
+  Swarm w(Cluster(3, 2, "18.09", "10.1.0.0/24", 23), 11);
+  w.Deploy();
+  w.engine().RunUntil(S(20));
+  CHECK(Count(w, TaskState::kRunning) == 23);
+  for (int c : PerNode(w)) {
+    CHECK(c >= 4);
+    CHECK(c <= 5);
+  }
+}
+
+TEST_CASE("scheduler ties fall out at random", "[unit][scheduler]") {
+  // One replica on five equal nodes: where it lands depends on the seed.
+  std::set<NodeId> seen;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    Swarm w(Cluster(1, 4, "18.09", "10.1.0.0/24", 1), seed);
+    w.Deploy();
+    w.engine().RunUntil(S(5));
+    for (const auto& t : w.tasks) {
+      if (t.node != kNoId) seen.insert(t.node);
+    }
+  }
+  CHECK(seen.size() >= 4);
+}
+
+TEST_CASE("drain moves tasks away and nothing rebalances on activate", "[unit][scheduler][orchestrator]") {
+  Swarm w(Cluster(1, 2, "18.09", "10.1.0.0/24", 6), 5);
+  w.Deploy();
+  w.engine().RunUntil(S(20));
+  REQUIRE(PerNode(w) == std::vector<int>{2, 2, 2});
+  REQUIRE(w.SetAvailability(2, Availability::kDrain));
+  w.engine().RunUntil(S(60));
+  CHECK(Count(w, TaskState::kRunning) == 6);
+  CHECK(Count(w, TaskState::kRunning, 2) == 0);
+  CHECK(w.LiveTasksOn(2) == 0);
+  REQUIRE(w.SetAvailability(2, Availability::kActive));
+  w.engine().RunUntil(S(120));
+  CHECK(Count(w, TaskState::kRunning, 2) == 0);  // no rebalancing
+  CHECK(w.Converged());
+}
+
+TEST_CASE("a node failing a service 5 times loses to the others", "[unit][scheduler]") {
+  // w1 runs 18.09 under a 17.06 leader: every task sent there is rejected.
+  auto sc = Cluster(1, 1, "17.06", "10.1.0.0/24", 4);
+  sc.nodes[1].engine = *EngineVersion::Parse("18.09");
+  Swarm w(sc, 3);
+  w.Deploy();
+  w.engine().RunUntil(sim::Minute(4));
+  std::uint64_t rejected = w.metrics.rejected_missing_attachments;
+  CHECK(rejected >= 5);
+  CHECK(Count(w, TaskState::kRunning, 0) == 4);  // all on m1 in the end
+  CHECK(PerNode(w)[1] == 0);
+}
+
+TEST_CASE("allocator: task addresses at NEW - node LB at assignment - freed when empty", "[unit][allocator]") {
+  Swarm w(Cluster(1, 1, "18.09", "10.1.0.0/24", 2), 2);
+  w.Deploy();
+  const auto& pool = w.networks[1].pool;
+  CHECK(pool.used() == 3 + 1);  // VIP at service create
+  w.engine().RunUntil(S(0.03));  // allocator batch ran, scheduler not yet
+  CHECK(Count(w, TaskState::kPending) == 2);
+  CHECK(pool.used() == 3 + 1 + 2);
+  CHECK(w.nodes[0].attach[1] == kNoAddr);
+  w.engine().RunUntil(S(10));
+  CHECK(Count(w, TaskState::kRunning) == 2);
+  CHECK(w.nodes[0].attach[1] != kNoAddr);
+  CHECK(w.nodes[1].attach[1] != kNoAddr);
+  CHECK(pool.used() == 3 + 1 + 2 + 2);
+  REQUIRE(w.SetAvailability(1, Availability::kDrain));
+  w.engine().RunUntil(S(30));
+  CHECK(w.nodes[1].attach[1] == kNoAddr);
+  CHECK(pool.used() == 3 + 1 + 2 + 1);
+  CHECK(w.nodes[1].attach[0] != kNoAddr);  // ingress stays
+}
+
+TEST_CASE("LB addresses follow the leader's engine", "[unit][allocator]") {
+  auto old = Cluster(1, 2, "17.06", "10.1.0.0/24", 1);
+  Swarm a(old, 1);
+  a.Deploy();
+  a.engine().RunUntil(S(10));
+  for (const auto& n : a.nodes) CHECK(n.attach[1] == kNoAddr);
+
+  auto mid = Cluster(1, 2, "18.06", "10.1.0.0/24", 1);
+  mid.nodes[2].availability = Availability::kDrain;
+  Swarm b(mid, 1);
+  b.Deploy();
+  b.engine().RunUntil(S(10));
+  for (const auto& n : b.nodes) CHECK(n.attach[1] != kNoAddr);  // drained included
+}
+
+TEST_CASE("a task no address can serve stays NEW and is retried when one frees", "[unit][allocator]") {
+  // /29: 8 - 3 reserved - 1 VIP = 4; five replicas on an old leader.
+  Swarm w(Cluster(1, 0, "17.06", "10.1.0.0/29", 5), 1);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  CHECK(Count(w, TaskState::kRunning) == 4);
+  CHECK(Count(w, TaskState::kNew) == 1);
+  CHECK(w.metrics.allocation_failures >= 1);
+  // Stop a running task: its address frees and the waiting task takes it.
+  for (auto& t : w.tasks) {
+    if (t.state == TaskState::kRunning) {
+      w.SetState(t, TaskState::kFailed, "test");
+      break;
+    }
+  }
+  w.engine().RunUntil(S(30));
+  CHECK(Count(w, TaskState::kRunning) == 4);
+  CHECK(Count(w, TaskState::kNew) == 1);  // the failed task's replacement now waits
+}
+
+TEST_CASE("agent: 30 s attachment wait then REJECTED with the seed's error", "[unit][agent]") {
+  auto sc = Cluster(1, 1, "17.06", "10.1.0.0/24", 1);
+  sc.nodes[0].availability = Availability::kDrain;  // force w1
+  sc.nodes[1].engine = *EngineVersion::Parse("18.09");
+  Swarm w(sc, 9);
+  w.Deploy();
+  w.engine().RunUntil(S(5));
+  const Task& t = w.tasks[0];
+  REQUIRE(t.state == TaskState::kPreparing);
+  CHECK(t.waiting_attach);
+  const sim::Time since = t.state_since;
+  w.engine().RunUntil(since + S(29.9));
+  CHECK(t.state == TaskState::kPreparing);
+  w.engine().RunUntil(since + S(30));
+  CHECK(t.state == TaskState::kRejected);
+  CHECK(t.err == kErrMissingAttachments);
+}
+
+TEST_CASE("agent: a desired-state change ends the attachment wait at once", "[unit][agent]") {
+  auto sc = Cluster(1, 1, "17.06", "10.1.0.0/24", 1);
+  sc.nodes[0].availability = Availability::kDrain;
+  sc.nodes[1].engine = *EngineVersion::Parse("18.09");
+  Swarm w(sc, 9);
+  w.Deploy();
+  w.engine().RunUntil(S(5));
+  Task& t = w.tasks[0];
+  REQUIRE(t.waiting_attach);
+  w.SetDesired(t, TaskState::kShutdown);
+  CHECK(t.state == TaskState::kRejected);
+  CHECK(t.err == kErrMissingAttachments);
+}
+
+TEST_CASE("restart: a replacement waits READY until the old task stops", "[unit][orchestrator]") {
+  auto sc = Cluster(1, 1, "18.09", "10.1.0.0/24", 1);
+  sc.nodes[0].availability = Availability::kDrain;
+  sc.services[0].exits_on_sigterm = false;  // like `busybox sleep`: each stop takes 10 s
+  Swarm w(sc, 4);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  REQUIRE(w.tasks[0].state == TaskState::kRunning);
+  REQUIRE(w.SetAvailability(0, Availability::kActive));
+  REQUIRE(w.SetAvailability(1, Availability::kDrain));
+  const sim::Time t0 = w.Now();
+  w.engine().RunUntil(t0 + S(5));
+  REQUIRE(w.tasks.size() == 2);
+  const Task& repl = w.tasks[1];
+  CHECK(repl.desired == TaskState::kReady);
+  CHECK(repl.state == TaskState::kReady);
+  CHECK(w.tasks[0].state == TaskState::kRunning);  // still in its grace period
+  w.engine().RunUntil(t0 + S(15));
+  CHECK(w.tasks[0].state == TaskState::kShutdown);
+  CHECK(repl.desired == TaskState::kRunning);
+  CHECK(repl.state == TaskState::kRunning);
+}
+
+TEST_CASE("global services: one task per active node - removed by drain - back on activate", "[unit][orchestrator]") {
+  auto sc = Cluster(1, 2, "18.09", "10.1.0.0/24", 0);
+  sc.services[0].mode = ServiceMode::kGlobal;
+  Swarm w(sc, 2);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  CHECK(Count(w, TaskState::kRunning) == 3);
+  REQUIRE(w.SetAvailability(2, Availability::kDrain));
+  w.engine().RunUntil(S(30));
+  CHECK(Count(w, TaskState::kRunning) == 2);
+  CHECK(w.Converged());
+  REQUIRE(w.SetAvailability(2, Availability::kActive));
+  w.engine().RunUntil(S(50));
+  CHECK(Count(w, TaskState::kRunning) == 3);
+}
+
+TEST_CASE("quorum: two of three managers down leaves no leader", "[unit][quorum]") {
+  Swarm w(Cluster(3, 1, "18.09", "10.1.0.0/24", 2), 6);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  w.StopEngine(1);
+  w.engine().RunUntil(S(20));
+  CHECK(w.HasLeader());
+  w.StopEngine(0);  // the leader
+  w.engine().RunUntil(S(40));
+  CHECK_FALSE(w.HasLeader());
+  auto r = w.SetAvailability(3, Availability::kDrain);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("no leader") != std::string::npos);
+  w.StartEngine(1);
+  w.engine().RunUntil(S(60));
+  CHECK(w.HasLeader());
+  CHECK(w.leader() != 0);  // m1 is still down
+}
+
+TEST_CASE("an engine restart without drain keeps addresses until the node is back", "[unit][agent]") {
+  Swarm w(Cluster(1, 1, "18.09", "10.1.0.0/24", 2), 8);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  const auto used = w.networks[1].pool.used();
+  w.StopEngine(1);
+  w.engine().RunUntil(S(12));
+  // Still RUNNING in the store: nobody reported otherwise.
+  CHECK(w.networks[1].pool.used() >= used);
+  w.StartEngine(1);
+  w.engine().RunUntil(S(120));
+  CHECK(Count(w, TaskState::kRunning) == 2);
+  CHECK(w.Converged());
+}
