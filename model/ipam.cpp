@@ -6,9 +6,22 @@
 
 namespace swarmplan::model {
 
+namespace {
+// "text", with quotes (built by appending: GCC 12 warns falsely on
+// operator+ chains of string literals, PR105651).
+std::string Quote(std::string_view text) {
+  std::string q;
+  q.reserve(text.size() + 2);
+  q += '"';
+  q += text;
+  q += '"';
+  return q;
+}
+}  // namespace
+
 std::expected<std::uint32_t, std::string> ParseIpv4(std::string_view text) {
   if (text.find(':') != std::string_view::npos) {
-    return std::unexpected("\"" + std::string(text) + "\" is IPv6; swarm overlays here are IPv4");
+    return std::unexpected(Quote(text) + " is IPv6; swarm overlays here are IPv4");
   }
   std::uint32_t addr = 0;
   std::string_view rest = text;
@@ -16,12 +29,12 @@ std::expected<std::uint32_t, std::string> ParseIpv4(std::string_view text) {
     const auto dot = rest.find('.');
     std::string_view part = rest.substr(0, dot);
     if ((i < 3) != (dot != std::string_view::npos) || part.empty() || part.size() > 3) {
-      return std::unexpected("\"" + std::string(text) + "\" is not an IPv4 address");
+      return std::unexpected(Quote(text) + " is not an IPv4 address");
     }
     unsigned v = 0;
     auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
     if (ec != std::errc() || p != part.data() + part.size() || v > 255) {
-      return std::unexpected("\"" + std::string(text) + "\" is not an IPv4 address");
+      return std::unexpected(Quote(text) + " is not an IPv4 address");
     }
     addr = (addr << 8) | v;
     rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
@@ -30,7 +43,7 @@ std::expected<std::uint32_t, std::string> ParseIpv4(std::string_view text) {
 }
 
 std::expected<Ipv4Cidr, std::string> Ipv4Cidr::Parse(std::string_view text) {
-  const std::string quoted = "\"" + std::string(text) + "\"";
+  const std::string quoted = Quote(text);
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) {
     return std::unexpected("subnet " + quoted + " has no prefix length (write e.g. 10.0.1.0/27)");

@@ -1,6 +1,7 @@
 #include "sim/engine.hpp"
 
 #include <cassert>
+#include <algorithm>
 #include <stdexcept>
 
 namespace swarmplan::sim {
@@ -27,7 +28,6 @@ EventId Engine::Schedule(Time at, Handler h) {
   Slot& s = slots_[slot];
   s.handler = std::move(h);
   s.seq = seq;
-  s.live = true;
   ++live_;
   Push(Key{at, (seq << 24) | slot});
   return EventId{slot, seq};
@@ -36,95 +36,128 @@ EventId Engine::Schedule(Time at, Handler h) {
 bool Engine::Cancel(EventId id) {
   if (!IsPending(id)) return false;
   Slot& s = slots_[id.slot];
-  s.live = false;
+  s.seq = 0;
   s.handler.Reset();
   --live_;
   return true;
 }
 
 bool Engine::IsPending(EventId id) const {
-  return id.valid() && id.slot < slots_.size() && slots_[id.slot].live &&
-         slots_[id.slot].seq == id.seq;
+  return id.valid() && id.slot < slots_.size() && slots_[id.slot].seq == id.seq;
 }
 
 void Engine::Push(Key k) {
-  heap_.push_back(k);
-  std::size_t i = heap_.size() - 1;
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / 4;
-    if (!(k < heap_[parent])) break;
-    heap_[i] = heap_[parent];
-    i = parent;
-  }
-  heap_[i] = k;
+  if (k.time < last_) Rebase(k.time);
+  const int b = BucketOf(k.time);
+  buckets_[b].push_back(k);
+  if (b > 0) occupied_ |= std::uint64_t{1} << (b - 1);
+  ++queued_;
 }
 
-Engine::Key Engine::PopTop() {
-  const Key top = heap_.front();
-  const Key last = heap_.back();
-  heap_.pop_back();
-  const std::size_t n = heap_.size();
-  if (n > 0) {
-    std::size_t i = 0;
-    for (;;) {
-      const std::size_t first = 4 * i + 1;
-      if (first >= n) break;
-      std::size_t best = first;
-      const std::size_t end = first + 4 < n ? first + 4 : n;
-      for (std::size_t c = first + 1; c < end; ++c) {
-        if (heap_[c] < heap_[best]) best = c;
-      }
-      if (!(heap_[best] < last)) break;
-      heap_[i] = heap_[best];
-      i = best;
-    }
-    heap_[i] = last;
+bool Engine::Prepare() {
+  if (head0_ < buckets_[0].size()) return true;
+  buckets_[0].clear();
+  head0_ = 0;
+  if (occupied_ == 0) return false;
+  // The lowest non-empty bucket holds the earliest keys: move its minimum
+  // time to `last_` and spread the bucket over the lower buckets, in order.
+  const int b = __builtin_ctzll(occupied_) + 1;
+  std::vector<Key>& src = buckets_[b];
+  Time min = src.front().time;
+  for (const Key& k : src) min = k.time < min ? k.time : min;
+  last_ = min;
+  occupied_ &= ~(std::uint64_t{1} << (b - 1));
+  for (const Key& k : src) {
+    const int nb = BucketOf(k.time);
+    buckets_[nb].push_back(k);
+    if (nb > 0) occupied_ |= std::uint64_t{1} << (nb - 1);
   }
-  return top;
+  src.clear();
+  return true;
 }
 
-void Engine::DropTombstones() {
-  while (!heap_.empty()) {
-    const auto slot = static_cast<std::uint32_t>(heap_.front().seq_slot & kSlotMask);
-    const std::uint64_t seq = heap_.front().seq_slot >> 24;
-    const Slot& s = slots_[slot];
-    if (s.live && s.seq == seq) return;
+void Engine::PopTop() {
+  ++head0_;
+  --queued_;
+}
+
+void Engine::Rebase(Time new_last) {
+  std::vector<Key> all;
+  all.reserve(queued_);
+  for (std::size_t i = head0_; i < buckets_[0].size(); ++i) all.push_back(buckets_[0][i]);
+  for (int b = 1; b < kBuckets; ++b) {
+    all.insert(all.end(), buckets_[b].begin(), buckets_[b].end());
+    buckets_[b].clear();
+  }
+  // Stable by time keeps equal times in schedule order.
+  std::stable_sort(all.begin(), all.end(), [](const Key& x, const Key& y) { return x.time < y.time; });
+  buckets_[0].clear();
+  head0_ = 0;
+  occupied_ = 0;
+  last_ = new_last;
+  for (const Key& k : all) {
+    const int nb = BucketOf(k.time);
+    buckets_[nb].push_back(k);
+    if (nb > 0) occupied_ |= std::uint64_t{1} << (nb - 1);
+  }
+}
+
+bool Engine::PeekTime(Time& t) const {
+  if (head0_ < buckets_[0].size()) {
+    t = buckets_[0][head0_].time;
+    return true;
+  }
+  if (occupied_ == 0) return false;
+  const int b = __builtin_ctzll(occupied_) + 1;
+  Time min = INT64_MAX;
+  for (const Key& k : buckets_[b]) min = k.time < min ? k.time : min;
+  t = min;
+  return true;
+}
+
+bool Engine::StepUntil(Time limit) {
+  for (;;) {
+    Time t;
+    if (!PeekTime(t) || t > limit) return false;
+    Prepare();
+    const Key k = Top();
     PopTop();
+    const auto slot = static_cast<std::uint32_t>(k.seq_slot & kSlotMask);
+    Slot& s = slots_[slot];
+    if (s.seq != (k.seq_slot >> 24)) {  // cancelled
+      free_.push_back(slot);
+      continue;
+    }
+    Handler h = std::move(s.handler);
+    s.seq = 0;
+    --live_;
     free_.push_back(slot);
+    now_ = k.time;
+    ++fired_;
+    h();
+    return true;
   }
 }
 
 Time Engine::NextTime() const {
-  // Tombstones may sit on top; their times are never later than a live
-  // event's, so this is a lower bound. Callers use it only for look-ahead.
-  return heap_.front().time;
+  Time t = INT64_MAX;
+  PeekTime(t);
+  return t;
 }
 
-bool Engine::Step() {
-  DropTombstones();
-  if (heap_.empty()) return false;
-  const Key k = PopTop();
-  const auto slot = static_cast<std::uint32_t>(k.seq_slot & kSlotMask);
-  Slot& s = slots_[slot];
-  Handler h = std::move(s.handler);
-  s.live = false;
-  --live_;
-  free_.push_back(slot);
-  now_ = k.time;
-  ++fired_;
-  h();
-  return true;
-}
+bool Engine::Step() { return StepUntil(INT64_MAX); }
 
 bool Engine::RunUntil(Time t) {
   for (;;) {
-    DropTombstones();
-    if (heap_.empty() || heap_.front().time > t) break;
     if (max_events_ != 0 && fired_ >= max_events_) {
-      bound_hit_ = true;
-      return false;
+      Time next;
+      if (PeekTime(next) && next <= t) {
+        bound_hit_ = true;
+        return false;
+      }
+      break;
     }
-    Step();
+    if (!StepUntil(t)) break;
   }
   if (t > now_) now_ = t;
   return true;

@@ -2,10 +2,15 @@
 // events; equal times fire in the order they were scheduled, so a run is a
 // pure function of its inputs and seed.
 //
-// Events live in a slab of handler slots; the queue is a 4-ary min-heap of
-// 16-byte keys (time, sequence<<24 | slot). Cancel() destroys the handler at
-// once and leaves a tombstone that is skipped when it reaches the top, so it
-// is O(1). Not thread-safe: one engine per run.
+// Events live in a slab of 64-byte handler slots; the queue is a radix heap
+// (monotone: simulated time never goes back) of 16-byte keys
+// (time, sequence<<24 | slot) in 65 buckets by the highest bit in which a
+// key differs from the last time popped. Each key moves down a bucket at a
+// time and only in sequential sweeps, which is what keeps it fast with a
+// million events pending. Equal times stay in schedule order: keys with the
+// same time always share a bucket and every move is stable. Cancel()
+// destroys the handler at once and leaves a tombstone that is skipped when
+// it comes out, so it is O(1). Not thread-safe: one engine per run.
 #pragma once
 
 #include <cstdint>
@@ -68,17 +73,35 @@ class Engine {
       return time < o.time || (time == o.time && seq_slot < o.seq_slot);
     }
   };
-  struct Slot {
+  struct alignas(64) Slot {
     Handler handler;
-    std::uint64_t seq = 0;
-    bool live = false;
+    std::uint64_t seq = 0;  // 0: free or cancelled
   };
+  static constexpr int kBuckets = 65;
 
+  int BucketOf(Time t) const {
+    const auto x = static_cast<std::uint64_t>(t) ^ static_cast<std::uint64_t>(last_);
+    return x == 0 ? 0 : 64 - __builtin_clzll(x);
+  }
   void Push(Key k);
-  Key PopTop();
-  void DropTombstones();
+  // Makes bucket 0 hold the earliest keys. Returns false if none is queued.
+  bool Prepare();
+  // The earliest queued time (tombstones included), without moving keys.
+  bool PeekTime(Time& t) const;
+  // Fires the earliest live event if its time is <= limit.
+  bool StepUntil(Time limit);
+  // Re-files every key against a lower `last_` (a key earlier than last_
+  // arrived; happens only after trailing tombstones were dropped).
+  void Rebase(Time new_last);
+  bool Empty() const { return queued_ == 0; }
+  const Key& Top() const { return buckets_[0][head0_]; }
+  void PopTop();
 
-  std::vector<Key> heap_;
+  std::vector<Key> buckets_[kBuckets];
+  std::size_t head0_ = 0;      // bucket 0 is consumed from the front
+  std::uint64_t occupied_ = 0; // bit i-1 set: bucket i (1..64) is non-empty
+  Time last_ = 0;              // the last time that reached bucket 0
+  std::size_t queued_ = 0;     // keys in buckets (tombstones included)
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   Time now_ = 0;
@@ -92,13 +115,11 @@ class Engine {
 template <typename Pred>
 bool Engine::RunWhile(Time deadline, Pred keep_going) {
   while (keep_going()) {
-    DropTombstones();
-    if (heap_.empty() || heap_.front().time > deadline) return false;
     if (max_events_ != 0 && fired_ >= max_events_) {
       bound_hit_ = true;
       return false;
     }
-    Step();
+    if (!StepUntil(deadline)) return false;
   }
   return true;
 }

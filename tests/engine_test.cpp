@@ -94,3 +94,22 @@ TEST_CASE("rng is reproducible and ranges are uniform", "[unit][random]") {
   CHECK(TrialSeed(1, 0) != TrialSeed(1, 1));
   CHECK(TrialSeed(1, 5) == TrialSeed(1, 5));
 }
+
+TEST_CASE("scheduling earlier than a dropped tombstone still fires in order", "[unit][engine]") {
+  Engine e;
+  std::vector<int> order;
+  EventId late = e.Schedule(1000, [&] { order.push_back(99); });
+  e.Schedule(5000, [&] { order.push_back(3); });
+  e.Cancel(late);
+  e.Step();  // drops the tombstone at 1000, fires 5000
+  CHECK(order == std::vector<int>{3});
+  Engine f;
+  EventId t = f.Schedule(1000, [&] { order.push_back(98); });
+  f.Schedule(5000, [&] { order.push_back(4); });
+  f.Cancel(t);
+  CHECK(f.RunUntil(500));
+  f.Schedule(700, [&] { order.push_back(1); });
+  f.Schedule(700, [&] { order.push_back(2); });
+  f.RunUntil(10000);
+  CHECK(order == std::vector<int>{3, 1, 2, 4});
+}

@@ -1,0 +1,121 @@
+// The model at scale: scheduler placements, a whole rolling upgrade of
+// large clusters, and trials of the seed scenario.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include "model/swarm.hpp"
+#include "planner/plan.hpp"
+#include "planner/runner.hpp"
+#include "planner/trial.hpp"
+
+using namespace swarmplan;
+using namespace swarmplan::model;
+
+namespace {
+
+double PeakRssMiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// `nodes` nodes (3 managers), `services` services spread evenly with
+// `tasks` tasks in all, over `networks` overlays sized to hold them.
+Scenario Big(int nodes, int services, int tasks, int networks, const char* engine) {
+  Scenario s;
+  s.name = "bench";
+  const auto v = *EngineVersion::Parse(engine);
+  for (int i = 0; i < nodes; ++i) {
+    NodeSpec n;
+    n.role = i < 3 ? Role::kManager : Role::kWorker;
+    n.name = "n" + std::to_string(i);
+    n.engine = v;
+    s.nodes.push_back(n);
+  }
+  s.ingress = *Ipv4Cidr::Parse("10.255.0.0/16");
+  for (int k = 0; k < networks; ++k) {
+    // A /14 each: 262,144 addresses, room for the tasks, replacements and LBs.
+    s.networks.push_back({"net" + std::to_string(k),
+                          *Ipv4Cidr::Parse("10." + std::to_string(4 * k) + ".0.0/14")});
+  }
+  for (int i = 0; i < services; ++i) {
+    ServiceSpec svc;
+    svc.name = "svc" + std::to_string(i);
+    svc.replicas = static_cast<std::uint32_t>(tasks / services);
+    if (networks > 0) svc.networks = {"net" + std::to_string(i % networks)};
+    s.services.push_back(svc);
+  }
+  s.timings.converge_timeout = sim::Minute(10);
+  return s;
+}
+
+// Scheduler: deploy and count placements until every task is assigned.
+void BM_SchedulerPlacements(benchmark::State& state) {
+  const int nodes = static_cast<int>(state.range(0));
+  const int tasks = static_cast<int>(state.range(1));
+  const Scenario s = Big(nodes, 100, tasks, 0, "18.09");
+  std::uint64_t placed = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Swarm w(s, 1);
+    state.ResumeTiming();
+    w.Deploy();
+    w.engine().RunUntil(sim::Ms(1100));  // one scheduler batch (at most 1 s)
+    state.PauseTiming();
+    std::uint64_t n = 0;
+    for (const auto& t : w.tasks) n += t.state >= TaskState::kAssigned;
+    if (n != static_cast<std::uint64_t>(tasks)) state.SkipWithError("not every task was placed");
+    placed += n;
+    state.ResumeTiming();
+  }
+  state.counters["placements_per_s"] = benchmark::Counter(static_cast<double>(placed), benchmark::Counter::kIsRate);
+}
+
+// Whole upgrade: drain, stop, upgrade, start, activate, wait, node by node.
+void BM_WholeUpgrade(benchmark::State& state) {
+  const int nodes = static_cast<int>(state.range(0));
+  const Scenario s = Big(nodes, 20, 50 * nodes, 10, "18.09");
+  const planner::Plan p = planner::DefaultPlan(s, EngineVersion{19, 3});
+  std::uint64_t events = 0;
+  for (auto _ : state) {
+    const auto r = planner::RunTrial(s, p, 1);
+    if (!r.converged) state.SkipWithError(("did not converge: " + r.plan_error).c_str());
+    events += r.events;
+  }
+  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+  state.counters["ns_per_event"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+
+// Trials of the seed scenario (`swarmplan plan` defaults).
+void BM_SeedTrials(benchmark::State& state) {
+  const unsigned threads = static_cast<unsigned>(state.range(0));
+  const std::uint64_t batch = static_cast<std::uint64_t>(state.range(1));
+  const Scenario s = DefaultScenario();
+  const planner::Plan p = planner::DefaultPlan(s, *s.upgrade.to);
+  std::uint64_t trials = 0;
+  for (auto _ : state) {
+    const auto r = planner::RunTrials(s, p, 1, {0, batch}, threads);
+    benchmark::DoNotOptimize(r.data());
+    trials += r.size();
+  }
+  state.counters["trials_per_s"] = benchmark::Counter(static_cast<double>(trials), benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+// The first size of each is the tiny one the test suite runs.
+BENCHMARK(BM_SchedulerPlacements)->Args({10, 500})->Args({1000, 50000})->Args({10000, 500000})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_WholeUpgrade)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_SeedTrials)->Args({1, 8})->Args({1, 2000})->Args({2, 2000})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();
