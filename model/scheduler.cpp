@@ -1,20 +1,105 @@
 #include "model/scheduler.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <stdexcept>
 
 #include "model/swarm.hpp"
 
 namespace swarmplan::model {
 
 void Scheduler::Init() {
-  const std::size_t n_nodes = swarm_.nodes.size();
   index_.resize(swarm_.services.size());
   for (Service& s : swarm_.services) {
-    Index& ix = index_[s.id];
-    ix.in.assign(n_nodes, 0);
-    if (s.spec.mode == ServiceMode::kReplicated) ix.key.resize(n_nodes);
-    for (NodeId n = 0; n < n_nodes; ++n) Rekey(s.id, n);
+    if (s.spec.mode == ServiceMode::kGlobal) index_[s.id].eligible.assign(swarm_.nodes.size(), 0);
+    Rebuild(s.id);
   }
+}
+
+void Scheduler::Rebuild(ServiceId sid) {
+  Index& ix = index_[sid];
+  Service& s = swarm_.services[sid];
+  if (s.spec.mode == ServiceMode::kGlobal) {
+    s.eligible_nodes = 0;
+    for (NodeId n = 0; n < swarm_.nodes.size(); ++n) {
+      ix.eligible[n] = Eligible(sid, n);
+      s.eligible_nodes += ix.eligible[n];
+    }
+    return;
+  }
+  ix.heap.clear();
+  for (NodeId n = 0; n < swarm_.nodes.size(); ++n) {
+    if (Eligible(sid, n)) ix.heap.push_back({Rank(sid, n), static_cast<std::uint32_t>(swarm_.rng().Next()), n});
+  }
+  std::make_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+}
+
+std::uint64_t Scheduler::Rank(ServiceId sid, NodeId nid) {
+  const Service& s = swarm_.services[sid];
+  return (Failing(sid, nid) ? (std::uint64_t{1} << 63) : 0) |
+         (static_cast<std::uint64_t>(s.per_node[nid]) << 32) | swarm_.nodes[nid].active_tasks;
+}
+
+void Scheduler::Offer(ServiceId sid, NodeId nid) {
+  Index& ix = index_[sid];
+  Service& s = swarm_.services[sid];
+  if (s.spec.mode == ServiceMode::kGlobal) {
+    const bool want = Eligible(sid, nid);
+    if (want != static_cast<bool>(ix.eligible[nid])) {
+      if (want) ++s.eligible_nodes; else --s.eligible_nodes;
+      ix.eligible[nid] = want;
+    }
+    return;
+  }
+  if (!Eligible(sid, nid)) return;
+  // Stale entries pile up only through offers: compact now and then.
+  if (ix.heap.size() > 3 * swarm_.nodes.size() + 64) {
+    Rebuild(sid);
+    return;
+  }
+  ix.heap.push_back({Rank(sid, nid), static_cast<std::uint32_t>(swarm_.rng().Next()), nid});
+  std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+}
+
+void Scheduler::OfferNode(NodeId nid) {
+  for (ServiceId s = 0; s < index_.size(); ++s) Offer(s, nid);
+}
+
+NodeId Scheduler::Best(ServiceId sid) {
+  Index& ix = index_[sid];
+  std::vector<Entry> unfit;  // current but without room: put back afterwards
+  NodeId best = kNoId;
+  // Each round either returns, drops an entry or replaces a stale one with
+  // a larger current key, so the loop is bounded by the heap's contents.
+  for (std::size_t guard = 0; !ix.heap.empty(); ++guard) {
+    if (guard > 4 * ix.heap.size() + 4 * swarm_.nodes.size() + 64) {
+      throw std::logic_error("scheduler: node index did not settle");
+    }
+    const Entry top = ix.heap.front();
+    std::pop_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+    ix.heap.pop_back();
+    if (!Eligible(sid, top.node)) continue;  // dropped; offered again if it comes back
+    const std::uint64_t now_rank = Rank(sid, top.node);
+    if (top.rank != now_rank) {
+      // The node got worse since this entry (or a duplicate) was pushed.
+      ix.heap.push_back({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
+      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+      continue;
+    }
+    if (!Fits(sid, top.node)) {
+      unfit.push_back(top);
+      continue;
+    }
+    ix.heap.push_back(top);  // stays; its key goes stale once assigned
+    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+    best = top.node;
+    break;
+  }
+  for (const Entry& e : unfit) {
+    ix.heap.push_back(e);
+    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+  }
+  return best;
 }
 
 bool Scheduler::Eligible(ServiceId sid, NodeId nid) const {
@@ -55,34 +140,6 @@ bool Scheduler::Failing(ServiceId sid, NodeId nid) {
   return static_cast<int>(it->second.size()) >= swarm_.timings().failure_threshold;
 }
 
-void Scheduler::Rekey(ServiceId sid, NodeId nid) {
-  Index& ix = index_[sid];
-  Service& s = swarm_.services[sid];
-  const bool want = Eligible(sid, nid);
-  if (s.spec.mode == ServiceMode::kGlobal) {
-    if (want != static_cast<bool>(ix.in[nid])) {
-      if (want) ++s.eligible_nodes; else --s.eligible_nodes;
-    }
-    ix.in[nid] = want;
-    return;
-  }
-  if (ix.in[nid]) ix.set.erase(ix.key[nid]);
-  ix.in[nid] = want;
-  if (!want) return;
-  const Node& n = swarm_.nodes[nid];
-  Key k;
-  k.rank = (Failing(sid, nid) ? (std::uint64_t{1} << 63) : 0) |
-           (static_cast<std::uint64_t>(s.per_node[nid]) << 32) | n.active_tasks;
-  k.tie = static_cast<std::uint32_t>(swarm_.rng().Next());
-  k.node = nid;
-  ix.key[nid] = k;
-  ix.set.insert(k);
-}
-
-void Scheduler::RekeyNode(NodeId nid) {
-  for (ServiceId s = 0; s < index_.size(); ++s) Rekey(s, nid);
-}
-
 void Scheduler::CountChanged(const Task& t, int delta) {
   Node& n = swarm_.nodes[t.node];
   Service& s = swarm_.services[t.service];
@@ -90,9 +147,9 @@ void Scheduler::CountChanged(const Task& t, int delta) {
   s.per_node[t.node] = static_cast<std::uint16_t>(static_cast<int>(s.per_node[t.node]) + delta);
   n.reserved_nano_cpus += delta * s.spec.reserve_nano_cpus;
   n.reserved_memory += delta * s.spec.reserve_memory_bytes;
-  if (index_.empty()) return;
-  RekeyNode(t.node);
-  if (delta < 0 && !unplaced_.empty()) {
+  if (index_.empty() || delta > 0) return;  // a growing key is fixed lazily
+  OfferNode(t.node);
+  if (!unplaced_.empty()) {
     retry_unplaced_ = true;
     Arm();
   }
@@ -100,7 +157,7 @@ void Scheduler::CountChanged(const Task& t, int delta) {
 
 void Scheduler::NodeChanged(NodeId n) {
   if (index_.empty()) return;
-  RekeyNode(n);
+  OfferNode(n);
   if (swarm_.nodes[n].schedulable() && !unplaced_.empty()) {
     retry_unplaced_ = true;
     Arm();
@@ -112,9 +169,9 @@ void Scheduler::TaskFailed(const Task& t) {
   s.failures[t.node].push_back(swarm_.Now());
   const ServiceId sid = t.service;
   const NodeId nid = t.node;
-  Rekey(sid, nid);
-  // The failure stops counting after the window: re-rank the node then.
-  swarm_.engine().After(swarm_.timings().failure_window + 1, [this, sid, nid] { Rekey(sid, nid); });
+  // A failure only makes the node worse (fixed lazily); when it leaves the
+  // window the node may get better: offer it again then.
+  swarm_.engine().After(swarm_.timings().failure_window + 1, [this, sid, nid] { Offer(sid, nid); });
 }
 
 void Scheduler::Enqueue(TaskId t) {
@@ -143,10 +200,27 @@ void Scheduler::Tick() {
     work.insert(work.end(), unplaced_.begin(), unplaced_.end());
     unplaced_.clear();
   }
+  // Like swarmkit's scheduler, place the batch by task group (service), the
+  // groups in random order (Go map order), each group's tasks together.
+  std::vector<std::vector<TaskId>> groups;
+  std::vector<std::uint32_t> group_of(index_.size(), UINT32_MAX);
   for (TaskId id : work) {
-    Task& t = swarm_.tasks[id];
+    const Task& t = swarm_.tasks[id];
     if (t.state != TaskState::kPending) continue;
-    if (!Place(t)) unplaced_.push_back(id);
+    std::uint32_t& g = group_of[t.service];
+    if (g == UINT32_MAX) {
+      g = static_cast<std::uint32_t>(groups.size());
+      groups.emplace_back();
+    }
+    groups[g].push_back(id);
+  }
+  for (std::size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[swarm_.rng().Below(i)]);
+  for (const auto& g : groups) {
+    for (TaskId id : g) {
+      Task& t = swarm_.tasks[id];
+      if (t.state != TaskState::kPending) continue;
+      if (!Place(t)) unplaced_.push_back(id);
+    }
   }
 }
 
@@ -159,14 +233,13 @@ bool Scheduler::Place(Task& t) {
       return true;
     }
   } else {
-    for (const Key& k : index_[sid].set) {
-      if (Fits(sid, k.node)) {
-        swarm_.AssignNode(t, k.node);
-        return true;
-      }
+    const NodeId n = Best(sid);
+    if (n != kNoId) {
+      swarm_.AssignNode(t, n);
+      return true;
     }
   }
-  const std::string why = index_[sid].set.empty() && s.spec.mode == ServiceMode::kReplicated
+  const std::string why = index_[sid].heap.empty() && s.spec.mode == ServiceMode::kReplicated
                               ? "no suitable node (no ready, active node meets the constraints)"
                               : "no suitable node (insufficient resources or node unavailable)";
   if (t.err != why) {

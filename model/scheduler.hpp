@@ -5,15 +5,18 @@
 // failures of the service loses; then fewer tasks of the service; then fewer
 // tasks in total; then random (Go map order). Addresses are ignored.
 //
-// For scale, every replicated service keeps an ordered index of its eligible
-// nodes keyed by that comparison, updated when a node's counts change
-// (O(services x log nodes)), so a placement never scans all nodes.
+// For scale, every replicated service keeps a lazy min-heap of its nodes
+// keyed by that comparison. Entries are lower bounds of the nodes' current
+// keys: a key that grows (a node gains a task) is left stale and fixed when
+// it reaches the top; a key that shrinks (a node loses a task, a failure
+// expires, a node becomes schedulable) is pushed afresh. The top entry
+// whose key is current is then exactly the best node, and a placement costs
+// O(log nodes) amortised instead of a scan of every node.
 // Decisions are committed in batches (scheduler_batch_gap, at most
 // scheduler_batch_max after the first task waits).
 #pragma once
 
 #include <cstdint>
-#include <set>
 #include <vector>
 
 #include "model/types.hpp"
@@ -42,20 +45,16 @@ class Scheduler {
   std::size_t unplaced() const { return unplaced_.size(); }
 
  private:
-  struct Key {
+  struct Entry {
     std::uint64_t rank;  // failing<<63 | service count<<32 | total count
-    std::uint32_t tie;   // random
+    std::uint32_t tie;   // random: Go's map order
     NodeId node;
-    bool operator<(const Key& o) const {
-      if (rank != o.rank) return rank < o.rank;
-      if (tie != o.tie) return tie < o.tie;
-      return node < o.node;
-    }
+    // Heap order: greater-than, for a min-heap with std::push_heap.
+    bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : tie > o.tie; }
   };
   struct Index {
-    std::set<Key> set;
-    std::vector<Key> key;           // per node, valid if in set
-    std::vector<std::uint8_t> in;   // per node
+    std::vector<Entry> heap;
+    std::vector<std::uint8_t> eligible;  // global services: counted in eligible_nodes
   };
   void Arm();
   void Tick();
@@ -63,11 +62,18 @@ class Scheduler {
   bool Eligible(ServiceId s, NodeId n) const;
   bool Fits(ServiceId s, NodeId n) const;
   bool Failing(ServiceId s, NodeId n);
-  void Rekey(ServiceId s, NodeId n);
-  void RekeyNode(NodeId n);
+  std::uint64_t Rank(ServiceId s, NodeId n);
+  // Pushes node n's current key for service s (if eligible).
+  void Offer(ServiceId s, NodeId n);
+  // A node's key may have shrunk for every service, or its eligibility
+  // changed: offer it again everywhere.
+  void OfferNode(NodeId n);
+  void Rebuild(ServiceId s);
+  // The best node for s, or kNoId; leaves it in the heap.
+  NodeId Best(ServiceId s);
 
   Swarm& swarm_;
-  std::vector<Index> index_;  // per service (replicated only)
+  std::vector<Index> index_;  // per service
   std::vector<TaskId> queue_;
   std::vector<TaskId> unplaced_;
   bool armed_ = false;
