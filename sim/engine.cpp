@@ -1,157 +1,204 @@
 #include "sim/engine.hpp"
 
-#include <cassert>
 #include <algorithm>
+#include <cassert>
 #include <stdexcept>
 
 namespace swarmplan::sim {
 
 namespace {
-constexpr std::uint64_t kSlotMask = (1u << 24) - 1;
-constexpr std::uint64_t kMaxSeq = (1ULL << 40) - 1;
-}  // namespace
+constexpr std::size_t kMinBuckets = 16;
+}
+
+Engine::Engine(std::uint64_t max_events) : max_events_(max_events) {
+  days_.assign(kMinBuckets, Day{});
+  mask_ = kMinBuckets - 1;
+  shift_ = 10;
+  StartDay(0);
+}
+
+void Engine::StartDay(Time t) {
+  day_ = BucketOf(t);
+  day_end_ = ((t >> shift_) + 1) << shift_;
+}
 
 EventId Engine::Schedule(Time at, Handler h) {
   assert(at >= now_ && "events cannot be scheduled in the past");
   if (at < now_) at = now_;
-  std::uint32_t slot;
+  std::uint32_t s;
   if (!free_.empty()) {
-    slot = free_.back();
+    s = free_.back();
     free_.pop_back();
   } else {
-    if (slots_.size() >= kMaxPending) throw std::length_error("engine: too many pending events");
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
+    if (node_.size() >= kMaxPending) throw std::length_error("engine: too many pending events");
+    s = static_cast<std::uint32_t>(node_.size());
+    handler_.emplace_back();
+    node_.emplace_back();
   }
-  const std::uint64_t seq = next_seq_++;
-  if (seq > kMaxSeq) throw std::length_error("engine: event sequence exhausted");
-  Slot& s = slots_[slot];
-  s.handler = std::move(h);
-  s.seq = seq;
-  ++live_;
-  Push(Key{at, (seq << 24) | slot});
-  return EventId{slot, seq};
+  handler_[s] = h;
+  node_[s].time = at;
+  node_[s].seq = next_seq_++;
+  Link(s);
+  ++size_;
+  if (size_ > 2 * (mask_ + 1)) Resize(2 * (mask_ + 1));
+  return EventId{s, node_[s].seq};
+}
+
+void Engine::Link(std::uint32_t s) {
+  const Time t = node_[s].time;
+  // An event earlier than the day being looked at (possible after a peek
+  // moved the cursor past Now()): look from its day again.
+  if (t < day_end_ - (Time{1} << shift_)) StartDay(t);
+  const std::size_t b = BucketOf(t);
+  Day& d = days_[b];
+  node_[s].next = kNil;
+  if (d.head == kNil) {
+    d.head = d.tail = s;
+    d.tail_time = t;
+    return;
+  }
+  if (t >= d.tail_time) {  // the common case; equal times keep schedule order
+    node_[d.tail].next = s;
+    d.tail = s;
+    d.tail_time = t;
+    return;
+  }
+  if (Before(s, d.head)) {
+    node_[s].next = d.head;
+    d.head = s;
+    return;
+  }
+  std::uint32_t prev = d.head;
+  while (!Before(s, node_[prev].next)) prev = node_[prev].next;
+  node_[s].next = node_[prev].next;
+  node_[prev].next = s;
+}
+
+void Engine::Unlink(std::uint32_t s) {
+  const std::size_t b = BucketOf(node_[s].time);
+  std::uint32_t prev = kNil, cur = days_[b].head;
+  while (cur != s) {
+    prev = cur;
+    cur = node_[cur].next;
+  }
+  const std::uint32_t next = node_[s].next;
+  if (prev == kNil) days_[b].head = next; else node_[prev].next = next;
+  if (days_[b].tail == s) {
+    days_[b].tail = prev;
+    if (prev != kNil) days_[b].tail_time = node_[prev].time;
+  }
+}
+
+std::uint32_t Engine::Earliest() {
+  if (size_ == 0) return kNil;
+  const std::size_t buckets = mask_ + 1;
+  for (std::size_t n = 0; n < buckets; ++n) {
+    const std::uint32_t h = days_[day_].head;
+    if (h != kNil && node_[h].time < day_end_) return h;
+    day_ = (day_ + 1) & mask_;
+    day_end_ += Time{1} << shift_;
+    ++scanned_;
+  }
+  // A whole year without an event: jump to the earliest head directly.
+  std::uint32_t best = kNil;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::uint32_t h = days_[b].head;
+    if (h != kNil && (best == kNil || Before(h, best))) best = h;
+  }
+  StartDay(node_[best].time);
+  // The day width no longer fits the spacing of events: re-estimate it.
+  if (scanned_ > 8 * (popped_ + buckets)) Resize(buckets);
+  return best;
+}
+
+void Engine::Resize(std::size_t buckets) {
+  // Gather every pending slot, in time order.
+  std::vector<std::uint32_t> all;
+  all.reserve(size_);
+  for (std::size_t b = 0; b <= mask_; ++b) {
+    for (std::uint32_t s = days_[b].head; s != kNil; s = node_[s].next) all.push_back(s);
+  }
+  std::sort(all.begin(), all.end(), [this](std::uint32_t a, std::uint32_t b) { return Before(a, b); });
+  // Brown's estimate of the day width: the mean spacing of (up to) the
+  // first 32 distinct times, ignoring gaps over twice the mean, times three.
+  std::vector<Time> gaps;
+  for (std::size_t i = 1; i < all.size() && gaps.size() < 32; ++i) {
+    const Time g = node_[all[i]].time - node_[all[i - 1]].time;
+    if (g > 0) gaps.push_back(g);
+  }
+  if (!gaps.empty()) {
+    double mean = 0;
+    for (Time g : gaps) mean += static_cast<double>(g);
+    mean /= static_cast<double>(gaps.size());
+    double trimmed = 0;
+    int kept = 0;
+    for (Time g : gaps) {
+      if (static_cast<double>(g) <= 2 * mean) {
+        trimmed += static_cast<double>(g);
+        ++kept;
+      }
+    }
+    const double width = 2 * (kept ? trimmed / kept : mean);
+    shift_ = 0;
+    while (shift_ < 40 && static_cast<double>(Time{1} << shift_) < width) ++shift_;
+  }
+  buckets = std::max(buckets, kMinBuckets);
+  days_.assign(buckets, Day{});
+  mask_ = buckets - 1;
+  StartDay(all.empty() ? now_ : node_[all.front()].time);
+  for (std::uint32_t s : all) {  // in order: every link is an append
+    const std::size_t b = BucketOf(node_[s].time);
+    node_[s].next = kNil;
+    if (days_[b].head == kNil) days_[b].head = s; else node_[days_[b].tail].next = s;
+    days_[b].tail = s;
+    days_[b].tail_time = node_[s].time;
+  }
+  scanned_ = 0;
+  popped_ = 0;
 }
 
 bool Engine::Cancel(EventId id) {
   if (!IsPending(id)) return false;
-  Slot& s = slots_[id.slot];
-  s.seq = 0;
-  s.handler.Reset();
-  --live_;
+  Unlink(id.slot);
+  node_[id.slot].seq = 0;
+  handler_[id.slot].Reset();
+  free_.push_back(id.slot);
+  --size_;
   return true;
 }
 
-bool Engine::IsPending(EventId id) const {
-  return id.valid() && id.slot < slots_.size() && slots_[id.slot].seq == id.seq;
-}
-
-void Engine::Push(Key k) {
-  if (k.time < last_) Rebase(k.time);
-  const int b = BucketOf(k.time);
-  buckets_[b].push_back(k);
-  if (b > 0) occupied_ |= std::uint64_t{1} << (b - 1);
-  ++queued_;
-}
-
-bool Engine::Prepare() {
-  if (head0_ < buckets_[0].size()) return true;
-  buckets_[0].clear();
-  head0_ = 0;
-  if (occupied_ == 0) return false;
-  // The lowest non-empty bucket holds the earliest keys: move its minimum
-  // time to `last_` and spread the bucket over the lower buckets, in order.
-  const int b = __builtin_ctzll(occupied_) + 1;
-  std::vector<Key>& src = buckets_[b];
-  Time min = src.front().time;
-  for (const Key& k : src) min = k.time < min ? k.time : min;
-  last_ = min;
-  occupied_ &= ~(std::uint64_t{1} << (b - 1));
-  for (const Key& k : src) {
-    const int nb = BucketOf(k.time);
-    buckets_[nb].push_back(k);
-    if (nb > 0) occupied_ |= std::uint64_t{1} << (nb - 1);
-  }
-  src.clear();
-  return true;
-}
-
-void Engine::PopTop() {
-  ++head0_;
-  --queued_;
-}
-
-void Engine::Rebase(Time new_last) {
-  std::vector<Key> all;
-  all.reserve(queued_);
-  for (std::size_t i = head0_; i < buckets_[0].size(); ++i) all.push_back(buckets_[0][i]);
-  for (int b = 1; b < kBuckets; ++b) {
-    all.insert(all.end(), buckets_[b].begin(), buckets_[b].end());
-    buckets_[b].clear();
-  }
-  // Stable by time keeps equal times in schedule order.
-  std::stable_sort(all.begin(), all.end(), [](const Key& x, const Key& y) { return x.time < y.time; });
-  buckets_[0].clear();
-  head0_ = 0;
-  occupied_ = 0;
-  last_ = new_last;
-  for (const Key& k : all) {
-    const int nb = BucketOf(k.time);
-    buckets_[nb].push_back(k);
-    if (nb > 0) occupied_ |= std::uint64_t{1} << (nb - 1);
-  }
-}
-
-bool Engine::PeekTime(Time& t) const {
-  if (head0_ < buckets_[0].size()) {
-    t = buckets_[0][head0_].time;
-    return true;
-  }
-  if (occupied_ == 0) return false;
-  const int b = __builtin_ctzll(occupied_) + 1;
-  Time min = INT64_MAX;
-  for (const Key& k : buckets_[b]) min = k.time < min ? k.time : min;
-  t = min;
-  return true;
+Time Engine::NextTime() {
+  const std::uint32_t s = Earliest();
+  return s == kNil ? INT64_MAX : node_[s].time;
 }
 
 bool Engine::StepUntil(Time limit) {
-  for (;;) {
-    Time t;
-    if (!PeekTime(t) || t > limit) return false;
-    Prepare();
-    const Key k = Top();
-    PopTop();
-    const auto slot = static_cast<std::uint32_t>(k.seq_slot & kSlotMask);
-    Slot& s = slots_[slot];
-    if (s.seq != (k.seq_slot >> 24)) {  // cancelled
-      free_.push_back(slot);
-      continue;
-    }
-    Handler h = std::move(s.handler);
-    s.seq = 0;
-    --live_;
-    free_.push_back(slot);
-    now_ = k.time;
-    ++fired_;
-    h();
-    return true;
+  const std::uint32_t s = Earliest();
+  if (s == kNil || node_[s].time > limit) return false;
+  const std::uint32_t next = node_[s].next;
+  days_[day_].head = next;
+  if (next == kNil) {
+    days_[day_].tail = kNil;
+  } else {
+    __builtin_prefetch(&node_[next]);
+    __builtin_prefetch(&handler_[next]);
   }
+  Handler h = handler_[s];
+  now_ = node_[s].time;
+  node_[s].seq = 0;
+  free_.push_back(s);
+  --size_;
+  ++popped_;
+  ++fired_;
+  if (size_ < (mask_ + 1) / 4 && mask_ + 1 > kMinBuckets) Resize((mask_ + 1) / 2);
+  h();
+  return true;
 }
-
-Time Engine::NextTime() const {
-  Time t = INT64_MAX;
-  PeekTime(t);
-  return t;
-}
-
-bool Engine::Step() { return StepUntil(INT64_MAX); }
 
 bool Engine::RunUntil(Time t) {
   for (;;) {
     if (max_events_ != 0 && fired_ >= max_events_) {
-      Time next;
-      if (PeekTime(next) && next <= t) {
+      if (NextTime() <= t) {
         bound_hit_ = true;
         return false;
       }
