@@ -20,7 +20,17 @@ struct PlanArgs {
   std::string shard;  // "I/N"
 };
 
+struct ApplyArgs {
+  ScenarioOptions scenario;
+  std::string executor = "dry-run";
+  std::string journal;
+  std::string max_risk = "0";
+  std::string gate_trials = "200";
+  bool force = false;
+};
+
 int RunPlan(const PlanArgs& args);
+int RunApply(const ApplyArgs& args);
 int RunSimulate(const ScenarioOptions& args);
 int RunMerge(const std::vector<std::string>& files, bool json);
 

@@ -22,6 +22,15 @@ int main(int argc, char** argv) {
   CLI::App* sim_cmd = app.add_subcommand("simulate", "run one trial and print its timeline");
   sim.Register(*sim_cmd);
 
+  ApplyArgs apply;
+  CLI::App* apply_cmd = app.add_subcommand("apply", "carry out the plan through an executor, checking it before every step");
+  apply.scenario.Register(*apply_cmd);
+  apply_cmd->add_option("--executor", apply.executor, "dry-run (default: print the commands), sim, docker");
+  apply_cmd->add_option("--journal", apply.journal, "file recording finished steps; an interrupted run resumes from it");
+  apply_cmd->add_option("--max-risk", apply.max_risk, "stop if the re-planned P(rejection) rises above this (default 0)");
+  apply_cmd->add_option("--gate-trials", apply.gate_trials, "trials per prediction (default 200)");
+  apply_cmd->add_flag("--force", apply.force, "start even if the plan is predicted at risk");
+
   std::vector<std::string> parts;
   bool merge_json = false;
   CLI::App* merge_cmd = app.add_subcommand("merge", "combine shares written by `plan --shard I/N --json`");
@@ -40,6 +49,7 @@ int main(int argc, char** argv) {
   try {
     if (*sim_cmd) return RunSimulate(sim);
     if (*merge_cmd) return RunMerge(parts, merge_json);
+    if (*apply_cmd) return RunApply(apply);
     // `swarmplan plan`, and `swarmplan` alone, run the plan.
     return RunPlan(plan);
   } catch (const std::exception& e) {

@@ -39,7 +39,8 @@ int RunSimulate(const ScenarioOptions& args) {
       std::snprintf(buf, sizeof buf, "%10.3f s  %-7s ", sim::ToSeconds(e.time), e.kind.c_str());
       std::cout << buf << e.text << "\n";
     }
-    std::cout << "\nrejected: " << r.rejected_attachments << " (missing network attachments), "
+    std::cout << "\nrejected: " << r.rejected_attachments << " (missing network attachments), " << r.rejected_race
+              << " (transient: attachment held but not yet seen), "
               << r.rejected_swarm_inactive << " (swarm not active); tasks left without an address: "
               << r.allocation_failures << " times; converged: " << (r.converged ? "yes" : "no") << "\n";
     for (const auto& n : r.networks) {

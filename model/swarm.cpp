@@ -159,7 +159,11 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
   RefreshCounted(t);
   const bool failed = t.state == TaskState::kFailed || t.state == TaskState::kRejected;
   if (t.state == TaskState::kRejected) {
-    if (t.err == kErrMissingAttachments) ++metrics.rejected_missing_attachments;
+    if (t.err == kErrMissingAttachments) {
+      bool held = t.node != kNoId;
+      for (NetworkId k : services[t.service].nets) held = held && nodes[t.node].attach[k] != kNoAddr;
+      if (held) ++metrics.rejected_attachment_race; else ++metrics.rejected_missing_attachments;
+    }
     else if (t.err == kErrSwarmNotActive) ++metrics.rejected_swarm_inactive;
     if (metrics.first_reject_time < 0) metrics.first_reject_time = Now();
   } else if (t.state == TaskState::kFailed) {

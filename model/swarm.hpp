@@ -30,6 +30,10 @@ namespace swarmplan::model {
 // Counters a trial reports; reset by StartMeasuring().
 struct SwarmMetrics {
   std::uint64_t rejected_missing_attachments = 0;
+  // Rejected with that error although the node held every address the task
+  // needed: the worker had not seen its new attachment yet (the race of
+  // ../shared/swarm-semantics.md section 3). Its replacement runs.
+  std::uint64_t rejected_attachment_race = 0;
   std::uint64_t rejected_swarm_inactive = 0;
   std::uint64_t failed_other = 0;
   std::uint64_t allocation_failures = 0;       // task stayed NEW for want of addresses
@@ -38,7 +42,7 @@ struct SwarmMetrics {
   sim::Time first_reject_time = -1;
   sim::Time first_shortage_time = -1;          // first allocation or attachment failure
   std::uint64_t rejected_total() const {
-    return rejected_missing_attachments + rejected_swarm_inactive;
+    return rejected_missing_attachments + rejected_attachment_race + rejected_swarm_inactive;
   }
 };
 

@@ -35,21 +35,6 @@ std::string Step::Describe(const Scenario& s) const {
   }
 }
 
-std::string Step::Command(const Scenario& s) const {
-  const std::string& n = action == Action::kWait || action == Action::kSleep ? std::string() : s.nodes[node].name;
-  switch (action) {
-    case Action::kDrain: return "docker node update --availability drain " + n;
-    case Action::kActivate: return "docker node update --availability active " + n;
-    case Action::kPause: return "docker node update --availability pause " + n;
-    case Action::kStop: return "ssh " + n + " sudo service docker stop";
-    case Action::kInstall: return "ssh " + n + " <install docker engine " + version.ToString() + ">";
-    case Action::kStart: return "ssh " + n + " sudo service docker start";
-    case Action::kWait: return "docker service ls   # until every service shows all replicas running";
-    case Action::kSleep: return "sleep " + std::to_string(duration / sim::kSecond);
-  }
-  return "";
-}
-
 namespace {
 
 void NodeKit(std::vector<Step>& out, std::size_t node, model::EngineVersion to, bool activate) {

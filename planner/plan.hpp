@@ -30,8 +30,6 @@ struct Step {
   model::EngineVersion version;  // install
   sim::Time duration = 0;        // sleep
   std::string Describe(const model::Scenario& s) const;
-  // The command an operator runs for this step (the seed procedure's style).
-  std::string Command(const model::Scenario& s) const;
 };
 
 struct Plan {

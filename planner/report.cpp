@@ -132,7 +132,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
 
   // One row per trial; columns are the metrics summarised below.
   const std::size_t nets = r.front().networks.size(), svcs = r.front().services.size();
-  enum Col { kRejected, kRejectAny, kShortage, kLbMissing, kNotConverged, kPlanFailed, kDeployBad, kPlanS, kEvents, kFixed };
+  enum Col { kRejected, kRejectAny, kRace, kShortage, kLbMissing, kNotConverged, kPlanFailed, kDeployBad, kPlanS, kEvents, kFixed };
   const Eigen::Index cols = kFixed + static_cast<Eigen::Index>(2 * nets + 3 * svcs);
   Eigen::MatrixXd m(n, cols);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -140,6 +140,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     const double rejected = static_cast<double>(t.rejected_attachments + t.rejected_swarm_inactive);
     m(i, kRejected) = rejected;
     m(i, kRejectAny) = rejected > 0;
+    m(i, kRace) = t.rejected_race > 0;
     m(i, kShortage) = t.allocation_failures > 0;
     m(i, kLbMissing) = t.attachment_failures > 0;
     m(i, kNotConverged) = !t.converged;
@@ -159,6 +160,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     }
     rep.rejected_attachments += t.rejected_attachments;
     rep.rejected_swarm_inactive += t.rejected_swarm_inactive;
+    rep.rejected_race += t.rejected_race;
     rep.failed_other += t.failed_other;
     if (rep.plan_error.empty() && t.plan_failed) rep.plan_error = t.plan_error;
   }
@@ -175,6 +177,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     rep.p_reject_lo = std::max(0.0, centre - half);
     rep.p_reject_hi = std::min(1.0, centre + half);
   }
+  rep.p_race = mean(kRace);
   rep.p_shortage = mean(kShortage);
   rep.p_node_lb_missing = mean(kLbMissing);
   rep.p_not_converged = mean(kNotConverged);
@@ -284,6 +287,7 @@ json ReportToJson(const Report& r) {
   j["risk"] = {{"p_rejected", r.p_reject},
                {"p_rejected_ci95", {r.p_reject_lo, r.p_reject_hi}},
                {"expected_rejected_tasks", r.mean_rejected},
+               {"p_transient_rejection", r.p_race},
                {"p_address_shortage", r.p_shortage},
                {"p_node_lb_missing", r.p_node_lb_missing},
                {"p_not_converged", r.p_not_converged},
@@ -291,6 +295,7 @@ json ReportToJson(const Report& r) {
                {"p_unhealthy_before_plan", r.p_deploy_unhealthy}};
   j["rejections"] = {{"node is missing network attachments, ip addresses may be exhausted", r.rejected_attachments},
                      {"cannot create a swarm scoped network when swarm is not active", r.rejected_swarm_inactive},
+                     {"transient (address held, not yet seen by the worker)", r.rejected_race},
                      {"failed (other)", r.failed_other}};
   if (!r.plan_error.empty()) j["plan_error"] = r.plan_error;
   json nets = json::array();
@@ -339,11 +344,16 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
       << (n.peak_max >= n.capacity ? " (exhausted)" : "") << "\n";
   }
   o << "\nVerdict: " << (r.safe ? "SAFE" : "AT RISK") << "\n";
-  o << "  P(at least one task rejected) = " << Percent(r.p_reject) << "  (95% CI " << Percent(r.p_reject_lo) << " - "
+  o << "  P(a task rejected: no address, no attachment, or swarm not active) = " << Percent(r.p_reject) << "  (95% CI " << Percent(r.p_reject_lo) << " - "
     << Percent(r.p_reject_hi) << ")\n";
   o << "  expected rejected tasks per upgrade = " << Fixed(r.mean_rejected, 2) << "\n";
   if (r.rejected_attachments) o << "    \"node is missing network attachments, ip addresses may be exhausted\": " << r.rejected_attachments << " in all trials\n";
   if (r.rejected_swarm_inactive) o << "    \"cannot create a swarm scoped network when swarm is not active\": " << r.rejected_swarm_inactive << " in all trials\n";
+  if (r.p_race > 0) {
+    o << "  transient rejections in " << Percent(r.p_race) << " of trials (" << r.rejected_race
+      << " in all): a task was rejected although its node held the address, because its desired state changed "
+         "before the worker saw the new load-balancer address; its replacement ran\n";
+  }
   if (r.p_shortage > 0) o << "  tasks waited in NEW for a free address in " << Percent(r.p_shortage) << " of trials\n";
   if (r.p_node_lb_missing > 0) o << "  a node found no address for its load balancer in " << Percent(r.p_node_lb_missing) << " of trials\n";
   if (r.p_not_converged > 0) o << "  did not converge within the wait in " << Percent(r.p_not_converged) << " of trials\n";
@@ -377,7 +387,8 @@ json TrialToJson(const TrialResult& t) {
   for (const auto& s : t.services) svcs.push_back({s.name, s.desired, s.running_before, s.min_running, s.below_desired_s, s.running_after});
   return {{"seed", t.seed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
           {"plan_failed", t.plan_failed}, {"plan_error", t.plan_error}, {"plan_s", t.plan_s},
-          {"rejected_attachments", t.rejected_attachments}, {"rejected_swarm_inactive", t.rejected_swarm_inactive},
+          {"rejected_attachments", t.rejected_attachments}, {"rejected_race", t.rejected_race},
+          {"rejected_swarm_inactive", t.rejected_swarm_inactive},
           {"failed_other", t.failed_other}, {"allocation_failures", t.allocation_failures},
           {"attachment_failures", t.attachment_failures}, {"max_unallocated", t.max_unallocated},
           {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"networks", nets}, {"services", svcs}};
@@ -393,6 +404,7 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     t.plan_error = j.at("plan_error").get<std::string>();
     t.plan_s = j.at("plan_s").get<double>();
     t.rejected_attachments = j.at("rejected_attachments").get<std::uint64_t>();
+    t.rejected_race = j.at("rejected_race").get<std::uint64_t>();
     t.rejected_swarm_inactive = j.at("rejected_swarm_inactive").get<std::uint64_t>();
     t.failed_other = j.at("failed_other").get<std::uint64_t>();
     t.allocation_failures = j.at("allocation_failures").get<std::uint64_t>();

@@ -36,7 +36,8 @@ struct TrialResult {
   bool plan_failed = false;           // a step could not run (no leader, timeout)
   std::string plan_error;
   double plan_s = 0;                  // first step to convergence (or give-up)
-  std::uint64_t rejected_attachments = 0;
+  std::uint64_t rejected_attachments = 0;   // the node had no address for the task's network
+  std::uint64_t rejected_race = 0;          // it had one, the worker had not seen it yet
   std::uint64_t rejected_swarm_inactive = 0;
   std::uint64_t failed_other = 0;
   std::uint64_t allocation_failures = 0;

@@ -130,3 +130,58 @@ TEST_CASE("every scenario in data/ loads and plans", "[cli][data]") {
     CHECK(r.err.find("error") == std::string::npos);
   }
 }
+
+TEST_CASE("apply --executor dry-run prints the seed procedure's commands in order", "[cli][apply]") {
+  std::remove("apply_dry.journal");
+  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --executor dry-run --journal apply_dry.journal");
+  CHECK(r.status == 0);
+  const auto d2 = r.out.find("docker node update --availability drain manager2");
+  const auto stop = r.out.find("sudo service docker stop");
+  const auto inst = r.out.find("install Docker Engine 18.09");
+  const auto act = r.out.find("docker node update --availability active manager2");
+  const auto dw1 = r.out.find("docker node update --availability drain worker1");
+  REQUIRE(d2 != std::string::npos);
+  CHECK(d2 < stop);
+  CHECK(stop < inst);
+  CHECK(inst < act);
+  CHECK(act < dw1);  // managers are activated before any worker is touched
+  // Resuming a finished journal does nothing again.
+  const Run again = Swarmplan("apply --subnet 10.0.0.0/26 --executor dry-run --journal apply_dry.journal");
+  CHECK(again.status == 0);
+  CHECK(again.out.empty());
+  CHECK(again.err.find("resuming: 28 steps already done") != std::string::npos);
+}
+
+TEST_CASE("apply resumes from a journal cut short - a torn last line included", "[cli][apply]") {
+  std::remove("apply_cut.journal");
+  REQUIRE(Swarmplan("apply --subnet 10.0.0.0/26 --journal apply_cut.journal").status == 0);
+  std::ifstream in("apply_cut.journal");
+  std::string header, line, kept;
+  std::getline(in, header);
+  kept = header + "\n";
+  for (int i = 0; i < 4 && std::getline(in, line); ++i) kept += line + "\n";
+  in.close();
+  std::ofstream("apply_cut.journal") << kept << "do";  // killed while writing step 5's line
+  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --journal apply_cut.journal");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("drain manager2") == std::string::npos);                  // step 1: done before
+  CHECK(r.out.find("docker node update --availability drain manager3") != std::string::npos);  // step 5: redone
+  ExpectError("apply --subnet 10.0.0.0/25 --journal apply_cut.journal", "another plan");
+}
+
+TEST_CASE("apply --executor sim: a safe plan completes - an unsafe one is refused or stopped", "[cli][apply]") {
+  const Run ok = Swarmplan("apply --subnet 10.0.0.0/26 --executor sim --gate-trials 20");
+  CHECK(ok.status == 0);
+  CHECK(ok.err.find("swarmplan apply: done") != std::string::npos);
+  const Run refused = Swarmplan("apply --executor sim --gate-trials 20");
+  CHECK(refused.status == 2);
+  CHECK(refused.err.find("refusing") != std::string::npos);
+  const Run forced = Swarmplan("apply --executor sim --gate-trials 20 --force --max-risk 1");
+  CHECK(forced.status == 2);
+  CHECK(forced.err.find("task(s) rejected") != std::string::npos);
+  const Run gated = Swarmplan("apply --executor sim --gate-trials 40 --force --max-risk 0.01");
+  CHECK(gated.status == 2);
+  CHECK(gated.err.find("stopped before step") != std::string::npos);
+  ExpectError("apply --executor kubernetes", "--executor");
+  ExpectError("apply --max-risk 2", "--max-risk");
+}

@@ -1,0 +1,145 @@
+// `swarmplan apply`: carries out the plan `swarmplan plan` chose, through an
+// executor, checking the prediction before every step.
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "executor/dry_run.hpp"
+#include "executor/journal.hpp"
+#include "executor/sim_executor.hpp"
+#include "planner/report.hpp"
+#include "planner/runner.hpp"
+
+namespace swarmplan::cli {
+
+namespace {
+
+std::expected<void, std::string> Perform(executor::Executor& ex, const model::Scenario& s, const planner::Step& st) {
+  const std::string node = st.action == planner::Action::kWait || st.action == planner::Action::kSleep
+                               ? std::string()
+                               : s.nodes[st.node].name;
+  switch (st.action) {
+    case planner::Action::kDrain: return ex.Drain(node);
+    case planner::Action::kActivate: return ex.SetAvailability(node, model::Availability::kActive);
+    case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
+    case planner::Action::kStop: return ex.StopEngine(node);
+    case planner::Action::kInstall: return ex.InstallEngine(node, st.version);
+    case planner::Action::kStart: return ex.StartEngine(node);
+    case planner::Action::kSleep: return ex.Sleep(st.duration);
+    case planner::Action::kWait: {
+      auto ok = ex.WaitConverged();
+      if (!ok) return std::unexpected(ok.error());
+      if (!*ok) return std::unexpected("the services did not converge before the deadline");
+      return {};
+    }
+  }
+  return {};
+}
+
+// Predicted risk of the steps from `first` on, from the cluster as it is.
+std::expected<double, std::string> Risk(executor::Executor& ex, const planner::Plan& plan, std::size_t first,
+                                        std::uint64_t seed, std::uint64_t trials) {
+  auto now = ex.Snapshot();
+  if (!now) return std::unexpected("snapshot: " + now.error());
+  planner::Plan rest;
+  rest.origin = "remaining steps";
+  rest.steps.assign(plan.steps.begin() + static_cast<std::ptrdiff_t>(first), plan.steps.end());
+  if (rest.steps.empty() || !planner::CheckPlan(*now, rest)) return 0.0;  // nothing to re-plan from here
+  const auto results = planner::RunTrials(*now, rest, seed, {0, trials}, std::max(1u, std::thread::hardware_concurrency()));
+  return planner::Aggregate(*now, rest, seed, results).p_reject;
+}
+
+}  // namespace
+
+int RunApply(const ApplyArgs& args) {
+  auto s = args.scenario.Load();
+  if (!s) return Fail(s.error());
+  auto plan = args.scenario.MakePlan(*s);
+  if (!plan) return Fail(plan.error());
+  auto seed = args.scenario.Seed();
+  if (!seed) return Fail(seed.error());
+  auto trials = ParseCount(args.gate_trials, "--gate-trials", 1, 1'000'000);
+  if (!trials) return Fail(trials.error());
+  double max_risk = 0;
+  try {
+    std::size_t used = 0;
+    max_risk = std::stod(args.max_risk, &used);
+    if (used != args.max_risk.size() || max_risk < 0 || max_risk > 1) throw std::invalid_argument("range");
+  } catch (const std::exception&) {
+    return Fail("--max-risk must be a probability from 0 to 1, not \"" + args.max_risk + "\"");
+  }
+
+  std::unique_ptr<executor::Executor> ex;
+  if (args.executor == "dry-run") {
+    ex = std::make_unique<executor::DryRunExecutor>(*s, std::cout);
+  } else if (args.executor == "sim") {
+    ex = std::make_unique<executor::SimExecutor>(*s, *seed);
+  } else if (args.executor == "docker") {
+    return Fail("the docker executor is not available in this build yet; use --executor dry-run to print the commands");
+  } else {
+    return Fail("--executor must be dry-run, sim or docker, not \"" + args.executor + "\"");
+  }
+
+  std::string plan_text = s->name;
+  for (const auto& w : planner::PlanWords(*s, *plan)) plan_text += "\n" + w;
+  std::optional<executor::Journal> journal;
+  if (!args.journal.empty()) {
+    auto j = executor::Journal::Open(args.journal, executor::Fingerprint(plan_text));
+    if (!j) return Fail(j.error());
+    journal = std::move(*j);
+  }
+  // Refuse to start a plan predicted unsafe, unless forced.
+  const auto predicted = planner::Aggregate(*s, *plan, *seed, planner::RunTrials(*s, *plan, *seed, {0, *trials},
+                                                                                 std::max(1u, std::thread::hardware_concurrency())));
+  std::cerr << "swarmplan apply: seed " << *seed << ", executor " << ex->name() << ", " << plan->steps.size()
+            << " steps; predicted P(rejection) " << predicted.p_reject << "\n";
+  if (!predicted.safe && !args.force) {
+    std::cerr << "swarmplan apply: refusing: the plan is predicted at risk (run `swarmplan plan` for why); "
+                 "--force runs it anyway\n";
+    return kExitAtRisk;
+  }
+
+  if (journal && journal->finished() > 0) {
+    std::cerr << "swarmplan apply: resuming: " << journal->finished() << " steps already done (" << args.journal << ")\n";
+  }
+  const std::uint64_t rejected_before = ex->Observe().rejected;
+  for (std::size_t i = 0; i < plan->steps.size(); ++i) {
+    const planner::Step& st = plan->steps[i];
+    const std::string what = "step " + std::to_string(i + 1) + "/" + std::to_string(plan->steps.size()) + " (" +
+                             st.Describe(*s) + ")";
+    if (journal && journal->Done(i)) continue;
+    // Safety gate: before each drain or stop, re-read the cluster and re-plan the rest.
+    if (ex->live() && (st.action == planner::Action::kDrain || st.action == planner::Action::kStop)) {
+      auto risk = Risk(*ex, *plan, i, *seed, std::max<std::uint64_t>(1, *trials / 4));
+      if (!risk) return Fail(what + ": " + risk.error());
+      if (*risk > max_risk) {
+        std::cerr << "swarmplan apply: stopped before " << what << ": the predicted risk of the remaining steps is "
+                  << *risk << ", above --max-risk " << max_risk << "\n";
+        return kExitAtRisk;
+      }
+    }
+    std::cerr << "swarmplan apply: " << what << "\n";
+    auto done = Perform(*ex, *s, st);
+    if (!done) {
+      std::cerr << "swarmplan apply: stopped at " << what << ": " << done.error() << "\n";
+      return kExitAtRisk;
+    }
+    const auto seen = ex->Observe();
+    if (seen.supported && seen.rejected > rejected_before) {
+      std::cerr << "swarmplan apply: stopped after " << what << ": " << seen.rejected - rejected_before
+                << " task(s) rejected: \"" << seen.last_error << "\"\n";
+      if (journal) {
+        if (auto r = journal->Record(i, st.Describe(*s)); !r) return Fail(r.error());
+      }
+      return kExitAtRisk;
+    }
+    if (journal) {
+      if (auto r = journal->Record(i, st.Describe(*s)); !r) return Fail(r.error());
+    }
+  }
+  std::cerr << "swarmplan apply: done\n";
+  return kExitSafe;
+}
+
+}  // namespace swarmplan::cli

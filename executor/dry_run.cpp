@@ -1,0 +1,44 @@
+#include "executor/dry_run.hpp"
+
+namespace swarmplan::executor {
+
+std::expected<void, std::string> DryRunExecutor::Drain(const std::string& node) {
+  out_ << "# on any manager: drain " << node << ", then check that its containers have stopped\n"
+       << "docker node update --availability drain " << node << "\n"
+       << "docker node ps " << node << " --filter desired-state=running   # until empty\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::SetAvailability(const std::string& node, model::Availability a) {
+  out_ << "docker node update --availability " << model::ToString(a) << " " << node << "\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::StopEngine(const std::string& node) {
+  out_ << "# on " << node << ":\nsudo service docker stop\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::InstallEngine(const std::string& node, model::EngineVersion v) {
+  out_ << "# on " << node << ": install Docker Engine " << v.ToString()
+       << " (package or binaries; back up the old ones first)\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::StartEngine(const std::string& node) {
+  out_ << "# on " << node << ":\nsudo service docker start\n"
+       << "docker node ls   # until " << node << " is Ready\n";
+  return {};
+}
+
+std::expected<bool, std::string> DryRunExecutor::WaitConverged() {
+  out_ << "docker service ls   # until every service shows all its replicas running\n";
+  return true;
+}
+
+std::expected<void, std::string> DryRunExecutor::Sleep(sim::Time d) {
+  out_ << "sleep " << d / sim::kSecond << "\n";
+  return {};
+}
+
+}  // namespace swarmplan::executor

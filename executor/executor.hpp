@@ -1,0 +1,49 @@
+// Executor: carries out an upgrade, one operation at a time, on some
+// cluster. `swarmplan apply` drives one through the plan's steps; what the
+// operations touch is the executor's business:
+//   DryRunExecutor  prints the commands a person would run (nothing changes)
+//   SimExecutor     performs them on the simulator (tests, rehearsals)
+// A Docker Engine API executor is the next one (see the issue tracker).
+// Operations name nodes as the scenario does. Each returns when it is done
+// (a drain when the node's tasks stopped, a start when the node is back),
+// or an error saying why not.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "model/scenario.hpp"
+
+namespace swarmplan::executor {
+
+struct Observation {
+  std::uint64_t rejected = 0;  // tasks rejected since the executor started
+  std::string last_error;      // the newest rejection's error
+  bool supported = true;       // false: this executor cannot observe
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::string_view name() const = 0;
+  // True if operations really change a cluster (so gates apply).
+  virtual bool live() const = 0;
+
+  // The cluster as it is now: nodes with their current engine and
+  // availability, services and networks.
+  virtual std::expected<model::Scenario, std::string> Snapshot() = 0;
+
+  virtual std::expected<void, std::string> Drain(const std::string& node) = 0;
+  virtual std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) = 0;
+  virtual std::expected<void, std::string> StopEngine(const std::string& node) = 0;
+  virtual std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) = 0;
+  virtual std::expected<void, std::string> StartEngine(const std::string& node) = 0;
+  // Waits until every service runs as desired; false if the deadline passed.
+  virtual std::expected<bool, std::string> WaitConverged() = 0;
+  virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;
+  virtual Observation Observe() = 0;
+};
+
+}  // namespace swarmplan::executor

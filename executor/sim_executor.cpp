@@ -1,0 +1,85 @@
+#include "executor/sim_executor.hpp"
+
+namespace swarmplan::executor {
+
+SimExecutor::SimExecutor(const model::Scenario& s, std::uint64_t seed)
+    : s_(s), swarm_(std::make_unique<model::Swarm>(s, seed)), op_(std::make_unique<model::Operator>(*swarm_)) {
+  swarm_->Deploy();
+  op_->Sleep(s.timings.settle);
+  swarm_->StartMeasuring();
+}
+
+std::expected<model::NodeId, std::string> SimExecutor::Find(const std::string& node) const {
+  for (const auto& n : swarm_->nodes) {
+    if (n.name == node) return n.id;
+  }
+  return std::unexpected("no node is named \"" + node + "\"");
+}
+
+std::expected<model::Scenario, std::string> SimExecutor::Snapshot() {
+  model::Scenario now = s_;
+  for (std::size_t i = 0; i < now.nodes.size(); ++i) {
+    now.nodes[i].engine = swarm_->nodes[i].engine;
+    now.nodes[i].availability = swarm_->nodes[i].availability;
+  }
+  if (swarm_->HasLeader()) now.leader = swarm_->nodes[swarm_->leader()].name;
+  return now;
+}
+
+void SimExecutor::Pace() {
+  if (!first_) op_->Think();
+  first_ = false;
+}
+
+#define SIM_NODE(var, name)              \
+  Pace();                                \
+  auto var##_r = Find(name);             \
+  if (!var##_r) return std::unexpected(var##_r.error()); \
+  const model::NodeId var = *var##_r
+
+std::expected<void, std::string> SimExecutor::Drain(const std::string& node) {
+  SIM_NODE(n, node);
+  return op_->Drain(n);
+}
+
+std::expected<void, std::string> SimExecutor::SetAvailability(const std::string& node, model::Availability a) {
+  SIM_NODE(n, node);
+  return op_->SetAvailability(n, a);
+}
+
+std::expected<void, std::string> SimExecutor::StopEngine(const std::string& node) {
+  SIM_NODE(n, node);
+  return op_->Stop(n);
+}
+
+std::expected<void, std::string> SimExecutor::InstallEngine(const std::string& node, model::EngineVersion v) {
+  SIM_NODE(n, node);
+  return op_->Install(n, v);
+}
+
+std::expected<void, std::string> SimExecutor::StartEngine(const std::string& node) {
+  SIM_NODE(n, node);
+  return op_->Start(n);
+}
+
+std::expected<bool, std::string> SimExecutor::WaitConverged() {
+  Pace();
+  return op_->WaitConverged();
+}
+
+std::expected<void, std::string> SimExecutor::Sleep(sim::Time d) {
+  Pace();
+  op_->Sleep(d);
+  return {};
+}
+
+Observation SimExecutor::Observe() {
+  Observation o;
+  o.rejected = swarm_->metrics.rejected_total();
+  for (const auto& t : swarm_->tasks) {
+    if (t.state == model::TaskState::kRejected) o.last_error = t.err;
+  }
+  return o;
+}
+
+}  // namespace swarmplan::executor

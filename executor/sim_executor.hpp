@@ -1,0 +1,45 @@
+// SimExecutor: performs operations on a simulated swarm built from a
+// scenario and a seed (deployed and settled at construction). Used by the
+// tests to check `apply`'s logic, and to rehearse a plan step by step.
+// Operations follow one another at the pace the trials assume
+// (operator_step), so a rehearsal and its prediction agree.
+#pragma once
+
+#include <memory>
+
+#include "executor/executor.hpp"
+#include "model/operator.hpp"
+#include "model/swarm.hpp"
+
+namespace swarmplan::executor {
+
+class SimExecutor final : public Executor {
+ public:
+  SimExecutor(const model::Scenario& s, std::uint64_t seed);
+
+  std::string_view name() const override { return "sim"; }
+  bool live() const override { return true; }
+  std::expected<model::Scenario, std::string> Snapshot() override;
+  std::expected<void, std::string> Drain(const std::string& node) override;
+  std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;
+  std::expected<void, std::string> StopEngine(const std::string& node) override;
+  std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
+  std::expected<void, std::string> StartEngine(const std::string& node) override;
+  std::expected<bool, std::string> WaitConverged() override;
+  std::expected<void, std::string> Sleep(sim::Time d) override;
+  Observation Observe() override;
+
+  const model::Swarm& swarm() const { return *swarm_; }
+
+ private:
+  std::expected<model::NodeId, std::string> Find(const std::string& node) const;
+  void Pace();  // the delay before every operation but the first
+
+  bool first_ = true;
+
+  model::Scenario s_;
+  std::unique_ptr<model::Swarm> swarm_;
+  std::unique_ptr<model::Operator> op_;
+};
+
+}  // namespace swarmplan::executor

@@ -1,0 +1,70 @@
+#include "model/operator.hpp"
+
+#include <algorithm>
+
+namespace swarmplan::model {
+
+bool Operator::RunUntil(const std::function<bool()>& ok, sim::Time deadline) {
+  while (!ok()) {
+    if (w_.Now() >= deadline) return false;
+    if (!w_.engine().RunUntil(std::min(deadline, w_.Now() + sim::kSecond))) return false;
+  }
+  return true;
+}
+
+std::expected<void, std::string> Operator::SetAvailability(NodeId n, Availability a) {
+  const sim::Time deadline = Deadline();
+  for (;;) {
+    auto r = w_.SetAvailability(n, a);
+    if (r) return {};
+    if (w_.Now() >= deadline || !w_.engine().RunUntil(w_.Now() + sim::kSecond)) return r;
+  }
+}
+
+std::expected<void, std::string> Operator::Drain(NodeId n) {
+  auto r = SetAvailability(n, Availability::kDrain);
+  if (!r) return r;
+  // "verify that containers have all stopped"
+  if (!RunUntil([&] { return w_.LiveTasksOn(n) == 0; }, Deadline())) {
+    return std::unexpected(std::to_string(w_.LiveTasksOn(n)) + " tasks still on " + w_.NodeName(n) +
+                           " after the drain's deadline");
+  }
+  return {};
+}
+
+std::expected<void, std::string> Operator::Stop(NodeId n) {
+  if (!w_.nodes[n].engine_running) return std::unexpected(w_.NodeName(n) + "'s engine is already stopped");
+  w_.engine().RunUntil(w_.Now() + w_.Draw(w_.timings().engine_stop));
+  w_.StopEngine(n);
+  return {};
+}
+
+std::expected<void, std::string> Operator::Install(NodeId n, EngineVersion v) {
+  if (w_.nodes[n].engine_running) return std::unexpected(w_.NodeName(n) + "'s engine must be stopped first");
+  w_.InstallEngine(n, v);
+  return {};
+}
+
+std::expected<void, std::string> Operator::Start(NodeId n) {
+  if (w_.nodes[n].engine_running) return std::unexpected(w_.NodeName(n) + "'s engine is already running");
+  w_.StartEngine(n);
+  if (!RunUntil([&] { return w_.nodes[n].connected; }, Deadline())) {
+    return std::unexpected(w_.NodeName(n) + " did not come back");
+  }
+  return {};
+}
+
+bool Operator::WaitConverged() {
+  const bool ok = RunUntil([&] { return w_.Converged(); }, Deadline());
+  if (!ok) {
+    w_.trace().Add(w_.Now(), "step", "gave up waiting after " +
+                                         std::to_string(w_.timings().converge_timeout / sim::kSecond) + " s");
+  }
+  return ok;
+}
+
+void Operator::Sleep(sim::Time d) { w_.engine().RunUntil(w_.Now() + d); }
+
+void Operator::Think() { w_.engine().RunUntil(w_.Now() + w_.Draw(w_.timings().operator_step)); }
+
+}  // namespace swarmplan::model

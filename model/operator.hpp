@@ -1,0 +1,43 @@
+// Operator: what a person does to a simulated swarm during an upgrade, each
+// action run to completion: the engine runs (checking every simulated
+// second) until the action is done or its deadline passes.
+#pragma once
+
+#include <expected>
+#include <functional>
+#include <string>
+
+#include "model/swarm.hpp"
+
+namespace swarmplan::model {
+
+class Operator {
+ public:
+  explicit Operator(Swarm& w) : w_(w) {}
+
+  // `docker node update --availability A`; retried while there is no leader
+  // (until converge_timeout).
+  std::expected<void, std::string> SetAvailability(NodeId n, Availability a);
+  // Drain, then wait until the node's tasks stopped.
+  std::expected<void, std::string> Drain(NodeId n);
+  // `service docker stop`: takes engine_stop. Fails if already stopped.
+  std::expected<void, std::string> Stop(NodeId n);
+  // Installs an engine. REQUIRES: stopped.
+  std::expected<void, std::string> Install(NodeId n, EngineVersion v);
+  // `service docker start`, then wait until the node is back.
+  std::expected<void, std::string> Start(NodeId n);
+  // Waits until every service runs as desired; false at converge_timeout.
+  bool WaitConverged();
+  void Sleep(sim::Time d);
+  // The time a person takes to type the next command (operator_step).
+  void Think();
+
+ private:
+  // Runs until ok() or the deadline; false at the deadline or event bound.
+  bool RunUntil(const std::function<bool()>& ok, sim::Time deadline);
+  sim::Time Deadline() const { return w_.Now() + w_.timings().converge_timeout; }
+
+  Swarm& w_;
+};
+
+}  // namespace swarmplan::model
