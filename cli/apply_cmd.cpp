@@ -53,12 +53,11 @@ std::expected<double, std::string> Risk(executor::Executor& ex, const planner::P
 }  // namespace
 
 int RunApply(const ApplyArgs& args) {
-  auto s = args.scenario.Load();
-  if (!s) return Fail(s.error());
-  auto plan = args.scenario.MakePlan(*s);
-  if (!plan) return Fail(plan.error());
-  auto seed = args.scenario.Seed();
-  if (!seed) return Fail(seed.error());
+  auto prepared = args.scenario.Prepare();
+  if (!prepared) return Fail(prepared.error());
+  const model::Scenario* s = &prepared->scenario;
+  const planner::Plan* plan = &prepared->plan;
+  const std::uint64_t* seed = &prepared->seed;
   auto trials = ParseCount(args.gate_trials, "--gate-trials", 1, 1'000'000);
   if (!trials) return Fail(trials.error());
   double max_risk = 0;

@@ -124,6 +124,16 @@ std::expected<planner::Plan, std::string> ScenarioOptions::MakePlan(const model:
   return p;
 }
 
+std::expected<ScenarioOptions::Prepared, std::string> ScenarioOptions::Prepare() const {
+  auto s = Load();
+  if (!s) return std::unexpected(s.error());
+  auto plan = MakePlan(*s);
+  if (!plan) return std::unexpected(plan.error());
+  auto seed = Seed();
+  if (!seed) return std::unexpected(seed.error());
+  return Prepared{std::move(*s), std::move(*plan), *seed};
+}
+
 std::expected<std::uint64_t, std::string> ScenarioOptions::Seed() const {
   if (seed_text.empty()) return 1;
   return ParseCount(seed_text, "--seed", 0, UINT64_MAX);

@@ -27,6 +27,14 @@ struct ScenarioOptions {
   // The plan: the given order, or the seed procedure.
   std::expected<planner::Plan, std::string> MakePlan(const model::Scenario& s) const;
   std::expected<std::uint64_t, std::string> Seed() const;
+
+  struct Prepared {
+    model::Scenario scenario;
+    planner::Plan plan;
+    std::uint64_t seed;
+  };
+  // Load(), MakePlan() and Seed() together: the first error wins.
+  std::expected<Prepared, std::string> Prepare() const;
   // The command line that repeats this run with another seed.
   std::string Reproduce(const char* command, std::uint64_t seed) const;
 };

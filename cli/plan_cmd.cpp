@@ -16,12 +16,11 @@ int Fail(const std::string& what) {
 }
 
 int RunPlan(const PlanArgs& args) {
-  auto s = args.scenario.Load();
-  if (!s) return Fail(s.error());
-  auto plan = args.scenario.MakePlan(*s);
-  if (!plan) return Fail(plan.error());
-  auto seed = args.scenario.Seed();
-  if (!seed) return Fail(seed.error());
+  auto prepared = args.scenario.Prepare();
+  if (!prepared) return Fail(prepared.error());
+  const model::Scenario* s = &prepared->scenario;
+  const planner::Plan* plan = &prepared->plan;
+  const std::uint64_t* seed = &prepared->seed;
   auto trials = ParseCount(args.trials, "--trials", 1, 10'000'000);
   if (!trials) return Fail(trials.error());
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());

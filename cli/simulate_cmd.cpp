@@ -10,12 +10,11 @@
 namespace swarmplan::cli {
 
 int RunSimulate(const ScenarioOptions& args) {
-  auto s = args.Load();
-  if (!s) return Fail(s.error());
-  auto plan = args.MakePlan(*s);
-  if (!plan) return Fail(plan.error());
-  auto seed = args.Seed();
-  if (!seed) return Fail(seed.error());
+  auto prepared = args.Prepare();
+  if (!prepared) return Fail(prepared.error());
+  const model::Scenario* s = &prepared->scenario;
+  const planner::Plan* plan = &prepared->plan;
+  const std::uint64_t* seed = &prepared->seed;
   model::Trace trace(true);
   const planner::TrialResult r = planner::RunTrial(*s, *plan, *seed, {}, &trace);
   if (args.json) {

@@ -107,30 +107,22 @@ void Orchestrator::Restart(Task& old, sim::Time delay) {
   }
 }
 
-void Orchestrator::NodeDrained(NodeId n) {
-  const std::vector<TaskId> on_node = swarm_.nodes[n].tasks;
-  for (TaskId id : on_node) {
-    Task& t = swarm_.tasks[id];
-    if (!Live(t)) continue;
-    Service& s = swarm_.services[t.service];
-    if (s.spec.mode == ServiceMode::kReplicated && SlotOf(s, t).current == id) {
-      Restart(t, 0);  // no restart delay for drained nodes
-    } else {
-      swarm_.SetDesired(t, TaskState::kShutdown);
-    }
-  }
-}
+void Orchestrator::NodeDrained(NodeId n) { ReplaceTasksOf(n, /*drained=*/true); }
 
-void Orchestrator::NodeDown(NodeId n) {
+void Orchestrator::NodeDown(NodeId n) { ReplaceTasksOf(n, /*drained=*/false); }
+
+void Orchestrator::ReplaceTasksOf(NodeId n, bool drained) {
   const std::vector<TaskId> on_node = swarm_.nodes[n].tasks;
   for (TaskId id : on_node) {
     Task& t = swarm_.tasks[id];
     if (!Live(t)) continue;
     Service& s = swarm_.services[t.service];
     if (s.spec.mode == ServiceMode::kReplicated && SlotOf(s, t).current == id) {
-      Restart(t, s.spec.restart_delay);
+      // No restart delay for drained nodes; a down node's tasks get the
+      // service's (restart.go Restart).
+      Restart(t, drained ? 0 : s.spec.restart_delay);
     } else {
-      swarm_.SetDesired(t, TaskState::kShutdown);
+      swarm_.SetDesired(t, TaskState::kShutdown);  // global: no replacement elsewhere
     }
   }
 }

@@ -41,6 +41,8 @@ class Orchestrator {
   void MaybeStart(TaskId t);
   bool RestartAllowed(const Task& t) const;
   void ReconcileGlobalNode(Service& s, NodeId n);
+  // Replicated tasks on n get replacements, global ones are shut down.
+  void ReplaceTasksOf(NodeId n, bool drained);
   void Reconcile(Service& s);
 
   Swarm& swarm_;

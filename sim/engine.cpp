@@ -32,10 +32,9 @@ EventId Engine::Schedule(Time at, Handler h) {
   } else {
     if (node_.size() >= kMaxPending) throw std::length_error("engine: too many pending events");
     s = static_cast<std::uint32_t>(node_.size());
-    handler_.emplace_back();
     node_.emplace_back();
   }
-  handler_[s] = h;
+  node_[s].handler = h;
   node_[s].time = at;
   node_[s].seq = next_seq_++;
   Link(s);
@@ -161,7 +160,7 @@ bool Engine::Cancel(EventId id) {
   if (!IsPending(id)) return false;
   Unlink(id.slot);
   node_[id.slot].seq = 0;
-  handler_[id.slot].Reset();
+  node_[id.slot].handler.Reset();
   free_.push_back(id.slot);
   --size_;
   return true;
@@ -181,9 +180,8 @@ bool Engine::StepUntil(Time limit) {
     days_[day_].tail = kNil;
   } else {
     __builtin_prefetch(&node_[next]);
-    __builtin_prefetch(&handler_[next]);
   }
-  Handler h = handler_[s];
+  Handler h = node_[s].handler;
   now_ = node_[s].time;
   node_[s].seq = 0;
   free_.push_back(s);
