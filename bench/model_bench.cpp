@@ -82,12 +82,14 @@ void BM_WholeUpgrade(benchmark::State& state) {
   const int nodes = static_cast<int>(state.range(0));
   const Scenario s = Big(nodes, 20, 50 * nodes, 10, "18.09");
   const planner::Plan p = planner::DefaultPlan(s, EngineVersion{19, 3});
-  std::uint64_t events = 0;
+  std::uint64_t events = 0, peak_pending = 0;
   for (auto _ : state) {
     const auto r = planner::RunTrial(s, p, 1);
     if (!r.converged) state.SkipWithError(("did not converge: " + r.plan_error).c_str());
     events += r.events;
+    peak_pending = std::max(peak_pending, r.peak_pending);
   }
+  state.counters["peak_pending"] = static_cast<double>(peak_pending);
   state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
   state.counters["ns_per_event"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);

@@ -47,6 +47,7 @@ struct TrialResult {
   std::vector<NetworkOutcome> networks;  // user overlays, in scenario order
   std::vector<ServiceOutcome> services;
   std::uint64_t events = 0;
+  std::uint64_t peak_pending = 0;  // most events pending at once
   bool at_risk() const {
     return rejected_attachments + rejected_swarm_inactive > 0 || !converged || plan_failed;
   }

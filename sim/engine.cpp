@@ -39,6 +39,7 @@ EventId Engine::Schedule(Time at, Handler h) {
   node_[s].seq = next_seq_++;
   Link(s);
   ++size_;
+  peak_ = std::max(peak_, size_);
   if (size_ > 2 * (mask_ + 1)) Resize(2 * (mask_ + 1));
   return EventId{s, node_[s].seq};
 }

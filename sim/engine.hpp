@@ -58,6 +58,7 @@ class Engine {
   bool RunUntil(Time t);
 
   std::size_t pending() const { return size_; }
+  std::size_t peak_pending() const { return peak_; }
   std::uint64_t fired() const { return fired_; }
   bool bound_hit() const { return bound_hit_; }
   // The earliest pending time, or INT64_MAX.
@@ -98,6 +99,7 @@ class Engine {
   std::size_t day_ = 0;    // current bucket
   Time day_end_ = 0;       // end of the current day's window
   std::size_t size_ = 0;
+  std::size_t peak_ = 0;
   std::size_t scanned_ = 0;  // buckets stepped over since the last resize
   std::size_t popped_ = 0;
   Time now_ = 0;
