@@ -6,15 +6,32 @@
 
 namespace swarmplan::model {
 
+namespace {
+// Ended, as far as the worker knows (its report may not be committed yet).
+bool Gone(const Task& t) { return IsTerminal(t.state) || t.report_pending; }
+}  // namespace
+
 void Agent::Dispatch(Task& t) {
-  const TaskId id = t.id;
-  const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  swarm_.engine().After(swarm_.Draw(swarm_.timings().dispatch_latency), [this, id, epoch] { Deliver(id, epoch); });
+  // The dispatcher sends a node its new assignments in one message
+  // (dispatcher.go Assignments batches changes), so tasks assigned together
+  // reach the worker together and start preparing at the same moment.
+  Node& n = swarm_.nodes[t.node];
+  n.outbox.push_back(t.id);
+  if (n.outbox.size() > 1) return;  // a message to this node is on its way
+  const NodeId nid = n.id;
+  swarm_.engine().After(swarm_.Draw(swarm_.timings().dispatch_latency), [this, nid] {
+    std::vector<TaskId> batch;
+    batch.swap(swarm_.nodes[nid].outbox);
+    for (TaskId id : batch) {
+      const std::uint32_t epoch = swarm_.nodes[nid].epoch;
+      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });
+    }
+  });
 }
 
 void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
   Task& t = swarm_.tasks[id];
-  if (IsTerminal(t.state) || t.delivered) return;
+  if (Gone(t) || t.delivered) return;
   Node& n = swarm_.nodes[t.node];
   if (!n.engine_running || n.state == NodeState::kDown) {
     n.undelivered.push_back(id);  // sent when the node connects again
@@ -23,7 +40,7 @@ void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
   t.delivered = true;
   t.epoch = n.epoch;
   if (t.desired > TaskState::kRunning) {
-    swarm_.SetState(t, TaskState::kShutdown);
+    swarm_.Report(t, TaskState::kShutdown);
     return;
   }
   swarm_.SetState(t, TaskState::kAccepted);
@@ -94,12 +111,12 @@ void Agent::StopWaiting(Task& t) {
 
 void Agent::Reject(Task& t, std::string_view err) {
   StopWaiting(t);
-  swarm_.SetState(t, TaskState::kRejected, err);
+  swarm_.Report(t, TaskState::kRejected, err);
 }
 
 void Agent::Created(TaskId id, std::uint32_t epoch) {
   Task& t = swarm_.tasks[id];
-  if (IsTerminal(t.state) || swarm_.nodes[t.node].epoch != epoch) return;
+  if (Gone(t) || swarm_.nodes[t.node].epoch != epoch) return;
   swarm_.SetState(t, TaskState::kReady);
   if (t.desired == TaskState::kRunning) {
     Start(t);
@@ -114,7 +131,7 @@ void Agent::Start(Task& t) {
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
   t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_start), [this, id, epoch] {
     Task& s = swarm_.tasks[id];
-    if (IsTerminal(s.state) || swarm_.nodes[s.node].epoch != epoch) return;
+    if (Gone(s) || swarm_.nodes[s.node].epoch != epoch) return;
     swarm_.SetState(s, TaskState::kRunning);
     if (s.desired > TaskState::kRunning) Stop(s);
   });
@@ -135,14 +152,14 @@ void Agent::Stop(Task& t) {
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
   t.op = swarm_.engine().After(took, [this, id, epoch] {
     Task& x = swarm_.tasks[id];
-    if (IsTerminal(x.state) || swarm_.nodes[x.node].epoch != epoch) return;
-    swarm_.SetState(x, TaskState::kShutdown);
+    if (Gone(x) || swarm_.nodes[x.node].epoch != epoch) return;
+    swarm_.Report(x, TaskState::kShutdown);
   });
 }
 
 void Agent::DesiredChanged(Task& t) {
   const Node& n = swarm_.nodes[t.node];
-  if (!t.delivered || IsTerminal(t.state) || !n.engine_running || t.epoch != n.epoch) return;
+  if (!t.delivered || Gone(t) || !n.engine_running || t.epoch != n.epoch) return;
   if (t.waiting_attach) {
     // agent/task.go cancels the operation in flight on every update; the
     // cancelled attachment wait returns its error, which is fatal.
@@ -176,7 +193,7 @@ void Agent::Reconnected(NodeId nid) {
   const std::vector<TaskId> on_node = n.tasks;
   for (TaskId id : on_node) {
     Task& t = swarm_.tasks[id];
-    if (IsTerminal(t.state)) continue;
+    if (Gone(t)) continue;
     if (!t.delivered) {
       if (std::find(undelivered.begin(), undelivered.end(), id) == undelivered.end()) undelivered.push_back(id);
       continue;
@@ -185,9 +202,9 @@ void Agent::Reconnected(NodeId nid) {
     // The engine restarted under this task: its container is gone.
     t.epoch = n.epoch;
     if (t.desired > TaskState::kRunning) {
-      swarm_.SetState(t, TaskState::kShutdown);
+      swarm_.Report(t, TaskState::kShutdown);
     } else if (t.state >= TaskState::kStarting) {
-      swarm_.SetState(t, TaskState::kFailed, "task: non-zero exit (137): container stopped with the engine");
+      swarm_.Report(t, TaskState::kFailed, "task: non-zero exit (137): container stopped with the engine");
     } else if (t.state == TaskState::kReady) {
       if (t.desired == TaskState::kRunning) Start(t);
     } else {
@@ -196,7 +213,7 @@ void Agent::Reconnected(NodeId nid) {
   }
   for (TaskId id : undelivered) {
     Task& t = swarm_.tasks[id];
-    if (!IsTerminal(t.state) && t.node == nid) Deliver(id, n.epoch);
+    if (!Gone(t) && t.node == nid) Deliver(id, n.epoch);
   }
 }
 

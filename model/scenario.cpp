@@ -121,6 +121,7 @@ std::expected<Timings, std::string> ReadTimings(const json& j, const std::string
   struct TimeField { const char* key; sim::Time* field; std::int64_t min_ms; };
   const RangeField ranges[] = {
       {"allocator_latency_ms", &t.allocator_latency}, {"dispatch_latency_ms", &t.dispatch_latency},
+      {"worker_accept_ms", &t.worker_accept},
       {"container_create_ms", &t.container_create},   {"container_start_ms", &t.container_start},
       {"container_stop_ms", &t.container_stop},       {"node_down_after_ms", &t.node_down_after},
       {"engine_stop_ms", &t.engine_stop},             {"engine_start_ms", &t.engine_start},
@@ -129,6 +130,7 @@ std::expected<Timings, std::string> ReadTimings(const json& j, const std::string
   };
   const TimeField times[] = {
       {"scheduler_batch_gap_ms", &t.scheduler_batch_gap, 0}, {"scheduler_batch_max_ms", &t.scheduler_batch_max, 0},
+      {"dispatcher_batch_ms", &t.dispatcher_batch, 1},
       {"attachment_wait_ms", &t.attachment_wait, 1},         {"attachment_poll_ms", &t.attachment_poll, 1},
       {"old_task_timeout_ms", &t.old_task_timeout, 0},       {"unallocated_retry_ms", &t.unallocated_retry, 1},
       {"failure_window_ms", &t.failure_window, 0},           {"settle_ms", &t.settle, 0},
@@ -586,6 +588,7 @@ json ScenarioToJson(const Scenario& s) {
   j["timings"] = {
       {"allocator_latency_ms", RangeJson(t.allocator_latency)},
       {"dispatch_latency_ms", RangeJson(t.dispatch_latency)},
+      {"worker_accept_ms", RangeJson(t.worker_accept)},
       {"container_create_ms", RangeJson(t.container_create)},
       {"container_start_ms", RangeJson(t.container_start)},
       {"container_stop_ms", RangeJson(t.container_stop)},
@@ -597,6 +600,7 @@ json ScenarioToJson(const Scenario& s) {
       {"operator_step_ms", RangeJson(t.operator_step)},
       {"scheduler_batch_gap_ms", t.scheduler_batch_gap / sim::kMillisecond},
       {"scheduler_batch_max_ms", t.scheduler_batch_max / sim::kMillisecond},
+      {"dispatcher_batch_ms", t.dispatcher_batch / sim::kMillisecond},
       {"attachment_wait_ms", t.attachment_wait / sim::kMillisecond},
       {"attachment_poll_ms", t.attachment_poll / sim::kMillisecond},
       {"old_task_timeout_ms", t.old_task_timeout / sim::kMillisecond},

@@ -33,6 +33,12 @@ struct Timings {
   sim::Time scheduler_batch_gap = sim::Ms(50);
   sim::Time scheduler_batch_max = sim::Ms(1000);
   Range dispatch_latency{sim::Ms(5), sim::Ms(150)};
+  // The dispatcher commits workers' status reports in batches, every 100 ms
+  // (swarmkit manager/dispatcher/dispatcher.go, maxBatchInterval).
+  sim::Time dispatcher_batch = sim::Ms(100);
+  // From a message's arrival to each of its tasks starting to prepare: the
+  // worker starts one task manager per task, concurrently but not at once.
+  Range worker_accept{sim::Ms(0), sim::Ms(250)};
   Range container_create{sim::Ms(100), sim::Ms(800)};
   Range container_start{sim::Ms(200), sim::Ms(1500)};
   Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM

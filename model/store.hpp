@@ -46,6 +46,7 @@ struct Node {
   std::vector<TaskId> tasks;             // non-terminal tasks assigned here
   std::vector<TaskId> waiting;           // PREPARING, waiting for attachments
   std::vector<TaskId> undelivered;       // assigned while the engine was down
+  std::vector<TaskId> outbox;            // assigned, in the dispatcher's next message to the node
   sim::EventId down_timer;
 
   bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }
@@ -95,6 +96,8 @@ struct Task {
   bool on_node = false;        // in node->tasks and net_tasks
   bool waiting_attach = false;
   bool delivered = false;
+  bool report_pending = false;  // the worker reported an end the dispatcher has not committed yet
+  TaskState report_state = TaskState::kNew;
   std::string err;
   sim::Time created = 0;
   sim::Time state_since = 0;

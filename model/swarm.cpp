@@ -214,6 +214,30 @@ void Swarm::AssignNode(Task& t, NodeId n) {
   agent_->Dispatch(t);
 }
 
+void Swarm::Report(Task& t, TaskState s, std::string_view err) {
+  assert(IsTerminal(s));
+  if (t.report_pending || IsTerminal(t.state)) return;
+  t.report_pending = true;
+  t.report_state = s;
+  if (reports_.empty()) {
+    const sim::Time b = timings_.dispatcher_batch;
+    engine_.Schedule((Now() / b + 1) * b, [this] { FlushReports(); });
+  }
+  reports_.emplace_back(t.id, std::string(err));
+}
+
+void Swarm::FlushReports() {
+  std::vector<std::pair<TaskId, std::string>> batch;
+  batch.swap(reports_);
+  // One transaction: the components that react (allocator, scheduler)
+  // run in later events, so they see every task of the batch ended.
+  for (auto& [id, err] : batch) {
+    Task& t = tasks[id];
+    t.report_pending = false;
+    if (!IsTerminal(t.state)) SetState(t, t.report_state, err);
+  }
+}
+
 void Swarm::RefreshCounted(Task& t) {
   const bool should = t.on_node && t.state >= TaskState::kAssigned && !IsTerminal(t.state) &&
                       t.desired <= TaskState::kRunning;

@@ -100,6 +100,12 @@ class Swarm {
   void SetState(Task& t, TaskState s, std::string_view err = {});
   void SetDesired(Task& t, TaskState d);
   void AssignNode(Task& t, NodeId n);
+  // A worker reports that a task ended (a terminal state). The dispatcher
+  // commits reports in batches, so the store sees it at the next batch:
+  // every report of one batch lands in the store together, which is what
+  // the allocator then reads (a node whose waiting tasks were all rejected
+  // in one batch no longer needs its load-balancer address).
+  void Report(Task& t, TaskState s, std::string_view err = {});
 
   // Control plane.
   bool HasLeader() const { return leader_ != kNoId; }
@@ -121,6 +127,7 @@ class Swarm {
   bool Transitional(const Task& t) const {
     return !IsTerminal(t.state) && (t.state != TaskState::kRunning || t.desired != TaskState::kRunning);
   }
+  void FlushReports();
   void NodeDown(NodeId n);
   void NodeReconnected(NodeId n);
   void LeaderLost();
@@ -140,6 +147,7 @@ class Swarm {
   LbPolicy lb_policy_ = LbPolicy::kNone;
   int managers_ = 0;
   bool election_pending_ = false;
+  std::vector<std::pair<TaskId, std::string>> reports_;  // waiting for the dispatcher's batch
   std::uint64_t transitional_ = 0;
   bool measuring_ = false;
 };

@@ -143,6 +143,8 @@ TEST_CASE("agent: 30 s attachment wait then REJECTED with the seed's error", "[u
   w.engine().RunUntil(since + S(29.9));
   CHECK(t.state == TaskState::kPreparing);
   w.engine().RunUntil(since + S(30));
+  CHECK(t.report_pending);  // the worker gave up at 30 s...
+  w.engine().RunUntil(since + S(30.1));  // ...the dispatcher's next batch commits it
   CHECK(t.state == TaskState::kRejected);
   CHECK(t.err == kErrMissingAttachments);
 }
@@ -157,6 +159,8 @@ TEST_CASE("agent: a desired-state change ends the attachment wait at once", "[un
   Task& t = w.tasks[0];
   REQUIRE(t.waiting_attach);
   w.SetDesired(t, TaskState::kShutdown);
+  CHECK_FALSE(t.waiting_attach);  // the wait ended at once
+  w.engine().RunUntil(w.Now() + S(0.1));
   CHECK(t.state == TaskState::kRejected);
   CHECK(t.err == kErrMissingAttachments);
 }

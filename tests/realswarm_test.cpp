@@ -1,0 +1,296 @@
+// Conformance: the simulator's prediction against a real multi-node swarm
+// (dockerd 20.10 in namespaces on this machine, tests/realswarm/swarm.sh).
+// For each scenario the real cluster runs once and the model runs 20 seeds;
+// they agree when the real outcome lies within the model's range (running
+// tasks, tasks stuck in NEW, addresses in use) and the model predicts
+// rejections in most seeds exactly when the real swarm rejected tasks.
+// Writes the comparison table to conformance.md in the working directory.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "helpers.hpp"
+#include "model/operator.hpp"
+
+using namespace swarmplan;
+using namespace swarmplan::model;
+
+namespace {
+
+const std::string kSwarmSh = std::string(SWARMPLAN_SOURCE) + "/tests/realswarm/swarm.sh";
+
+std::string Sh(const std::string& cmd) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  pclose(p);
+  return out;
+}
+
+std::string Dk(int node, const std::string& args) {
+  return Sh("docker -H unix:///run/sprs" + std::to_string(node) + "/docker.sock " + args);
+}
+
+struct Harness {
+  Harness(int nodes, int managers) {
+    std::system(("bash " + kSwarmSh + " down >/dev/null 2>&1").c_str());
+    const int rc = std::system(("bash " + kSwarmSh + " up " + std::to_string(nodes) + " " + std::to_string(managers)).c_str());
+    REQUIRE(rc == 0);
+  }
+  ~Harness() { std::system(("bash " + kSwarmSh + " down >/dev/null 2>&1").c_str()); }
+};
+
+struct Outcome {
+  int running = 0, stuck_new = 0, rejected = 0;
+  std::uint64_t used = 0;
+  std::string error;
+};
+
+// The real swarm's state of service "ex" on overlay "exnet".
+Outcome MeasureReal(int nodes) {
+  Outcome o;
+  std::istringstream ps(Dk(1, "service ps ex --no-trunc --format '{{.CurrentState}}|{{.Error}}'"));
+  std::string line;
+  int with_address = 0;
+  while (std::getline(ps, line)) {
+    const std::string state = line.substr(0, line.find(' '));
+    if (state == "Running") ++o.running;
+    if (state == "New") ++o.stuck_new;
+    if (state == "Pending" || state == "Assigned" || state == "Accepted" || state == "Preparing" ||
+        state == "Ready" || state == "Starting" || state == "Running") {
+      ++with_address;
+    }
+    if (state == "Rejected") {
+      ++o.rejected;
+      o.error = line.substr(line.find('|') + 1);
+      if (o.error.size() >= 2 && o.error.front() == '"' && o.error.back() == '"') {
+        o.error = o.error.substr(1, o.error.size() - 2);  // `service ps` quotes errors
+      }
+    }
+  }
+  int lbs = 0;
+  for (int i = 1; i <= nodes; ++i) {
+    lbs += Dk(i, "network inspect exnet -f '{{json .Containers}}'").find("\"lb-exnet\"") != std::string::npos;
+  }
+  o.used = static_cast<std::uint64_t>(3 + 1 + with_address + lbs);
+  return o;
+}
+
+// Waits until the task states of "ex" stop changing for 40 s, longer than
+// the 30 s attachment wait (at most 300 s).
+void SettleReal() {
+  std::string last;
+  int same = 0;
+  for (int t = 0; t < 150 && same < 20; ++t) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const std::string now = Dk(1, "service ps ex --format '{{.Node}} {{.DesiredState}} {{.CurrentState}}' | awk '{print $1,$2,$3}' | sort | uniq -c");
+    same = now == last ? same + 1 : 0;
+    last = now;
+  }
+}
+
+Outcome MeasureModel(const Swarm& w) {
+  Outcome o;
+  for (const auto& t : w.tasks) {
+    o.running += t.state == TaskState::kRunning;
+    o.stuck_new += t.state == TaskState::kNew;
+    if (t.state == TaskState::kRejected) {
+      ++o.rejected;
+      o.error = t.err;
+    }
+  }
+  o.used = w.networks[1].pool.used();
+  return o;
+}
+
+struct Row {
+  std::string scenario;
+  bool report_only = false;  // reality itself varies beyond the model here: see the note
+  Outcome real;
+  int run_min = 1 << 30, run_max = 0, new_min = 1 << 30, new_max = 0;
+  std::uint64_t used_min = UINT64_MAX, used_max = 0;
+  int rejecting_seeds = 0, seeds = 0;
+  std::string model_error;
+  bool Agrees() const {
+    const double p = static_cast<double>(rejecting_seeds) / seeds;
+    const bool rej_ok = (real.rejected > 0) == (p >= 0.5) || (p > 0.1 && p < 0.9);
+    return real.running >= run_min && real.running <= run_max && real.stuck_new >= new_min &&
+           real.stuck_new <= new_max && real.used >= used_min && real.used <= used_max && rej_ok &&
+           (real.rejected == 0 || model_error.empty() || real.error == model_error);
+  }
+};
+
+std::vector<Row>& Rows() {
+  static std::vector<Row> rows;
+  return rows;
+}
+
+void Record(Row row) {
+  INFO(row.scenario << ": real running " << row.real.running << " new " << row.real.stuck_new << " rejected "
+                    << row.real.rejected << " used " << row.real.used << "; model running " << row.run_min << "-"
+                    << row.run_max << " new " << row.new_min << "-" << row.new_max << " used " << row.used_min
+                    << "-" << row.used_max << " rejecting seeds " << row.rejecting_seeds << "/" << row.seeds);
+  if (row.report_only) {
+    WARN("report only: " << row.scenario << (row.Agrees() ? " agrees" : " disagrees"));
+  } else {
+    CHECK(row.Agrees());
+  }
+  Rows().push_back(row);
+  std::ofstream md("conformance.md");
+  md << "| scenario | real: running / NEW / rejected / addresses | model (20 seeds): running / NEW / addresses | model: seeds rejecting | agree |\n";
+  md << "| --- | --- | --- | --- | --- |\n";
+  for (const Row& r : Rows()) {
+    md << "| " << r.scenario << " | " << r.real.running << " / " << r.real.stuck_new << " / " << r.real.rejected
+       << (r.real.rejected ? " (\"" + r.real.error.substr(0, 40) + "...\")" : "") << " / " << r.real.used << " | "
+       << r.run_min << "-" << r.run_max << " / " << r.new_min << "-" << r.new_max << " / " << r.used_min << "-"
+       << r.used_max << " | " << r.rejecting_seeds << "/" << r.seeds << " | " << (r.Agrees() ? "yes" : "NO")
+       << (r.report_only ? " (reported, not asserted)" : "") << " |\n";
+  }
+}
+
+// Runs the model for 20 seeds: build, deploy, settle, `actions`, settle.
+void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operator&)>& actions) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Swarm w(s, seed);
+    Operator op(w);
+    w.Deploy();
+    op.Sleep(sim::Minute(3));
+    actions(w, op);
+    op.Sleep(sim::Minute(3));
+    const Outcome o = MeasureModel(w);
+    row.run_min = std::min(row.run_min, o.running);
+    row.run_max = std::max(row.run_max, o.running);
+    row.new_min = std::min(row.new_min, o.stuck_new);
+    row.new_max = std::max(row.new_max, o.stuck_new);
+    row.used_min = std::min(row.used_min, o.used);
+    row.used_max = std::max(row.used_max, o.used);
+    row.rejecting_seeds += o.rejected > 0;
+    if (o.rejected > 0) row.model_error = o.error;
+    ++row.seeds;
+  }
+}
+
+Scenario Real2010(int managers, int workers, const char* subnet, unsigned replicas) {
+  Scenario s = testing::Cluster(managers, workers, "20.10", subnet, replicas);
+  s.ingress = *Ipv4Cidr::Parse("10.0.0.0/24");
+  for (int i = 0; i < managers + workers; ++i) s.nodes[static_cast<std::size_t>(i)].name = "node" + std::to_string(i + 1);
+  s.services[0].name = "ex";
+  s.networks[0].name = "exnet";
+  s.services[0].networks = {"exnet"};
+  s.services[0].stop_grace_period = sim::Sec(2);
+  s.services[0].exits_on_sigterm = false;  // busybox sleep ignores SIGTERM
+  return s;
+}
+
+void CreateReal(const char* subnet, unsigned replicas) {
+  Dk(1, std::string("network create -d overlay --subnet ") + subnet + " exnet");
+  Dk(1, "service create -d --name ex --replicas " + std::to_string(replicas) +
+            " --network exnet --no-resolve-image --stop-grace-period 2s local/bb:1 sleep 100000");
+}
+
+void Deployment(const char* name, int nodes, const char* subnet, unsigned replicas, bool report_only = false) {
+  Row row;
+  row.scenario = name;
+  row.report_only = report_only;
+  {
+    Harness h(nodes, 1);
+    CreateReal(subnet, replicas);
+    SettleReal();
+    row.real = MeasureReal(nodes);
+  }
+  Model(row, Real2010(1, nodes - 1, subnet, replicas), [](Swarm&, Operator&) {});
+  Record(row);
+}
+
+}  // namespace
+
+TEST_CASE("real swarm: 1 node - /27 - 28 replicas", "[realswarm]") {
+  Deployment("1 node, /27, 28 replicas", 1, "10.10.0.0/27", 28);
+}
+
+TEST_CASE("real swarm: 2 nodes - /27 - 28 replicas", "[realswarm]") {
+  // Two real runs of this gave 26 running + 2 NEW (10 rejections) and 27 +
+  // 1 NEW (24 rejections, one node emptied); the model gives the first in
+  // every seed. Reported, not asserted, until the model covers the second.
+  Deployment("2 nodes, /27, 28 replicas", 2, "10.10.0.0/27", 28, /*report_only=*/true);
+}
+
+TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas", "[realswarm]") {
+  Deployment("3 nodes, /27, 24 replicas", 3, "10.10.0.0/27", 24);
+}
+
+TEST_CASE("real swarm: 2 nodes - /27 - 26 replicas on node1 - then drain node1", "[realswarm]") {
+  Row row;
+  row.scenario = "2 nodes, /27, 26 replicas all on node1, activate node2, drain node1";
+  {
+    Harness h(2, 1);
+    Dk(1, "node update --availability pause node2");
+    CreateReal("10.10.0.0/27", 26);
+    SettleReal();
+    Dk(1, "node update --availability active node2");
+    Dk(1, "node update --availability drain node1");
+    SettleReal();
+    row.real = MeasureReal(2);
+  }
+  Scenario s = Real2010(1, 1, "10.10.0.0/27", 26);
+  s.nodes[1].availability = Availability::kPause;
+  Model(row, s, [](Swarm&, Operator& op) {
+    REQUIRE(op.SetAvailability(1, Availability::kActive));
+    REQUIRE(op.SetAvailability(0, Availability::kDrain));
+  });
+  Record(row);
+}
+
+TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - rolling restart of node2", "[realswarm]") {
+  Row row;
+  row.scenario = "3 nodes, /24, 12 replicas, drain + engine restart + activate node2";
+  {
+    Harness h(3, 1);
+    CreateReal("10.10.0.0/24", 12);
+    SettleReal();
+    Dk(1, "node update --availability drain node2");
+    SettleReal();
+    Sh("bash " + kSwarmSh + " stop 2");
+    Sh("bash " + kSwarmSh + " start 2");
+    for (int t = 0; t < 60 && Dk(1, "node ls --format '{{.Hostname}} {{.Status}}'").find("node2 Ready") == std::string::npos; ++t) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    Dk(1, "node update --availability active node2");
+    SettleReal();
+    row.real = MeasureReal(3);
+  }
+  Model(row, Real2010(1, 2, "10.10.0.0/24", 12), [](Swarm&, Operator& op) {
+    REQUIRE(op.Drain(1));
+    op.Sleep(sim::Sec(20));
+    REQUIRE(op.Stop(1));
+    REQUIRE(op.Start(1));
+    REQUIRE(op.SetAvailability(1, Availability::kActive));
+  });
+  Record(row);
+}
+
+TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas - drain node3", "[realswarm]") {
+  Row row;
+  row.scenario = "3 nodes, /27, 24 replicas, drain node3";
+  {
+    Harness h(3, 1);
+    CreateReal("10.10.0.0/27", 24);
+    SettleReal();
+    Dk(1, "node update --availability drain node3");
+    SettleReal();
+    row.real = MeasureReal(3);
+  }
+  Model(row, Real2010(1, 2, "10.10.0.0/27", 24), [](Swarm&, Operator& op) { REQUIRE(op.Drain(2)); });
+  Record(row);
+}
