@@ -194,7 +194,13 @@ void Swarm::SetDesired(Task& t, TaskState d) {
     SetState(t, TaskState::kShutdown);
     return;
   }
-  if (t.delivered) agent_->DesiredChanged(t);
+  if (t.delivered) {
+    // The worker learns of it when the dispatcher sends the change, not at
+    // once: this is the race of ../shared/swarm-semantics.md section 3
+    // between a replacement's start and its node's new LB address.
+    const TaskId id = t.id;
+    engine_.After(Draw(timings_.dispatch_latency), [this, id] { agent_->DesiredChanged(tasks[id]); });
+  }
 }
 
 void Swarm::AttachToNode(Task& t, NodeId n) {

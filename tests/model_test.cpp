@@ -149,7 +149,7 @@ TEST_CASE("agent: 30 s attachment wait then REJECTED with the seed's error", "[u
   CHECK(t.err == kErrMissingAttachments);
 }
 
-TEST_CASE("agent: a desired-state change ends the attachment wait at once", "[unit][agent]") {
+TEST_CASE("agent: a desired-state change ends the attachment wait when it reaches the worker", "[unit][agent]") {
   auto sc = Cluster(1, 1, "17.06", "10.1.0.0/24", 1);
   sc.nodes[0].availability = Availability::kDrain;
   sc.nodes[1].engine = *EngineVersion::Parse("18.09");
@@ -159,8 +159,10 @@ TEST_CASE("agent: a desired-state change ends the attachment wait at once", "[un
   Task& t = w.tasks[0];
   REQUIRE(t.waiting_attach);
   w.SetDesired(t, TaskState::kShutdown);
-  CHECK_FALSE(t.waiting_attach);  // the wait ended at once
-  w.engine().RunUntil(w.Now() + S(0.1));
+  CHECK(t.waiting_attach);  // the dispatcher has not sent the change yet
+  w.engine().RunUntil(w.Now() + w.timings().dispatch_latency.hi);
+  CHECK_FALSE(t.waiting_attach);  // the worker got it: the wait ended there and then
+  w.engine().RunUntil(w.Now() + w.timings().dispatcher_batch);
   CHECK(t.state == TaskState::kRejected);
   CHECK(t.err == kErrMissingAttachments);
 }

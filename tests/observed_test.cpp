@@ -27,7 +27,7 @@ TEST_CASE("observed: 1 node - /27 - 28 replicas gives 27 running and 1 stuck in 
   }
 }
 
-TEST_CASE("observed: 2 nodes - /27 - 26 replicas on node 1 - draining it rejects replacements", "[scenario][observed]") {
+TEST_CASE("observed: 2 nodes - /27 - 26 replicas on node 1 - draining it can reject replacements", "[scenario][observed]") {
   int rejected_runs = 0;
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     INFO("reproduce: seed " << seed);
@@ -40,13 +40,21 @@ TEST_CASE("observed: 2 nodes - /27 - 26 replicas on node 1 - draining it rejects
     REQUIRE(Count(w, TaskState::kRunning, 0) == 26);
     REQUIRE(w.SetAvailability(1, Availability::kActive));
     REQUIRE(w.SetAvailability(0, Availability::kDrain));
-    w.engine().RunUntil(sim::Minute(1) + sim::Sec(45));
-    bool waited = false;
-    for (const auto& t : w.tasks) waited = waited || (t.node == 1 && t.state == TaskState::kRejected);
-    rejected_runs += waited;
+    w.engine().RunUntil(sim::Minute(4));
+    bool rejected = false;
     for (const auto& t : w.tasks) {
-      if (t.state == TaskState::kRejected) CHECK(t.err == kErrMissingAttachments);
+      if (t.state == TaskState::kRejected) {
+        rejected = true;
+        CHECK(t.node == 1);
+        CHECK(t.err == kErrMissingAttachments);
+      }
     }
+    rejected_runs += rejected;
+    CHECK(Count(w, TaskState::kRunning, 1) == 26);
+    CHECK(w.networks[1].pool.used() == 31);  // 3 + VIP + 26 + node2's LB
   }
-  CHECK(rejected_runs == 10);
+  // Real runs: "at least one was Rejected" (shared/real-swarm.md); in this
+  // project's harness 5 rejections in one run, none in another. It is a
+  // race (the replacements' start against node2's new LB address).
+  CHECK(rejected_runs >= 1);
 }
