@@ -15,28 +15,37 @@ void Shuffle(std::vector<T>& v, sim::Rng& rng) {
 }
 }  // namespace
 
+int Allocator::AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out) {
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    if (out[i] != kNoAddr) continue;
+    out[i] = swarm_.networks[nets[i]].pool.Allocate();
+    if (out[i] == kNoAddr) {
+      for (std::size_t k = 0; k < i; ++k) {
+        Free(nets[k], out[k]);
+        out[k] = kNoAddr;
+      }
+      ++swarm_.metrics.allocation_failures;
+      if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
 bool Allocator::AllocateService(Service& s) {
   if (s.vips_done) return true;
   if (s.spec.endpoint_mode == EndpointMode::kVip) {
-    for (std::size_t i = 0; i < s.nets.size(); ++i) {
-      if (s.vips[i] != kNoAddr) continue;
-      Network& net = swarm_.networks[s.nets[i]];
-      const std::uint32_t off = net.pool.Allocate();
-      if (off == kNoAddr) {
-        for (std::size_t k = 0; k < i; ++k) {
-          Free(s.nets[k], s.vips[k]);
-          s.vips[k] = kNoAddr;
-        }
-        ++swarm_.metrics.allocation_failures;
-        if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
-        swarm_.trace().Add(swarm_.Now(), "address",
-                           "service " + s.spec.name + ": no VIP left on " + net.name +
-                               "; its tasks wait (\"has pending allocations\")");
-        return false;
-      }
-      s.vips[i] = off;
+    const int failed = AllocateAll(s.nets, s.vips);
+    if (failed >= 0) {
       swarm_.trace().Add(swarm_.Now(), "address",
-                         net.pool.Address(off) + " taken on " + net.name + " (VIP of " + s.spec.name + ")");
+                         "service " + s.spec.name + ": no VIP left on " + swarm_.networks[s.nets[failed]].name +
+                             "; its tasks wait (\"has pending allocations\")");
+      return false;
+    }
+    for (std::size_t i = 0; i < s.nets.size(); ++i) {
+      const Network& net = swarm_.networks[s.nets[i]];
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         net.pool.Address(s.vips[i]) + " taken on " + net.name + " (VIP of " + s.spec.name + ")");
     }
   }
   s.vips_done = true;
@@ -108,23 +117,14 @@ void Allocator::Batch() {
 bool Allocator::TryAllocate(Task& t) {
   Service& s = swarm_.services[t.service];
   if (!AllocateService(s)) return false;
-  for (std::size_t i = 0; i < s.nets.size(); ++i) {
-    Network& net = swarm_.networks[s.nets[i]];
-    const std::uint32_t off = net.pool.Allocate();
-    if (off == kNoAddr) {
-      for (std::size_t k = 0; k < i; ++k) {
-        Free(s.nets[k], t.addrs[k]);
-        t.addrs[k] = kNoAddr;
-      }
-      ++swarm_.metrics.allocation_failures;
-      if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
-      if (swarm_.trace().enabled()) {
-        swarm_.trace().Add(swarm_.Now(), "address",
-                           "no address left on " + net.name + " for " + swarm_.TaskName(t) + ": it stays NEW");
-      }
-      return false;
+  const int failed = AllocateAll(s.nets, t.addrs);
+  if (failed >= 0) {
+    if (swarm_.trace().enabled()) {
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         "no address left on " + swarm_.networks[s.nets[failed]].name + " for " + swarm_.TaskName(t) +
+                             ": it stays NEW");
     }
-    t.addrs[i] = off;
+    return false;
   }
   t.allocated = true;
   if (swarm_.trace().enabled()) {

@@ -50,6 +50,10 @@ class Allocator {
   void Arm();
   void Batch();
   bool TryAllocate(Task& t);
+  // Fills every kNoAddr entry of `out` (one per network of `nets`), all or
+  // nothing. Returns -1, or the index of the network that had no address
+  // (then `out` holds no address at all).
+  int AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out);
   void ReallocateNode(NodeId n);
   void Free(std::uint32_t net, std::uint32_t offset);
 
