@@ -2,8 +2,10 @@
 // (dockerd 20.10 in namespaces on this machine, tests/realswarm/swarm.sh).
 // For each scenario the real cluster runs once and the model runs 20 seeds;
 // they agree when the real outcome lies within the model's range (running
-// tasks, tasks stuck in NEW, addresses in use) and the model predicts
-// rejections in most seeds exactly when the real swarm rejected tasks.
+// tasks, tasks stuck in NEW, addresses in use) and whether tasks were
+// rejected is not something the model calls (nearly) impossible: rejections
+// in reality while the model rejects in under 5% of seeds, or none while it
+// rejects in over 95%, is a disagreement; so is another error text.
 // Writes the comparison table to conformance.md in the working directory.
 #include <catch2/catch.hpp>
 
@@ -124,7 +126,7 @@ struct Row {
   std::string model_error;
   bool Agrees() const {
     const double p = static_cast<double>(rejecting_seeds) / seeds;
-    const bool rej_ok = (real.rejected > 0) == (p >= 0.5) || (p > 0.1 && p < 0.9);
+    const bool rej_ok = real.rejected > 0 ? p >= 0.05 : p <= 0.95;
     return real.running >= run_min && real.running <= run_max && real.stuck_new >= new_min &&
            real.stuck_new <= new_max && real.used >= used_min && real.used <= used_max && rej_ok &&
            (real.rejected == 0 || model_error.empty() || real.error == model_error);
