@@ -55,9 +55,9 @@ std::expected<double, std::string> Risk(executor::Executor& ex, const planner::P
 int RunApply(const ApplyArgs& args) {
   auto prepared = args.scenario.Prepare();
   if (!prepared) return Fail(prepared.error());
-  const model::Scenario* s = &prepared->scenario;
-  const planner::Plan* plan = &prepared->plan;
-  const std::uint64_t* seed = &prepared->seed;
+  const model::Scenario& scenario = prepared->scenario;
+  const planner::Plan& plan = prepared->plan;
+  const std::uint64_t seed = prepared->seed;
   auto trials = ParseCount(args.gate_trials, "--gate-trials", 1, 1'000'000);
   if (!trials) return Fail(trials.error());
   double max_risk = 0;
@@ -71,17 +71,17 @@ int RunApply(const ApplyArgs& args) {
 
   std::unique_ptr<executor::Executor> ex;
   if (args.executor == "dry-run") {
-    ex = std::make_unique<executor::DryRunExecutor>(*s, std::cout);
+    ex = std::make_unique<executor::DryRunExecutor>(scenario, std::cout);
   } else if (args.executor == "sim") {
-    ex = std::make_unique<executor::SimExecutor>(*s, *seed);
+    ex = std::make_unique<executor::SimExecutor>(scenario, seed);
   } else if (args.executor == "docker") {
     return Fail("the docker executor is not available in this build yet; use --executor dry-run to print the commands");
   } else {
     return Fail("--executor must be dry-run, sim or docker, not \"" + args.executor + "\"");
   }
 
-  std::string plan_text = s->name;
-  for (const auto& w : planner::PlanWords(*s, *plan)) plan_text += "\n" + w;
+  std::string plan_text = scenario.name;
+  for (const auto& w : planner::PlanWords(scenario, plan)) plan_text += "\n" + w;
   std::optional<executor::Journal> journal;
   if (!args.journal.empty()) {
     auto j = executor::Journal::Open(args.journal, executor::Fingerprint(plan_text));
@@ -89,9 +89,9 @@ int RunApply(const ApplyArgs& args) {
     journal = std::move(*j);
   }
   // Refuse to start a plan predicted unsafe, unless forced.
-  const auto predicted = planner::Aggregate(*s, *plan, *seed, planner::RunTrials(*s, *plan, *seed, {0, *trials},
+  const auto predicted = planner::Aggregate(scenario, plan, seed, planner::RunTrials(scenario, plan, seed, {0, *trials},
                                                                                  std::max(1u, std::thread::hardware_concurrency())));
-  std::cerr << "swarmplan apply: seed " << *seed << ", executor " << ex->name() << ", " << plan->steps.size()
+  std::cerr << "swarmplan apply: seed " << seed << ", executor " << ex->name() << ", " << plan.steps.size()
             << " steps; predicted P(rejection) " << predicted.p_reject << "\n";
   if (!predicted.safe && !args.force) {
     std::cerr << "swarmplan apply: refusing: the plan is predicted at risk (run `swarmplan plan` for why); "
@@ -103,14 +103,14 @@ int RunApply(const ApplyArgs& args) {
     std::cerr << "swarmplan apply: resuming: " << journal->finished() << " steps already done (" << args.journal << ")\n";
   }
   const std::uint64_t rejected_before = ex->Observe().rejected;
-  for (std::size_t i = 0; i < plan->steps.size(); ++i) {
-    const planner::Step& st = plan->steps[i];
-    const std::string what = "step " + std::to_string(i + 1) + "/" + std::to_string(plan->steps.size()) + " (" +
-                             st.Describe(*s) + ")";
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const planner::Step& st = plan.steps[i];
+    const std::string what = "step " + std::to_string(i + 1) + "/" + std::to_string(plan.steps.size()) + " (" +
+                             st.Describe(scenario) + ")";
     if (journal && journal->Done(i)) continue;
     // Safety gate: before each drain or stop, re-read the cluster and re-plan the rest.
     if (ex->live() && (st.action == planner::Action::kDrain || st.action == planner::Action::kStop)) {
-      auto risk = Risk(*ex, *plan, i, *seed, std::max<std::uint64_t>(1, *trials / 4));
+      auto risk = Risk(*ex, plan, i, seed, std::max<std::uint64_t>(1, *trials / 4));
       if (!risk) return Fail(what + ": " + risk.error());
       if (*risk > max_risk) {
         std::cerr << "swarmplan apply: stopped before " << what << ": the predicted risk of the remaining steps is "
@@ -119,7 +119,7 @@ int RunApply(const ApplyArgs& args) {
       }
     }
     std::cerr << "swarmplan apply: " << what << "\n";
-    auto done = Perform(*ex, *s, st);
+    auto done = Perform(*ex, scenario, st);
     if (!done) {
       std::cerr << "swarmplan apply: stopped at " << what << ": " << done.error() << "\n";
       return kExitAtRisk;
@@ -129,12 +129,12 @@ int RunApply(const ApplyArgs& args) {
       std::cerr << "swarmplan apply: stopped after " << what << ": " << seen.rejected - rejected_before
                 << " task(s) rejected: \"" << seen.last_error << "\"\n";
       if (journal) {
-        if (auto r = journal->Record(i, st.Describe(*s)); !r) return Fail(r.error());
+        if (auto r = journal->Record(i, st.Describe(scenario)); !r) return Fail(r.error());
       }
       return kExitAtRisk;
     }
     if (journal) {
-      if (auto r = journal->Record(i, st.Describe(*s)); !r) return Fail(r.error());
+      if (auto r = journal->Record(i, st.Describe(scenario)); !r) return Fail(r.error());
     }
   }
   std::cerr << "swarmplan apply: done\n";

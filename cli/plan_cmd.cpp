@@ -18,9 +18,9 @@ int Fail(const std::string& what) {
 int RunPlan(const PlanArgs& args) {
   auto prepared = args.scenario.Prepare();
   if (!prepared) return Fail(prepared.error());
-  const model::Scenario* s = &prepared->scenario;
-  const planner::Plan* plan = &prepared->plan;
-  const std::uint64_t* seed = &prepared->seed;
+  const model::Scenario& scenario = prepared->scenario;
+  const planner::Plan& plan = prepared->plan;
+  const std::uint64_t seed = prepared->seed;
   auto trials = ParseCount(args.trials, "--trials", 1, 10'000'000);
   if (!trials) return Fail(trials.error());
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -43,24 +43,24 @@ int RunPlan(const PlanArgs& args) {
     shard_count = *n;
     range = planner::Shard(*trials, shard_index, shard_count);
   }
-  std::cerr << "swarmplan: seed " << *seed << ", " << range.count << " trials on " << threads << " threads\n";
-  const auto results = planner::RunTrials(*s, *plan, *seed, range, threads);
+  std::cerr << "swarmplan: seed " << seed << ", " << range.count << " trials on " << threads << " threads\n";
+  const auto results = planner::RunTrials(scenario, plan, seed, range, threads);
 
   if (!args.shard.empty()) {
     nlohmann::json j;
     j["schema_version"] = 1;
     j["kind"] = "swarmplan-shard";
-    j["seed"] = *seed;
+    j["seed"] = seed;
     j["trials_total"] = *trials;
     j["shard"] = {{"index", shard_index}, {"count", shard_count}, {"first", range.first}, {"trials", range.count}};
-    j["scenario"] = model::ScenarioToJson(*s);
-    j["plan"] = {{"origin", plan->origin}, {"words", planner::PlanWords(*s, *plan)}};
+    j["scenario"] = model::ScenarioToJson(scenario);
+    j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
     j["results"] = nlohmann::json::array();
     for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
     std::cout << j.dump() << "\n";
     return kExitSafe;
   }
-  const planner::Report rep = planner::Aggregate(*s, *plan, *seed, results);
+  const planner::Report rep = planner::Aggregate(scenario, plan, seed, results);
   if (args.scenario.json) {
     nlohmann::json j = planner::ReportToJson(rep);
     j["reproduce"] = args.scenario.Reproduce("simulate", rep.example_seed);

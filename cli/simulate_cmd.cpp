@@ -12,27 +12,27 @@ namespace swarmplan::cli {
 int RunSimulate(const ScenarioOptions& args) {
   auto prepared = args.Prepare();
   if (!prepared) return Fail(prepared.error());
-  const model::Scenario* s = &prepared->scenario;
-  const planner::Plan* plan = &prepared->plan;
-  const std::uint64_t* seed = &prepared->seed;
+  const model::Scenario& scenario = prepared->scenario;
+  const planner::Plan& plan = prepared->plan;
+  const std::uint64_t seed = prepared->seed;
   model::Trace trace(true);
-  const planner::TrialResult r = planner::RunTrial(*s, *plan, *seed, {}, &trace);
+  const planner::TrialResult r = planner::RunTrial(scenario, plan, seed, {}, &trace);
   if (args.json) {
     nlohmann::json j;
     j["schema_version"] = 1;
     j["kind"] = "swarmplan-timeline";
-    j["seed"] = *seed;
-    j["scenario"] = s->name;
+    j["seed"] = seed;
+    j["scenario"] = scenario.name;
     j["events"] = nlohmann::json::array();
     for (const auto& e : trace.events()) {
       j["events"].push_back({{"t_ms", static_cast<double>(e.time) / sim::kMillisecond}, {"kind", e.kind}, {"text", e.text}});
     }
     j["result"] = planner::TrialToJson(r);
     j["at_risk"] = r.at_risk();
-    j["reproduce"] = args.Reproduce("simulate", *seed);
+    j["reproduce"] = args.Reproduce("simulate", seed);
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << "swarmplan simulate: " << s->name << "\nseed " << *seed << "\n\n";
+    std::cout << "swarmplan simulate: " << scenario.name << "\nseed " << seed << "\n\n";
     char buf[32];
     for (const auto& e : trace.events()) {
       std::snprintf(buf, sizeof buf, "%10.3f s  %-7s ", sim::ToSeconds(e.time), e.kind.c_str());
@@ -51,7 +51,7 @@ int RunSimulate(const ScenarioOptions& args) {
                 << v.min_running << "\n";
     }
     if (!r.plan_error.empty()) std::cout << "plan: " << r.plan_error << "\n";
-    std::cout << "reproduce: " << args.Reproduce("simulate", *seed) << "\n";
+    std::cout << "reproduce: " << args.Reproduce("simulate", seed) << "\n";
   }
   return r.at_risk() ? kExitAtRisk : kExitSafe;
 }

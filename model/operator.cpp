@@ -54,8 +54,12 @@ std::expected<void, std::string> Operator::Start(NodeId n) {
   return {};
 }
 
+bool Operator::WaitConverged(sim::Time budget) {
+  return RunUntil([&] { return w_.Converged(); }, w_.Now() + budget);
+}
+
 bool Operator::WaitConverged() {
-  const bool ok = RunUntil([&] { return w_.Converged(); }, Deadline());
+  const bool ok = WaitConverged(w_.timings().converge_timeout);
   if (!ok) {
     w_.trace().Add(w_.Now(), "step", "gave up waiting after " +
                                          std::to_string(w_.timings().converge_timeout / sim::kSecond) + " s");

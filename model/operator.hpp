@@ -26,8 +26,11 @@ class Operator {
   std::expected<void, std::string> Install(NodeId n, EngineVersion v);
   // `service docker start`, then wait until the node is back.
   std::expected<void, std::string> Start(NodeId n);
-  // Waits until every service runs as desired; false at converge_timeout.
+  // Waits until every service runs as desired; false at converge_timeout
+  // (a plan's `wait` step: says so in the trace when it gives up).
   bool WaitConverged();
+  // The same within `budget`, silently.
+  bool WaitConverged(sim::Time budget);
   void Sleep(sim::Time d);
   // The time a person takes to type the next command (operator_step).
   void Think();

@@ -26,15 +26,6 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
   return {};
 }
 
-bool RunUntilConverged(Swarm& w, Time budget) {
-  const Time deadline = w.Now() + budget;
-  while (w.Now() < deadline) {
-    if (!w.engine().RunUntil(std::min(deadline, w.Now() + sim::kSecond))) return false;
-    if (w.Converged()) return true;
-  }
-  return w.Converged();
-}
-
 }  // namespace
 
 TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialOptions& opt,
@@ -42,8 +33,9 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   Swarm w(s, seed, trace != nullptr || opt.trace, opt.max_events);
   TrialResult r;
   r.seed = seed;
+  model::Operator op(w);
   w.Deploy();
-  r.deploy_converged = RunUntilConverged(w, s.timings.settle);
+  r.deploy_converged = op.WaitConverged(s.timings.settle);
 
   std::vector<std::uint64_t> before(w.networks.size());
   for (std::size_t k = 0; k < w.networks.size(); ++k) before[k] = w.networks[k].pool.used();
@@ -53,7 +45,6 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   w.trace().Add(w.Now(), "step", "plan starts (" + p.origin + ")");
   w.StartMeasuring();
   const Time plan_start = w.Now();
-  model::Operator op(w);
   std::vector<Time> starts;
   for (std::size_t i = 0; i < p.steps.size() && !r.plan_failed; ++i) {
     if (i > 0) op.Think();
@@ -68,7 +59,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
       w.trace().Add(w.Now(), "step", "FAILED " + r.plan_error);
     }
   }
-  r.converged = !r.plan_failed && RunUntilConverged(w, s.timings.converge_timeout);
+  r.converged = !r.plan_failed && op.WaitConverged(s.timings.converge_timeout);
   w.FinishMeasuring();
   r.plan_s = sim::ToSeconds(w.Now() - plan_start);
   w.trace().Add(w.Now(), "step", r.converged ? "converged" : "did not converge");
