@@ -121,6 +121,12 @@ std::uint32_t AddressPool::Allocate() {
   return hit;
 }
 
+bool AddressPool::Take(std::uint32_t offset) {
+  if (offset >= subnet_.size() || InUse(offset)) return false;
+  Set(offset);
+  return true;
+}
+
 void AddressPool::Release(std::uint32_t offset) {
   assert(offset < subnet_.size() && InUse(offset));
   bits_[offset / 64] &= ~(std::uint64_t{1} << (offset % 64));

@@ -45,6 +45,9 @@ class AddressPool {
   // wrapping once. Returns the address' offset in the subnet, or kNone when
   // the pool is exhausted.
   std::uint32_t Allocate();
+  // Takes one given address (an allocation made before the run began);
+  // false if it is outside the pool or already in use.
+  bool Take(std::uint32_t offset);
   // REQUIRES: offset was returned by Allocate and not released since.
   void Release(std::uint32_t offset);
   // A new leader's IPAM starts with a fresh cursor (state is in memory only).

@@ -16,7 +16,8 @@ void Orchestrator::CreateService(ServiceId sid) {
   swarm_.allocator().AllocateService(s);
   if (s.spec.mode == ServiceMode::kReplicated) {
     for (std::uint32_t slot = 1; slot <= s.spec.replicas; ++slot) {
-      NewTask(sid, slot, kNoId, TaskState::kRunning, kNoId, 0);
+      const TaskId id = NewTask(sid, slot, kNoId, TaskState::kRunning, kNoId, 0);
+      swarm_.tasks[id].pin = s.pins[slot - 1];
     }
   } else {
     for (const Node& n : swarm_.nodes) ReconcileGlobalNode(s, n.id);

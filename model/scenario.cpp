@@ -1,5 +1,7 @@
 #include "model/scenario.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -172,7 +174,7 @@ std::expected<Timings, std::string> ReadTimings(const json& j, const std::string
 
 std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& ptr) {
   Reader r(j, ptr);
-  SP_CHECK(r.Keys({"name", "role", "availability", "engine", "labels", "cpus", "memory_mb"}));
+  SP_CHECK(r.Keys({"name", "role", "availability", "state", "engine", "labels", "cpus", "memory_mb"}));
   NodeSpec n;
   if (!r.Has("name")) return std::unexpected(ptr + "/name is required");
   SP_TRY(name, r.String("name"));
@@ -190,6 +192,12 @@ std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& 
     else if (av == "pause") n.availability = Availability::kPause;
     else if (av == "drain") n.availability = Availability::kDrain;
     else return std::unexpected(r.Path("availability") + ": \"" + av + "\" is not active, pause or drain");
+  }
+  if (r.Has("state")) {
+    SP_TRY(st, r.String("state"));
+    if (st == "ready") n.down = false;
+    else if (st == "down") n.down = true;
+    else return std::unexpected(r.Path("state") + ": \"" + st + "\" is not ready or down");
   }
   if (!r.Has("engine")) return std::unexpected(ptr + "/engine is required (e.g. \"17.06\")");
   SP_TRY(ev, r.String("engine"));
@@ -300,9 +308,42 @@ std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::st
   return s;
 }
 
+std::expected<TaskSpec, std::string> ReadTask(const json& j, const std::string& ptr) {
+  Reader r(j, ptr);
+  SP_CHECK(r.Keys({"service", "slot", "node", "state", "addresses"}));
+  TaskSpec t;
+  if (!r.Has("service") || !r.Has("state")) return std::unexpected(ptr + " needs a service and a state");
+  SP_TRY(svc, r.String("service"));
+  t.service = svc;
+  SP_TRY(st, r.String("state"));
+  const auto state = ParseTaskState(st);
+  if (!state || IsTerminal(*state)) {
+    return std::unexpected(r.Path("state") + ": \"" + st + "\" is not a live task state (new, pending, assigned, accepted, preparing, ready, starting, running)");
+  }
+  t.state = st;
+  for (char& ch : t.state) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (r.Has("slot")) {
+    SP_TRY(slot, r.Int("slot", 1, 1'000'000));
+    t.slot = static_cast<std::uint32_t>(slot);
+  }
+  if (r.Has("node")) {
+    SP_TRY(node, r.String("node"));
+    t.node = node;
+  }
+  if (r.Has("addresses")) {
+    const json& a = r.At("addresses");
+    if (!a.is_object()) return std::unexpected(r.Path("addresses") + " must be an object of network: address");
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      if (!it.value().is_string()) return std::unexpected(r.Path("addresses") + "/" + it.key() + " must be a string");
+      t.addresses[it.key()] = it.value().get<std::string>();
+    }
+  }
+  return t;
+}
+
 std::expected<Scenario, std::string> ReadScenario(const json& j) {
   Reader r(j, "");
-  SP_CHECK(r.Keys({"schema_version", "name", "ingress", "networks", "nodes", "services", "leader",
+  SP_CHECK(r.Keys({"schema_version", "name", "ingress", "networks", "nodes", "services", "tasks", "leader",
                    "upgrade", "timings"}));
   Scenario s;
   if (r.Has("schema_version")) {
@@ -332,14 +373,19 @@ std::expected<Scenario, std::string> ReadScenario(const json& j) {
     for (std::size_t i = 0; i < nets.size(); ++i) {
       const std::string ptr = "/networks/" + std::to_string(i);
       Reader nr(nets[i], ptr);
-      SP_CHECK(nr.Keys({"name", "subnet"}));
+      SP_CHECK(nr.Keys({"name", "subnet", "held"}));
       if (!nr.Has("name") || !nr.Has("subnet")) return std::unexpected(ptr + " needs a name and a subnet");
       SP_TRY(name, nr.String("name"));
       SP_TRY(sub, nr.String("subnet"));
       auto c = Ipv4Cidr::Parse(sub);
       if (!c) return std::unexpected(ptr + "/subnet: " + c.error());
       if (name.empty()) return std::unexpected(ptr + "/name must not be empty");
-      s.networks.push_back({name, *c});
+      NetworkSpec spec{name, *c, {}};
+      if (nr.Has("held")) {
+        SP_TRY(held, nr.Strings("held"));
+        spec.held = held;
+      }
+      s.networks.push_back(std::move(spec));
     }
   }
   if (r.Has("services")) {
@@ -348,6 +394,14 @@ std::expected<Scenario, std::string> ReadScenario(const json& j) {
     for (std::size_t i = 0; i < svcs.size(); ++i) {
       SP_TRY(sv, ReadService(svcs[i], "/services/" + std::to_string(i)));
       s.services.push_back(std::move(sv));
+    }
+  }
+  if (r.Has("tasks")) {
+    const json& ts = r.At("tasks");
+    if (!ts.is_array()) return std::unexpected("/tasks must be an array");
+    for (std::size_t i = 0; i < ts.size(); ++i) {
+      SP_TRY(t, ReadTask(ts[i], "/tasks/" + std::to_string(i)));
+      s.tasks.push_back(std::move(t));
     }
   }
   if (r.Has("leader")) {
@@ -491,7 +545,7 @@ std::expected<void, std::string> Scenario::Validate() const {
     }
   }
   std::set<std::string> svcs;
-  std::uint64_t tasks = 0;
+  std::uint64_t task_count = 0;
   for (std::size_t i = 0; i < services.size(); ++i) {
     const std::string ptr = "/services/" + std::to_string(i);
     if (!svcs.insert(services[i].name).second) return std::unexpected(ptr + "/name: \"" + services[i].name + "\" appears twice");
@@ -503,9 +557,77 @@ std::expected<void, std::string> Scenario::Validate() const {
       }
       if (!seen.insert(n).second) return std::unexpected(ptr + "/networks/" + std::to_string(k) + ": \"" + n + "\" is listed twice");
     }
-    tasks += services[i].mode == ServiceMode::kGlobal ? nodes.size() : services[i].replicas;
+    task_count += services[i].mode == ServiceMode::kGlobal ? nodes.size() : services[i].replicas;
   }
-  if (tasks > 5'000'000) return std::unexpected("/services: more than 5000000 tasks in all");
+  if (task_count > 5'000'000) return std::unexpected("/services: more than 5000000 tasks in all");
+  // Down nodes: the swarm must still have a leader and quorum at the start.
+  int managers_down = 0;
+  for (const auto& n : nodes) managers_down += n.role == Role::kManager && n.down;
+  if (managers_down * 2 >= managers) {
+    return std::unexpected("/nodes: " + std::to_string(managers_down) + " of " + std::to_string(managers) +
+                           " managers are down: the swarm has no quorum, so nothing can be planned on it");
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].down && nodes[i].role == Role::kManager && (leader.empty() ? i == 0 : nodes[i].name == leader)) {
+      return std::unexpected("/nodes/" + std::to_string(i) + "/state: the leader (" + nodes[i].name +
+                             ") cannot be down; name an up manager in /leader");
+    }
+  }
+  // An address of a network's subnet that is not the network, gateway or
+  // broadcast address.
+  auto check_address = [](const std::string& where, const std::string& text, const Ipv4Cidr& net) -> std::expected<std::uint32_t, std::string> {
+    auto ip = ParseIpv4(text);
+    if (!ip) return std::unexpected(where + ": " + ip.error());
+    if (*ip < net.base || *ip > net.last()) return std::unexpected(where + ": " + text + " is outside " + net.ToString());
+    const std::uint32_t off = *ip - net.base;
+    if (off <= 1 || off == net.size() - 1) {
+      return std::unexpected(where + ": " + text + " is one of the reserved network, gateway and broadcast addresses of " + net.ToString());
+    }
+    return off;
+  };
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    std::set<std::uint32_t> seen;
+    for (std::size_t k = 0; k < networks[i].held.size(); ++k) {
+      const std::string where = "/networks/" + std::to_string(i) + "/held/" + std::to_string(k);
+      auto off = check_address(where, networks[i].held[k], networks[i].subnet);
+      if (!off) return std::unexpected(off.error());
+      if (!seen.insert(*off).second) return std::unexpected(where + ": " + networks[i].held[k] + " is listed twice");
+    }
+  }
+  std::set<std::pair<std::string, std::uint32_t>> slots;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const TaskSpec& t = tasks[i];
+    const std::string ptr = "/tasks/" + std::to_string(i);
+    const ServiceSpec* svc = nullptr;
+    for (const auto& v : services) svc = v.name == t.service ? &v : svc;
+    if (svc == nullptr) return std::unexpected(ptr + "/service: no service is named \"" + t.service + "\"");
+    if (svc->mode == ServiceMode::kReplicated && t.slot == 0) return std::unexpected(ptr + "/slot: a replicated service's task needs its slot (from 1)");
+    if (svc->mode == ServiceMode::kGlobal && t.slot != 0) return std::unexpected(ptr + "/slot: a global service's tasks have no slot");
+    if (!t.node.empty() && !FindNode(t.node)) return std::unexpected(ptr + "/node: no node is named \"" + t.node + "\"");
+    const auto state = ParseTaskState(t.state);
+    if (!state || IsTerminal(*state)) return std::unexpected(ptr + "/state: \"" + t.state + "\" is not a live task state");
+    if (*state >= TaskState::kAssigned && t.node.empty()) return std::unexpected(ptr + "/node: a task " + t.state + " must name its node");
+    if (svc->mode == ServiceMode::kReplicated && *state >= TaskState::kAssigned && !slots.insert({t.service, t.slot}).second) {
+      return std::unexpected(ptr + ": slot " + std::to_string(t.slot) + " of \"" + t.service + "\" already has a live task on a node");
+    }
+    for (const auto& [net, addr] : t.addresses) {
+      const std::string where = ptr + "/addresses/" + net;
+      if (net == "ingress") {
+        if (!svc->publish_ingress) return std::unexpected(where + ": \"" + t.service + "\" publishes no ingress port");
+        auto off = check_address(where, addr, ing);
+        if (!off) return std::unexpected(off.error());
+        continue;
+      }
+      if (std::find(svc->networks.begin(), svc->networks.end(), net) == svc->networks.end()) {
+        return std::unexpected(where + ": \"" + t.service + "\" is not on a network named \"" + net + "\"");
+      }
+      for (const auto& n : networks) {
+        if (n.name != net) continue;
+        auto off = check_address(where, addr, n.subnet);
+        if (!off) return std::unexpected(off.error());
+      }
+    }
+  }
   return {};
 }
 
@@ -549,11 +671,16 @@ json ScenarioToJson(const Scenario& s) {
   j["name"] = s.name;
   if (s.ingress) j["ingress"] = s.ingress->ToString();
   j["networks"] = json::array();
-  for (const auto& n : s.networks) j["networks"].push_back({{"name", n.name}, {"subnet", n.subnet.ToString()}});
+  for (const auto& n : s.networks) {
+    json o{{"name", n.name}, {"subnet", n.subnet.ToString()}};
+    if (!n.held.empty()) o["held"] = n.held;
+    j["networks"].push_back(o);
+  }
   j["nodes"] = json::array();
   for (const auto& n : s.nodes) {
     json o{{"name", n.name}, {"role", ToString(n.role)}, {"availability", ToString(n.availability)},
            {"engine", n.engine.ToString()}};
+    if (n.down) o["state"] = "down";
     if (!n.labels.empty()) o["labels"] = n.labels;
     if (n.nano_cpus) o["cpus"] = n.nano_cpus / 1'000'000'000;
     if (n.memory_bytes) o["memory_mb"] = n.memory_bytes / (1024 * 1024);
@@ -577,6 +704,16 @@ json ScenarioToJson(const Scenario& s) {
     if (v.reserve_nano_cpus) o["reserve_cpus_milli"] = v.reserve_nano_cpus / 1'000'000;
     if (v.reserve_memory_bytes) o["reserve_memory_mb"] = v.reserve_memory_bytes / (1024 * 1024);
     j["services"].push_back(o);
+  }
+  if (!s.tasks.empty()) {
+    j["tasks"] = json::array();
+    for (const auto& t : s.tasks) {
+      json o{{"service", t.service}, {"state", t.state}};
+      if (t.slot != 0) o["slot"] = t.slot;
+      if (!t.node.empty()) o["node"] = t.node;
+      if (!t.addresses.empty()) o["addresses"] = t.addresses;
+      j["tasks"].push_back(o);
+    }
   }
   if (!s.leader.empty()) j["leader"] = s.leader;
   json up = json::object();
@@ -625,7 +762,7 @@ Scenario DefaultScenario() {
     n.engine = from;
     s.nodes.push_back(n);
   }
-  s.networks.push_back({"ex_net", *Ipv4Cidr::Parse("10.0.0.0/27")});
+  s.networks.push_back({"ex_net", *Ipv4Cidr::Parse("10.0.0.0/27"), {}});
   ServiceSpec svc;
   svc.name = "ex_service";
   svc.replicas = 24;

@@ -62,6 +62,10 @@ struct Timings {
 struct NetworkSpec {
   std::string name;
   Ipv4Cidr subnet;
+  // Addresses in use by something the model does not simulate (a leaked
+  // allocation, a container attached to an attachable network): they stay
+  // taken for the whole run. `swarmplan import` fills this in.
+  std::vector<std::string> held;
 };
 
 struct NodeSpec {
@@ -72,6 +76,7 @@ struct NodeSpec {
   std::map<std::string, std::string> labels;
   std::int64_t nano_cpus = 0;     // 0: not modelled
   std::int64_t memory_bytes = 0;  // 0: not modelled
+  bool down = false;  // "state": "down": the engine is not running when the run starts
 };
 
 // One placement constraint, "node.<attr> ==|!= value".
@@ -106,6 +111,19 @@ struct ServiceSpec {
   std::int64_t reserve_memory_bytes = 0;
 };
 
+// A task of the cluster as it is (from `swarmplan import`). Tasks from
+// ASSIGNED to RUNNING on a node pin their slot's first task to that node,
+// so the simulated cluster starts with the real placement; the rest are
+// informative. Addresses are kept for reference (the model allocates its
+// own, serially; only their number matters to capacity).
+struct TaskSpec {
+  std::string service;
+  std::uint32_t slot = 0;  // replicated: 1-based; global: 0
+  std::string node;        // empty: not assigned yet
+  std::string state;       // a task state: new, pending, assigned, ..., running
+  std::map<std::string, std::string> addresses;  // network -> address
+};
+
 struct UpgradeSpec {
   std::optional<EngineVersion> to;
   std::vector<std::string> order;  // step or node words, see planner/plan.hpp
@@ -118,6 +136,7 @@ struct Scenario {
   std::vector<NetworkSpec> networks;
   std::vector<NodeSpec> nodes;
   std::vector<ServiceSpec> services;
+  std::vector<TaskSpec> tasks;  // optional: the placement to start from
   std::string leader;  // initial leader; empty: the first manager
   UpgradeSpec upgrade;
   Timings timings;

@@ -233,6 +233,11 @@ bool Scheduler::Place(Task& t) {
       return true;
     }
   } else {
+    // An imported cluster's placement first, when that node still fits.
+    if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
+      swarm_.AssignNode(t, t.pin);
+      return true;
+    }
     const NodeId n = Best(sid);
     if (n != kNoId) {
       swarm_.AssignNode(t, n);

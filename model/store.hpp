@@ -65,6 +65,7 @@ struct Service {
   std::vector<std::uint32_t> vips;   // per nets entry, kNoAddr if none (dnsrr or failed)
   bool vips_done = false;
   std::vector<Slot> slots;           // replicated: slot i+1; global: one per node
+  std::vector<NodeId> pins;          // replicated: slot i+1's first task goes to this node (import)
   std::vector<std::uint16_t> per_node;    // scheduler's count on each node
   std::vector<std::uint8_t> constraint_ok;  // per node, labels are static
   std::uint32_t running = 0;          // tasks in state RUNNING
@@ -102,6 +103,7 @@ struct Task {
   sim::Time created = 0;
   sim::Time state_since = 0;
   sim::Time start_after = 0;   // replacement: not before (restart delay)
+  NodeId pin = kNoId;          // the node an imported cluster ran this slot on
   TaskId old_task = kNoId;     // replacement: the task it replaces
   TaskId replaced_by = kNoId;
   std::uint32_t node_pos = 0;  // index in node->tasks

@@ -13,7 +13,11 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   agent_ = std::make_unique<Agent>(*this);
 
   networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress())});
-  for (const auto& n : sc.networks) networks.push_back(Network{n.name, false, AddressPool(n.subnet)});
+  for (const auto& n : sc.networks) {
+    Network& net = networks.emplace_back(Network{n.name, false, AddressPool(n.subnet)});
+    // Addresses something outside the model holds (Validate checked them).
+    for (const std::string& a : n.held) net.pool.Take(*ParseIpv4(a) - n.subnet.base);
+  }
 
   nodes.resize(sc.nodes.size());
   for (std::size_t i = 0; i < sc.nodes.size(); ++i) {
@@ -29,6 +33,12 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     n.memory_bytes = spec.memory_bytes;
     n.attach.assign(networks.size(), kNoAddr);
     n.net_tasks.assign(networks.size(), 0);
+    if (spec.down) {  // down when the run starts: it holds what it held, runs nothing
+      n.engine_running = false;
+      n.connected = false;
+      n.swarm_active = false;
+      n.state = NodeState::kDown;
+    }
     if (n.role == Role::kManager) {
       ++managers_;
       if (initial_leader_ == kNoId && (sc.leader.empty() || sc.leader == n.name)) initial_leader_ = n.id;
@@ -52,6 +62,14 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     for (const Node& n : nodes) s.constraint_ok[n.id] = MeetsConstraints(s, n);
     if (s.spec.mode == ServiceMode::kReplicated) {
       s.slots.resize(s.spec.replicas);
+      s.pins.assign(s.spec.replicas, kNoId);
+      // The placement of an imported cluster: a live task on a node pins
+      // its slot there (the scheduler honours it when the node fits).
+      for (const TaskSpec& t : sc.tasks) {
+        const auto st = ParseTaskState(t.state);
+        if (t.service != s.spec.name || t.slot == 0 || t.slot > s.spec.replicas || t.node.empty()) continue;
+        if (st && *st >= TaskState::kAssigned) s.pins[t.slot - 1] = static_cast<NodeId>(*sc.FindNode(t.node));
+      }
     } else {
       s.slots.resize(nodes.size());
     }

@@ -1,5 +1,7 @@
 #include "model/types.hpp"
 
+#include <cctype>
+
 namespace swarmplan::model {
 
 std::string_view ToString(Role r) { return r == Role::kManager ? "manager" : "worker"; }
@@ -44,6 +46,19 @@ std::string_view ToString(TaskState s) {
     case TaskState::kOrphaned: return "ORPHANED";
   }
   return "?";
+}
+
+std::optional<TaskState> ParseTaskState(std::string_view api_name) {
+  for (int i = 0; i <= static_cast<int>(TaskState::kOrphaned); ++i) {
+    const auto st = static_cast<TaskState>(i);
+    const std::string_view upper = ToString(st);
+    bool same = upper.size() == api_name.size();
+    for (std::size_t k = 0; same && k < upper.size(); ++k) {
+      same = upper[k] == static_cast<char>(std::toupper(static_cast<unsigned char>(api_name[k])));
+    }
+    if (same) return st;
+  }
+  return std::nullopt;
 }
 
 }  // namespace swarmplan::model

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace swarmplan::model {
@@ -46,6 +47,8 @@ std::string_view ToString(ServiceMode m);
 std::string_view ToString(EndpointMode m);
 std::string_view ToString(RestartCondition c);
 std::string_view ToString(TaskState s);
+// The Engine API's lower-case names ("running", "new", ...).
+std::optional<TaskState> ParseTaskState(std::string_view api_name);
 
 // The error texts the real system prints; tests and reports key on them.
 inline constexpr std::string_view kErrMissingAttachments =

@@ -84,12 +84,14 @@ Plan FromNodeOrder(const Scenario& s, const std::vector<std::size_t>& order, mod
 Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
   const std::size_t leader = InitialLeader(s);
   std::vector<std::size_t> order;
+  // A node that is down cannot be drained or restarted: it is left out
+  // (the report lists the plan's steps, so the user sees it is missing).
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].role == Role::kManager && i != leader) order.push_back(i);
+    if (s.nodes[i].role == Role::kManager && i != leader && !s.nodes[i].down) order.push_back(i);
   }
   order.push_back(leader);
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].role == Role::kWorker) order.push_back(i);
+    if (s.nodes[i].role == Role::kWorker && !s.nodes[i].down) order.push_back(i);
   }
   Plan p = FromNodeOrder(s, order, to, true);
   p.origin = "default: the seed procedure (managers one at a time, leader last, activated together; then each worker)";
@@ -204,17 +206,24 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   Graph g(p.steps.size());
   std::map<std::size_t, std::size_t> last_stop, last_install;
   std::vector<bool> running(s.nodes.size(), true);
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) running[i] = !s.nodes[i].down;
   std::vector<std::size_t> position(p.steps.size());
   for (std::size_t i = 0; i < p.steps.size(); ++i) position[i] = i;
   const int managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(),
                                                       [](const auto& n) { return n.role == Role::kManager; }));
-  int managers_up = managers;
+  int managers_up = managers - static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(), [](const auto& n) {
+                                 return n.role == Role::kManager && n.down;
+                               }));
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const Step& st = p.steps[i];
     const std::string where = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + ")";
     switch (st.action) {
       case Action::kStop:
-        if (!running[st.node]) return std::unexpected(where + ": the engine is already stopped");
+        if (!running[st.node]) {
+          return std::unexpected(where + (s.nodes[st.node].down && !last_stop.contains(st.node)
+                                              ? ": the node is down; bring it back (or leave it out of the order) first"
+                                              : ": the engine is already stopped"));
+        }
         running[st.node] = false;
         last_stop[st.node] = i;
         if (s.nodes[st.node].role == Role::kManager) {
@@ -253,7 +262,7 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
     return std::unexpected("the plan's steps depend on each other in a cycle");
   }
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (!running[i]) return std::unexpected("the plan leaves " + s.nodes[i].name + "'s engine stopped at the end");
+    if (!running[i] && !s.nodes[i].down) return std::unexpected("the plan leaves " + s.nodes[i].name + "'s engine stopped at the end");
   }
   return {};
 }
