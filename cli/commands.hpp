@@ -29,7 +29,19 @@ struct ApplyArgs {
   bool force = false;
 };
 
+struct ImportArgs {
+  std::string host;
+  std::string output;
+};
+
+struct UsageArgs {
+  ScenarioOptions scenario;  // --host, --to, --order, --seed, --json
+  std::string trials = "200";
+};
+
 int RunPlan(const PlanArgs& args);
+int RunImport(const ImportArgs& args);
+int RunUsage(const UsageArgs& args);
 int RunApply(const ApplyArgs& args);
 int RunSimulate(const ScenarioOptions& args);
 int RunMerge(const std::vector<std::string>& files, bool json);

@@ -31,6 +31,20 @@ int main(int argc, char** argv) {
   apply_cmd->add_option("--gate-trials", apply.gate_trials, "trials per prediction (default 200)");
   apply_cmd->add_flag("--force", apply.force, "start even if the plan is predicted at risk");
 
+  ImportArgs import;
+  CLI::App* import_cmd = app.add_subcommand("import", "write the live swarm (nodes, services, overlays, tasks) as a scenario");
+  import_cmd->add_option("--host", import.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)");
+  import_cmd->add_option("-o,--output", import.output, "scenario file to write (default: stdout)");
+
+  UsageArgs usage;
+  CLI::App* usage_cmd = app.add_subcommand("usage", "count each overlay's addresses on the live swarm, and what the upgrade needs");
+  usage_cmd->add_option("--host", usage.scenario.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)");
+  usage_cmd->add_option("--to", usage.scenario.to, "engine version of the planned upgrade (default: 18.09 or the newest in the cluster)");
+  usage_cmd->add_option("--order", usage.scenario.order, "upgrade order, as for `plan`");
+  usage_cmd->add_option("--trials", usage.trials, "simulated trials of the plan (default 200)");
+  usage_cmd->add_option("--seed", usage.scenario.seed_text, "base seed (default 1)");
+  usage_cmd->add_flag("--json", usage.scenario.json, "write one JSON document to stdout");
+
   std::vector<std::string> parts;
   bool merge_json = false;
   CLI::App* merge_cmd = app.add_subcommand("merge", "combine shares written by `plan --shard I/N --json`");
@@ -50,6 +64,8 @@ int main(int argc, char** argv) {
     if (*sim_cmd) return RunSimulate(sim);
     if (*merge_cmd) return RunMerge(parts, merge_json);
     if (*apply_cmd) return RunApply(apply);
+    if (*import_cmd) return RunImport(import);
+    if (*usage_cmd) return RunUsage(usage);
     // `swarmplan plan`, and `swarmplan` alone, run the plan.
     return RunPlan(plan);
   } catch (const std::exception& e) {

@@ -1,6 +1,9 @@
 #include "cli/options.hpp"
 
 #include <charconv>
+#include <iostream>
+
+#include "executor/cluster_import.hpp"
 
 namespace swarmplan::cli {
 
@@ -15,8 +18,22 @@ std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, co
   return v;
 }
 
+std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
+  auto ep = executor::DockerEndpoint::Resolve(host);
+  if (!ep) return std::unexpected(ep.error());
+  auto api = executor::DockerApi::Connect(*ep);
+  if (!api) return std::unexpected(api.error());
+  auto st = executor::FetchState(*api);
+  if (!st) return std::unexpected(st.error());
+  auto imp = executor::ImportScenario(*st);
+  if (!imp) return std::unexpected(imp.error());
+  for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
+  return std::move(imp->scenario);
+}
+
 void ScenarioOptions::Register(CLI::App& app) {
   app.add_option("scenario", file, "scenario JSON file (default: the built-in seed scenario)");
+  app.add_option("--host", host, "use the live swarm at this Docker host (unix:///path or tcp://host:port; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)");
   app.add_option("--subnet", subnet, "built-in scenario: the service's overlay subnet (default 10.0.0.0/27)");
   app.add_option("--replicas", replicas, "built-in scenario: replicas of the service (default 24)");
   app.add_option("--managers", managers, "built-in scenario: managers (default 3)");
@@ -34,15 +51,17 @@ void ScenarioOptions::Register(CLI::App& app) {
 
 std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
   model::Scenario s;
-  if (!file.empty()) {
+  if (!file.empty() && !host.empty()) return std::unexpected("give a scenario file or --host, not both");
+  if (!file.empty() || !host.empty()) {
     for (auto [flag, given] : {std::pair{"--subnet", !subnet.empty()}, {"--replicas", replicas != kUnset},
                                {"--managers", managers != kUnset}, {"--workers", workers != kUnset},
                                {"--from", !from.empty()}, {"--ingress", !ingress.empty()}}) {
       if (given) {
-        return std::unexpected(std::string(flag) + " shapes the built-in scenario; with a scenario file, edit the file instead");
+        return std::unexpected(std::string(flag) + " shapes the built-in scenario; with " +
+                               (host.empty() ? "a scenario file, edit the file instead" : "--host, the cluster is what it is"));
       }
     }
-    auto loaded = model::ScenarioFromFile(file);
+    auto loaded = host.empty() ? model::ScenarioFromFile(file) : LoadLive(host);
     if (!loaded) return std::unexpected(loaded.error());
     s = std::move(*loaded);
   } else {
@@ -95,19 +114,30 @@ std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
       return std::unexpected(e);
     }
   }
+  if (auto ok = ApplyUpgradeFlags(s); !ok) return std::unexpected(ok.error());
+  return s;
+}
+
+std::expected<void, std::string> ScenarioOptions::ApplyUpgradeFlags(model::Scenario& s) const {
   if (!to.empty()) {
     auto v = model::EngineVersion::Parse(to);
     if (!v) return std::unexpected("--to: " + v.error());
     s.upgrade.to = *v;
   }
-  if (!s.upgrade.to) s.upgrade.to = model::EngineVersion{18, 9};
+  if (!s.upgrade.to) {
+    // No target given: 18.09 (the version the problem is about), or the
+    // newest engine already in the cluster (a rolling restart onto it).
+    model::EngineVersion newest{18, 9};
+    for (const auto& n : s.nodes) newest = std::max(newest, n.engine);
+    s.upgrade.to = newest;
+  }
   if (!activate.empty()) {
     if (activate == "after-all") s.upgrade.activate_managers_last = true;
     else if (activate == "each") s.upgrade.activate_managers_last = false;
     else return std::unexpected("--activate-managers must be after-all or each, not \"" + activate + "\"");
   }
   if (!order.empty()) s.upgrade.order = {order};
-  return s;
+  return {};
 }
 
 std::expected<planner::Plan, std::string> ScenarioOptions::MakePlan(const model::Scenario& s) const {
@@ -142,6 +172,7 @@ std::expected<std::uint64_t, std::string> ScenarioOptions::Seed() const {
 std::string ScenarioOptions::Reproduce(const char* command, std::uint64_t seed) const {
   std::string c = std::string("swarmplan ") + command;
   if (!file.empty()) c += " " + file;
+  if (!host.empty()) c += " --host '" + host + "'";
   auto add = [&](const char* flag, const std::string& v) {
     if (!v.empty()) c += std::string(" ") + flag + " '" + v + "'";
   };

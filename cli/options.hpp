@@ -16,6 +16,7 @@ namespace swarmplan::cli {
 
 struct ScenarioOptions {
   std::string file;
+  std::string host;  // --host: the live swarm at this Docker host
   std::string subnet, ingress, from, to, order, activate, seed_text;
   static constexpr std::int64_t kUnset = INT64_MIN;
   std::int64_t replicas = kUnset, managers = kUnset, workers = kUnset;
@@ -24,6 +25,8 @@ struct ScenarioOptions {
   void Register(CLI::App& app);
   // The scenario, with the flags applied; errors name the flag.
   std::expected<model::Scenario, std::string> Load() const;
+  // The upgrade flags (--to, --activate-managers, --order) applied to s.
+  std::expected<void, std::string> ApplyUpgradeFlags(model::Scenario& s) const;
   // The plan: the given order, or the seed procedure.
   std::expected<planner::Plan, std::string> MakePlan(const model::Scenario& s) const;
   std::expected<std::uint64_t, std::string> Seed() const;
@@ -38,6 +41,10 @@ struct ScenarioOptions {
   // The command line that repeats this run with another seed.
   std::string Reproduce(const char* command, std::uint64_t seed) const;
 };
+
+// The live swarm at `host` (empty: DOCKER_HOST or the default socket) as a
+// scenario; what the scenario cannot carry is printed on stderr.
+std::expected<model::Scenario, std::string> LoadLive(const std::string& host);
 
 // Parses a whole number in [lo, hi] from text; the error names `what`.
 std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, const std::string& what,

@@ -1,0 +1,134 @@
+// `swarmplan import` and `swarmplan usage`: a live swarm read through the
+// Engine API.
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "executor/cluster_import.hpp"
+#include "planner/capacity.hpp"
+#include "planner/runner.hpp"
+
+namespace swarmplan::cli {
+
+namespace {
+
+std::expected<executor::ApiState, std::string> Fetch(const std::string& host) {
+  auto ep = executor::DockerEndpoint::Resolve(host);
+  if (!ep) return std::unexpected(ep.error());
+  auto api = executor::DockerApi::Connect(*ep);
+  if (!api) return std::unexpected(api.error());
+  return executor::FetchState(*api);
+}
+
+}  // namespace
+
+int RunImport(const ImportArgs& args) {
+  auto st = Fetch(args.host);
+  if (!st) return Fail(st.error());
+  auto imp = executor::ImportScenario(*st);
+  if (!imp) return Fail(imp.error());
+  for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
+  const std::string text = model::ScenarioToJson(imp->scenario).dump(2) + "\n";
+  if (args.output.empty() || args.output == "-") {
+    std::cout << text;
+    return kExitSafe;
+  }
+  // Write beside the target and rename, so a failed write never leaves half a file.
+  const std::string tmp = args.output + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) return Fail("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), args.output.c_str()) != 0) return Fail("cannot write " + args.output);
+  std::cerr << "swarmplan import: " << imp->scenario.nodes.size() << " nodes, " << imp->scenario.services.size()
+            << " services, " << imp->scenario.networks.size() << " overlay networks, " << imp->scenario.tasks.size()
+            << " live tasks -> " << args.output << "\n";
+  return kExitSafe;
+}
+
+int RunUsage(const UsageArgs& args) {
+  auto trials = ParseCount(args.trials, "--trials", 1, 1'000'000);
+  if (!trials) return Fail(trials.error());
+  auto seed = args.scenario.Seed();
+  if (!seed) return Fail(seed.error());
+  auto st = Fetch(args.scenario.host);
+  if (!st) return Fail(st.error());
+  auto usage = executor::CountUsage(*st);
+  if (!usage) return Fail(usage.error());
+  auto imp = executor::ImportScenario(*st);
+  if (!imp) return Fail(imp.error());
+  for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
+  model::Scenario& s = imp->scenario;
+  if (auto ok = args.scenario.ApplyUpgradeFlags(s); !ok) return Fail(ok.error());
+  auto plan = args.scenario.MakePlan(s);
+  if (!plan) return Fail(plan.error());
+
+  // What the planned upgrade needs: on paper (every node holding a
+  // load-balancer address under the target engine) and in the simulation.
+  const auto leader = s.FindNode(s.leader.empty() ? s.nodes[0].name : s.leader);
+  const auto budgets = planner::Budget(s, s.nodes[leader.value_or(0)].engine, *s.upgrade.to);
+  const auto results = planner::RunTrials(s, *plan, *seed, {0, *trials}, std::max(1u, std::thread::hardware_concurrency()));
+  bool short_any = false;
+
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& u : *usage) {
+    nlohmann::json o{{"network", u.name},       {"subnet", u.subnet},         {"ingress", u.ingress},
+                     {"capacity", u.capacity},  {"reserved", u.reserved},     {"vips", u.vips},
+                     {"task_addresses", u.task_addresses}, {"node_lb", u.node_lb}, {"node_lb_rule", u.lb_rule},
+                     {"peers", u.peers},        {"in_use", u.in_use()},       {"free", u.free()}};
+    for (const auto& b : budgets) {
+      if (b.name != u.name) continue;
+      o["upgrade_need"] = b.reserved + b.vips + b.lb_after + b.tasks;
+      o["upgrade_sum"] = b.Sum(true);
+      o["upgrade_fits"] = b.free_after() >= 0;
+    }
+    std::uint64_t peak = 0, full_trials = 0;
+    for (const auto& r : results) {
+      for (const auto& n : r.networks) {
+        if (n.name != u.name) continue;
+        peak = std::max(peak, n.peak_used);
+        full_trials += n.peak_used >= n.capacity;
+      }
+    }
+    if (!u.ingress) {
+      o["simulated_peak"] = peak;
+      o["trials_at_capacity"] = full_trials;
+      short_any = short_any || (o.contains("upgrade_fits") && !o["upgrade_fits"].get<bool>()) || peak >= u.capacity;
+    }
+    j.push_back(o);
+  }
+  if (args.scenario.json) {
+    nlohmann::json doc{{"host", args.scenario.host}, {"seed", *seed}, {"trials", *trials},
+                       {"upgrade_to", s.upgrade.to->ToString()}, {"networks", j}};
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    std::cout << "overlay address usage (seed " << *seed << ", " << *trials << " trials of the plan to "
+              << s.upgrade.to->ToString() << ")\n";
+    for (const auto& o : j) {
+      std::cout << "\n" << o["network"].get<std::string>() << " " << o["subnet"].get<std::string>()
+                << (o["ingress"].get<bool>() ? " (ingress)" : "") << "\n";
+      std::cout << "  capacity " << o["capacity"] << " = reserved " << o["reserved"] << " + VIPs " << o["vips"]
+                << " + task addresses " << o["task_addresses"] << " + node LB " << o["node_lb"] << " + free "
+                << o["free"] << "\n";
+      std::cout << "  node LB counted as " << o["node_lb_rule"].get<std::string>() << "; peers on the network: "
+                << o["peers"] << "\n";
+      if (o.contains("upgrade_sum")) {
+        std::cout << "  after the upgrade, on paper: " << o["upgrade_sum"].get<std::string>()
+                  << (o["upgrade_fits"].get<bool>() ? " (fits)" : " (SHORT)") << "\n";
+      }
+      if (o.contains("simulated_peak")) {
+        std::cout << "  during the upgrade, simulated: peak " << o["simulated_peak"] << " of " << o["capacity"]
+                  << " addresses; the subnet was full in " << o["trials_at_capacity"] << " of " << *trials
+                  << " trials\n";
+      }
+    }
+  }
+  return short_any ? kExitAtRisk : kExitSafe;
+}
+
+}  // namespace swarmplan::cli
