@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "executor/docker_executor.hpp"
 #include "executor/dry_run.hpp"
 #include "executor/journal.hpp"
 #include "executor/sim_executor.hpp"
@@ -38,13 +39,22 @@ std::expected<void, std::string> Perform(executor::Executor& ex, const model::Sc
 }
 
 // Predicted risk of the steps from `first` on, from the cluster as it is.
-std::expected<double, std::string> Risk(executor::Executor& ex, const planner::Plan& plan, std::size_t first,
+std::expected<double, std::string> Risk(executor::Executor& ex, const model::Scenario& scenario,
+                                        const planner::Plan& plan, std::size_t first,
                                         std::uint64_t seed, std::uint64_t trials) {
   auto now = ex.Snapshot();
   if (!now) return std::unexpected("snapshot: " + now.error());
   planner::Plan rest;
   rest.origin = "remaining steps";
   rest.steps.assign(plan.steps.begin() + static_cast<std::ptrdiff_t>(first), plan.steps.end());
+  // Steps name nodes by index: map them onto the snapshot by name.
+  for (planner::Step& st : rest.steps) {
+    if (st.action == planner::Action::kWait || st.action == planner::Action::kSleep) continue;
+    const std::string& name = scenario.nodes[st.node].name;
+    auto at = now->FindNode(name);
+    if (!at) return std::unexpected("node " + name + " is no longer in the cluster");
+    st.node = *at;
+  }
   if (rest.steps.empty() || !planner::CheckPlan(*now, rest)) return 0.0;  // nothing to re-plan from here
   const auto results = planner::RunTrials(*now, rest, seed, {0, trials}, std::max(1u, std::thread::hardware_concurrency()));
   return planner::Aggregate(*now, rest, seed, results).p_reject;
@@ -75,7 +85,23 @@ int RunApply(const ApplyArgs& args) {
   } else if (args.executor == "sim") {
     ex = std::make_unique<executor::SimExecutor>(scenario, seed);
   } else if (args.executor == "docker") {
-    return Fail("the docker executor is not available in this build yet; use --executor dry-run to print the commands");
+    auto ep = executor::DockerEndpoint::Resolve(args.scenario.host);
+    if (!ep) return Fail(ep.error());
+    auto timeout = ParseCount(args.step_timeout, "--step-timeout", 1, 7 * 24 * 3600);
+    if (!timeout) return Fail(timeout.error());
+    executor::DockerExecutorOptions opt;
+    opt.upgrade_command = args.upgrade_command;
+    opt.stop_command = args.stop_command;
+    opt.start_command = args.start_command;
+    opt.step_timeout = std::chrono::seconds(*timeout);
+    bool installs = false;
+    for (const auto& st : plan.steps) installs = installs || st.action == planner::Action::kInstall;
+    if (installs && opt.upgrade_command.empty()) {
+      return Fail("the plan upgrades engines: --executor docker needs --upgrade-command (e.g. \"ssh {addr} apt-get install -y docker-ce\")");
+    }
+    auto dx = executor::DockerExecutor::Open(*ep, opt);
+    if (!dx) return Fail(dx.error());
+    ex = std::make_unique<executor::DockerExecutor>(std::move(*dx));
   } else {
     return Fail("--executor must be dry-run, sim or docker, not \"" + args.executor + "\"");
   }
@@ -110,7 +136,7 @@ int RunApply(const ApplyArgs& args) {
     if (journal && journal->Done(i)) continue;
     // Safety gate: before each drain or stop, re-read the cluster and re-plan the rest.
     if (ex->live() && (st.action == planner::Action::kDrain || st.action == planner::Action::kStop)) {
-      auto risk = Risk(*ex, plan, i, seed, std::max<std::uint64_t>(1, *trials / 4));
+      auto risk = Risk(*ex, scenario, plan, i, seed, std::max<std::uint64_t>(1, *trials / 4));
       if (!risk) return Fail(what + ": " + risk.error());
       if (*risk > max_risk) {
         std::cerr << "swarmplan apply: stopped before " << what << ": the predicted risk of the remaining steps is "
@@ -125,6 +151,13 @@ int RunApply(const ApplyArgs& args) {
       return kExitAtRisk;
     }
     const auto seen = ex->Observe();
+    if (!seen.error.empty()) {
+      std::cerr << "swarmplan apply: stopped after " << what << ": cannot observe the cluster: " << seen.error << "\n";
+      if (journal) {
+        if (auto r = journal->Record(i, st.Describe(scenario)); !r) return Fail(r.error());
+      }
+      return kExitAtRisk;
+    }
     if (seen.supported && seen.rejected > rejected_before) {
       std::cerr << "swarmplan apply: stopped after " << what << ": " << seen.rejected - rejected_before
                 << " task(s) rejected: \"" << seen.last_error << "\"\n";

@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
   apply_cmd->add_option("--max-risk", apply.max_risk, "stop if the re-planned P(rejection) rises above this (default 0)");
   apply_cmd->add_option("--gate-trials", apply.gate_trials, "trials per prediction (default 200)");
   apply_cmd->add_flag("--force", apply.force, "start even if the plan is predicted at risk");
+  apply_cmd->add_option("--upgrade-command", apply.upgrade_command,
+                        "docker executor: shell command that upgrades a node's engine; {node} {addr} {id} {version} are substituted");
+  apply_cmd->add_option("--stop-command", apply.stop_command, "docker executor: command that stops a node's engine (default: the upgrade command restarts it)");
+  apply_cmd->add_option("--start-command", apply.start_command, "docker executor: command that starts a node's engine");
+  apply_cmd->add_option("--step-timeout", apply.step_timeout, "docker executor: seconds a drain, start or convergence may take (default 600)");
 
   ImportArgs import;
   CLI::App* import_cmd = app.add_subcommand("import", "write the live swarm (nodes, services, overlays, tasks) as a scenario");

@@ -23,7 +23,7 @@ class DryRunExecutor final : public Executor {
   std::expected<void, std::string> StartEngine(const std::string& node) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
-  Observation Observe() override { return {0, "", false}; }
+  Observation Observe() override { return {0, "", false, ""}; }
 
  private:
   model::Scenario s_;

@@ -3,7 +3,7 @@
 // operations touch is the executor's business:
 //   DryRunExecutor  prints the commands a person would run (nothing changes)
 //   SimExecutor     performs them on the simulator (tests, rehearsals)
-// A Docker Engine API executor is the next one (see the issue tracker).
+//   DockerExecutor  performs them on a real swarm through the Engine API
 // Operations name nodes as the scenario does. Each returns when it is done
 // (a drain when the node's tasks stopped, a start when the node is back),
 // or an error saying why not.
@@ -22,6 +22,7 @@ struct Observation {
   std::uint64_t rejected = 0;  // tasks rejected since the executor started
   std::string last_error;      // the newest rejection's error
   bool supported = true;       // false: this executor cannot observe
+  std::string error;           // set when observing failed (the cluster did not answer)
 };
 
 class Executor {

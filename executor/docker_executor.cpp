@@ -1,0 +1,319 @@
+#include "executor/docker_executor.hpp"
+
+#include <cctype>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <iostream>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+#include "executor/cluster_import.hpp"
+
+extern char** environ;
+
+namespace swarmplan::executor {
+
+using nlohmann::json;
+
+namespace {
+
+std::string UrlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+bool LiveTaskState(const std::string& s) {
+  const auto st = model::ParseTaskState(s);
+  return st && !model::IsTerminal(*st);
+}
+
+}  // namespace
+
+std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, const std::string& node,
+                                                       const std::string& addr, const std::string& id,
+                                                       const std::string& version) {
+  std::string out;
+  for (std::size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] != '{') {
+      out += tmpl[i];
+      continue;
+    }
+    const auto close = tmpl.find('}', i);
+    if (close == std::string::npos) return std::unexpected("command template \"" + tmpl + "\": a { is not closed");
+    const std::string word = tmpl.substr(i + 1, close - i - 1);
+    if (word == "node") out += ShellQuote(node);
+    else if (word == "addr") out += ShellQuote(addr);
+    else if (word == "id") out += ShellQuote(id);
+    else if (word == "version") out += ShellQuote(version);
+    else return std::unexpected("command template \"" + tmpl + "\": unknown placeholder {" + word + "} (known: {node} {addr} {id} {version})");
+    i = close;
+  }
+  return out;
+}
+
+std::expected<DockerExecutor, std::string> DockerExecutor::Open(const DockerEndpoint& ep, DockerExecutorOptions opt) {
+  // Check the templates before anything runs.
+  for (const std::string* t : {&opt.upgrade_command, &opt.stop_command, &opt.start_command}) {
+    if (auto e = ExpandTemplate(*t, "n", "a", "i", "v"); !e) return std::unexpected(e.error());
+  }
+  auto api = DockerApi::Connect(ep);
+  if (!api) return std::unexpected(api.error());
+  if (auto ok = api->RequireManager(); !ok) return std::unexpected(ok.error());
+  DockerExecutor ex(std::move(*api), std::move(opt));
+  auto tasks = ex.api_.GetOr("/tasks");
+  if (!tasks) return std::unexpected(tasks.error());
+  for (const json& t : *tasks) {
+    if (t["Status"].value("State", std::string()) == "rejected") ex.rejected_before_.insert(t.value("ID", std::string()));
+  }
+  return ex;
+}
+
+std::expected<json, std::string> DockerExecutor::Read(const std::string& path, Clock::time_point deadline) {
+  while (true) {
+    auto r = api_.Get(path);
+    if (r) return std::move(*r);
+    // Unreachable (the manager's engine restarting) or no leader yet (503):
+    // wait; anything else is an answer.
+    const bool transient = r.error().status == 0 || r.error().status == 503 || r.error().status == 500;
+    if (!transient || Clock::now() >= deadline) {
+      return std::unexpected(r.error().status == 0 ? r.error().message
+                                                   : "GET " + path + " on " + api_.endpoint().host + ": " + r.error().message);
+    }
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
+std::expected<json, std::string> DockerExecutor::FindNode(const std::string& name, Clock::time_point deadline) {
+  auto nodes = Read("/nodes", deadline);
+  if (!nodes) return std::unexpected(nodes.error());
+  for (const json& n : *nodes) {
+    const std::string host = n["Description"].value("Hostname", std::string());
+    const std::string id = n.value("ID", std::string());
+    if (host == name || id == name || host + "." + id.substr(0, 12) == name) return n;
+  }
+  return std::unexpected("the swarm has no node named \"" + name + "\"");
+}
+
+std::expected<model::Scenario, std::string> DockerExecutor::Snapshot() {
+  const auto deadline = Deadline();
+  ApiState st;
+  for (auto [path, out] : {std::pair{"/info", &st.info}, {"/nodes", &st.nodes}, {"/networks", &st.networks},
+                           {"/services", &st.services}, {"/tasks", &st.tasks}}) {
+    auto r = Read(path, deadline);
+    if (!r) return std::unexpected(r.error());
+    *out = std::move(*r);
+  }
+  auto imp = ImportScenario(st);
+  if (!imp) return std::unexpected(imp.error());
+  return std::move(imp->scenario);
+}
+
+std::expected<void, std::string> DockerExecutor::Update(const std::string& node, const char* availability) {
+  const auto deadline = Deadline();
+  while (true) {
+    auto n = FindNode(node, deadline);
+    if (!n) return std::unexpected(n.error());
+    json spec = (*n)["Spec"];
+    spec["Availability"] = availability;
+    const auto version = (*n)["Version"].value("Index", std::uint64_t{0});
+    auto r = api_.Post("/nodes/" + n->value("ID", std::string()) + "/update?version=" + std::to_string(version), spec);
+    if (r) return {};
+    // "update out of sequence": someone else changed the node; read again.
+    const bool retry = r.error().status == 0 || r.error().status >= 500 ||
+                       r.error().message.find("out of sequence") != std::string::npos;
+    if (!retry || Clock::now() >= deadline) {
+      return std::unexpected("setting " + node + " to " + availability + ": " + r.error().message);
+    }
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
+std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) {
+  if (auto ok = Update(node, "drain"); !ok) return ok;
+  // Done when no task on the node is still alive (they stop within their
+  // grace periods; their replacements are the scheduler's business).
+  const auto deadline = Deadline();
+  auto n = FindNode(node, deadline);
+  if (!n) return std::unexpected(n.error());
+  const std::string filter = UrlEncode(json{{"node", {n->value("ID", std::string())}}}.dump());
+  while (true) {
+    auto tasks = Read("/tasks?filters=" + filter, deadline);
+    if (!tasks) return std::unexpected(tasks.error());
+    std::size_t live = 0;
+    for (const json& t : *tasks) live += LiveTaskState(t["Status"].value("State", std::string()));
+    if (live == 0) return {};
+    if (Clock::now() >= deadline) {
+      return std::unexpected(node + " still has " + std::to_string(live) + " live task(s) " +
+                             std::to_string(opt_.step_timeout.count()) + " s after the drain");
+    }
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
+std::expected<void, std::string> DockerExecutor::SetAvailability(const std::string& node, model::Availability a) {
+  return Update(node, a == model::Availability::kPause ? "pause" : a == model::Availability::kDrain ? "drain" : "active");
+}
+
+std::expected<void, std::string> DockerExecutor::RunTemplate(const char* what, const std::string& tmpl,
+                                                             const std::string& node, const std::string& version) {
+  auto n = FindNode(node, Deadline());
+  if (!n) return std::unexpected(n.error());
+  const std::string addr = (*n)["Status"].value("Addr", std::string());
+  auto cmd = ExpandTemplate(tmpl, node, addr, n->value("ID", std::string()), version);
+  if (!cmd) return std::unexpected(cmd.error());
+  std::cerr << "swarmplan apply: " << what << " " << node << ": " << *cmd << "\n";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, 2, 1);  // the command's output goes to stderr, beside ours
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  const char* argv[] = {"/bin/sh", "-c", cmd->c_str(), nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return std::unexpected(std::string(what) + " " + node + ": cannot run /bin/sh: " + std::strerror(rc));
+  const auto deadline = Clock::now() + opt_.command_timeout;
+  int status = 0;
+  while (true) {
+    const pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0) return std::unexpected(std::string(what) + " " + node + ": waiting for the command failed");
+    if (Clock::now() >= deadline) {
+      kill(-pid, SIGTERM);
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return std::unexpected(std::string(what) + " command for " + node + " ran past " +
+                             std::to_string(opt_.command_timeout.count()) + " s and was stopped: " + *cmd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                              : "signal " + std::to_string(WTERMSIG(status));
+    return std::unexpected(std::string(what) + " command for " + node + " failed (" + how + "): " + *cmd);
+  }
+  return {};
+}
+
+std::expected<void, std::string> DockerExecutor::StopEngine(const std::string& node) {
+  if (opt_.stop_command.empty()) {
+    stop_folded_ = true;  // the upgrade command restarts the engine itself
+    return {};
+  }
+  return RunTemplate("stop", opt_.stop_command, node, "");
+}
+
+std::expected<void, std::string> DockerExecutor::InstallEngine(const std::string& node, model::EngineVersion v) {
+  if (opt_.upgrade_command.empty()) {
+    return std::unexpected("the plan upgrades " + node + "'s engine: give --upgrade-command (e.g. \"ssh {addr} apt-get install -y docker-ce=5:{version}*\")");
+  }
+  return RunTemplate("upgrade", opt_.upgrade_command, node, v.ToString());
+}
+
+std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& node) {
+  if (!opt_.start_command.empty()) {
+    if (auto ok = RunTemplate("start", opt_.start_command, node, ""); !ok) return ok;
+  }
+  // Back when the manager sees the node Ready on two polls in a row.
+  const auto deadline = Deadline();
+  int ready = 0;
+  std::string last = "unknown";
+  while (ready < 2) {
+    auto n = FindNode(node, deadline);
+    if (!n && Clock::now() >= deadline) return std::unexpected(n.error());
+    if (n) {
+      last = (*n)["Status"].value("State", std::string("unknown"));
+      ready = last == "ready" ? ready + 1 : 0;
+    }
+    if (ready >= 2) break;
+    if (Clock::now() >= deadline) {
+      return std::unexpected(node + " is " + last + ", not ready, " + std::to_string(opt_.step_timeout.count()) +
+                             " s after its engine start");
+    }
+    std::this_thread::sleep_for(opt_.poll);
+  }
+  return {};
+}
+
+std::expected<bool, std::string> DockerExecutor::WaitConverged() {
+  const auto deadline = Deadline();
+  while (true) {
+    auto services = Read("/services", deadline);
+    if (!services) return std::unexpected(services.error());
+    auto tasks = Read("/tasks", deadline);
+    if (!tasks) return std::unexpected(tasks.error());
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> running;  // service -> (running, wanted live)
+    for (const json& t : *tasks) {
+      if (t.value("DesiredState", std::string()) != "running") continue;
+      auto& r = running[t.value("ServiceID", std::string())];
+      ++r.second;
+      r.first += t["Status"].value("State", std::string()) == "running";
+    }
+    bool done = true;
+    for (const json& s : *services) {
+      const auto& r = running[s.value("ID", std::string())];
+      const json& mode = s["Spec"]["Mode"];
+      if (mode.contains("Replicated")) {
+        done = done && r.first == mode["Replicated"].value("Replicas", std::uint64_t{1}) && r.second == r.first;
+      } else if (mode.contains("Global")) {
+        done = done && r.first == r.second;
+      }
+    }
+    if (done) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
+std::expected<void, std::string> DockerExecutor::Sleep(sim::Time d) {
+  std::this_thread::sleep_for(std::chrono::microseconds(d));
+  return {};
+}
+
+Observation DockerExecutor::Observe() {
+  Observation o;
+  auto tasks = Read("/tasks", Deadline());
+  if (!tasks) {
+    o.error = tasks.error();
+    return o;
+  }
+  std::string newest;
+  for (const json& t : *tasks) {
+    const json& st = t["Status"];
+    if (st.value("State", std::string()) != "rejected" || rejected_before_.contains(t.value("ID", std::string()))) continue;
+    ++o.rejected;
+    const std::string when = st.value("Timestamp", std::string());
+    if (when >= newest) {
+      newest = when;
+      o.last_error = st.value("Err", std::string());
+    }
+  }
+  return o;
+}
+
+}  // namespace swarmplan::executor

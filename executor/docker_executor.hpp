@@ -1,0 +1,79 @@
+// DockerExecutor: carries out the plan on a real swarm through the Engine
+// API of one manager.
+//   drain / activate / pause   POST /nodes/{id}/update, then (drain) wait
+//                              until the node's tasks have stopped
+//   upgrade (install step)     runs the user's command template, e.g.
+//                              "ssh {addr} apt-get install -y docker-ce=5:{version}*"
+//   stop / start               run --stop-command / --start-command if given;
+//                              without them the upgrade command is taken to
+//                              restart the engine itself (a package upgrade
+//                              does); start waits until the node is Ready
+//   wait                       until every service runs as desired
+//   observe                    tasks rejected since the executor started
+// Templates get {node} (name), {addr} (the address the swarm knows the node
+// by), {id} (node id) and {version}, each shell-quoted, and run with
+// /bin/sh -c; a non-zero exit or the time-out stops the plan.
+// Reads retry while the manager is unreachable or has no leader (its own
+// engine may be the one restarting), up to the step's deadline.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "executor/docker_api.hpp"
+#include "executor/executor.hpp"
+
+namespace swarmplan::executor {
+
+struct DockerExecutorOptions {
+  std::string upgrade_command;  // required when the plan installs an engine
+  std::string stop_command;     // optional
+  std::string start_command;    // optional
+  std::chrono::seconds step_timeout{600};     // drain, start, converge deadline
+  std::chrono::seconds command_timeout{1800};  // each command
+  std::chrono::milliseconds poll{500};
+};
+
+class DockerExecutor final : public Executor {
+ public:
+  static std::expected<DockerExecutor, std::string> Open(const DockerEndpoint& ep, DockerExecutorOptions opt);
+
+  std::string_view name() const override { return "docker"; }
+  bool live() const override { return true; }
+  std::expected<model::Scenario, std::string> Snapshot() override;
+  std::expected<void, std::string> Drain(const std::string& node) override;
+  std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;
+  std::expected<void, std::string> StopEngine(const std::string& node) override;
+  std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
+  std::expected<void, std::string> StartEngine(const std::string& node) override;
+  std::expected<bool, std::string> WaitConverged() override;
+  std::expected<void, std::string> Sleep(sim::Time d) override;
+  Observation Observe() override;
+
+ private:
+  DockerExecutor(DockerApi api, DockerExecutorOptions opt) : api_(std::move(api)), opt_(std::move(opt)) {}
+
+  using Clock = std::chrono::steady_clock;
+  // GET with retries while the manager cannot answer, until `deadline`.
+  std::expected<nlohmann::json, std::string> Read(const std::string& path, Clock::time_point deadline);
+  std::expected<nlohmann::json, std::string> FindNode(const std::string& name, Clock::time_point deadline);
+  std::expected<void, std::string> Update(const std::string& node, const char* availability);
+  std::expected<void, std::string> RunTemplate(const char* what, const std::string& tmpl, const std::string& node,
+                                               const std::string& version);
+  Clock::time_point Deadline() const { return Clock::now() + opt_.step_timeout; }
+
+  DockerApi api_;
+  DockerExecutorOptions opt_;
+  std::set<std::string> rejected_before_;  // task ids already rejected at start
+  bool stop_folded_ = false;               // a stop with no stop command: the upgrade restarts the engine
+};
+
+// Replaces {node} {addr} {id} {version} with shell-quoted values; an unknown
+// {word} is an error (so a typo never runs).
+std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, const std::string& node,
+                                                       const std::string& addr, const std::string& id,
+                                                       const std::string& version);
+
+}  // namespace swarmplan::executor
