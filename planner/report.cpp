@@ -87,6 +87,20 @@ std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p) {
                                   "swarm is not active\"";
           if (said.insert(msg).second) out.push_back(msg);
         }
+        if (s.nodes[st.node].role == Role::kManager) {
+          int managers = 0, up = 0;
+          for (std::size_t i = 0; i < n; ++i) {
+            managers += s.nodes[i].role == Role::kManager;
+            up += s.nodes[i].role == Role::kManager && running[i] && !s.nodes[i].down;
+          }
+          if (up * 2 <= managers) {
+            const std::string msg = "step " + std::to_string(k + 1) + " stops " + s.nodes[st.node].name + ": with " +
+                                    std::to_string(managers) + " manager" + (managers == 1 ? "" : "s") +
+                                    " the swarm loses quorum until it is back (nothing is scheduled or "
+                                    "rescheduled meanwhile). Add managers first: 3 tolerate one down";
+            if (said.insert("quorum").second) out.push_back(msg);
+          }
+        }
         if (may_lead.contains(st.node)) {
           may_lead.clear();
           for (std::size_t i = 0; i < n; ++i) {

@@ -99,7 +99,7 @@ TEST_CASE("bad input gets one clear error line and exit 1", "[cli]") {
   ExpectError("plan --from 18.07", "unknown engine version");
   ExpectError("plan --to 99.99.99.99", "--to");
   ExpectError("plan --order manager1,nosuch", "no node is named \"nosuch\"");
-  ExpectError("plan --managers 2", "quorum");
+  ExpectError("plan --managers 2 --order stop:manager1,stop:manager2,start:manager1,start:manager2", "quorum");
   ExpectError("plan --seed -5", "--seed");
   ExpectError("plan --from 18.09", "Pool overlaps");
   ExpectError("plan --bogus", "bogus");

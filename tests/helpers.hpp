@@ -22,7 +22,7 @@ inline model::Scenario Cluster(int managers, int workers, const char* engine, co
     s.nodes.push_back(n);
   }
   s.ingress = *model::Ipv4Cidr::Parse("10.255.0.0/16");
-  s.networks.push_back({"net", *model::Ipv4Cidr::Parse(subnet)});
+  s.networks.push_back({"net", *model::Ipv4Cidr::Parse(subnet), {}});
   model::ServiceSpec svc;
   svc.name = "svc";
   svc.replicas = replicas;
