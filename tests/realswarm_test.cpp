@@ -21,37 +21,14 @@
 #include <thread>
 
 #include "helpers.hpp"
+#include "realswarm/harness.hpp"
 #include "model/operator.hpp"
 
 using namespace swarmplan;
 using namespace swarmplan::model;
+using namespace swarmplan::testing;
 
 namespace {
-
-const std::string kSwarmSh = std::string(SWARMPLAN_SOURCE) + "/tests/realswarm/swarm.sh";
-
-std::string Sh(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  pclose(p);
-  return out;
-}
-
-std::string Dk(int node, const std::string& args) {
-  return Sh("docker -H unix:///run/sprs" + std::to_string(node) + "/docker.sock " + args);
-}
-
-struct Harness {
-  Harness(int nodes, int managers) {
-    std::system(("bash " + kSwarmSh + " down >/dev/null 2>&1").c_str());
-    const int rc = std::system(("bash " + kSwarmSh + " up " + std::to_string(nodes) + " " + std::to_string(managers)).c_str());
-    REQUIRE(rc == 0);
-  }
-  ~Harness() { std::system(("bash " + kSwarmSh + " down >/dev/null 2>&1").c_str()); }
-};
 
 struct Outcome {
   int running = 0, stuck_new = 0, rejected = 0;
