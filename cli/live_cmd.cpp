@@ -117,6 +117,12 @@ int RunUsage(const UsageArgs& args) {
                 << o["free"] << "\n";
       std::cout << "  node LB counted as " << o["node_lb_rule"].get<std::string>() << "; peers on the network: "
                 << o["peers"] << "\n";
+      if (!o["ingress"].get<bool>() && o["peers"] != o["node_lb"]) {
+        std::cout << "  note: the manager sees " << o["peers"] << " node(s) on this network but the rule counts "
+                  << o["node_lb"] << " load-balancer address(es): a node may be joining or leaving it, or hold an "
+                  << "address its tasks no longer need; check each node with `docker network inspect " << o["network"].get<std::string>()
+                  << "` (lb-" << o["network"].get<std::string>() << ")\n";
+      }
       if (o.contains("upgrade_sum")) {
         std::cout << "  after the upgrade, on paper: " << o["upgrade_sum"].get<std::string>()
                   << (o["upgrade_fits"].get<bool>() ? " (fits)" : " (SHORT)") << "\n";

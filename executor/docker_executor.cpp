@@ -232,31 +232,44 @@ std::expected<void, std::string> DockerExecutor::InstallEngine(const std::string
   if (opt_.upgrade_command.empty()) {
     return std::unexpected("the plan upgrades " + node + "'s engine: give --upgrade-command (e.g. \"ssh {addr} apt-get install -y docker-ce=5:{version}*\")");
   }
-  return RunTemplate("upgrade", opt_.upgrade_command, node, v.ToString());
+  if (auto ok = RunTemplate("upgrade", opt_.upgrade_command, node, v.ToString()); !ok) return ok;
+  installed_[node] = v;
+  return {};
 }
 
 std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& node) {
   if (!opt_.start_command.empty()) {
     if (auto ok = RunTemplate("start", opt_.start_command, node, ""); !ok) return ok;
   }
-  // Back when the manager sees the node Ready on two polls in a row.
+  // Back when the manager sees the node Ready on two polls in a row, on
+  // the engine its upgrade installed (a node that comes back on its old
+  // engine means the upgrade command did not upgrade).
   const auto deadline = Deadline();
+  const auto want = installed_.find(node);
   int ready = 0;
-  std::string last = "unknown";
+  std::string last = "unknown", engine = "?";
   while (ready < 2) {
     auto n = FindNode(node, deadline);
     if (!n && Clock::now() >= deadline) return std::unexpected(n.error());
     if (n) {
       last = (*n)["Status"].value("State", std::string("unknown"));
-      ready = last == "ready" ? ready + 1 : 0;
+      engine = (*n)["Description"]["Engine"].value("EngineVersion", std::string("?"));
+      const auto v = model::EngineVersion::Parse(engine);
+      const bool right_engine = want == installed_.end() || (v && *v == want->second);
+      ready = last == "ready" && right_engine ? ready + 1 : 0;
     }
     if (ready >= 2) break;
     if (Clock::now() >= deadline) {
+      if (last == "ready" && want != installed_.end()) {
+        return std::unexpected(node + " came back on engine " + engine + ", not " + want->second.ToString() +
+                               ": did the upgrade command install it?");
+      }
       return std::unexpected(node + " is " + last + ", not ready, " + std::to_string(opt_.step_timeout.count()) +
                              " s after its engine start");
     }
     std::this_thread::sleep_for(opt_.poll);
   }
+  installed_.erase(node);
   return {};
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,6 +69,7 @@ class DockerExecutor final : public Executor {
   DockerExecutorOptions opt_;
   std::set<std::string> rejected_before_;  // task ids already rejected at start
   bool stop_folded_ = false;               // a stop with no stop command: the upgrade restarts the engine
+  std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
 };
 
 // Replaces {node} {addr} {id} {version} with shell-quoted values; an unknown

@@ -1,5 +1,7 @@
 #include "executor/sim_executor.hpp"
 
+#include <cctype>
+
 namespace swarmplan::executor {
 
 SimExecutor::SimExecutor(const model::Scenario& s, std::uint64_t seed)
@@ -23,6 +25,20 @@ std::expected<model::Scenario, std::string> SimExecutor::Snapshot() {
     now.nodes[i].availability = swarm_->nodes[i].availability;
   }
   if (swarm_->HasLeader()) now.leader = swarm_->nodes[swarm_->leader()].name;
+  // The placement as it is now, as an import of a real cluster would read it.
+  now.tasks.clear();
+  for (const auto& t : swarm_->tasks) {
+    if (model::IsTerminal(t.state) || t.desired != model::TaskState::kRunning) continue;
+    const auto& svc = swarm_->services[t.service];
+    model::TaskSpec ts;
+    ts.service = svc.spec.name;
+    ts.slot = svc.spec.mode == model::ServiceMode::kGlobal ? 0 : t.slot;
+    if (t.node != model::kNoId && t.state >= model::TaskState::kAssigned) ts.node = swarm_->nodes[t.node].name;
+    std::string st(model::ToString(t.state));
+    for (char& c : st) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ts.state = st;
+    now.tasks.push_back(std::move(ts));
+  }
   return now;
 }
 
