@@ -38,7 +38,7 @@ struct Timings {
   sim::Time dispatcher_batch = sim::Ms(100);
   // From a message's arrival to each of its tasks starting to prepare: the
   // worker starts one task manager per task, concurrently but not at once.
-  Range worker_accept{sim::Ms(0), sim::Ms(250)};
+  Range worker_accept{sim::Ms(0), sim::Ms(100)};
   Range container_create{sim::Ms(100), sim::Ms(800)};
   Range container_start{sim::Ms(200), sim::Ms(1500)};
   Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM

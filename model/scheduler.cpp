@@ -36,8 +36,16 @@ void Scheduler::Rebuild(ServiceId sid) {
 
 std::uint64_t Scheduler::Rank(ServiceId sid, NodeId nid) {
   const Service& s = swarm_.services[sid];
-  return (Failing(sid, nid) ? (std::uint64_t{1} << 63) : 0) |
-         (static_cast<std::uint64_t>(s.per_node[nid]) << 32) | swarm_.nodes[nid].active_tasks;
+  // swarmkit's nodeLess (manager/scheduler/scheduler.go): when either node
+  // has failure_threshold or more recent failures of the service, the one
+  // with fewer failures wins, whatever their task counts; below the
+  // threshold failures do not count. Keying on the count at or above the
+  // threshold (else 0) orders nodes the same way: a node that rejected 14
+  // tasks loses to one that rejected 6, both being "failing".
+  const int failures = RecentFailures(sid, nid);
+  const std::uint64_t fkey = failures >= swarm_.timings().failure_threshold ? std::min(failures, 0xFFFF) : 0;
+  return (fkey << 48) | (static_cast<std::uint64_t>(s.per_node[nid]) << 24) |
+         std::min<std::uint64_t>(swarm_.nodes[nid].active_tasks, 0xFFFFFF);
 }
 
 void Scheduler::Offer(ServiceId sid, NodeId nid) {
@@ -127,17 +135,17 @@ bool Scheduler::Fits(ServiceId sid, NodeId nid) const {
   return true;
 }
 
-bool Scheduler::Failing(ServiceId sid, NodeId nid) {
+int Scheduler::RecentFailures(ServiceId sid, NodeId nid) {
   Service& s = swarm_.services[sid];
   auto it = s.failures.find(nid);
-  if (it == s.failures.end()) return false;
+  if (it == s.failures.end()) return 0;
   const sim::Time horizon = swarm_.Now() - swarm_.timings().failure_window;
   while (!it->second.empty() && it->second.front() <= horizon) it->second.pop_front();
   if (it->second.empty()) {
     s.failures.erase(it);
-    return false;
+    return 0;
   }
-  return static_cast<int>(it->second.size()) >= swarm_.timings().failure_threshold;
+  return static_cast<int>(it->second.size());
 }
 
 void Scheduler::CountChanged(const Task& t, int delta) {

@@ -1,9 +1,10 @@
 // Scheduler: places PENDING tasks on nodes (swarmkit manager/scheduler).
 //
 // Filters: ready and active node, constraints, resources, max replicas per
-// node. Choice (nodeLess): a node with failure_threshold or more recent
-// failures of the service loses; then fewer tasks of the service; then fewer
-// tasks in total; then random (Go map order). Addresses are ignored.
+// node. Choice (nodeLess): when either node has failure_threshold or more
+// recent failures of the service, fewer failures wins; then fewer tasks of
+// the service; then fewer tasks in total; then random (Go map order).
+// Addresses are ignored.
 //
 // For scale, every replicated service keeps a lazy min-heap of its nodes
 // keyed by that comparison. Entries are lower bounds of the nodes' current
@@ -46,7 +47,7 @@ class Scheduler {
 
  private:
   struct Entry {
-    std::uint64_t rank;  // failing<<63 | service count<<32 | total count
+    std::uint64_t rank;  // failures at/over the threshold<<48 | service count<<24 | total count
     std::uint32_t tie;   // random: Go's map order
     NodeId node;
     // Heap order: greater-than, for a min-heap with std::push_heap.
@@ -61,7 +62,7 @@ class Scheduler {
   bool Place(Task& t);
   bool Eligible(ServiceId s, NodeId n) const;
   bool Fits(ServiceId s, NodeId n) const;
-  bool Failing(ServiceId s, NodeId n);
+  int RecentFailures(ServiceId s, NodeId n);  // of service s on node n, in the failure window
   std::uint64_t Rank(ServiceId s, NodeId n);
   // Pushes node n's current key for service s (if eligible).
   void Offer(ServiceId s, NodeId n);
