@@ -63,6 +63,15 @@ std::expected<double, std::string> Risk(executor::Executor& ex, const model::Sce
 }  // namespace
 
 int RunApply(const ApplyArgs& args) {
+  if (args.executor == "docker") {
+    // Checked before anything is read or run.
+    if (args.scenario.file.empty() && args.scenario.host.empty()) {
+      return Fail("the docker executor works on a live swarm: give --host H (or a scenario file, with DOCKER_HOST naming the manager)");
+    }
+    for (const std::string* t : {&args.upgrade_command, &args.stop_command, &args.start_command}) {
+      if (auto e = executor::ExpandTemplate(*t, "n", "a", "i", "v"); !e) return Fail(e.error());
+    }
+  }
   auto prepared = args.scenario.Prepare();
   if (!prepared) return Fail(prepared.error());
   const model::Scenario& scenario = prepared->scenario;

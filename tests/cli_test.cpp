@@ -101,6 +101,15 @@ TEST_CASE("bad input gets one clear error line and exit 1", "[cli]") {
   ExpectError("plan --order manager1,nosuch", "no node is named \"nosuch\"");
   ExpectError("plan --managers 2 --order stop:manager1,stop:manager2,start:manager1,start:manager2", "quorum");
   ExpectError("plan --seed -5", "--seed");
+  ExpectError("import --host unix:///tmp/swarmplan-no-daemon.sock", "cannot reach the Docker daemon at unix:///tmp/swarmplan-no-daemon.sock");
+  ExpectError("usage --host tcp://host:0", "port");
+  ExpectError("plan --host unix:///tmp/swarmplan-no-daemon.sock", "cannot reach");
+  ExpectError("plan data.json --host unix:///x.sock", "not both");
+  ExpectError("plan --host unix:///x.sock --replicas 3", "--replicas");
+  ExpectError("apply --executor docker --host ssh://me@mgr", "only unix:// and tcp://");
+  ExpectError("apply --executor docker --host unix:///tmp/swarmplan-no-daemon.sock --upgrade-command 'ssh {adress} up'", "{adress}");
+  ExpectError("apply --executor docker", "live swarm");
+  ExpectError("apply " + std::string(SWARMPLAN_DATA) + "/default.json --executor docker", "--upgrade-command");
   ExpectError("plan --from 18.09", "Pool overlaps");
   ExpectError("plan --bogus", "bogus");
   ExpectError("plan /nonexistent/scenario.json", "cannot open");
