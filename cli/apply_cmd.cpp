@@ -55,7 +55,10 @@ std::expected<double, std::string> Risk(executor::Executor& ex, const model::Sce
     if (!at) return std::unexpected("node " + name + " is no longer in the cluster");
     st.node = *at;
   }
-  if (rest.steps.empty() || !planner::CheckPlan(*now, rest)) return 0.0;  // nothing to re-plan from here
+  if (rest.steps.empty()) return 0.0;
+  if (auto ok = planner::CheckPlan(*now, rest); !ok) {
+    return std::unexpected("the remaining steps no longer fit the cluster as it is: " + ok.error());
+  }
   const auto results = planner::RunTrials(*now, rest, seed, {0, trials}, std::max(1u, std::thread::hardware_concurrency()));
   return planner::Aggregate(*now, rest, seed, results).p_reject;
 }
@@ -143,8 +146,12 @@ int RunApply(const ApplyArgs& args) {
     const std::string what = "step " + std::to_string(i + 1) + "/" + std::to_string(plan.steps.size()) + " (" +
                              st.Describe(scenario) + ")";
     if (journal && journal->Done(i)) continue;
-    // Safety gate: before each drain or stop, re-read the cluster and re-plan the rest.
-    if (ex->live() && (st.action == planner::Action::kDrain || st.action == planner::Action::kStop)) {
+    // Safety gate: before each step that starts something (a drain, an
+    // engine stop, an availability change), re-read the cluster and re-plan
+    // the rest. Not inside a node's stop-install-start, nor before waits.
+    const bool gated = st.action == planner::Action::kDrain || st.action == planner::Action::kStop ||
+                       st.action == planner::Action::kActivate || st.action == planner::Action::kPause;
+    if (ex->live() && gated) {
       auto risk = Risk(*ex, scenario, plan, i, seed, std::max<std::uint64_t>(1, *trials / 4));
       if (!risk) return Fail(what + ": " + risk.error());
       if (*risk > max_risk) {
