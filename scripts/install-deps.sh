@@ -7,7 +7,7 @@ packages=(
   libboost-graph-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
   catch2 libbenchmark-dev libcurl4-openssl-dev
   # the real-swarm conformance tests: dockerd 20.10 in namespaces
-  docker.io busybox-static iproute2 iptables
+  docker.io busybox-static iproute2 iptables openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -33,12 +33,13 @@ struct Run {
   std::string out, err;
 };
 
-// Runs swarmplan with `args`; stdout and stderr apart.
-Run Swarmplan(const std::string& args) {
+// Runs swarmplan with `args` (after `prefix`, e.g. a namespace and an
+// environment); stdout and stderr apart.
+Run Swarmplan(const std::string& args, const std::string& prefix = "") {
   static int n = 0;
   const std::string err_file = "live_stderr_" + std::to_string(n++) + ".txt";
   Run r;
-  FILE* p = popen((kBin + " " + args + " 2>" + err_file).c_str(), "r");
+  FILE* p = popen((prefix + kBin + " " + args + " 2>" + err_file).c_str(), "r");
   REQUIRE(p != nullptr);
   std::array<char, 4096> buf{};
   while (std::size_t k = fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), k);
@@ -168,6 +169,34 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     const Run direct = Swarmplan("plan --host " + kHost + " --trials 50 --json");
     REQUIRE((direct.status == 0 || direct.status == 2));
     CHECK(json::parse(direct.out).contains("verdict"));
+  }
+
+  {  // TCP with TLS client certificates, as the docker CLI is configured:
+     // node1 also listens on tcp://192.168.77.11:2376 (tests/realswarm/swarm.sh)
+    const std::string tcp = "tcp://192.168.77.11:2376";
+    const std::string tls = "/run/sprs-state/tls";
+    const Run ok = Swarmplan("import --host " + tcp, "ip netns exec sprs1 env DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=" + tls + " ");
+    INFO(ok.err);
+    REQUIRE(ok.status == 0);
+    const json over_tls = json::parse(ok.out);
+    const json over_unix = json::parse(ReadFile("live_import.json"));
+    CHECK(over_tls["nodes"] == over_unix["nodes"]);
+    CHECK(over_tls["services"] == over_unix["services"]);
+    CHECK(over_tls["tasks"] == over_unix["tasks"]);
+    // A CA that did not sign the daemon's certificate: refused, and said so.
+    Sh("rm -rf live_badca && mkdir live_badca && cp " + tls + "/cert.pem " + tls + "/key.pem live_badca/ && "
+       "openssl req -x509 -newkey rsa:2048 -nodes -keyout live_badca/ca-key.pem -out live_badca/ca.pem -days 1 -subj /CN=other-ca");
+    const Run bad_ca = Swarmplan("import --host " + tcp, "ip netns exec sprs1 env DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=live_badca ");
+    CHECK(bad_ca.status == 1);
+    CHECK(bad_ca.err.find("TLS with the Docker daemon at " + tcp + " failed") != std::string::npos);
+    // No TLS at all against a TLS daemon.
+    const Run plain = Swarmplan("import --host " + tcp, "ip netns exec sprs1 env -u DOCKER_TLS_VERIFY -u DOCKER_TLS ");
+    CHECK(plain.status == 1);
+    CHECK(plain.err.find("the daemon expects TLS") != std::string::npos);
+    // A worker is not a manager.
+    const Run worker = Swarmplan("import --host unix:///run/sprs2/docker.sock");
+    CHECK(worker.status == 1);
+    CHECK(worker.err.find("is a swarm worker, not a manager") != std::string::npos);
   }
 
   {  // usage counts the addresses the daemons hold

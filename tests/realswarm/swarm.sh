@@ -6,7 +6,9 @@
 #                              managers, default 1), each in its own network,
 #                              mount and UTS namespace, joined into one swarm
 #                              over a private bridge with no route out; import
-#                              a busybox image on every node.
+#                              a busybox image on every node. Node 1 also
+#                              listens on tcp://192.168.77.11:2376 with TLS
+#                              (client certificates in /run/${P}-state/tls).
 #   swarm.sh stop I            stop node I's dockerd (as `service docker stop`)
 #   swarm.sh start I           start it again and wait for its socket
 #   swarm.sh down              stop every dockerd this script started (by the
@@ -34,8 +36,25 @@ up() {
   if command -v iptables >/dev/null; then
     iptables -C FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$BR" -o "$BR" -j ACCEPT
   fi
+  # TLS for node 1's TCP listener (tcp://$NET.11:2376, reachable from inside
+  # the namespaces): a throw-away CA, a server certificate for that address,
+  # and a client certificate, laid out as DOCKER_CERT_PATH expects.
+  local tls="$STATE/tls"
+  mkdir -p "$tls"
+  (
+    cd "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=swarmplan-test-ca 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj /CN=node1 2>/dev/null
+    printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$NET.11" > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr -subj /CN=swarmplan-test 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem -days 2 -extfile client.ext 2>/dev/null
+  )
   for i in $(seq 1 "$n"); do
     local ns=${P}$i
+    local extra=""
+    [ "$i" = 1 ] && extra="-H tcp://$NET.11:2376 --tlsverify --tlscacert $tls/ca.pem --tlscert $tls/server.pem --tlskey $tls/server-key.pem"
     ip netns add "$ns"
     ip link add "v$ns" type veth peer name eth0 netns "$ns"
     ip link set "v$ns" master "$BR" up
@@ -56,7 +75,7 @@ mkdir -p /sys/fs/cgroup/systemd
 mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
 hostname node$i
 exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --data-root /var/lib/$ns --exec-root /run/$ns/exec \
-  -H unix:///run/$ns/docker.sock --pidfile /run/$ns/docker.pid
+  -H unix:///run/$ns/docker.sock $extra --pidfile /run/$ns/docker.pid
 SH
     nsenter --net="/run/netns/$ns" unshare -m -u sh "$STATE/$ns.sh" > "$STATE/$ns.log" 2>&1 &
   done
