@@ -90,15 +90,24 @@ std::expected<DockerExecutor, std::string> DockerExecutor::Open(const DockerEndp
 }
 
 std::expected<json, std::string> DockerExecutor::Read(const std::string& path, Clock::time_point deadline) {
+  bool said = false;
   while (true) {
     auto r = api_.Get(path);
-    if (r) return std::move(*r);
+    if (r) {
+      if (said) std::cerr << "swarmplan apply: the manager answers again\n";
+      return std::move(*r);
+    }
     // Unreachable (the manager's engine restarting) or no leader yet (503):
     // wait; anything else is an answer.
     const bool transient = r.error().status == 0 || r.error().status == 503 || r.error().status == 500;
     if (!transient || Clock::now() >= deadline) {
       return std::unexpected(r.error().status == 0 ? r.error().message
                                                    : "GET " + path + " on " + api_.endpoint().host + ": " + r.error().message);
+    }
+    if (!said) {
+      std::cerr << "swarmplan apply: the manager cannot answer yet (" << r.error().message << "); retrying for up to "
+                << std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count() << " s\n";
+      said = true;
     }
     std::this_thread::sleep_for(opt_.poll);
   }
