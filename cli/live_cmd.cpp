@@ -86,6 +86,7 @@ int RunUsage(const UsageArgs& args) {
       o["upgrade_need"] = b.reserved + b.vips + b.lb_after + b.tasks;
       o["upgrade_sum"] = b.Sum(true);
       o["upgrade_fits"] = b.free_after() >= 0;
+      o["suggested_prefix"] = b.SuggestedPrefix();
     }
     std::uint64_t peak = 0, full_trials = 0;
     for (const auto& r : results) {
@@ -126,6 +127,11 @@ int RunUsage(const UsageArgs& args) {
       if (o.contains("upgrade_sum")) {
         std::cout << "  after the upgrade, on paper: " << o["upgrade_sum"].get<std::string>()
                   << (o["upgrade_fits"].get<bool>() ? " (fits)" : " (SHORT)") << "\n";
+        const int prefix = o["suggested_prefix"].get<int>();
+        const std::string sub = o["subnet"].get<std::string>();
+        if (prefix < std::stoi(sub.substr(sub.find('/') + 1))) {
+          std::cout << "  a /" << prefix << " would hold the steady state plus one drained node's replacements\n";
+        }
       }
       if (o.contains("simulated_peak")) {
         std::cout << "  during the upgrade, simulated: peak " << o["simulated_peak"] << " of " << o["capacity"]

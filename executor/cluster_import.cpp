@@ -214,7 +214,11 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
         const std::string target = Str(n, "Target");
         auto it = f->net_name.find(target);
         if (it == f->net_name.end()) {
-          return std::unexpected("service " + v.name + " uses network " + target + ", which is not a swarm overlay network");
+          // host, macvlan or another local-scope driver: swarm's IPAM does
+          // not give its addresses, so it does not count here.
+          out.notes.push_back("service " + v.name + ": network " + target +
+                              " is not a swarm overlay network; its addresses are not modelled");
+          continue;
         }
         if (it->second == "ingress") continue;
         v.networks.push_back(it->second);

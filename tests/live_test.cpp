@@ -21,6 +21,8 @@
 #include "executor/docker_executor.hpp"
 #include "model/operator.hpp"
 #include "model/swarm.hpp"
+#include "planner/plan.hpp"
+#include "planner/trial.hpp"
 
 using namespace swarmplan;
 using namespace swarmplan::executor;
@@ -370,6 +372,14 @@ TEST_CASE("odd API answers are errors naming the object, not crashes", "[live][i
     REQUIRE_FALSE(imp);
     CHECK(imp.error().find("exnet") != std::string::npos);
   }
+  SECTION("a service on a network that is not an overlay keeps its overlays, with a note") {
+    st.services[0]["Spec"]["TaskTemplate"]["Networks"].push_back({{"Target", "host"}});
+    auto imp = ImportScenario(st);
+    REQUIRE(imp);
+    bool noted = false;
+    for (const auto& n : imp->notes) noted = noted || n.find("not a swarm overlay network") != std::string::npos;
+    CHECK(noted);
+  }
   SECTION("a node that is down is kept, marked down, and left out of the default plan") {
     for (auto& n : st.nodes) {
       if (n["Description"]["Hostname"] == "node3") n["Status"]["State"] = "down";
@@ -378,6 +388,17 @@ TEST_CASE("odd API answers are errors naming the object, not crashes", "[live][i
     REQUIRE(imp);
     CHECK(imp->scenario.nodes[2].down);
     CHECK_FALSE(imp->notes.empty());
+    const auto plan = planner::DefaultPlan(imp->scenario, model::EngineVersion{20, 10});
+    for (const auto& step : plan.steps) CHECK(step.node != 2);
+    CHECK(planner::CheckPlan(imp->scenario, plan));
+    const auto trial = planner::RunTrial(imp->scenario, plan, 7, {});
+    CHECK_FALSE(trial.plan_failed);
+    CHECK(trial.converged);
+    auto forced = planner::ParseOrder(imp->scenario, {"node3"}, model::EngineVersion{20, 10}, true);
+    REQUIRE(forced);
+    const auto refused = planner::CheckPlan(imp->scenario, *forced);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().find("the node is down") != std::string::npos);
   }
 }
 
