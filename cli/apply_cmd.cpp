@@ -1,6 +1,7 @@
 // `swarmplan apply`: carries out the plan `swarmplan plan` chose, through an
 // executor, checking the prediction before every step.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -107,7 +108,22 @@ int RunApply(const ApplyArgs& args) {
     opt.start_command = args.start_command;
     opt.step_timeout = std::chrono::seconds(*timeout);
     bool installs = false;
-    for (const auto& st : plan.steps) installs = installs || st.action == planner::Action::kInstall;
+    // A stop with no install before the node's start (restart:N) needs its
+    // own commands: without them the upgrade command is what restarts engines.
+    std::map<std::size_t, bool> stopped_bare;
+    std::string bare_restart;
+    for (const auto& st : plan.steps) {
+      installs = installs || st.action == planner::Action::kInstall;
+      if (st.action == planner::Action::kStop) stopped_bare[st.node] = true;
+      if (st.action == planner::Action::kInstall) stopped_bare[st.node] = false;
+      if (st.action == planner::Action::kStart && stopped_bare[st.node] && bare_restart.empty()) {
+        bare_restart = scenario.nodes[st.node].name;
+      }
+    }
+    if (!bare_restart.empty() && (opt.stop_command.empty() || opt.start_command.empty())) {
+      return Fail("the plan restarts " + bare_restart + "'s engine without an upgrade: --executor docker needs "
+                  "--stop-command and --start-command for that (e.g. \"ssh {addr} systemctl stop docker\")");
+    }
     if (installs && opt.upgrade_command.empty()) {
       return Fail("the plan upgrades engines: --executor docker needs --upgrade-command (e.g. \"ssh {addr} apt-get install -y docker-ce\")");
     }

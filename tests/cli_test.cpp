@@ -110,6 +110,8 @@ TEST_CASE("bad input gets one clear error line and exit 1", "[cli]") {
   ExpectError("apply --executor docker --host unix:///tmp/swarmplan-no-daemon.sock --upgrade-command 'ssh {adress} up'", "{adress}");
   ExpectError("apply --executor docker", "live swarm");
   ExpectError("apply " + std::string(SWARMPLAN_DATA) + "/default.json --executor docker", "--upgrade-command");
+  ExpectError("apply " + std::string(SWARMPLAN_DATA) + "/default.json --executor docker --order restart:worker1 "
+              "--upgrade-command true", "--stop-command and --start-command");
   ExpectError("plan --from 18.09", "Pool overlaps");
   ExpectError("plan --bogus", "bogus");
   ExpectError("plan /nonexistent/scenario.json", "cannot open");
