@@ -300,3 +300,25 @@ TEST_CASE("real swarm: 3 nodes - /27 full without node2 - activate node2 then dr
   });
   Record(row);
 }
+
+TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a drain", "[realswarm]") {
+  // The seed's warning: an engine restarted while its node is active may
+  // reject tasks with "cannot create a swarm scoped network when swarm is not
+  // active". On these 20.10 engines the race is short (see Timings).
+  Row row;
+  row.scenario = "3 nodes, /24, 12 replicas, engine restart of node2 without a drain";
+  {
+    Harness h(3, 1);
+    CreateReal("10.10.0.0/24", 12);
+    SettleReal();
+    Sh("bash " + kSwarmSh + " stop 2");
+    Sh("bash " + kSwarmSh + " start 2");
+    SettleReal();
+    row.real = MeasureReal(3);
+  }
+  Model(row, Real2010(1, 2, "10.10.0.0/24", 12), [](Swarm&, Operator& op) {
+    REQUIRE(op.Stop(1));
+    REQUIRE(op.Start(1));
+  });
+  Record(row);
+}
