@@ -304,11 +304,11 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     INFO(risky.out);
     REQUIRE(risky.status == 2);  // the model calls it at risk
     const Run gated = Swarmplan("apply --host " + kHost + " --executor docker --order drain:node3,activate:node3 "
-                                "--force --max-risk 0.2");
+                                "--force --max-risk 0.05 --gate-trials 400");
     INFO(gated.err);
     CHECK(gated.status == 2);
     CHECK(gated.err.find("stopped before step 1/2 (drain node3)") != std::string::npos);
-    CHECK(gated.err.find("above --max-risk 0.2") != std::string::npos);
+    CHECK(gated.err.find("above --max-risk 0.05") != std::string::npos);
     CHECK(NodeField("node3", "{{.Spec.Availability}}") == "active");
   }
 }
