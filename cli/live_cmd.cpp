@@ -13,20 +13,8 @@
 
 namespace swarmplan::cli {
 
-namespace {
-
-std::expected<executor::ApiState, std::string> Fetch(const std::string& host) {
-  auto ep = executor::DockerEndpoint::Resolve(host);
-  if (!ep) return std::unexpected(ep.error());
-  auto api = executor::DockerApi::Connect(*ep);
-  if (!api) return std::unexpected(api.error());
-  return executor::FetchState(*api);
-}
-
-}  // namespace
-
 int RunImport(const ImportArgs& args) {
-  auto st = Fetch(args.host);
+  auto st = executor::FetchLive(args.host);
   if (!st) return Fail(st.error());
   auto imp = executor::ImportScenario(*st);
   if (!imp) return Fail(imp.error());
@@ -56,7 +44,7 @@ int RunUsage(const UsageArgs& args) {
   if (!trials) return Fail(trials.error());
   auto seed = args.scenario.Seed();
   if (!seed) return Fail(seed.error());
-  auto st = Fetch(args.scenario.host);
+  auto st = executor::FetchLive(args.scenario.host);
   if (!st) return Fail(st.error());
   auto usage = executor::CountUsage(*st);
   if (!usage) return Fail(usage.error());

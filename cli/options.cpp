@@ -19,11 +19,7 @@ std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, co
 }
 
 std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
-  auto ep = executor::DockerEndpoint::Resolve(host);
-  if (!ep) return std::unexpected(ep.error());
-  auto api = executor::DockerApi::Connect(*ep);
-  if (!api) return std::unexpected(api.error());
-  auto st = executor::FetchState(*api);
+  auto st = executor::FetchLive(host);
   if (!st) return std::unexpected(st.error());
   auto imp = executor::ImportScenario(*st);
   if (!imp) return std::unexpected(imp.error());

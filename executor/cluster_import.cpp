@@ -79,12 +79,11 @@ struct Facts {
 
 }  // namespace
 
-std::expected<ApiState, std::string> FetchState(DockerApi& api) {
-  if (auto ok = api.RequireManager(); !ok) return std::unexpected(ok.error());
+std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
   ApiState st;
   for (auto [path, out] : {std::pair{"/info", &st.info}, {"/nodes", &st.nodes}, {"/networks", &st.networks},
                            {"/services", &st.services}, {"/tasks", &st.tasks}}) {
-    auto r = api.GetOr(path);
+    auto r = get(path);
     if (!r) return std::unexpected(r.error());
     *out = std::move(*r);
   }
@@ -92,12 +91,25 @@ std::expected<ApiState, std::string> FetchState(DockerApi& api) {
   if (st.networks.is_array()) {
     for (json& n : st.networks) {
       if (!n.is_object() || n.value("Driver", std::string()) != "overlay") continue;
-      auto one = api.GetOr("/networks/" + n.value("Id", std::string()));
+      auto one = get("/networks/" + n.value("Id", std::string()));
       if (!one) return std::unexpected(one.error());
       if (one->is_object() && one->contains("Peers")) n["Peers"] = (*one)["Peers"];
     }
   }
   return st;
+}
+
+std::expected<ApiState, std::string> FetchState(DockerApi& api) {
+  if (auto ok = api.RequireManager(); !ok) return std::unexpected(ok.error());
+  return FetchState([&](const std::string& path) { return api.GetOr(path); });
+}
+
+std::expected<ApiState, std::string> FetchLive(const std::string& host) {
+  auto ep = DockerEndpoint::Resolve(host);
+  if (!ep) return std::unexpected(ep.error());
+  auto api = DockerApi::Connect(*ep);
+  if (!api) return std::unexpected(api.error());
+  return FetchState(*api);
 }
 
 namespace {
@@ -164,7 +176,6 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
     model::Scenario& sc = out.scenario;
     auto f = Gather(st, &sc.nodes, &sc.leader, &out.notes);
     if (!f) return std::unexpected(f.error());
-    for (const auto& [id, name] : f->node_name) out.node_ids.emplace_back(id, name);
     // Managers first, then by name: the same cluster always reads the same.
     std::stable_sort(sc.nodes.begin(), sc.nodes.end(), [](const model::NodeSpec& a, const model::NodeSpec& b) {
       return std::pair{a.role != model::Role::kManager, a.name} < std::pair{b.role != model::Role::kManager, b.name};

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,15 +25,20 @@ struct ApiState {
   nlohmann::json info, nodes, networks, services, tasks;
 };
 
+// Reads the answers with `get` (a GET of one path, with whatever retries
+// the caller wants), each overlay's inspect included.
+using ApiGetter = std::function<std::expected<nlohmann::json, std::string>(const std::string& path)>;
+std::expected<ApiState, std::string> FetchState(const ApiGetter& get);
+// The same from a manager, after checking it is one.
 std::expected<ApiState, std::string> FetchState(DockerApi& api);
+// Resolve(host), Connect and FetchState: the live swarm at `host`.
+std::expected<ApiState, std::string> FetchLive(const std::string& host);
 
 struct Imported {
   model::Scenario scenario;
   // What the scenario could not carry, one sentence each (printed to stderr
   // by the commands: nothing is dropped silently).
   std::vector<std::string> notes;
-  // Engine API ids to scenario names, for the executor.
-  std::vector<std::pair<std::string, std::string>> node_ids;  // id, name
 };
 
 // The cluster as a scenario that Validate()s; errors name the object.

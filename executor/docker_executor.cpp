@@ -126,14 +126,9 @@ std::expected<json, std::string> DockerExecutor::FindNode(const std::string& nam
 
 std::expected<model::Scenario, std::string> DockerExecutor::Snapshot() {
   const auto deadline = Deadline();
-  ApiState st;
-  for (auto [path, out] : {std::pair{"/info", &st.info}, {"/nodes", &st.nodes}, {"/networks", &st.networks},
-                           {"/services", &st.services}, {"/tasks", &st.tasks}}) {
-    auto r = Read(path, deadline);
-    if (!r) return std::unexpected(r.error());
-    *out = std::move(*r);
-  }
-  auto imp = ImportScenario(st);
+  auto st = FetchState([&](const std::string& path) { return Read(path, deadline); });
+  if (!st) return std::unexpected(st.error());
+  auto imp = ImportScenario(*st);
   if (!imp) return std::unexpected(imp.error());
   return std::move(imp->scenario);
 }
@@ -230,10 +225,7 @@ std::expected<void, std::string> DockerExecutor::RunTemplate(const char* what, c
 }
 
 std::expected<void, std::string> DockerExecutor::StopEngine(const std::string& node) {
-  if (opt_.stop_command.empty()) {
-    stop_folded_ = true;  // the upgrade command restarts the engine itself
-    return {};
-  }
+  if (opt_.stop_command.empty()) return {};  // the upgrade command restarts the engine itself
   return RunTemplate("stop", opt_.stop_command, node, "");
 }
 

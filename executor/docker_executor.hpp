@@ -68,7 +68,6 @@ class DockerExecutor final : public Executor {
   DockerApi api_;
   DockerExecutorOptions opt_;
   std::set<std::string> rejected_before_;  // task ids already rejected at start
-  bool stop_folded_ = false;               // a stop with no stop command: the upgrade restarts the engine
   std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 
 namespace swarmplan::model {
 
@@ -63,15 +64,24 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     if (s.spec.mode == ServiceMode::kReplicated) {
       s.slots.resize(s.spec.replicas);
       s.pins.assign(s.spec.replicas, kNoId);
-      // The placement of an imported cluster: a live task on a node pins
-      // its slot there (the scheduler honours it when the node fits).
-      for (const TaskSpec& t : sc.tasks) {
-        const auto st = ParseTaskState(t.state);
-        if (t.service != s.spec.name || t.slot == 0 || t.slot > s.spec.replicas || t.node.empty()) continue;
-        if (st && *st >= TaskState::kAssigned) s.pins[t.slot - 1] = static_cast<NodeId>(*sc.FindNode(t.node));
-      }
     } else {
       s.slots.resize(nodes.size());
+    }
+  }
+  // The placement of an imported cluster: a live task on a node pins its
+  // slot's first task there (the scheduler honours it when the node fits).
+  if (!sc.tasks.empty()) {
+    std::map<std::string, ServiceId> by_name;
+    for (const Service& s : services) by_name[s.spec.name] = s.id;
+    std::map<std::string, NodeId> node_by_name;
+    for (const Node& n : nodes) node_by_name[n.name] = n.id;
+    for (const TaskSpec& t : sc.tasks) {
+      const auto st = ParseTaskState(t.state);
+      const auto sv = by_name.find(t.service);
+      if (sv == by_name.end() || t.node.empty() || !st || *st < TaskState::kAssigned) continue;
+      Service& s = services[sv->second];
+      if (s.spec.mode != ServiceMode::kReplicated || t.slot == 0 || t.slot > s.spec.replicas) continue;
+      s.pins[t.slot - 1] = node_by_name.at(t.node);
     }
   }
 }
