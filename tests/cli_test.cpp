@@ -10,31 +10,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_swarmplan.hpp"
+
 namespace {
 
-struct Run {
-  int status;
-  std::string out, err;
-};
-
+using swarmplan::testing::Run;
 Run Swarmplan(const std::string& args) {
-  // Tests run in parallel processes: each call gets its own stderr file.
-  static int calls = 0;
-  const std::string err_file = "cli_stderr_" + std::to_string(getpid()) + "_" + std::to_string(++calls) + ".txt";
-  const std::string cmd = std::string(SWARMPLAN_BIN) + " " + args + " 2>" + err_file;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int rc = pclose(p);
-  std::stringstream ss;
-  {
-    std::ifstream e(err_file);
-    ss << e.rdbuf();
-  }
-  std::remove(err_file.c_str());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out, ss.str()};
+  Run r = swarmplan::testing::RunSwarmplan(args);
+  REQUIRE(r.started);
+  return r;
 }
 
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }

@@ -19,34 +19,20 @@
 #include <nlohmann/json.hpp>
 
 #include "realswarm/harness.hpp"
+#include "run_swarmplan.hpp"
 
 using namespace swarmplan::testing;
 using nlohmann::json;
 
 namespace {
 
-const std::string kBin = SWARMPLAN_BIN;
+const std::string kBin = SWARMPLAN_BIN;  // also started directly, in the background
 const std::string kHost = "unix:///run/sprs1/docker.sock";
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs swarmplan with `args` (after `prefix`, e.g. a namespace and an
-// environment); stdout and stderr apart.
+using swarmplan::testing::Run;
 Run Swarmplan(const std::string& args, const std::string& prefix = "") {
-  static int n = 0;
-  const std::string err_file = "live_stderr_" + std::to_string(n++) + ".txt";
-  Run r;
-  FILE* p = popen((prefix + kBin + " " + args + " 2>" + err_file).c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  while (std::size_t k = fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), k);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream f(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(f), {});
+  Run r = swarmplan::testing::RunSwarmplan(args, prefix);
+  REQUIRE(r.started);
   return r;
 }
 
