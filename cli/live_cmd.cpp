@@ -7,16 +7,18 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "executor/cluster_import.hpp"
+#include "docker/import.hpp"
+#include "docker/usage.hpp"
 #include "planner/capacity.hpp"
 #include "planner/runner.hpp"
+#include "model/scenario_json.hpp"
 
 namespace swarmplan::cli {
 
 int RunImport(const ImportArgs& args) {
-  auto st = executor::FetchLive(args.host);
+  auto st = docker::FetchLive(args.host);
   if (!st) return Fail(st.error());
-  auto imp = executor::ImportScenario(*st);
+  auto imp = docker::ImportScenario(*st);
   if (!imp) return Fail(imp.error());
   for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
   const std::string text = model::ScenarioToJson(imp->scenario).dump(2) + "\n";
@@ -44,11 +46,11 @@ int RunUsage(const UsageArgs& args) {
   if (!trials) return Fail(trials.error());
   auto seed = args.scenario.Seed();
   if (!seed) return Fail(seed.error());
-  auto st = executor::FetchLive(args.scenario.host);
+  auto st = docker::FetchLive(args.scenario.host);
   if (!st) return Fail(st.error());
-  auto usage = executor::CountUsage(*st);
+  auto usage = docker::CountUsage(*st);
   if (!usage) return Fail(usage.error());
-  auto imp = executor::ImportScenario(*st);
+  auto imp = docker::ImportScenario(*st);
   if (!imp) return Fail(imp.error());
   for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
   model::Scenario& s = imp->scenario;
@@ -58,8 +60,7 @@ int RunUsage(const UsageArgs& args) {
 
   // What the planned upgrade needs: on paper (every node holding a
   // load-balancer address under the target engine) and in the simulation.
-  const auto leader = s.FindNode(s.leader.empty() ? s.nodes[0].name : s.leader);
-  const auto budgets = planner::Budget(s, s.nodes[leader.value_or(0)].engine, *s.upgrade.to);
+  const auto budgets = planner::Budget(s, s.nodes[s.InitialLeader().value()].engine, s.DefaultTarget());
   const auto results = planner::RunTrials(s, *plan, *seed, {0, *trials}, std::max(1u, std::thread::hardware_concurrency()));
   bool short_any = false;
 

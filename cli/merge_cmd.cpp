@@ -6,6 +6,9 @@
 
 #include "cli/commands.hpp"
 #include "planner/report.hpp"
+#include "planner/render.hpp"
+#include "planner/shard.hpp"
+#include "model/scenario_json.hpp"
 
 namespace swarmplan::cli {
 

@@ -1,9 +1,11 @@
 #include "cli/options.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <iostream>
 
-#include "executor/cluster_import.hpp"
+#include "docker/import.hpp"
+#include "model/scenario_json.hpp"
 
 namespace swarmplan::cli {
 
@@ -18,10 +20,20 @@ std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, co
   return v;
 }
 
+std::expected<double, std::string> ParseProbability(const std::string& text, const std::string& what) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  // from_chars also reads "nan" and "inf": a gate compared with NaN is off.
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || !std::isfinite(v) || v < 0 || v > 1) {
+    return std::unexpected(what + " must be a probability from 0 to 1, not \"" + text + "\"");
+  }
+  return v;
+}
+
 std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
-  auto st = executor::FetchLive(host);
+  auto st = docker::FetchLive(host);
   if (!st) return std::unexpected(st.error());
-  auto imp = executor::ImportScenario(*st);
+  auto imp = docker::ImportScenario(*st);
   if (!imp) return std::unexpected(imp.error());
   for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
   return std::move(imp->scenario);
@@ -103,12 +115,12 @@ std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
                  ? "built-in: 3 managers + 2 workers on 17.06"
                  : "built-in: " + s.name;
     s.name += ", " + std::to_string(s.services[0].replicas) + " replicas on " + s.networks[0].subnet.ToString();
-    auto ok = s.Validate();
-    if (!ok) {
-      std::string e = ok.error();
-      if (e.find("ingress holds") != std::string::npos) e += "; pick another --subnet or give --ingress";
-      return std::unexpected(e);
+    if (s.networks[0].subnet.Overlaps(s.EffectiveIngress())) {
+      return std::unexpected("--subnet " + s.networks[0].subnet.ToString() +
+                             ": Pool overlaps with other one on this address space (ingress holds " +
+                             s.EffectiveIngress().ToString() + "); pick another --subnet or give --ingress");
     }
+    if (auto ok = s.Validate(); !ok) return std::unexpected(ok.error());
   }
   if (auto ok = ApplyUpgradeFlags(s); !ok) return std::unexpected(ok.error());
   return s;
@@ -120,13 +132,7 @@ std::expected<void, std::string> ScenarioOptions::ApplyUpgradeFlags(model::Scena
     if (!v) return std::unexpected("--to: " + v.error());
     s.upgrade.to = *v;
   }
-  if (!s.upgrade.to) {
-    // No target given: 18.09 (the version the problem is about), or the
-    // newest engine already in the cluster (a rolling restart onto it).
-    model::EngineVersion newest{18, 9};
-    for (const auto& n : s.nodes) newest = std::max(newest, n.engine);
-    s.upgrade.to = newest;
-  }
+  s.upgrade.to = s.DefaultTarget();
   if (!activate.empty()) {
     if (activate == "after-all") s.upgrade.activate_managers_last = true;
     else if (activate == "each") s.upgrade.activate_managers_last = false;

@@ -50,4 +50,8 @@ std::expected<model::Scenario, std::string> LoadLive(const std::string& host);
 std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, const std::string& what,
                                                      std::uint64_t lo, std::uint64_t hi);
 
+// Parses a probability in [0, 1] ("0.05", "1e-3"); NaN, infinities, trailing
+// text and numbers out of range are refused, the error naming `what`.
+std::expected<double, std::string> ParseProbability(const std::string& text, const std::string& what);
+
 }  // namespace swarmplan::cli

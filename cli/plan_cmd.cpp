@@ -7,6 +7,9 @@
 #include "model/scenario.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
+#include "planner/render.hpp"
+#include "planner/shard.hpp"
+#include "model/scenario_json.hpp"
 
 namespace swarmplan::cli {
 

@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "planner/report.hpp"
 #include "planner/trial.hpp"
+#include "planner/shard.hpp"
 
 namespace swarmplan::cli {
 

@@ -9,11 +9,15 @@
 #include <sys/wait.h>
 #include <thread>
 
-#include "executor/cluster_import.hpp"
+#include "docker/import.hpp"
 
 extern char** environ;
 
 namespace swarmplan::executor {
+
+using docker::answers::Obj;
+using docker::answers::Num;
+using docker::answers::SafeStr;
 
 using nlohmann::json;
 
@@ -72,20 +76,29 @@ std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, 
   return out;
 }
 
-std::expected<DockerExecutor, std::string> DockerExecutor::Open(const DockerEndpoint& ep, DockerExecutorOptions opt) {
+std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::DockerEndpoint& ep, DockerExecutorOptions opt) {
   // Check the templates before anything runs.
   for (const std::string* t : {&opt.upgrade_command, &opt.stop_command, &opt.start_command}) {
     if (auto e = ExpandTemplate(*t, "n", "a", "i", "v"); !e) return std::unexpected(e.error());
   }
-  auto api = DockerApi::Connect(ep);
+  auto api = docker::DockerApi::Connect(ep);
   if (!api) return std::unexpected(api.error());
   if (auto ok = api->RequireManager(); !ok) return std::unexpected(ok.error());
   DockerExecutor ex(std::move(*api), std::move(opt));
   auto tasks = ex.api_.GetOr("/tasks");
   if (!tasks) return std::unexpected(tasks.error());
-  for (const json& t : *tasks) {
-    if (t["Status"].value("State", std::string()) == "rejected") ex.rejected_before_.insert(t.value("ID", std::string()));
+  if (!tasks->is_array()) return std::unexpected("the task list is not an array");
+  try {
+    for (const json& t : *tasks) {
+      if (SafeStr(Obj(t, "Status"), "State") == "rejected") ex.rejected_before_.insert(SafeStr(t, "ID"));
+    }
+    auto info = ex.api_.GetOr("/info");
+    if (!info) return std::unexpected(info.error());
+    ex.cluster_id_ = SafeStr(Obj(Obj(*info, "Swarm"), "Cluster"), "ID");
+  } catch (const json::exception& e) {
+    return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
   }
+  if (ex.cluster_id_.empty()) return std::unexpected("the manager's /info names no swarm cluster ID");
   return ex;
 }
 
@@ -117,8 +130,8 @@ std::expected<json, std::string> DockerExecutor::FindNode(const std::string& nam
   auto nodes = Read("/nodes", deadline);
   if (!nodes) return std::unexpected(nodes.error());
   for (const json& n : *nodes) {
-    const std::string host = n["Description"].value("Hostname", std::string());
-    const std::string id = n.value("ID", std::string());
+    const std::string host = SafeStr(Obj(n, "Description"), "Hostname");
+    const std::string id = SafeStr(n, "ID");
     if (host == name || id == name || host + "." + id.substr(0, 12) == name) return n;
   }
   return std::unexpected("the swarm has no node named \"" + name + "\"");
@@ -126,9 +139,9 @@ std::expected<json, std::string> DockerExecutor::FindNode(const std::string& nam
 
 std::expected<model::Scenario, std::string> DockerExecutor::Snapshot() {
   const auto deadline = Deadline();
-  auto st = FetchState([&](const std::string& path) { return Read(path, deadline); });
+  auto st = docker::FetchState([&](const std::string& path) { return Read(path, deadline); });
   if (!st) return std::unexpected(st.error());
-  auto imp = ImportScenario(*st);
+  auto imp = docker::ImportScenario(*st);
   if (!imp) return std::unexpected(imp.error());
   return std::move(imp->scenario);
 }
@@ -140,12 +153,14 @@ std::expected<void, std::string> DockerExecutor::Update(const std::string& node,
     if (!n) return std::unexpected(n.error());
     json spec = (*n)["Spec"];
     spec["Availability"] = availability;
-    const auto version = (*n)["Version"].value("Index", std::uint64_t{0});
-    auto r = api_.Post("/nodes/" + n->value("ID", std::string()) + "/update?version=" + std::to_string(version), spec);
+    const json& vobj = Obj(*n, "Version");
+    const std::uint64_t version = vobj.contains("Index") && vobj["Index"].is_number_unsigned() ? vobj["Index"].get<std::uint64_t>() : 0;
+    auto r = api_.Post("/nodes/" + SafeStr(*n, "ID") + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
     // "update out of sequence": someone else changed the node; read again.
-    const bool retry = r.error().status == 0 || r.error().status >= 500 ||
-                       r.error().message.find("out of sequence") != std::string::npos;
+    const bool retry = r.error().kind == docker::ApiErrorKind::kNoAnswer ||
+                       r.error().kind == docker::ApiErrorKind::kServer ||
+                       r.error().kind == docker::ApiErrorKind::kOutOfSequence;
     if (!retry || Clock::now() >= deadline) {
       return std::unexpected("setting " + node + " to " + availability + ": " + r.error().message);
     }
@@ -160,12 +175,12 @@ std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) 
   const auto deadline = Deadline();
   auto n = FindNode(node, deadline);
   if (!n) return std::unexpected(n.error());
-  const std::string filter = UrlEncode(json{{"node", {n->value("ID", std::string())}}}.dump());
+  const std::string filter = UrlEncode(json{{"node", {SafeStr(*n, "ID")}}}.dump());
   while (true) {
     auto tasks = Read("/tasks?filters=" + filter, deadline);
     if (!tasks) return std::unexpected(tasks.error());
     std::size_t live = 0;
-    for (const json& t : *tasks) live += LiveTaskState(t["Status"].value("State", std::string()));
+    for (const json& t : *tasks) live += LiveTaskState(SafeStr(Obj(t, "Status"), "State"));
     if (live == 0) return {};
     if (Clock::now() >= deadline) {
       return std::unexpected(node + " still has " + std::to_string(live) + " live task(s) " +
@@ -183,8 +198,8 @@ std::expected<void, std::string> DockerExecutor::RunTemplate(const char* what, c
                                                              const std::string& node, const std::string& version) {
   auto n = FindNode(node, Deadline());
   if (!n) return std::unexpected(n.error());
-  const std::string addr = (*n)["Status"].value("Addr", std::string());
-  auto cmd = ExpandTemplate(tmpl, node, addr, n->value("ID", std::string()), version);
+  const std::string addr = SafeStr(Obj(*n, "Status"), "Addr");
+  auto cmd = ExpandTemplate(tmpl, node, addr, SafeStr(*n, "ID"), version);
   if (!cmd) return std::unexpected(cmd.error());
   std::cerr << "swarmplan apply: " << what << " " << node << ": " << *cmd << "\n";
   posix_spawn_file_actions_t fa;
@@ -253,8 +268,10 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
     auto n = FindNode(node, deadline);
     if (!n && Clock::now() >= deadline) return std::unexpected(n.error());
     if (n) {
-      last = (*n)["Status"].value("State", std::string("unknown"));
-      engine = (*n)["Description"]["Engine"].value("EngineVersion", std::string("?"));
+      last = SafeStr(Obj(*n, "Status"), "State");
+      if (last.empty()) last = "unknown";
+      engine = SafeStr(Obj(Obj(*n, "Description"), "Engine"), "EngineVersion");
+      if (engine.empty()) engine = "?";
       const auto v = model::EngineVersion::Parse(engine);
       const bool right_engine = want == installed_.end() || (v && *v == want->second);
       ready = last == "ready" && right_engine ? ready + 1 : 0;
@@ -281,22 +298,28 @@ std::expected<bool, std::string> DockerExecutor::WaitConverged() {
     if (!services) return std::unexpected(services.error());
     auto tasks = Read("/tasks", deadline);
     if (!tasks) return std::unexpected(tasks.error());
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> running;  // service -> (running, wanted live)
-    for (const json& t : *tasks) {
-      if (t.value("DesiredState", std::string()) != "running") continue;
-      auto& r = running[t.value("ServiceID", std::string())];
-      ++r.second;
-      r.first += t["Status"].value("State", std::string()) == "running";
-    }
+    if (!tasks->is_array() || !services->is_array()) return std::unexpected("the task or service list is not an array");
     bool done = true;
-    for (const json& s : *services) {
-      const auto& r = running[s.value("ID", std::string())];
-      const json& mode = s["Spec"]["Mode"];
-      if (mode.contains("Replicated")) {
-        done = done && r.first == mode["Replicated"].value("Replicas", std::uint64_t{1}) && r.second == r.first;
-      } else if (mode.contains("Global")) {
-        done = done && r.first == r.second;
+    try {
+      std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> running;  // service -> (running, wanted live)
+      for (const json& t : *tasks) {
+        if (SafeStr(t, "DesiredState") != "running") continue;
+        auto& r = running[SafeStr(t, "ServiceID")];
+        ++r.second;
+        r.first += SafeStr(Obj(t, "Status"), "State") == "running";
       }
+      for (const json& s : *services) {
+        const auto& r = running[SafeStr(s, "ID")];
+        const json& mode = Obj(Obj(s, "Spec"), "Mode");
+        if (mode.contains("Replicated")) {
+          const auto want = Num(Obj(mode, "Replicated"), "Replicas", 1);
+          done = done && std::cmp_equal(r.first, want) && r.second == r.first;
+        } else if (mode.contains("Global")) {
+          done = done && r.first == r.second;
+        }
+      }
+    } catch (const json::exception& e) {
+      return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
     }
     if (done) return true;
     if (Clock::now() >= deadline) return false;
@@ -317,15 +340,23 @@ Observation DockerExecutor::Observe() {
     return o;
   }
   std::string newest;
-  for (const json& t : *tasks) {
-    const json& st = t["Status"];
-    if (st.value("State", std::string()) != "rejected" || rejected_before_.contains(t.value("ID", std::string()))) continue;
-    ++o.rejected;
-    const std::string when = st.value("Timestamp", std::string());
-    if (when >= newest) {
-      newest = when;
-      o.last_error = st.value("Err", std::string());
+  if (!tasks->is_array()) {
+    o.error = "the task list is not an array";
+    return o;
+  }
+  try {
+    for (const json& t : *tasks) {
+      const json& st = Obj(t, "Status");
+      if (SafeStr(st, "State") != "rejected" || rejected_before_.contains(SafeStr(t, "ID"))) continue;
+      ++o.rejected;
+      const std::string when = SafeStr(st, "Timestamp");
+      if (when >= newest) {
+        newest = when;
+        o.last_error = SafeStr(st, "Err");
+      }
     }
+  } catch (const json::exception& e) {
+    o.error = std::string("unexpected answer from the Engine API: ") + e.what();
   }
   return o;
 }

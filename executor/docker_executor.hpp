@@ -23,7 +23,7 @@
 #include <set>
 #include <string>
 
-#include "executor/docker_api.hpp"
+#include "docker/api_client.hpp"
 #include "executor/executor.hpp"
 
 namespace swarmplan::executor {
@@ -39,10 +39,11 @@ struct DockerExecutorOptions {
 
 class DockerExecutor final : public Executor {
  public:
-  static std::expected<DockerExecutor, std::string> Open(const DockerEndpoint& ep, DockerExecutorOptions opt);
+  static std::expected<DockerExecutor, std::string> Open(const docker::DockerEndpoint& ep, DockerExecutorOptions opt);
 
   std::string_view name() const override { return "docker"; }
-  bool live() const override { return true; }
+  bool gated() const override { return true; }
+  std::string cluster_id() const override { return cluster_id_; }
   std::expected<model::Scenario, std::string> Snapshot() override;
   std::expected<void, std::string> Drain(const std::string& node) override;
   std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;
@@ -54,7 +55,7 @@ class DockerExecutor final : public Executor {
   Observation Observe() override;
 
  private:
-  DockerExecutor(DockerApi api, DockerExecutorOptions opt) : api_(std::move(api)), opt_(std::move(opt)) {}
+  DockerExecutor(docker::DockerApi api, DockerExecutorOptions opt) : api_(std::move(api)), opt_(std::move(opt)) {}
 
   using Clock = std::chrono::steady_clock;
   // GET with retries while the manager cannot answer, until `deadline`.
@@ -65,9 +66,10 @@ class DockerExecutor final : public Executor {
                                                const std::string& version);
   Clock::time_point Deadline() const { return Clock::now() + opt_.step_timeout; }
 
-  DockerApi api_;
+  docker::DockerApi api_;
   DockerExecutorOptions opt_;
   std::set<std::string> rejected_before_;  // task ids already rejected at start
+  std::string cluster_id_;                  // the swarm's cluster ID (/info)
   std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
 };
 

@@ -14,7 +14,8 @@ class DryRunExecutor final : public Executor {
   DryRunExecutor(model::Scenario s, std::ostream& out) : s_(std::move(s)), out_(out) {}
 
   std::string_view name() const override { return "dry-run"; }
-  bool live() const override { return false; }
+  bool gated() const override { return false; }
+  std::string cluster_id() const override { return "dry-run"; }
   std::expected<model::Scenario, std::string> Snapshot() override { return s_; }
   std::expected<void, std::string> Drain(const std::string& node) override;
   std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;

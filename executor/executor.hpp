@@ -29,8 +29,14 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual std::string_view name() const = 0;
-  // True if operations really change a cluster (so gates apply).
-  virtual bool live() const = 0;
+  // True if operations change a cluster (a real one, or the simulated one
+  // of a rehearsal), so the apply loop's safety gate re-plans before each
+  // step. False for the dry-run, which changes nothing.
+  virtual bool gated() const = 0;
+  // Which cluster the operations act on: the swarm's cluster ID for a real
+  // swarm, "sim" or "dry-run" otherwise. A journal is bound to it, so a
+  // rehearsal's journal can never make a real run skip a step.
+  virtual std::string cluster_id() const = 0;
 
   // The cluster as it is now: nodes with their current engine and
   // availability, services and networks.

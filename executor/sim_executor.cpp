@@ -34,9 +34,7 @@ std::expected<model::Scenario, std::string> SimExecutor::Snapshot() {
     ts.service = svc.spec.name;
     ts.slot = svc.spec.mode == model::ServiceMode::kGlobal ? 0 : t.slot;
     if (t.node != model::kNoId && t.state >= model::TaskState::kAssigned) ts.node = swarm_->nodes[t.node].name;
-    std::string st(model::ToString(t.state));
-    for (char& c : st) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    ts.state = st;
+    ts.state = t.state;
     now.tasks.push_back(std::move(ts));
   }
   return now;

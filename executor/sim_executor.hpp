@@ -18,7 +18,8 @@ class SimExecutor final : public Executor {
   SimExecutor(const model::Scenario& s, std::uint64_t seed);
 
   std::string_view name() const override { return "sim"; }
-  bool live() const override { return true; }
+  bool gated() const override { return true; }
+  std::string cluster_id() const override { return "sim"; }
   std::expected<model::Scenario, std::string> Snapshot() override;
   std::expected<void, std::string> Drain(const std::string& node) override;
   std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;

@@ -4,7 +4,7 @@
 // network and broadcast addresses are set when the pool is made, the manager
 // then takes the gateway, and every later request is served serially: a
 // cursor moves forward and wraps, so a freed address is reused only after
-// wrap-around (../shared/swarm-semantics.md section 2). Not thread-safe.
+// wrap-around (docs/swarm-semantics.md section 2). Not thread-safe.
 #pragma once
 
 #include <cstdint>

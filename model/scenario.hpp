@@ -1,7 +1,8 @@
 // Scenario: the input of a simulation, as plain data. A cluster (nodes,
 // overlay networks, services), the timings of the real system, and the
-// upgrade the user wants to plan. Loaded strictly from JSON (see
-// docs in README "Scenario format"); every error names the field.
+// upgrade the user wants to plan. Text is parsed once, at the edge
+// (model/scenario_json.hpp reads and writes files; README "Scenario
+// format"): here addresses are addresses and states are states.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
+#include "model/constraint.hpp"
 #include "model/ipam.hpp"
 #include "model/types.hpp"
 #include "model/version.hpp"
@@ -26,7 +26,7 @@ struct Range {
   sim::Time hi = 0;
 };
 
-// Defaults follow ../shared/swarm-semantics.md "Timings worth modelling";
+// Defaults follow docs/swarm-semantics.md "Timings";
 // each can be overridden in a scenario's "timings" object (milliseconds).
 struct Timings {
   Range allocator_latency{sim::Ms(1), sim::Ms(20)};
@@ -73,7 +73,7 @@ struct NetworkSpec {
   // Addresses in use by something the model does not simulate (a leaked
   // allocation, a container attached to an attachable network): they stay
   // taken for the whole run. `swarmplan import` fills this in.
-  std::vector<std::string> held;
+  std::vector<std::uint32_t> held;  // IPv4 addresses inside `subnet`
 };
 
 struct NodeSpec {
@@ -86,20 +86,6 @@ struct NodeSpec {
   std::int64_t memory_bytes = 0;  // 0: not modelled
   bool down = false;  // "state": "down": the engine is not running when the run starts
 };
-
-// One placement constraint, "node.<attr> ==|!= value".
-struct Constraint {
-  std::string key;  // "node.role", "node.hostname", "node.id", "node.labels.<k>", "node.platform.os"
-  bool equal = true;
-  std::string value;
-  std::string text;  // as written
-  static std::expected<Constraint, std::string> Parse(const std::string& text);
-};
-
-// True if a node with these attributes meets every constraint. A label the
-// node lacks fails "==" and passes "!=" (swarmkit constraint.go).
-bool ConstraintsMatch(const std::vector<Constraint>& cs, const std::string& node_name, Role role,
-                      const std::map<std::string, std::string>& labels);
 
 struct ServiceSpec {
   std::string name;
@@ -128,8 +114,8 @@ struct TaskSpec {
   std::string service;
   std::uint32_t slot = 0;  // replicated: 1-based; global: 0
   std::string node;        // empty: not assigned yet
-  std::string state;       // a task state: new, pending, assigned, ..., running
-  std::map<std::string, std::string> addresses;  // network -> address
+  TaskState state = TaskState::kRunning;  // a live state: NEW to RUNNING
+  std::map<std::string, std::uint32_t> addresses;  // network -> IPv4 address
 };
 
 struct UpgradeSpec {
@@ -145,7 +131,7 @@ struct Scenario {
   std::vector<NodeSpec> nodes;
   std::vector<ServiceSpec> services;
   std::vector<TaskSpec> tasks;  // optional: the placement to start from
-  std::string leader;  // initial leader; empty: the first manager
+  std::string leader;  // initial leader; empty: see InitialLeader()
   UpgradeSpec upgrade;
   Timings timings;
 
@@ -159,12 +145,18 @@ struct Scenario {
   std::expected<void, std::string> Validate() const;
 
   std::optional<std::size_t> FindNode(const std::string& node_name) const;
-};
 
-// Loads a scenario from JSON text. `origin` (a file name) prefixes errors.
-std::expected<Scenario, std::string> ScenarioFromJson(const std::string& text, const std::string& origin);
-std::expected<Scenario, std::string> ScenarioFromFile(const std::string& path);
-nlohmann::json ScenarioToJson(const Scenario& s);
+  // The one rule for who leads when a run starts: the manager named in
+  // `leader`, else the first listed manager whose engine is up. nullopt
+  // only for a scenario Validate() refuses (no manager up).
+  std::optional<std::size_t> InitialLeader() const;
+
+  // The engine the upgrade installs where a step names no version:
+  // upgrade.to, else 18.09 (the version the problem is about) or the newest
+  // engine already in the cluster, whichever is newer (a rolling restart
+  // onto it).
+  EngineVersion DefaultTarget() const;
+};
 
 // The embedded default: the seed's 3 managers + 2 workers on 17.06, one
 // 24-replica service on a /27, upgrading to 18.09.

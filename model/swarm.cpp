@@ -17,7 +17,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   for (const auto& n : sc.networks) {
     Network& net = networks.emplace_back(Network{n.name, false, AddressPool(n.subnet)});
     // Addresses something outside the model holds (Validate checked them).
-    for (const std::string& a : n.held) net.pool.Take(*ParseIpv4(a) - n.subnet.base);
+    for (std::uint32_t a : n.held) net.pool.Take(a - n.subnet.base);
   }
 
   nodes.resize(sc.nodes.size());
@@ -40,11 +40,11 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
       n.swarm_active = false;
       n.state = NodeState::kDown;
     }
-    if (n.role == Role::kManager) {
-      ++managers_;
-      if (initial_leader_ == kNoId && (sc.leader.empty() || sc.leader == n.name)) initial_leader_ = n.id;
-    }
+    if (n.role == Role::kManager) ++managers_;
   }
+
+  // REQUIRES: sc.Validate() passed, so an up manager leads.
+  initial_leader_ = static_cast<NodeId>(sc.InitialLeader().value());
 
   services.resize(sc.services.size());
   for (std::size_t i = 0; i < sc.services.size(); ++i) {
@@ -76,9 +76,8 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     std::map<std::string, NodeId> node_by_name;
     for (const Node& n : nodes) node_by_name[n.name] = n.id;
     for (const TaskSpec& t : sc.tasks) {
-      const auto st = ParseTaskState(t.state);
       const auto sv = by_name.find(t.service);
-      if (sv == by_name.end() || t.node.empty() || !st || *st < TaskState::kAssigned) continue;
+      if (sv == by_name.end() || t.node.empty() || t.state < TaskState::kAssigned) continue;
       Service& s = services[sv->second];
       if (s.spec.mode != ServiceMode::kReplicated || t.slot == 0 || t.slot > s.spec.replicas) continue;
       s.pins[t.slot - 1] = node_by_name.at(t.node);
@@ -224,7 +223,7 @@ void Swarm::SetDesired(Task& t, TaskState d) {
   }
   if (t.delivered) {
     // The worker learns of it when the dispatcher sends the change, not at
-    // once: this is the race of ../shared/swarm-semantics.md section 3
+    // once: this is the race of docs/swarm-semantics.md section 3
     // between a replacement's start and its node's new LB address.
     const TaskId id = t.id;
     engine_.After(Draw(timings_.dispatch_latency), [this, id] { agent_->DesiredChanged(tasks[id]); });

@@ -32,7 +32,7 @@ struct SwarmMetrics {
   std::uint64_t rejected_missing_attachments = 0;
   // Rejected with that error although the node held every address the task
   // needed: the worker had not seen its new attachment yet (the race of
-  // ../shared/swarm-semantics.md section 3). Its replacement runs.
+  // docs/swarm-semantics.md section 3). Its replacement runs.
   std::uint64_t rejected_attachment_race = 0;
   std::uint64_t rejected_swarm_inactive = 0;
   std::uint64_t failed_other = 0;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace swarmplan::model {
@@ -40,6 +41,9 @@ enum class TaskState : std::uint8_t {
 
 inline bool IsTerminal(TaskState s) { return s > TaskState::kRunning; }
 
+// Names, from one table per enumeration (model/types.cpp) that both
+// printing and parsing use: the lower-case words of scenario files and of
+// the Engine API; task states in upper case, as the trace prints them.
 std::string_view ToString(Role r);
 std::string_view ToString(Availability a);
 std::string_view ToString(NodeState s);
@@ -47,7 +51,16 @@ std::string_view ToString(ServiceMode m);
 std::string_view ToString(EndpointMode m);
 std::string_view ToString(RestartCondition c);
 std::string_view ToString(TaskState s);
-// The Engine API's lower-case names ("running", "new", ...).
+// A task state as the Engine API and scenario files write it: "running".
+std::string ApiName(TaskState s);
+
+// The value named `text` (exact; task states ignore case), or nullopt.
+template <typename E>
+std::optional<E> ParseName(std::string_view text);
+// "a, b or c": the accepted names, for error messages.
+template <typename E>
+std::string NameChoices();
+// The Engine API's lower-case names ("running", "new", ...), any case.
 std::optional<TaskState> ParseTaskState(std::string_view api_name);
 
 // The error texts the real system prints; tests and reports key on them.

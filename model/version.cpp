@@ -70,6 +70,15 @@ LbPolicy EngineVersion::lb_policy() const {
 
 bool EngineVersion::worker_waits_for_attachments() const { return *this >= EngineVersion{18, 9}; }
 
+std::uint64_t LbAddresses(LbPolicy p, std::uint64_t all_nodes, std::uint64_t nodes_with_tasks) {
+  switch (p) {
+    case LbPolicy::kNone: return 0;
+    case LbPolicy::kAllNodes: return all_nodes;
+    case LbPolicy::kOnDemand: return nodes_with_tasks;
+  }
+  return 0;
+}
+
 std::string_view ToString(LbPolicy p) {
   switch (p) {
     case LbPolicy::kNone: return "none (ingress only)";

@@ -1,12 +1,13 @@
 // EngineVersion: a Docker Engine release, and the swarm behaviour it brings.
 //
 // Only the behaviours that change across the 18.09 boundary are modelled
-// (../shared/swarm-semantics.md section 6): which nodes the manager gives a
+// (docs/swarm-semantics.md section 6): which nodes the manager gives a
 // load-balancer address on user overlays, and whether a worker waits for that
 // address before starting a task.
 #pragma once
 
 #include <expected>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,5 +40,10 @@ struct EngineVersion {
 };
 
 std::string_view ToString(LbPolicy p);
+
+// The rule for counting node load-balancer addresses on one user overlay
+// (docs/swarm-semantics.md sections 1 and 6): none, one per node, or one
+// per node holding a task on it. Ingress is always one per node.
+std::uint64_t LbAddresses(LbPolicy p, std::uint64_t all_nodes, std::uint64_t nodes_with_tasks);
 
 }  // namespace swarmplan::model

@@ -12,15 +12,6 @@ bool Meets(const model::ServiceSpec& svc, const model::NodeSpec& n) {
   return model::ConstraintsMatch(svc.constraints, n.name, n.role, n.labels);
 }
 
-std::uint64_t LbCount(LbPolicy p, std::uint64_t all_nodes, std::uint64_t with_tasks) {
-  switch (p) {
-    case LbPolicy::kNone: return 0;
-    case LbPolicy::kAllNodes: return all_nodes;
-    case LbPolicy::kOnDemand: return with_tasks;
-  }
-  return 0;
-}
-
 }  // namespace
 
 std::string NetworkBudget::Sum(bool after) const {
@@ -71,8 +62,8 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     }
     b.eligible_nodes = static_cast<std::uint64_t>(std::count(eligible.begin(), eligible.end(), true));
     const std::uint64_t with_tasks = std::min(b.eligible_nodes, b.tasks);
-    b.lb_before = LbCount(from_leader.lb_policy(), s.nodes.size(), with_tasks);
-    b.lb_after = LbCount(to.lb_policy(), s.nodes.size(), with_tasks);
+    b.lb_before = model::LbAddresses(from_leader.lb_policy(), s.nodes.size(), with_tasks);
+    b.lb_after = model::LbAddresses(to.lb_policy(), s.nodes.size(), with_tasks);
     out.push_back(b);
   }
   return out;

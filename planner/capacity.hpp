@@ -1,5 +1,5 @@
 // Capacity: the address budget of each overlay, worked out on paper
-// (../shared/swarm-semantics.md section 1), before and after the upgrade.
+// (docs/swarm-semantics.md section 1), before and after the upgrade.
 #pragma once
 
 #include <cstdint>

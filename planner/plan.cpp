@@ -1,10 +1,8 @@
 #include "planner/plan.hpp"
 
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/topological_sort.hpp>
-
+#include <algorithm>
 #include <charconv>
-#include <map>
+#include <set>
 #include <sstream>
 
 namespace swarmplan::planner {
@@ -48,14 +46,6 @@ void NodeKit(std::vector<Step>& out, std::size_t node, model::EngineVersion to, 
   }
 }
 
-std::size_t InitialLeader(const Scenario& s) {
-  if (!s.leader.empty()) return *s.FindNode(s.leader);
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].role == Role::kManager) return i;
-  }
-  return 0;
-}
-
 // Builds a plan from a node order, activating managers per policy.
 Plan FromNodeOrder(const Scenario& s, const std::vector<std::size_t>& order, model::EngineVersion to,
                    bool managers_last) {
@@ -82,7 +72,7 @@ Plan FromNodeOrder(const Scenario& s, const std::vector<std::size_t>& order, mod
 }  // namespace
 
 Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
-  const std::size_t leader = InitialLeader(s);
+  const std::size_t leader = s.InitialLeader().value();
   std::vector<std::size_t> order;
   // A node that is down cannot be drained or restarted: it is left out
   // (the report lists the plan's steps, so the user sees it is missing).
@@ -197,18 +187,13 @@ std::expected<Plan, std::string> ParseOrder(const Scenario& s, const std::vector
 
 std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   if (p.steps.empty()) return std::unexpected("the plan has no steps");
-  // Precedence graph: each node's lifecycle steps must run in the order
-  // stop -> install -> start; an install needs the engine stopped before it
-  // and a start needs a stop before it. Edges link each step to the step of
-  // the same node that must come first; the listed order must be a
-  // topological order of this graph.
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-  Graph g(p.steps.size());
-  std::map<std::size_t, std::size_t> last_stop, last_install;
+  // Each node's engine follows its lifecycle (running -> stop -> install*
+  // -> start -> running), walked in the listed order: a step that does not
+  // fit the engine's state at that point is refused. A node that starts down
+  // may be started (it comes back), but not stopped.
+  std::set<std::size_t> stopped_by_plan;
   std::vector<bool> running(s.nodes.size(), true);
   for (std::size_t i = 0; i < s.nodes.size(); ++i) running[i] = !s.nodes[i].down;
-  std::vector<std::size_t> position(p.steps.size());
-  for (std::size_t i = 0; i < p.steps.size(); ++i) position[i] = i;
   const int managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(),
                                                       [](const auto& n) { return n.role == Role::kManager; }));
   const int down_managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(), [](const auto& n) {
@@ -221,12 +206,12 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
     switch (st.action) {
       case Action::kStop:
         if (!running[st.node]) {
-          return std::unexpected(where + (s.nodes[st.node].down && !last_stop.contains(st.node)
+          return std::unexpected(where + (s.nodes[st.node].down && !stopped_by_plan.contains(st.node)
                                               ? ": the node is down; bring it back (or leave it out of the order) first"
                                               : ": the engine is already stopped"));
         }
         running[st.node] = false;
-        last_stop[st.node] = i;
+        stopped_by_plan.insert(st.node);
         if (s.nodes[st.node].role == Role::kManager) {
           --managers_up;
           // With one or two managers, any manager's restart loses quorum
@@ -245,15 +230,9 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         break;
       case Action::kInstall:
         if (running[st.node]) return std::unexpected(where + ": the engine must be stopped first (stop:" + s.nodes[st.node].name + ")");
-        boost::add_edge(last_stop[st.node], i, g);
-        last_install[st.node] = i;
         break;
       case Action::kStart:
         if (running[st.node]) return std::unexpected(where + ": the engine is already running");
-        boost::add_edge(last_stop[st.node], i, g);
-        if (auto it = last_install.find(st.node); it != last_install.end() && it->second > last_stop[st.node]) {
-          boost::add_edge(it->second, i, g);
-        }
         running[st.node] = true;
         if (s.nodes[st.node].role == Role::kManager) ++managers_up;
         break;
@@ -261,16 +240,23 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         break;
     }
   }
-  std::vector<std::size_t> topo;
-  try {
-    boost::topological_sort(g, std::back_inserter(topo));
-  } catch (const boost::not_a_dag&) {
-    return std::unexpected("the plan's steps depend on each other in a cycle");
-  }
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
     if (!running[i] && !s.nodes[i].down) return std::unexpected("the plan leaves " + s.nodes[i].name + "'s engine stopped at the end");
   }
   return {};
+}
+
+std::vector<std::string> PlanWords(const Scenario& s, const Plan& p) {
+  std::vector<std::string> out;
+  for (const Step& st : p.steps) {
+    switch (st.action) {
+      case Action::kWait: out.push_back("wait"); break;
+      case Action::kSleep: out.push_back("sleep:" + std::to_string(st.duration / sim::kSecond)); break;
+      case Action::kInstall: out.push_back("install:" + s.nodes[st.node].name + ":" + st.version.ToString()); break;
+      default: out.push_back(std::string(ToString(st.action)) + ":" + s.nodes[st.node].name); break;
+    }
+  }
+  return out;
 }
 
 }  // namespace swarmplan::planner

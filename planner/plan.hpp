@@ -9,8 +9,8 @@
 //   upgrade:NODE[:VERSION] (stop, install, start)   restart:NODE (stop, start)
 //   activate:NODE  pause:NODE  wait  sleep:SECONDS
 // A plan is checked before it runs: names must exist, each node's steps must
-// follow its lifecycle (checked on a precedence graph), and no step may
-// stop more managers than Raft quorum tolerates.
+// follow its engine's lifecycle, and no step may stop more managers than
+// Raft quorum tolerates.
 #pragma once
 
 #include <expected>
@@ -50,5 +50,10 @@ std::expected<Plan, std::string> ParseOrder(const model::Scenario& s, const std:
 
 // Lifecycle and quorum checks; the error says which step and why.
 std::expected<void, std::string> CheckPlan(const model::Scenario& s, const Plan& p);
+
+// The inverse of ParseOrder: one step word per step ("drain:worker1",
+// "install:worker1:18.09", "wait"), which ParseOrder reads back as the same
+// plan. Shards and journals name plans by these words.
+std::vector<std::string> PlanWords(const model::Scenario& s, const Plan& p);
 
 }  // namespace swarmplan::planner

@@ -1,4 +1,5 @@
-// Report: what many trials of a plan say, at a glance and as JSON.
+// Report: what many trials of a plan say, aggregated (rendered as text and
+// JSON by planner/render.hpp).
 //
 // Aggregate() is a pure function of the scenario, the plan, the seed and
 // the trial results in index order, so a report merged from shards equals
@@ -9,8 +10,6 @@
 #include <expected>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "model/scenario.hpp"
 #include "planner/capacity.hpp"
@@ -70,16 +69,5 @@ struct Report {
 
 Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const std::vector<TrialResult>& r);
 
-nlohmann::json ReportToJson(const Report& r);
-std::string RenderText(const Report& r, const std::string& reproduce);
-
-// Shards: a share of the trials with everything needed to merge them.
-nlohmann::json TrialToJson(const TrialResult& t);
-std::expected<TrialResult, std::string> TrialFromJson(const nlohmann::json& j);
-std::vector<std::string> PlanWords(const model::Scenario& s, const Plan& p);
-
-// Paper checks of an order: upgraded nodes taking tasks under an old leader,
-// engines restarted without a drain.
-std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p);
 
 }  // namespace swarmplan::planner

@@ -17,15 +17,18 @@
 #include <thread>
 #include <unistd.h>
 
-#include "executor/cluster_import.hpp"
+#include "docker/import.hpp"
+#include "docker/usage.hpp"
 #include "executor/docker_executor.hpp"
 #include "model/operator.hpp"
 #include "model/swarm.hpp"
 #include "planner/plan.hpp"
 #include "planner/trial.hpp"
+#include "model/scenario_json.hpp"
 
 using namespace swarmplan;
 using namespace swarmplan::executor;
+using namespace swarmplan::docker;
 using nlohmann::json;
 
 namespace {
@@ -285,7 +288,7 @@ TEST_CASE("a recorded 3-node swarm imports as a scenario plan accepts", "[live][
   std::map<std::string, int> per_service;
   for (const auto& t : s.tasks) {
     ++per_service[t.service];
-    CHECK(t.state == "running");
+    CHECK(t.state == model::TaskState::kRunning);
     CHECK_FALSE(t.node.empty());
     CHECK_FALSE(t.addresses.empty());
   }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/scenario.hpp"
+#include "model/scenario_json.hpp"
 
 using namespace swarmplan::model;
 

@@ -9,6 +9,9 @@
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
 #include "planner/trial.hpp"
+#include "planner/render.hpp"
+#include "planner/shard.hpp"
+#include "planner/hazards.hpp"
 
 using namespace swarmplan;
 using namespace swarmplan::model;

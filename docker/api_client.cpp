@@ -1,4 +1,6 @@
-#include "executor/docker_api.hpp"
+#include "docker/api_client.hpp"
+
+#include "model/strict_json.hpp"
 
 #include <curl/curl.h>
 
@@ -8,7 +10,7 @@
 #include <sys/stat.h>
 #include <vector>
 
-namespace swarmplan::executor {
+namespace swarmplan::docker {
 
 namespace {
 
@@ -27,8 +29,13 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Keeps the body, up to model::kMaxJsonBytes: past that the transfer stops
+// (returning less than given makes libcurl fail with CURLE_WRITE_ERROR), so
+// a daemon streaming an endless answer cannot fill the memory.
 std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  auto* body = static_cast<std::string*>(out);
+  if (body->size() + size * n > model::kMaxJsonBytes) return 0;
+  body->append(data, size * n);
   return size * n;
 }
 
@@ -73,6 +80,9 @@ std::expected<DockerEndpoint, std::string> DockerEndpoint::Resolve(const std::st
   if (h.starts_with("ssh://") || h.starts_with("npipe://") || h.starts_with("fd://")) {
     return std::unexpected(std::string(from) + " \"" + ep.host + "\": only unix:// and tcp:// hosts are supported; "
                            "for ssh, forward the socket (ssh -L /tmp/d.sock:/var/run/docker.sock HOST) and use unix:///tmp/d.sock");
+  }
+  if (h.starts_with("/")) {
+    return std::unexpected(std::string(from) + " \"" + ep.host + "\": a socket path needs the unix:// scheme, as in unix://" + ep.host);
   }
   if (h.starts_with("tcp://")) h = h.substr(6);
   else if (h.find("://") != std::string::npos) {
@@ -134,7 +144,7 @@ DockerApi::~DockerApi() = default;
 std::expected<nlohmann::json, ApiError> DockerApi::Call(const char* method, const std::string& path,
                                                         const std::string* body, bool versioned) {
   CURL* c = h_->curl;
-  if (c == nullptr) return std::unexpected(ApiError{0, "libcurl could not start a session"});
+  if (c == nullptr) return std::unexpected(ApiError{0, "libcurl could not start a session", ApiErrorKind::kNoAnswer});
   curl_easy_reset(c);
   const std::string url = ep_.base_url + (versioned ? "/v" + std::string(kApiVersion) : std::string()) + path;
   std::string out;
@@ -185,6 +195,10 @@ std::expected<nlohmann::json, ApiError> DockerApi::Call(const char* method, cons
       case CURLE_SSL_CRL_BADFILE:
         msg = "TLS with the Docker daemon at " + ep_.host + " failed (" + detail + "); check DOCKER_CERT_PATH and DOCKER_TLS_VERIFY";
         break;
+      case CURLE_WRITE_ERROR:
+        msg = "the Docker daemon at " + ep_.host + " sent an answer larger than " +
+              std::to_string(model::kMaxJsonBytes >> 20) + " MiB; refusing to read it";
+        break;
       case CURLE_GOT_NOTHING:
       case CURLE_RECV_ERROR:
         msg = "the Docker daemon at " + ep_.host + " closed the connection (" + detail + ")" +
@@ -193,16 +207,20 @@ std::expected<nlohmann::json, ApiError> DockerApi::Call(const char* method, cons
       default:
         msg = "talking to the Docker daemon at " + ep_.host + " failed (" + detail + ")";
     }
-    return std::unexpected(ApiError{0, msg});
+    return std::unexpected(ApiError{0, msg, ApiErrorKind::kNoAnswer});
   }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   nlohmann::json j;
   if (!out.empty()) {
-    j = nlohmann::json::parse(out, nullptr, false);
-    if (j.is_discarded()) {
+    auto parsed = model::ParseStrictJson(out);
+    if (parsed) {
+      j = std::move(*parsed);
+    } else {
       if (status >= 200 && status < 300) {
-        return std::unexpected(ApiError{static_cast<int>(status), "the answer is not JSON: " + out.substr(0, 120)});
+        return std::unexpected(ApiError{static_cast<int>(status),
+                                        "the answer is not JSON (" + parsed.error() + "): " + out.substr(0, 120),
+                                        ApiErrorKind::kRequest});
       }
       j = nlohmann::json{{"message", out.substr(0, 300)}};
     }
@@ -214,7 +232,13 @@ std::expected<nlohmann::json, ApiError> DockerApi::Call(const char* method, cons
     if (status == 400 && ep_.tls == false && m.find("HTTPS") != std::string::npos) {
       m += " (the daemon expects TLS: set DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)";
     }
-    return std::unexpected(ApiError{static_cast<int>(status), m});
+    // swarmkit's store refuses an update whose version is stale with this
+    // text (manager/state/store: ErrSequenceConflict); the daemon passes it
+    // on as a 500. It is the one error a caller retries after a new read.
+    const ApiErrorKind kind = m.find("out of sequence") != std::string::npos ? ApiErrorKind::kOutOfSequence
+                              : status >= 500                               ? ApiErrorKind::kServer
+                                                                            : ApiErrorKind::kRequest;
+    return std::unexpected(ApiError{static_cast<int>(status), m, kind});
   }
   return j;
 }
@@ -272,4 +296,4 @@ std::expected<void, std::string> DockerApi::RequireManager() {
   return {};
 }
 
-}  // namespace swarmplan::executor
+}  // namespace swarmplan::docker

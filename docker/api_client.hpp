@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace swarmplan::executor {
+namespace swarmplan::docker {
 
 inline constexpr std::string_view kApiVersion = "1.30";
 
@@ -36,9 +36,19 @@ struct DockerEndpoint {
   static std::expected<DockerEndpoint, std::string> Resolve(const std::string& flag_host);
 };
 
+// What went wrong with one call, as a kind callers branch on (never by
+// matching the message).
+enum class ApiErrorKind {
+  kNoAnswer,       // unreachable, time-out, TLS failure, connection closed
+  kOutOfSequence,  // the object changed since it was read ("update out of sequence"): read again
+  kServer,         // 5xx, including 503 "no leader"
+  kRequest,        // 4xx, or a 2xx answer that is not JSON
+};
+
 struct ApiError {
   int status = 0;       // HTTP status, 0 when no answer came
   std::string message;  // one sentence
+  ApiErrorKind kind = ApiErrorKind::kNoAnswer;
 };
 
 class DockerApi {
@@ -85,4 +95,4 @@ class DockerApi {
 // Compares dotted API versions ("1.30" < "1.41").
 int CompareApiVersions(std::string_view a, std::string_view b);
 
-}  // namespace swarmplan::executor
+}  // namespace swarmplan::docker

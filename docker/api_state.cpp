@@ -1,0 +1,97 @@
+#include "docker/api_state.hpp"
+
+namespace swarmplan::docker {
+
+using nlohmann::json;
+
+std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
+  ApiState st;
+  for (auto [path, out] : {std::pair{"/info", &st.info}, {"/nodes", &st.nodes}, {"/networks", &st.networks},
+                           {"/services", &st.services}, {"/tasks", &st.tasks}}) {
+    auto r = get(path);
+    if (!r) return std::unexpected(r.error());
+    *out = std::move(*r);
+  }
+  // The list has no Peers; each overlay's inspect does.
+  if (st.networks.is_array()) {
+    for (json& n : st.networks) {
+      if (!n.is_object() || n.value("Driver", std::string()) != "overlay") continue;
+      auto one = get("/networks/" + n.value("Id", std::string()));
+      if (!one) return std::unexpected(one.error());
+      if (one->is_object() && one->contains("Peers")) n["Peers"] = (*one)["Peers"];
+    }
+  }
+  return st;
+}
+
+std::expected<ApiState, std::string> FetchState(DockerApi& api) {
+  if (auto ok = api.RequireManager(); !ok) return std::unexpected(ok.error());
+  return FetchState([&](const std::string& path) { return api.GetOr(path); });
+}
+
+std::expected<ApiState, std::string> FetchLive(const std::string& host) {
+  auto ep = DockerEndpoint::Resolve(host);
+  if (!ep) return std::unexpected(ep.error());
+  auto api = DockerApi::Connect(*ep);
+  if (!api) return std::unexpected(api.error());
+  return FetchState(*api);
+}
+
+namespace answers {
+
+std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::NodeSpec>* nodes_out,
+                                         std::string* leader_out, std::vector<std::string>* notes) {
+  Facts f;
+  auto ov = Overlays(st.networks);
+  if (!ov) return std::unexpected(ov.error());
+  f.overlays = std::move(*ov);
+  for (const Overlay& o : f.overlays) {
+    f.net_name[o.id] = o.name;
+    f.net_name[o.name] = o.name;
+  }
+  if (!st.nodes.is_array()) return std::unexpected("the node list is not an array");
+  std::map<std::string, int> hostnames;
+  for (const json& n : st.nodes) ++hostnames[Str(Obj(n, "Description"), "Hostname")];
+  for (const json& n : st.nodes) {
+    const std::string id = Str(n, "ID");
+    const json& desc = Obj(n, "Description");
+    const json& spec = Obj(n, "Spec");
+    model::NodeSpec ns;
+    ns.name = Str(desc, "Hostname");
+    if (ns.name.empty()) ns.name = id;
+    if (hostnames[ns.name] > 1) {
+      if (notes) notes->push_back("nodes share the hostname \"" + ns.name + "\"; node " + id + " is named \"" + ns.name + "." + id.substr(0, 12) + "\"");
+      ns.name += "." + id.substr(0, 12);
+    }
+    const std::string role = Str(spec, "Role");
+    ns.role = role == "manager" ? model::Role::kManager : model::Role::kWorker;
+    const std::string av = Str(spec, "Availability");
+    ns.availability = av == "drain" ? model::Availability::kDrain
+                      : av == "pause" ? model::Availability::kPause
+                                      : model::Availability::kActive;
+    const std::string ev = Str(Obj(desc, "Engine"), "EngineVersion");
+    auto v = model::EngineVersion::Parse(ev);
+    if (!v) return std::unexpected("node " + ns.name + ": " + v.error());
+    ns.engine = *v;
+    const json& labels = Obj(spec, "Labels");
+    for (auto it = labels.begin(); it != labels.end(); ++it) ns.labels[it.key()] = it.value().get<std::string>();
+    const json& res = Obj(desc, "Resources");
+    ns.nano_cpus = Num(res, "NanoCPUs", 0) / 1'000'000'000 * 1'000'000'000;
+    ns.memory_bytes = Num(res, "MemoryBytes", 0) / (1024 * 1024) * (1024 * 1024);
+    const std::string state = Str(Obj(n, "Status"), "State");
+    ns.down = state != "ready";
+    if (ns.down && notes) notes->push_back("node " + ns.name + " is " + state + ": the plan leaves it out");
+    if (Obj(n, "ManagerStatus").value("Leader", false)) {
+      *leader_out = ns.name;
+      f.leader_engine = ev;
+    }
+    f.node_name[id] = ns.name;
+    if (nodes_out) nodes_out->push_back(std::move(ns));
+  }
+  if (!st.services.is_array()) return std::unexpected("the service list is not an array");
+  for (const json& s : st.services) f.service_name[Str(s, "ID")] = Str(Obj(s, "Spec"), "Name");
+  return f;
+}
+
+}  // namespace answers
+}  // namespace swarmplan::docker

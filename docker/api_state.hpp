@@ -1,0 +1,124 @@
+// The answers of a swarm manager's Engine API that swarmplan reads, and how
+// they are fetched. ImportScenario (docker/import.hpp) and CountUsage
+// (docker/usage.hpp) are pure functions of them, so both are tested on
+// answers recorded from a real swarm.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "docker/api_client.hpp"
+#include "model/scenario.hpp"
+
+namespace swarmplan::docker {
+
+// The answers of one manager: GET /info, /nodes, /networks (with each
+// overlay's inspect), /services, /tasks, at API kApiVersion.
+struct ApiState {
+  nlohmann::json info, nodes, networks, services, tasks;
+};
+
+// Reads the answers with `get` (a GET of one path, with whatever retries
+// the caller wants), each overlay's inspect included.
+using ApiGetter = std::function<std::expected<nlohmann::json, std::string>(const std::string& path)>;
+std::expected<ApiState, std::string> FetchState(const ApiGetter& get);
+// The same from a manager, after checking it is one.
+std::expected<ApiState, std::string> FetchState(DockerApi& api);
+// Resolve(host), Connect and FetchState: the live swarm at `host`.
+std::expected<ApiState, std::string> FetchLive(const std::string& host);
+
+// Reading the answers, shared by the importer and the usage count. The
+// readers of one member throw nlohmann::json::type_error when the member
+// has another type; ImportScenario and CountUsage turn that into an error
+// naming the answer.
+namespace answers {
+
+using nlohmann::json;
+
+// Reads a possibly missing member; a member of another type is an error
+// (thrown as json::type_error and reported by the caller).
+inline std::string Str(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return {};
+  return j[key].get<std::string>();
+}
+// Never throws: "" when the member is missing or not a string.
+inline std::string SafeStr(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return {};
+  return j[key].get<std::string>();
+}
+inline const json& Obj(const json& j, const char* key) {
+  static const json kEmpty = json::object();
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return kEmpty;
+  return j[key];
+}
+inline std::int64_t Num(const json& j, const char* key, std::int64_t dflt) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return dflt;
+  return j[key].get<std::int64_t>();
+}
+inline std::string StripPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+
+inline bool LiveState(const std::string& api_state) {
+  const auto s = model::ParseTaskState(api_state);
+  return s && !model::IsTerminal(*s);
+}
+
+// Overlay networks of the swarm: id -> (name, subnet, ingress).
+struct Overlay {
+  std::string id, name, subnet;
+  bool ingress = false;
+  std::uint64_t peers = 0;
+};
+
+inline std::expected<std::vector<Overlay>, std::string> Overlays(const json& networks) {
+  std::vector<Overlay> out;
+  if (!networks.is_array()) return std::unexpected("the network list is not an array");
+  for (const json& n : networks) {
+    if (Str(n, "Driver") != "overlay" || Str(n, "Scope") != "swarm") continue;
+    Overlay o;
+    o.id = Str(n, "Id");
+    o.name = Str(n, "Name");
+    o.ingress = n.contains("Ingress") && n["Ingress"].is_boolean() ? n["Ingress"].get<bool>() : o.name == "ingress";
+    const json& cfg = Obj(Obj(n, "IPAM"), "Config");
+    std::vector<std::string> v4;
+    if (cfg.is_array()) {
+      for (const json& c : cfg) {
+        const std::string sub = Str(c, "Subnet");
+        if (!sub.empty() && sub.find(':') == std::string::npos) v4.push_back(sub);
+      }
+    }
+    if (v4.empty()) return std::unexpected("overlay network \"" + o.name + "\" has no IPv4 subnet in its IPAM config");
+    if (v4.size() > 1) {
+      return std::unexpected("overlay network \"" + o.name + "\" has " + std::to_string(v4.size()) +
+                             " IPv4 subnets; swarmplan models one subnet per network");
+    }
+    o.subnet = v4[0];
+    if (n.contains("Peers") && n["Peers"].is_array()) o.peers = n["Peers"].size();
+    out.push_back(o);
+  }
+  return out;
+}
+
+struct Facts {
+  std::vector<Overlay> overlays;
+  std::map<std::string, std::string> net_name;   // id or name -> name
+  std::map<std::string, std::string> node_name;  // id -> scenario name
+  std::map<std::string, std::string> service_name;
+  std::set<std::string> skipped_services;        // ids of services not modelled
+  std::string leader_engine;
+};
+
+// The facts every reader needs: overlays, names by id, the leader's engine;
+// the nodes as the scenario names them (if `nodes_out`), notes on what
+// could not be carried (if `notes`).
+std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::NodeSpec>* nodes_out,
+                                         std::string* leader_out, std::vector<std::string>* notes);
+
+}  // namespace answers
+}  // namespace swarmplan::docker

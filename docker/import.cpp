@@ -1,0 +1,170 @@
+#include "docker/import.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace swarmplan::docker {
+
+using nlohmann::json;
+using namespace answers;
+
+std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
+  try {
+    Imported out;
+    model::Scenario& sc = out.scenario;
+    auto f = Gather(st, &sc.nodes, &sc.leader, &out.notes);
+    if (!f) return std::unexpected(f.error());
+    // Managers first, then by name: the same cluster always reads the same.
+    std::stable_sort(sc.nodes.begin(), sc.nodes.end(), [](const model::NodeSpec& a, const model::NodeSpec& b) {
+      return std::pair{a.role != model::Role::kManager, a.name} < std::pair{b.role != model::Role::kManager, b.name};
+    });
+    const std::string cluster_id = Str(Obj(Obj(st.info, "Swarm"), "Cluster"), "ID");
+    sc.name = "imported from swarm " + (cluster_id.empty() ? std::string("?") : cluster_id.substr(0, 12));
+    std::map<std::string, std::size_t> net_index;  // user overlay name -> scenario index
+    for (const Overlay& o : f->overlays) {
+      auto c = model::Ipv4Cidr::Parse(o.subnet);
+      if (!c) return std::unexpected("overlay network \"" + o.name + "\": subnet " + c.error());
+      if (o.ingress) {
+        sc.ingress = *c;
+      } else {
+        net_index[o.name] = sc.networks.size();
+        sc.networks.push_back({o.name, *c, {}});
+      }
+    }
+    // An address some object outside the model holds; one the API wrote
+    // that is no IPv4 address is an error naming it.
+    std::string bad_address;
+    auto hold = [&](const std::string& net, const std::string& text) {
+      auto it = net_index.find(net);
+      if (it == net_index.end()) return;
+      auto addr = model::ParseIpv4(text);
+      if (!addr) {
+        if (bad_address.empty()) bad_address = "network \"" + net + "\": " + addr.error();
+        return;
+      }
+      auto& held = sc.networks[it->second].held;
+      if (std::find(held.begin(), held.end(), *addr) == held.end()) held.push_back(*addr);
+    };
+    for (const json& s : st.services) {
+      const json& spec = Obj(s, "Spec");
+      model::ServiceSpec v;
+      v.name = Str(spec, "Name");
+      const json& mode = Obj(spec, "Mode");
+      if (mode.contains("Replicated")) {
+        v.mode = model::ServiceMode::kReplicated;
+        v.replicas = static_cast<std::uint32_t>(Num(mode["Replicated"], "Replicas", 1));
+      } else if (mode.contains("Global")) {
+        v.mode = model::ServiceMode::kGlobal;
+      } else {
+        // Jobs (API 1.41) run to completion; the model has no such mode.
+        out.notes.push_back("service " + v.name + " is a job, which swarmplan does not model: its addresses are kept as held");
+        f->skipped_services.insert(Str(s, "ID"));
+        for (const json& vip : Obj(Obj(s, "Endpoint"), "VirtualIPs")) {
+          hold(f->net_name[Str(vip, "NetworkID")], StripPrefix(Str(vip, "Addr")));
+        }
+        continue;
+      }
+      const json& tt = Obj(spec, "TaskTemplate");
+      json nets = Obj(tt, "Networks");
+      if (nets.empty()) nets = Obj(spec, "Networks");  // before API 1.25 services listed them here
+      for (const json& n : nets) {
+        const std::string target = Str(n, "Target");
+        auto it = f->net_name.find(target);
+        if (it == f->net_name.end()) {
+          // host, macvlan or another local-scope driver: swarm's IPAM does
+          // not give its addresses, so it does not count here.
+          out.notes.push_back("service " + v.name + ": network " + target +
+                              " is not a swarm overlay network; its addresses are not modelled");
+          continue;
+        }
+        if (it->second == "ingress") continue;
+        v.networks.push_back(it->second);
+      }
+      const json& ep = Obj(spec, "EndpointSpec");
+      v.endpoint_mode = Str(ep, "Mode") == "dnsrr" ? model::EndpointMode::kDnsrr : model::EndpointMode::kVip;
+      for (const json& p : Obj(ep, "Ports")) {
+        const std::string pm = Str(p, "PublishMode");
+        if (pm.empty() || pm == "ingress") v.publish_ingress = true;
+      }
+      const json& placement = Obj(tt, "Placement");
+      for (const json& c : Obj(placement, "Constraints")) {
+        auto parsed = model::Constraint::Parse(c.get<std::string>());
+        if (!parsed) {
+          out.notes.push_back("service " + v.name + ": constraint \"" + c.get<std::string>() +
+                              "\" is not modelled and was left out, so the model may place its tasks more freely");
+          continue;
+        }
+        v.constraints.push_back(*parsed);
+      }
+      if (!Obj(placement, "Preferences").empty()) {
+        out.notes.push_back("service " + v.name + ": placement preferences are not modelled (spread is by task count only)");
+      }
+      v.max_replicas_per_node = static_cast<std::uint32_t>(Num(placement, "MaxReplicas", 0));
+      const json& rp = Obj(tt, "RestartPolicy");
+      const std::string cond = Str(rp, "Condition");
+      v.restart_condition = cond == "none" ? model::RestartCondition::kNone
+                            : cond == "on-failure" ? model::RestartCondition::kOnFailure
+                                                   : model::RestartCondition::kAny;
+      v.restart_delay = Num(rp, "Delay", 5'000'000'000) / 1000;  // ns -> us
+      v.restart_max_attempts = static_cast<std::uint32_t>(Num(rp, "MaxAttempts", 0));
+      v.stop_grace_period = Num(Obj(tt, "ContainerSpec"), "StopGracePeriod", 10'000'000'000) / 1000;
+      const json& resv = Obj(Obj(tt, "Resources"), "Reservations");
+      v.reserve_nano_cpus = (Num(resv, "NanoCPUs", 0) + 999'999) / 1'000'000 * 1'000'000;
+      const std::int64_t mb = 1024 * 1024;
+      v.reserve_memory_bytes = (Num(resv, "MemoryBytes", 0) + mb - 1) / mb * mb;
+      sc.services.push_back(std::move(v));
+    }
+    if (!st.tasks.is_array()) return std::unexpected("the task list is not an array");
+    for (const json& t : st.tasks) {
+      const std::string state = Str(Obj(t, "Status"), "State");
+      if (!LiveState(state)) continue;
+      const std::string sid = Str(t, "ServiceID");
+      const std::string desired = Str(t, "DesiredState");
+      std::map<std::string, std::string> addrs;
+      for (const json& a : Obj(t, "NetworksAttachments")) {
+        const std::string net = f->net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
+        const json& list = Obj(a, "Addresses");
+        if (!net.empty() && list.is_array() && !list.empty()) addrs[net] = StripPrefix(list[0].get<std::string>());
+      }
+      const auto live = model::ParseTaskState(state);
+      // A task on its way out (or of a service the model skips) still holds
+      // its addresses: they are kept as held, not as a task to place.
+      const bool leaving = desired != "running" && desired != "ready";
+      if (leaving || f->skipped_services.contains(sid) || !f->service_name.contains(sid)) {
+        for (const auto& [net, a] : addrs) hold(net, a);
+        continue;
+      }
+      model::TaskSpec ts;
+      ts.service = f->service_name[sid];
+      ts.slot = static_cast<std::uint32_t>(Num(t, "Slot", 0));
+      const std::string nid = Str(t, "NodeID");
+      if (!nid.empty()) {
+        auto it = f->node_name.find(nid);
+        if (it == f->node_name.end()) return std::unexpected("task " + Str(t, "ID") + " is on node " + nid + ", which the node list lacks");
+        ts.node = it->second;
+      }
+      ts.state = *live;  // LiveState() above: a live state
+      for (const auto& [net, text] : addrs) {
+        auto addr = model::ParseIpv4(text);
+        if (!addr) return std::unexpected("task " + Str(t, "ID") + ", network \"" + net + "\": " + addr.error());
+        ts.addresses[net] = *addr;
+      }
+      const auto svc = std::find_if(sc.services.begin(), sc.services.end(), [&](const auto& s) { return s.name == ts.service; });
+      if (svc != sc.services.end() && svc->mode == model::ServiceMode::kGlobal) ts.slot = 0;
+      if (svc != sc.services.end() && !svc->publish_ingress) ts.addresses.erase("ingress");
+      sc.tasks.push_back(std::move(ts));
+    }
+    if (!bad_address.empty()) return std::unexpected("an address the API gave is not IPv4: " + bad_address);
+    std::sort(sc.tasks.begin(), sc.tasks.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.service, a.slot, a.node) < std::tie(b.service, b.slot, b.node);
+    });
+    if (auto ok = sc.Validate(); !ok) return std::unexpected("the imported cluster does not make a valid scenario: " + ok.error());
+    return out;
+  } catch (const json::exception& e) {
+    return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
+  }
+}
+
+}  // namespace swarmplan::docker

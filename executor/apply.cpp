@@ -1,0 +1,127 @@
+#include "executor/apply.hpp"
+
+#include <optional>
+
+#include "executor/journal.hpp"
+#include "planner/report.hpp"
+#include "planner/runner.hpp"
+
+namespace swarmplan::executor {
+
+namespace {
+
+std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s, const planner::Step& st) {
+  const std::string node = st.action == planner::Action::kWait || st.action == planner::Action::kSleep
+                               ? std::string()
+                               : s.nodes[st.node].name;
+  switch (st.action) {
+    case planner::Action::kDrain: return ex.Drain(node);
+    case planner::Action::kActivate: return ex.SetAvailability(node, model::Availability::kActive);
+    case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
+    case planner::Action::kStop: return ex.StopEngine(node);
+    case planner::Action::kInstall: return ex.InstallEngine(node, st.version);
+    case planner::Action::kStart: return ex.StartEngine(node);
+    case planner::Action::kSleep: return ex.Sleep(st.duration);
+    case planner::Action::kWait: {
+      auto ok = ex.WaitConverged();
+      if (!ok) return std::unexpected(ok.error());
+      if (!*ok) return std::unexpected("the services did not converge before the deadline");
+      return {};
+    }
+  }
+  return {};
+}
+
+// Predicted risk of the steps from `first` on, from the cluster as it is.
+std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& scenario, const planner::Plan& plan,
+                                        std::size_t first, std::uint64_t seed, std::uint64_t trials, unsigned threads) {
+  auto now = ex.Snapshot();
+  if (!now) return std::unexpected("snapshot: " + now.error());
+  planner::Plan rest;
+  rest.origin = "remaining steps";
+  rest.steps.assign(plan.steps.begin() + static_cast<std::ptrdiff_t>(first), plan.steps.end());
+  // Steps name nodes by index: map them onto the snapshot by name.
+  for (planner::Step& st : rest.steps) {
+    if (st.action == planner::Action::kWait || st.action == planner::Action::kSleep) continue;
+    const std::string& name = scenario.nodes[st.node].name;
+    auto at = now->FindNode(name);
+    if (!at) return std::unexpected("node " + name + " is no longer in the cluster");
+    st.node = *at;
+  }
+  if (rest.steps.empty()) return 0.0;
+  if (auto ok = planner::CheckPlan(*now, rest); !ok) {
+    return std::unexpected("the remaining steps no longer fit the cluster as it is: " + ok.error());
+  }
+  const auto results = planner::RunTrials(*now, rest, seed, {0, trials}, threads);
+  return planner::Aggregate(*now, rest, seed, results).p_reject;
+}
+
+}  // namespace
+
+std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenario& scenario,
+                                              const planner::Plan& plan, const ApplyOptions& opt, std::ostream& log) {
+  std::optional<Journal> journal;
+  if (!opt.journal.empty()) {
+    std::string plan_text = scenario.name;
+    for (const auto& w : planner::PlanWords(scenario, plan)) plan_text += "\n" + w;
+    auto j = Journal::Open(opt.journal, {Fingerprint(plan_text), plan.steps.size(), std::string(ex.name()),
+                                         ex.cluster_id()});
+    if (!j) return std::unexpected(j.error());
+    journal = std::move(*j);
+  }
+  // Refuse to start a plan predicted unsafe, unless forced.
+  const auto predicted = planner::Aggregate(scenario, plan, opt.seed,
+                                            planner::RunTrials(scenario, plan, opt.seed, {0, opt.gate_trials}, opt.threads));
+  log << "swarmplan apply: seed " << opt.seed << ", executor " << ex.name() << ", " << plan.steps.size()
+      << " steps; predicted P(rejection) " << predicted.p_reject << "\n";
+  if (!predicted.safe && !opt.force) {
+    return ApplyResult{ApplyOutcome::kRefused,
+                       "refusing: the plan is predicted at risk (run `swarmplan plan` for why); --force runs it anyway"};
+  }
+  if (journal && journal->finished() > 0) {
+    log << "swarmplan apply: resuming: " << journal->finished() << " steps already done (" << opt.journal << ")\n";
+  }
+  auto record = [&](std::size_t i, const planner::Step& st) -> std::expected<void, std::string> {
+    if (!journal) return {};
+    return journal->Record(i, st.Describe(scenario));
+  };
+  const std::uint64_t rejected_before = ex.Observe().rejected;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const planner::Step& st = plan.steps[i];
+    const std::string what = "step " + std::to_string(i + 1) + "/" + std::to_string(plan.steps.size()) + " (" +
+                             st.Describe(scenario) + ")";
+    if (journal && journal->Done(i)) continue;
+    // Safety gate: before each step that starts something, re-read the
+    // cluster and re-plan the rest. Not inside a node's stop-install-start,
+    // nor before waits.
+    const bool starts_something = st.action == planner::Action::kDrain || st.action == planner::Action::kStop ||
+                                  st.action == planner::Action::kActivate || st.action == planner::Action::kPause;
+    if (ex.gated() && starts_something) {
+      auto risk = Risk(ex, scenario, plan, i, opt.seed, std::max<std::uint64_t>(1, opt.gate_trials / 4), opt.threads);
+      if (!risk) return std::unexpected(what + ": " + risk.error());
+      if (*risk > opt.max_risk) {
+        return ApplyResult{ApplyOutcome::kStopped, "stopped before " + what +
+                                                       ": the predicted risk of the remaining steps is " +
+                                                       std::to_string(*risk) + ", above --max-risk " +
+                                                       std::to_string(opt.max_risk)};
+      }
+    }
+    log << "swarmplan apply: " << what << "\n";
+    auto done = Perform(ex, scenario, st);
+    if (!done) return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
+    const auto seen = ex.Observe();
+    // The step ran: it is recorded even when what follows stops the run.
+    if (auto r = record(i, st); !r) return std::unexpected(r.error());
+    if (!seen.error.empty()) {
+      return ApplyResult{ApplyOutcome::kStopped, "stopped after " + what + ": cannot observe the cluster: " + seen.error};
+    }
+    if (seen.supported && seen.rejected > rejected_before) {
+      return ApplyResult{ApplyOutcome::kStopped, "stopped after " + what + ": " +
+                                                     std::to_string(seen.rejected - rejected_before) +
+                                                     " task(s) rejected: \"" + seen.last_error + "\""};
+    }
+  }
+  return ApplyResult{ApplyOutcome::kDone, "done"};
+}
+
+}  // namespace swarmplan::executor

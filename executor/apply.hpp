@@ -1,0 +1,53 @@
+// The apply loop: carries a plan out through an executor, step by step,
+// with its safety rules:
+//   - refuse to start a plan predicted at risk (unless forced);
+//   - before each step that starts something (drain, engine stop,
+//     availability change), read the cluster again and re-plan the rest;
+//     stop when its predicted risk is above the limit, or when the remaining
+//     steps no longer fit the cluster;
+//   - stop after a step that got a task rejected, or when the cluster
+//     cannot be observed;
+//   - record each finished step in the journal (if any), so a resumed run
+//     never repeats one.
+// The CLI (`swarmplan apply`) parses the flags, builds the executor and
+// prints; everything that decides is here.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <ostream>
+#include <string>
+
+#include "executor/executor.hpp"
+#include "model/scenario.hpp"
+#include "planner/plan.hpp"
+
+namespace swarmplan::executor {
+
+struct ApplyOptions {
+  std::uint64_t seed = 1;
+  std::uint64_t gate_trials = 200;  // trials of the prediction before the run; a quarter before each step
+  double max_risk = 0;              // REQUIRES: finite, in [0, 1]
+  bool force = false;               // run a plan predicted at risk
+  std::string journal;              // path, or empty for none
+  unsigned threads = 1;
+};
+
+enum class ApplyOutcome {
+  kDone,     // every step ran
+  kRefused,  // predicted at risk before the first step: nothing ran
+  kStopped,  // a safety rule stopped the run part-way (message says which)
+};
+
+struct ApplyResult {
+  ApplyOutcome outcome = ApplyOutcome::kDone;
+  std::string message;  // why it was refused or stopped
+};
+
+// Runs `plan` (on `scenario`) through `ex`; progress goes to `log` as one
+// "swarmplan apply: ..." line per event. Errors (bad journal, a failed
+// journal write, an observation that could not be planned) are values.
+std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenario& scenario,
+                                              const planner::Plan& plan, const ApplyOptions& opt, std::ostream& log);
+
+}  // namespace swarmplan::executor

@@ -1,0 +1,32 @@
+// Strict JSON text: the parser every input of swarmplan goes through
+// (scenario files, shards, journals' companions, Engine API answers).
+// Beyond nlohmann's own checks it refuses a key given twice in one object
+// (nlohmann keeps the last, silently), nesting deeper than kMaxJsonDepth
+// (copying or destroying such a value recurses once per level), and text
+// longer than kMaxJsonBytes.
+#pragma once
+
+#include <cstddef>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace swarmplan::model {
+
+inline constexpr int kMaxJsonDepth = 64;
+inline constexpr std::size_t kMaxJsonBytes = 64u << 20;  // 64 MiB
+
+// The value `text` holds, or an error (without the origin: callers prefix
+// the file or the request) such as "malformed JSON: ..." or
+// "/services/0: key \"name\" appears twice".
+std::expected<nlohmann::json, std::string> ParseStrictJson(std::string_view text);
+
+// The whole content of a regular file, at most `max_bytes` of it; an error
+// names the path and says why (not found, a directory, not a regular file,
+// too large, unreadable).
+std::expected<std::string, std::string> ReadInputFile(const std::string& path, std::size_t max_bytes,
+                                                      const std::string& what);
+
+}  // namespace swarmplan::model

@@ -1,0 +1,67 @@
+#include "planner/render.hpp"
+
+namespace swarmplan::planner {
+
+using nlohmann::json;
+
+json ReportToJson(const Report& r) {
+  json j;
+  j["schema_version"] = 1;
+  j["kind"] = "swarmplan-report";
+  j["scenario"] = r.scenario_name;
+  j["seed"] = r.seed;
+  j["trials"] = r.trials;
+  j["upgrade"] = {{"from", r.from}, {"to", r.to}};
+  j["plan"] = {{"origin", r.plan_origin}, {"steps", r.plan_steps}};
+  j["verdict"] = r.safe ? "safe" : "at-risk";
+  json budget = json::array();
+  for (const auto& b : r.budget) {
+    budget.push_back({{"network", b.name}, {"subnet", b.subnet}, {"capacity", b.capacity}, {"reserved", b.reserved},
+                      {"vips", b.vips}, {"tasks", b.tasks}, {"eligible_nodes", b.eligible_nodes},
+                      {"lb_before", b.lb_before}, {"lb_after", b.lb_after}, {"free_before", b.free_before()},
+                      {"free_after", b.free_after()}, {"sum_before", b.Sum(false)}, {"sum_after", b.Sum(true)},
+                      {"suggested_prefix", b.SuggestedPrefix()}});
+  }
+  j["capacity"] = budget;
+  j["hazards"] = r.hazards;
+  j["risk"] = {{"p_rejected", r.p_reject},
+               {"p_rejected_ci95", {r.p_reject_lo, r.p_reject_hi}},
+               {"expected_rejected_tasks", r.mean_rejected},
+               {"p_transient_rejection", r.p_race},
+               {"p_address_shortage", r.p_shortage},
+               {"p_node_lb_missing", r.p_node_lb_missing},
+               {"p_not_converged", r.p_not_converged},
+               {"p_plan_failed", r.p_plan_failed},
+               {"p_unhealthy_before_plan", r.p_deploy_unhealthy}};
+  j["rejections"] = {{"node is missing network attachments, ip addresses may be exhausted", r.rejected_attachments},
+                     {"cannot create a swarm scoped network when swarm is not active", r.rejected_swarm_inactive},
+                     {"transient (address held, not yet seen by the worker)", r.rejected_race},
+                     {"failed (other)", r.failed_other}};
+  if (!r.plan_error.empty()) j["plan_error"] = r.plan_error;
+  json nets = json::array();
+  for (const auto& n : r.networks) {
+    nets.push_back({{"network", n.name}, {"capacity", n.capacity}, {"used_before_mean", n.used_before},
+                    {"peak_used_max", n.peak_max}, {"peak_used_mean", n.peak_mean}});
+  }
+  j["networks"] = nets;
+  json svcs = json::array();
+  for (const auto& s : r.services) {
+    svcs.push_back({{"service", s.name}, {"desired", s.desired}, {"min_running_worst", s.min_running_worst},
+                    {"min_running_mean", s.min_running_mean}, {"below_desired_s_mean", s.below_mean_s},
+                    {"below_desired_s_max", s.below_max_s}, {"running_after_worst", s.final_worst}});
+  }
+  j["services"] = svcs;
+  j["duration_s"] = {{"mean", r.plan_s_mean}, {"p50", r.plan_s_p50}, {"p95", r.plan_s_p95}, {"max", r.plan_s_max}};
+  if (r.first_risk_step >= 0) {
+    j["first_risk_step"] = {{"index", r.first_risk_step + 1}, {"step", r.first_risk_desc},
+                            {"fraction_of_trials", r.first_risk_fraction}};
+  } else {
+    j["first_risk_step"] = nullptr;
+  }
+  j["example_seed"] = r.example_seed;
+  j["events_per_trial_mean"] = r.events_mean;
+  j["recommendations"] = r.recommendations;
+  return j;
+}
+
+}  // namespace swarmplan::planner

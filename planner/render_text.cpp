@@ -1,0 +1,80 @@
+#include "planner/render.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+namespace swarmplan::planner {
+
+namespace {
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string Percent(double p) {
+  if (p > 0 && p < 0.001) return "<0.1%";
+  return Fixed(100.0 * p, 1) + "%";
+}
+
+}  // namespace
+
+std::string RenderText(const Report& r, const std::string& reproduce) {
+  std::ostringstream o;
+  o << "swarmplan: " << r.scenario_name << "\n";
+  o << "upgrade " << r.from << " -> " << r.to << ", " << r.plan_steps.size() << " steps (" << r.plan_origin << ")\n";
+  o << "seed " << r.seed << ", " << r.trials << " trials\n\n";
+  o << "Address budget per overlay:\n";
+  for (const auto& b : r.budget) {
+    o << "  " << b.name << " " << b.subnet << "\n";
+    o << "    before: " << b.Sum(false) << (b.free_before() < 0 ? "  -> SHORT by " + std::to_string(-b.free_before()) : "  -> fits") << "\n";
+    o << "    after:  " << b.Sum(true) << (b.free_after() < 0 ? "  -> SHORT by " + std::to_string(-b.free_after()) : "  -> fits") << "\n";
+    if (b.free_after() == -1 && b.lb_after > 0) {
+      o << "    (with one node holding no task: " << b.capacity - 3 - b.vips - (b.lb_after - 1) << " for "
+        << b.tasks << "; whether that happens depends on the order swarm hands out addresses)\n";
+    }
+  }
+  for (const auto& n : r.networks) {
+    o << "  simulated peak on " << n.name << ": " << n.peak_max << " of " << n.capacity << " addresses"
+      << (n.peak_max >= n.capacity ? " (exhausted)" : "") << "\n";
+  }
+  o << "\nVerdict: " << (r.safe ? "SAFE" : "AT RISK") << "\n";
+  o << "  P(a task rejected: no address, no attachment, or swarm not active) = " << Percent(r.p_reject) << "  (95% CI " << Percent(r.p_reject_lo) << " - "
+    << Percent(r.p_reject_hi) << ")\n";
+  o << "  expected rejected tasks per upgrade = " << Fixed(r.mean_rejected, 2) << "\n";
+  if (r.rejected_attachments) o << "    \"node is missing network attachments, ip addresses may be exhausted\": " << r.rejected_attachments << " in all trials\n";
+  if (r.rejected_swarm_inactive) o << "    \"cannot create a swarm scoped network when swarm is not active\": " << r.rejected_swarm_inactive << " in all trials\n";
+  if (r.p_race > 0) {
+    o << "  transient rejections in " << Percent(r.p_race) << " of trials (" << r.rejected_race
+      << " in all): a task was rejected although its node held the address, because its desired state changed "
+         "before the worker saw the new load-balancer address; its replacement ran\n";
+  }
+  if (r.p_shortage > 0) o << "  tasks waited in NEW for a free address in " << Percent(r.p_shortage) << " of trials\n";
+  if (r.p_node_lb_missing > 0) o << "  a node found no address for its load balancer in " << Percent(r.p_node_lb_missing) << " of trials\n";
+  if (r.p_not_converged > 0) o << "  did not converge within the wait in " << Percent(r.p_not_converged) << " of trials\n";
+  if (r.p_plan_failed > 0) o << "  the plan could not finish in " << Percent(r.p_plan_failed) << " of trials: " << r.plan_error << "\n";
+  if (r.p_deploy_unhealthy > 0) o << "  note: the cluster was already unhealthy before the upgrade in " << Percent(r.p_deploy_unhealthy) << " of trials\n";
+  for (const auto& s : r.services) {
+    o << "  " << s.name << ": lowest running " << s.min_running_worst << "/" << s.desired << " (mean lowest "
+      << Fixed(s.min_running_mean, 1) << "), below desired " << Fixed(s.below_mean_s, 0) << " s on average, "
+      << Fixed(s.below_max_s, 0) << " s at worst; after: at worst " << s.final_worst << "/" << s.desired << "\n";
+  }
+  o << "  upgrade takes " << Fixed(r.plan_s_mean / 60, 1) << " min on average (p95 " << Fixed(r.plan_s_p95 / 60, 1) << " min)\n";
+  if (r.first_risk_step >= 0) {
+    o << "  trouble starts at step " << r.first_risk_step + 1 << " (" << r.first_risk_desc << ") in "
+      << Percent(r.first_risk_fraction) << " of trials\n";
+  }
+  if (!r.hazards.empty()) {
+    o << "\nOrder hazards:\n";
+    for (const auto& h : r.hazards) o << "  - " << h << "\n";
+  }
+  if (!r.recommendations.empty()) {
+    o << "\nWhat to change:\n";
+    for (const auto& h : r.recommendations) o << "  - " << h << "\n";
+  }
+  o << "\nReproduce one trial: " << reproduce << "\n";
+  return o.str();
+}
+
+}  // namespace swarmplan::planner

@@ -1,0 +1,52 @@
+#include "planner/shard.hpp"
+
+namespace swarmplan::planner {
+
+using nlohmann::json;
+
+json TrialToJson(const TrialResult& t) {
+  json nets = json::array(), svcs = json::array();
+  for (const auto& n : t.networks) nets.push_back({n.name, n.capacity, n.used_before, n.peak_used, n.used_after});
+  for (const auto& s : t.services) svcs.push_back({s.name, s.desired, s.running_before, s.min_running, s.below_desired_s, s.running_after});
+  return {{"seed", t.seed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
+          {"plan_failed", t.plan_failed}, {"plan_error", t.plan_error}, {"plan_s", t.plan_s},
+          {"rejected_attachments", t.rejected_attachments}, {"rejected_race", t.rejected_race},
+          {"rejected_swarm_inactive", t.rejected_swarm_inactive},
+          {"failed_other", t.failed_other}, {"allocation_failures", t.allocation_failures},
+          {"attachment_failures", t.attachment_failures}, {"max_unallocated", t.max_unallocated},
+          {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"networks", nets}, {"services", svcs}};
+}
+
+std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
+  try {
+    TrialResult t;
+    t.seed = j.at("seed").get<std::uint64_t>();
+    t.deploy_converged = j.at("deploy_converged").get<bool>();
+    t.converged = j.at("converged").get<bool>();
+    t.plan_failed = j.at("plan_failed").get<bool>();
+    t.plan_error = j.at("plan_error").get<std::string>();
+    t.plan_s = j.at("plan_s").get<double>();
+    t.rejected_attachments = j.at("rejected_attachments").get<std::uint64_t>();
+    t.rejected_race = j.at("rejected_race").get<std::uint64_t>();
+    t.rejected_swarm_inactive = j.at("rejected_swarm_inactive").get<std::uint64_t>();
+    t.failed_other = j.at("failed_other").get<std::uint64_t>();
+    t.allocation_failures = j.at("allocation_failures").get<std::uint64_t>();
+    t.attachment_failures = j.at("attachment_failures").get<std::uint64_t>();
+    t.max_unallocated = j.at("max_unallocated").get<std::uint64_t>();
+    t.first_risk_step = j.at("first_risk_step").get<int>();
+    t.events = j.at("events").get<std::uint64_t>();
+    for (const auto& n : j.at("networks")) {
+      t.networks.push_back({n.at(0).get<std::string>(), n.at(1).get<std::uint64_t>(), n.at(2).get<std::uint64_t>(),
+                            n.at(3).get<std::uint64_t>(), n.at(4).get<std::uint64_t>()});
+    }
+    for (const auto& s : j.at("services")) {
+      t.services.push_back({s.at(0).get<std::string>(), s.at(1).get<std::uint32_t>(), s.at(2).get<std::uint32_t>(),
+                            s.at(3).get<std::uint32_t>(), s.at(4).get<double>(), s.at(5).get<std::uint32_t>()});
+    }
+    return t;
+  } catch (const json::exception& e) {
+    return std::unexpected(std::string("malformed trial record: ") + e.what());
+  }
+}
+
+}  // namespace swarmplan::planner
