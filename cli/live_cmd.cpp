@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/output_file.hpp"
 #include "docker/import.hpp"
 #include "docker/usage.hpp"
 #include "planner/capacity.hpp"
@@ -26,15 +27,7 @@ int RunImport(const ImportArgs& args) {
     std::cout << text;
     return kExitSafe;
   }
-  // Write beside the target and rename, so a failed write never leaves half a file.
-  const std::string tmp = args.output + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) return Fail("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), args.output.c_str()) != 0) return Fail("cannot write " + args.output);
+  if (auto ok = WriteOutputFile(args.output, text); !ok) return Fail(ok.error());
   std::cerr << "swarmplan import: " << imp->scenario.nodes.size() << " nodes, " << imp->scenario.services.size()
             << " services, " << imp->scenario.networks.size() << " overlay networks, " << imp->scenario.tasks.size()
             << " live tasks -> " << args.output << "\n";

@@ -1,13 +1,41 @@
 // swarmplan: predicts whether a Docker Swarm's overlay subnets survive an
 // engine upgrade, before anyone touches the cluster.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
 
+namespace {
+
+// Runs a subcommand, then makes sure what it printed reached stdout: a full
+// disk or a closed pipe is an error (exit 1), never a silent success.
+int Finish(int status) {
+  std::cout.flush();
+  const bool ok = static_cast<bool>(std::cout) && std::fflush(stdout) == 0;
+  if (!ok) {
+    std::fprintf(stderr, "swarmplan: error: cannot write the output to stdout: %s\n",
+                 errno != 0 ? std::strerror(errno) : "write failed");
+    return swarmplan::cli::kExitError;
+  }
+  return status;
+}
+
+// Refuses an empty value: an unset variable in a script must not mean
+// "the default".
+std::string NonEmpty(const std::string& v) { return v.empty() ? "needs a value, not \"\"" : std::string(); }
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace swarmplan::cli;
+  // A closed pipe makes writes fail with EPIPE (reported by Finish) instead
+  // of killing the process mid-report.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"swarmplan: plan Docker Swarm engine upgrades against overlay address exhaustion"};
   app.require_subcommand(0, 1);
 
@@ -38,14 +66,14 @@ int main(int argc, char** argv) {
 
   ImportArgs import;
   CLI::App* import_cmd = app.add_subcommand("import", "write the live swarm (nodes, services, overlays, tasks) as a scenario");
-  import_cmd->add_option("--host", import.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)");
-  import_cmd->add_option("-o,--output", import.output, "scenario file to write (default: stdout)");
+  import_cmd->add_option("--host", import.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)")->check(NonEmpty);
+  import_cmd->add_option("-o,--output", import.output, "scenario file to write (default: stdout)")->check(NonEmpty);
 
   UsageArgs usage;
   CLI::App* usage_cmd = app.add_subcommand("usage", "count each overlay's addresses on the live swarm, and what the upgrade needs");
-  usage_cmd->add_option("--host", usage.scenario.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)");
-  usage_cmd->add_option("--to", usage.scenario.to, "engine version of the planned upgrade (default: 18.09 or the newest in the cluster)");
-  usage_cmd->add_option("--order", usage.scenario.order, "upgrade order, as for `plan`");
+  usage_cmd->add_option("--host", usage.scenario.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)")->check(NonEmpty);
+  usage_cmd->add_option("--to", usage.scenario.to, "engine version of the planned upgrade (default: 18.09 or the newest in the cluster)")->check(NonEmpty);
+  usage_cmd->add_option("--order", usage.scenario.order, "upgrade order, as for `plan`")->check(NonEmpty);
   usage_cmd->add_option("--trials", usage.trials, "simulated trials of the plan (default 200)");
   usage_cmd->add_option("--seed", usage.scenario.seed_text, "base seed (default 1)");
   usage_cmd->add_flag("--json", usage.scenario.json, "write one JSON document to stdout");
@@ -66,13 +94,13 @@ int main(int argc, char** argv) {
     return Fail(e.what());
   }
   try {
-    if (*sim_cmd) return RunSimulate(sim);
-    if (*merge_cmd) return RunMerge(parts, merge_json);
-    if (*apply_cmd) return RunApply(apply);
-    if (*import_cmd) return RunImport(import);
-    if (*usage_cmd) return RunUsage(usage);
+    if (*sim_cmd) return Finish(RunSimulate(sim));
+    if (*merge_cmd) return Finish(RunMerge(parts, merge_json));
+    if (*apply_cmd) return Finish(RunApply(apply));
+    if (*import_cmd) return Finish(RunImport(import));
+    if (*usage_cmd) return Finish(RunUsage(usage));
     // `swarmplan plan`, and `swarmplan` alone, run the plan.
-    return RunPlan(plan);
+    return Finish(RunPlan(plan));
   } catch (const std::exception& e) {
     return Fail(std::string("internal error: ") + e.what());
   }

@@ -9,24 +9,25 @@
 #include "planner/render.hpp"
 #include "planner/shard.hpp"
 #include "model/scenario_json.hpp"
+#include "model/strict_json.hpp"
+#include "sim/random.hpp"
 
 namespace swarmplan::cli {
 
 using nlohmann::json;
 
-int RunMerge(const std::vector<std::string>& files, bool as_json) {
+namespace {
+
+int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (files.empty()) return Fail("merge needs the share files written by `swarmplan plan --shard I/N --json`");
   json first;
   std::vector<std::pair<std::uint64_t, std::vector<planner::TrialResult>>> parts;
   for (const std::string& f : files) {
-    std::ifstream in(f);
-    if (!in) return Fail(f + ": cannot open");
-    json j;
-    try {
-      j = json::parse(in);
-    } catch (const json::exception& e) {
-      return Fail(f + ": malformed JSON: " + e.what());
-    }
+    auto text = model::ReadInputFile(f, model::kMaxJsonBytes, "share file");
+    if (!text) return Fail(text.error());
+    auto parsed = model::ParseStrictJson(*text);
+    if (!parsed) return Fail(f + ": " + parsed.error());
+    json& j = *parsed;
     if (!j.is_object() || j.value("kind", "") != "swarmplan-shard") return Fail(f + ": not a share written by `swarmplan plan --shard`");
     if (first.is_null()) {
       first = j;
@@ -36,12 +37,22 @@ int RunMerge(const std::vector<std::string>& files, bool as_json) {
       }
     }
     std::vector<planner::TrialResult> rs;
-    for (const auto& t : j.at("results")) {
-      auto r = planner::TrialFromJson(t);
-      if (!r) return Fail(f + ": " + r.error());
+    const std::uint64_t base = j.at("seed").get<std::uint64_t>();
+    const std::uint64_t first_trial = j.at("shard").at("first").get<std::uint64_t>();
+    const json& results = j.at("results");
+    if (!results.is_array()) return Fail(f + ": /results must be an array");
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      auto r = planner::TrialFromJson(results[k]);
+      if (!r) return Fail(f + ": /results/" + std::to_string(k) + ": " + r.error());
+      // Trial i of a run always has seed TrialSeed(base, i): a record with
+      // another seed is not a trial of this run.
+      if (r->seed != sim::TrialSeed(base, first_trial + k)) {
+        return Fail(f + ": /results/" + std::to_string(k) + ": seed " + std::to_string(r->seed) + " is not trial " +
+                    std::to_string(first_trial + k) + " of the run with seed " + std::to_string(base));
+      }
       rs.push_back(std::move(*r));
     }
-    parts.emplace_back(j.at("shard").at("first").get<std::uint64_t>(), std::move(rs));
+    parts.emplace_back(first_trial, std::move(rs));
   }
   std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<planner::TrialResult> all;
@@ -62,13 +73,29 @@ int RunMerge(const std::vector<std::string>& files, bool as_json) {
   plan->origin = first.at("plan").at("origin").get<std::string>();
   const std::uint64_t seed = first.at("seed").get<std::uint64_t>();
   const planner::Report rep = planner::Aggregate(*s, *plan, seed, all);
-  const std::string reproduce = "swarmplan simulate SCENARIO --seed " + std::to_string(rep.example_seed);
+  const std::string prefix = first.contains("reproduce_prefix") && first["reproduce_prefix"].is_string()
+                                 ? first["reproduce_prefix"].get<std::string>()
+                                 : std::string("swarmplan simulate SCENARIO");
+  const std::string reproduce = prefix + " --seed " + std::to_string(rep.example_seed);
   if (as_json) {
-    std::cout << planner::ReportToJson(rep).dump(2) << "\n";
+    json out = planner::ReportToJson(rep);
+    out["reproduce"] = reproduce;
+    std::cout << out.dump(2) << "\n";
   } else {
     std::cout << planner::RenderText(rep, reproduce);
   }
   return rep.safe ? kExitSafe : kExitAtRisk;
+}
+
+}  // namespace
+
+int RunMerge(const std::vector<std::string>& files, bool as_json) {
+  try {
+    return MergeShares(files, as_json);
+  } catch (const json::exception& e) {
+    // A field of a share missing or of the wrong type.
+    return Fail("a share file is not as `swarmplan plan --shard` writes it: " + std::string(e.what()));
+  }
 }
 
 }  // namespace swarmplan::cli

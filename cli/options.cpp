@@ -41,30 +41,38 @@ std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
 
 void ScenarioOptions::Register(CLI::App& app) {
   app.add_option("scenario", file, "scenario JSON file (default: the built-in seed scenario)");
-  app.add_option("--host", host, "use the live swarm at this Docker host (unix:///path or tcp://host:port; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)");
-  app.add_option("--subnet", subnet, "built-in scenario: the service's overlay subnet (default 10.0.0.0/27)");
-  app.add_option("--replicas", replicas, "built-in scenario: replicas of the service (default 24)");
-  app.add_option("--managers", managers, "built-in scenario: managers (default 3)");
-  app.add_option("--workers", workers, "built-in scenario: workers (default 2)");
-  app.add_option("--from", from, "built-in scenario: engine the nodes run now (default 17.06)");
-  app.add_option("--ingress", ingress, "built-in scenario: ingress subnet (default: what swarm init picked on --from)");
-  app.add_option("--to", to, "engine version to upgrade to (default 18.09, or the scenario's upgrade.to)");
-  app.add_option("--order", order,
+  given_["--host"] = app.add_option("--host", host, "use the live swarm at this Docker host (unix:///path or tcp://host:port; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)");
+  given_["--subnet"] = app.add_option("--subnet", subnet, "built-in scenario: the service's overlay subnet (default 10.0.0.0/27)");
+  given_["--replicas"] = app.add_option("--replicas", replicas, "built-in scenario: replicas of the service (default 24)");
+  given_["--managers"] = app.add_option("--managers", managers, "built-in scenario: managers (default 3)");
+  given_["--workers"] = app.add_option("--workers", workers, "built-in scenario: workers (default 2)");
+  given_["--from"] = app.add_option("--from", from, "built-in scenario: engine the nodes run now (default 17.06)");
+  given_["--ingress"] = app.add_option("--ingress", ingress, "built-in scenario: ingress subnet (default: what swarm init picked on --from)");
+  given_["--to"] = app.add_option("--to", to, "engine version to upgrade to (default 18.09, or the scenario's upgrade.to)");
+  given_["--order"] = app.add_option("--order", order,
                  "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps "
                  "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S)");
-  app.add_option("--activate-managers", activate, "after-all (default) or each");
-  app.add_option("--seed", seed_text, "base seed (default 1); trial i uses a seed derived from it");
+  given_["--activate-managers"] = app.add_option("--activate-managers", activate, "after-all (default) or each");
+  given_["--seed"] = app.add_option("--seed", seed_text, "base seed (default 1); trial i uses a seed derived from it");
   app.add_flag("--json", json, "write one JSON document to stdout");
+}
+
+bool ScenarioOptions::Given(const char* flag) const {
+  auto it = given_.find(flag);
+  return it != given_.end() && it->second != nullptr && it->second->count() > 0;
 }
 
 std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
   model::Scenario s;
-  if (!file.empty() && !host.empty()) return std::unexpected("give a scenario file or --host, not both");
-  if (!file.empty() || !host.empty()) {
-    for (auto [flag, given] : {std::pair{"--subnet", !subnet.empty()}, {"--replicas", replicas != kUnset},
-                               {"--managers", managers != kUnset}, {"--workers", workers != kUnset},
-                               {"--from", !from.empty()}, {"--ingress", !ingress.empty()}}) {
-      if (given) {
+  // A flag given with an empty value is a mistake (an unset variable in a
+  // script), never "use the default".
+  for (const auto& [flag, opt] : given_) {
+    if (Given(flag.c_str()) && opt->as<std::string>().empty()) return std::unexpected(flag + " needs a value, not \"\"");
+  }
+  if (!file.empty() && Given("--host")) return std::unexpected("give a scenario file or --host, not both");
+  if (!file.empty() || Given("--host")) {
+    for (const char* flag : {"--subnet", "--replicas", "--managers", "--workers", "--from", "--ingress"}) {
+      if (Given(flag)) {
         return std::unexpected(std::string(flag) + " shapes the built-in scenario; with " +
                                (host.empty() ? "a scenario file, edit the file instead" : "--host, the cluster is what it is"));
       }
@@ -74,11 +82,18 @@ std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
     s = std::move(*loaded);
   } else {
     s = model::DefaultScenario();
-    if (managers != kUnset || workers != kUnset || !from.empty()) {
-      const std::int64_t m = managers == kUnset ? 3 : managers;
-      const std::int64_t w = workers == kUnset ? 2 : workers;
-      if (m < 1 || m > 99) return std::unexpected("--managers must be from 1 to 99, not " + std::to_string(m));
-      if (w < 0 || w > 100000) return std::unexpected("--workers must be from 0 to 100000, not " + std::to_string(w));
+    if (!managers.empty() || !workers.empty() || !from.empty()) {
+      std::uint64_t m = 3, w = 2;
+      if (!managers.empty()) {
+        auto v = ParseCount(managers, "--managers", 1, 99);
+        if (!v) return std::unexpected(v.error());
+        m = *v;
+      }
+      if (!workers.empty()) {
+        auto v = ParseCount(workers, "--workers", 0, 100000);
+        if (!v) return std::unexpected(v.error());
+        w = *v;
+      }
       model::EngineVersion v{17, 6};
       if (!from.empty()) {
         auto pv = model::EngineVersion::Parse(from);
@@ -86,7 +101,7 @@ std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
         v = *pv;
       }
       s.nodes.clear();
-      for (std::int64_t i = 0; i < m + w; ++i) {
+      for (std::uint64_t i = 0; i < m + w; ++i) {
         model::NodeSpec n;
         n.role = i < m ? model::Role::kManager : model::Role::kWorker;
         n.name = i < m ? "manager" + std::to_string(i + 1) : "worker" + std::to_string(i - m + 1);
@@ -105,13 +120,12 @@ std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
       if (!c) return std::unexpected("--ingress: " + c.error());
       s.ingress = *c;
     }
-    if (replicas != kUnset) {
-      if (replicas < 1 || replicas > 1000000) {
-        return std::unexpected("--replicas must be from 1 to 1000000, not " + std::to_string(replicas));
-      }
-      s.services[0].replicas = static_cast<std::uint32_t>(replicas);
+    if (!replicas.empty()) {
+      auto v = ParseCount(replicas, "--replicas", 1, 1000000);
+      if (!v) return std::unexpected(v.error());
+      s.services[0].replicas = static_cast<std::uint32_t>(*v);
     }
-    s.name = s.name.rfind("seed", 0) == 0 && managers == kUnset && workers == kUnset && from.empty()
+    s.name = s.name.rfind("seed", 0) == 0 && managers.empty() && workers.empty() && from.empty()
                  ? "built-in: 3 managers + 2 workers on 17.06"
                  : "built-in: " + s.name;
     s.name += ", " + std::to_string(s.services[0].replicas) + " replicas on " + s.networks[0].subnet.ToString();
@@ -172,6 +186,10 @@ std::expected<std::uint64_t, std::string> ScenarioOptions::Seed() const {
 }
 
 std::string ScenarioOptions::Reproduce(const char* command, std::uint64_t seed) const {
+  return ReproducePrefix(command) + " --seed " + std::to_string(seed);
+}
+
+std::string ScenarioOptions::ReproducePrefix(const char* command) const {
   std::string c = std::string("swarmplan ") + command;
   if (!file.empty()) c += " " + file;
   if (!host.empty()) c += " --host '" + host + "'";
@@ -179,15 +197,14 @@ std::string ScenarioOptions::Reproduce(const char* command, std::uint64_t seed) 
     if (!v.empty()) c += std::string(" ") + flag + " '" + v + "'";
   };
   add("--subnet", subnet);
-  if (replicas != kUnset) c += " --replicas " + std::to_string(replicas);
-  if (managers != kUnset) c += " --managers " + std::to_string(managers);
-  if (workers != kUnset) c += " --workers " + std::to_string(workers);
+  add("--replicas", replicas);
+  add("--managers", managers);
+  add("--workers", workers);
   add("--from", from);
   add("--ingress", ingress);
   add("--to", to);
   add("--order", order);
   add("--activate-managers", activate);
-  c += " --seed " + std::to_string(seed);
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -18,8 +19,7 @@ struct ScenarioOptions {
   std::string file;
   std::string host;  // --host: the live swarm at this Docker host
   std::string subnet, ingress, from, to, order, activate, seed_text;
-  static constexpr std::int64_t kUnset = INT64_MIN;
-  std::int64_t replicas = kUnset, managers = kUnset, workers = kUnset;
+  std::string replicas, managers, workers;  // decimal counts, checked in Load()
   bool json = false;
 
   void Register(CLI::App& app);
@@ -40,6 +40,14 @@ struct ScenarioOptions {
   std::expected<Prepared, std::string> Prepare() const;
   // The command line that repeats this run with another seed.
   std::string Reproduce(const char* command, std::uint64_t seed) const;
+  // The same without " --seed N".
+  std::string ReproducePrefix(const char* command) const;
+
+ private:
+  // Which flags the user gave (an empty value given is an error, not the
+  // default). Set by Register().
+  std::map<std::string, CLI::Option*> given_;
+  bool Given(const char* flag) const;
 };
 
 // The live swarm at `host` (empty: DOCKER_HOST or the default socket) as a

@@ -58,6 +58,7 @@ int RunPlan(const PlanArgs& args) {
     j["shard"] = {{"index", shard_index}, {"count", shard_count}, {"first", range.first}, {"trials", range.count}};
     j["scenario"] = model::ScenarioToJson(scenario);
     j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
+    j["reproduce_prefix"] = args.scenario.ReproducePrefix("simulate");
     j["results"] = nlohmann::json::array();
     for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
     std::cout << j.dump() << "\n";

@@ -61,9 +61,7 @@ std::expected<json, std::string> ParseStrictJson(std::string_view text) {
         Frame& f = stack.back();
         f.key = parsed.get<std::string>();
         if (!f.keys.insert(f.key).second) {
-          stack.push_back(Frame{});  // so Pointer() names the object holding the key
-          const std::string where = Pointer(stack);
-          stack.pop_back();
+          const std::string where = Pointer(stack);  // the object holding the key
           problem = (where.empty() ? "the document" : where) + ": key \"" + f.key + "\" appears twice";
           throw std::runtime_error(problem);
         }

@@ -88,8 +88,45 @@ Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
   return p;
 }
 
+namespace {
+
+std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::vector<std::string>& raw_words,
+                                                 model::EngineVersion to, bool activate_managers_last);
+
+// Nodes a plan leaves below the target engine (down nodes excepted: the
+// plan cannot reach them), as one note: such a plan may be safe and still
+// not be the upgrade the user asked for.
+void NoteIncomplete(const Scenario& s, Plan& p, model::EngineVersion to) {
+  std::vector<model::EngineVersion> engine;
+  for (const auto& n : s.nodes) engine.push_back(n.engine);
+  for (const Step& st : p.steps) {
+    if (st.action == Action::kInstall) engine[st.node] = st.version;
+  }
+  std::string left;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].down || engine[i] >= to) continue;
+    ++count;
+    if (count <= 5) left += (left.empty() ? "" : ", ") + s.nodes[i].name + " (" + engine[i].ToString() + ")";
+  }
+  if (count == 0) return;
+  if (count > 5) left += " and " + std::to_string(count - 5) + " more";
+  p.notes.push_back("the upgrade is incomplete: the plan leaves " + left + " below " + to.ToString());
+}
+
+}  // namespace
+
 std::expected<Plan, std::string> ParseOrder(const Scenario& s, const std::vector<std::string>& raw_words,
                                             model::EngineVersion to, bool activate_managers_last) {
+  auto p = ParseOrderWords(s, raw_words, to, activate_managers_last);
+  if (p) NoteIncomplete(s, *p, to);
+  return p;
+}
+
+namespace {
+
+std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::vector<std::string>& raw_words,
+                                                 model::EngineVersion to, bool activate_managers_last) {
   // Split on commas too, so "--order a,b,c" and JSON arrays both work.
   std::vector<std::string> words;
   for (const std::string& w : raw_words) {
@@ -185,6 +222,8 @@ std::expected<Plan, std::string> ParseOrder(const Scenario& s, const std::vector
   return p;
 }
 
+}  // namespace
+
 std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   if (p.steps.empty()) return std::unexpected("the plan has no steps");
   // Each node's engine follows its lifecycle (running -> stop -> install*
@@ -193,7 +232,11 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   // may be started (it comes back), but not stopped.
   std::set<std::size_t> stopped_by_plan;
   std::vector<bool> running(s.nodes.size(), true);
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) running[i] = !s.nodes[i].down;
+  std::vector<model::EngineVersion> engine;
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    running[i] = !s.nodes[i].down;
+    engine.push_back(s.nodes[i].engine);
+  }
   const int managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(),
                                                       [](const auto& n) { return n.role == Role::kManager; }));
   const int down_managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(), [](const auto& n) {
@@ -230,6 +273,14 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         break;
       case Action::kInstall:
         if (running[st.node]) return std::unexpected(where + ": the engine must be stopped first (stop:" + s.nodes[st.node].name + ")");
+        // Engines are not downgraded in place: a manager's Raft data and
+        // the swarm's objects may not be readable by an older engine.
+        if (st.version < engine[st.node]) {
+          return std::unexpected(where + ": " + st.version.ToString() + " is older than the " +
+                                 engine[st.node].ToString() + " " + s.nodes[st.node].name +
+                                 " runs; swarmplan plans upgrades, not downgrades");
+        }
+        engine[st.node] = st.version;
         break;
       case Action::kStart:
         if (running[st.node]) return std::unexpected(where + ": the engine is already running");

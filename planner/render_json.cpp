@@ -12,7 +12,7 @@ json ReportToJson(const Report& r) {
   j["seed"] = r.seed;
   j["trials"] = r.trials;
   j["upgrade"] = {{"from", r.from}, {"to", r.to}};
-  j["plan"] = {{"origin", r.plan_origin}, {"steps", r.plan_steps}};
+  j["plan"] = {{"origin", r.plan_origin}, {"steps", r.plan_steps}, {"notes", r.plan_notes}};
   j["verdict"] = r.safe ? "safe" : "at-risk";
   json budget = json::array();
   for (const auto& b : r.budget) {

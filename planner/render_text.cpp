@@ -24,6 +24,7 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
   std::ostringstream o;
   o << "swarmplan: " << r.scenario_name << "\n";
   o << "upgrade " << r.from << " -> " << r.to << ", " << r.plan_steps.size() << " steps (" << r.plan_origin << ")\n";
+  for (const auto& n : r.plan_notes) o << "note: " << n << "\n";
   o << "seed " << r.seed << ", " << r.trials << " trials\n\n";
   o << "Address budget per overlay:\n";
   for (const auto& b : r.budget) {

@@ -41,6 +41,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.to = to.ToString();
   rep.plan_origin = p.origin;
   for (const Step& st : p.steps) rep.plan_steps.push_back(st.Describe(s));
+  rep.plan_notes = p.notes;
   rep.budget = Budget(s, from, to);
   rep.hazards = Hazards(s, p);
   const auto n = static_cast<Eigen::Index>(r.size());

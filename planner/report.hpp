@@ -25,6 +25,7 @@ struct Report {
   std::string from, to;
   std::string plan_origin;
   std::vector<std::string> plan_steps;
+  std::vector<std::string> plan_notes;  // e.g. an incomplete upgrade
   std::vector<NetworkBudget> budget;
   std::vector<std::string> hazards;  // found on paper, before simulating
 

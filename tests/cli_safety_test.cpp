@@ -1,0 +1,151 @@
+// The bad-input table (docs/bad-input.md), row by row: each input gets one
+// clear error line naming what is wrong and exit status 1, or the stated
+// safe outcome. A new row in the table gets a row here.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "run_swarmplan.hpp"
+
+namespace {
+
+using swarmplan::testing::Run;
+
+Run Swarmplan(const std::string& args) {
+  Run r = swarmplan::testing::RunSwarmplan(args);
+  REQUIRE(r.started);
+  return r;
+}
+
+void ExpectError(const std::string& args, const std::string& needle) {
+  INFO("swarmplan " << args);
+  const Run r = Swarmplan(args);
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.rfind("swarmplan: error: ", 0) == 0);
+  CHECK(r.err.find(needle) != std::string::npos);
+  CHECK(r.err.find("internal error") == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("bad input table: numbers and flags", "[cli][safety]") {
+  struct Row {
+    const char* args;
+    const char* needle;
+  };
+  const Row rows[] = {
+      {"apply --max-risk nan", "--max-risk must be a probability from 0 to 1, not \"nan\""},
+      {"apply --max-risk inf", "--max-risk"},
+      {"apply --max-risk -0.1", "--max-risk"},
+      {"apply --max-risk 0.5x", "--max-risk"},
+      {"plan --replicas 0x18", "--replicas must be a whole number from 1 to 1000000, not \"0x18\""},
+      {"plan --replicas 18446744073709551616", "not \"18446744073709551616\""},
+      {"plan --replicas -3", "--replicas"},
+      {"plan --managers 1.5", "--managers"},
+      {"plan --trials 0x18", "--trials"},
+      {"plan --subnet ''", "--subnet needs a value"},
+      {"plan --to ''", "--to needs a value"},
+      {"plan --order ''", "--order needs a value"},
+      {"usage --to ''", "--to"},
+      {"import -o ''", "--output"},
+      {"plan --from 20.10 --to 19.03 --ingress 10.255.0.0/16", "not downgrades"},
+      {"plan /tmp", "/tmp: is a directory, not a scenario file"},
+      {"plan /dev/zero", "larger than 64 MiB"},
+      {"plan /nonexistent.json", "/nonexistent.json: cannot open the scenario file"},
+      {"import --host /run/x.sock", "needs the unix:// scheme, as in unix:///run/x.sock"},
+      {"plan --host /run/x.sock", "unix:///run/x.sock"},
+  };
+  for (const Row& r : rows) ExpectError(r.args, r.needle);
+}
+
+TEST_CASE("bad input table: scenario files", "[cli][safety]") {
+  auto write = [](const char* name, const std::string& text) {
+    std::ofstream(name) << text;
+    return std::string(name);
+  };
+  const std::string nodes = R"("nodes":[{"name":"m1","role":"manager","engine":"18.09"}])";
+  ExpectError("plan " + write("dup_key.json", "{" + nodes + R"(,"name":"a","name":"b"})"),
+              "dup_key.json: the document: key \"name\" appears twice");
+  ExpectError("plan " + write("dup_node_key.json", R"({"nodes":[{"name":"m1","name":"m2","role":"manager","engine":"18.09"}]})"),
+              "/nodes/0: key \"name\" appears twice");
+  ExpectError("plan " + write("huge_number.json", "{" + nodes + R"(,"services":[{"name":"s","replicas":1e400}]})"),
+              "huge_number.json: malformed JSON");
+  ExpectError("plan " + write("deep.json", std::string(5000, '[') + std::string(5000, ']')), "nesting deeper than");
+  ExpectError("plan " + write("down_leader.json", R"({"leader":"m1","nodes":[{"name":"m1","role":"manager","engine":"18.09","state":"down"},
+      {"name":"m2","role":"manager","engine":"18.09"},{"name":"m3","role":"manager","engine":"18.09"}]})"),
+              "/leader: \"m1\" is down");
+  for (const char* f : {"dup_key.json", "dup_node_key.json", "huge_number.json", "deep.json", "down_leader.json"}) std::remove(f);
+}
+
+TEST_CASE("a scenario whose first manager is down plans with the next one leading", "[cli][safety]") {
+  std::ofstream("first_down.json") << R"({"nodes":[{"name":"m1","role":"manager","engine":"18.09","state":"down"},
+      {"name":"m2","role":"manager","engine":"18.09"},{"name":"m3","role":"manager","engine":"18.09"},
+      {"name":"m4","role":"manager","engine":"18.09"},{"name":"m5","role":"manager","engine":"18.09"},
+      {"name":"w1","role":"worker","engine":"18.09"}],
+      "networks":[{"name":"n","subnet":"10.1.0.0/24"}],"services":[{"name":"s","replicas":4,"networks":["n"]}]})";
+  const Run r = Swarmplan("simulate first_down.json --seed 3");
+  CHECK(r.status != 1);
+  CHECK(r.out.find("m2 leads") != std::string::npos);
+  CHECK(r.out.find("m1 leads") == std::string::npos);
+  std::remove("first_down.json");
+}
+
+TEST_CASE("bad input table: merge", "[cli][safety]") {
+  const Run a = Swarmplan("plan --subnet 10.0.0.0/26 --trials 4 --shard 0/2 --json");
+  const Run b = Swarmplan("plan --subnet 10.0.0.0/26 --trials 4 --shard 1/2 --json");
+  REQUIRE(a.status == 0);
+  REQUIRE(b.status == 0);
+  std::ofstream("merge_a.json") << a.out;
+  std::ofstream("merge_b.json") << b.out;
+  // A trial record from another run (its seed is not this run's).
+  auto j = nlohmann::json::parse(b.out);
+  j["results"][0]["seed"] = 12345;
+  std::ofstream("merge_forged.json") << j.dump();
+  ExpectError("merge merge_a.json merge_forged.json", "seed 12345 is not trial 2 of the run with seed 1");
+  // A deeply nested array where a share is expected.
+  std::ofstream("merge_deep.json") << std::string(200000, '[') << std::string(200000, ']');
+  ExpectError("merge merge_deep.json", "nesting deeper than");
+  // A share with a field of the wrong type.
+  auto k = nlohmann::json::parse(a.out);
+  k["shard"]["first"] = "zero";
+  std::ofstream("merge_typed.json") << k.dump();
+  ExpectError("merge merge_typed.json merge_b.json", "not as `swarmplan plan --shard` writes it");
+  // The merged report keeps the command that reproduces its example trial.
+  const Run m = Swarmplan("merge merge_a.json merge_b.json --json");
+  REQUIRE(m.status == 0);
+  const auto rep = nlohmann::json::parse(m.out);
+  CHECK(rep["reproduce"].get<std::string>().rfind("swarmplan simulate --subnet '10.0.0.0/26' --seed ", 0) == 0);
+  for (const char* f : {"merge_a.json", "merge_b.json", "merge_forged.json", "merge_deep.json", "merge_typed.json"}) std::remove(f);
+}
+
+TEST_CASE("output that cannot be written is an error - not a silent success", "[cli][safety]") {
+  const Run full = Swarmplan("plan --subnet 10.0.0.0/26 --trials 4 > /dev/full");
+  CHECK(full.status == 1);
+  CHECK(full.err.find("cannot write the output to stdout") != std::string::npos);
+}
+
+TEST_CASE("a rehearsal's journal never makes another executor skip a step", "[cli][safety][journal]") {
+  std::remove("rehearsal.journal");
+  const Run sim = Swarmplan("apply --subnet 10.0.0.0/26 --executor sim --gate-trials 4 --journal rehearsal.journal");
+  REQUIRE(sim.status == 0);
+  ExpectError("apply --subnet 10.0.0.0/26 --executor dry-run --journal rehearsal.journal",
+              "records a run of --executor sim, not dry-run");
+  std::remove("rehearsal.journal");
+}
+
+TEST_CASE("a plan that upgrades nothing says the upgrade is incomplete", "[cli][safety]") {
+  const Run r = Swarmplan("plan --order wait --trials 4");
+  CHECK(r.out.find("the upgrade is incomplete") != std::string::npos);
+  const Run one = Swarmplan("plan --subnet 10.0.0.0/26 --order worker1 --trials 4 --json");
+  const auto j = nlohmann::json::parse(one.out);
+  REQUIRE(j["plan"]["notes"].size() == 1);
+  CHECK(j["plan"]["notes"][0].get<std::string>().find("manager1 (17.06)") != std::string::npos);
+}
