@@ -97,7 +97,7 @@ void BM_WholeUpgrade(benchmark::State& state) {
 }
 
 // Trials of the seed scenario (`swarmplan plan` defaults).
-void BM_SeedTrials(benchmark::State& state) {
+void BM_ProcedureTrials(benchmark::State& state) {
   const unsigned threads = static_cast<unsigned>(state.range(0));
   const std::uint64_t batch = static_cast<std::uint64_t>(state.range(1));
   const Scenario s = DefaultScenario();
@@ -118,6 +118,6 @@ BENCHMARK(BM_SchedulerPlacements)->Args({10, 500})->Args({1000, 50000})->Args({1
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_WholeUpgrade)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK(BM_SeedTrials)->Args({1, 8})->Args({1, 2000})->Args({2, 2000})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ProcedureTrials)->Args({1, 8})->Args({1, 2000})->Args({2, 2000})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
 
   ScenarioOptions sim;
   CLI::App* sim_cmd = app.add_subcommand("simulate", "run one trial and print its timeline");
-  sim.Register(*sim_cmd);
+  sim.Register(*sim_cmd, /*trial_seed=*/true);
 
   ApplyArgs apply;
   CLI::App* apply_cmd = app.add_subcommand("apply", "carry out the plan through an executor, checking it before every step");

@@ -39,7 +39,7 @@ std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
   return std::move(imp->scenario);
 }
 
-void ScenarioOptions::Register(CLI::App& app) {
+void ScenarioOptions::Register(CLI::App& app, bool trial_seed) {
   app.add_option("scenario", file, "scenario JSON file (default: the built-in seed scenario)");
   given_["--host"] = app.add_option("--host", host, "use the live swarm at this Docker host (unix:///path or tcp://host:port; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)");
   given_["--subnet"] = app.add_option("--subnet", subnet, "built-in scenario: the service's overlay subnet (default 10.0.0.0/27)");
@@ -53,7 +53,9 @@ void ScenarioOptions::Register(CLI::App& app) {
                  "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps "
                  "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S)");
   given_["--activate-managers"] = app.add_option("--activate-managers", activate, "after-all (default) or each");
-  given_["--seed"] = app.add_option("--seed", seed_text, "base seed (default 1); trial i uses a seed derived from it");
+  given_["--seed"] = app.add_option("--seed", seed_text,
+                                     trial_seed ? "the trial's own seed, as a report's reproduce line gives it (default 1)"
+                                                : "base seed (default 1); trial i uses a seed derived from it");
   app.add_flag("--json", json, "write one JSON document to stdout");
 }
 

@@ -22,7 +22,9 @@ struct ScenarioOptions {
   std::string replicas, managers, workers;  // decimal counts, checked in Load()
   bool json = false;
 
-  void Register(CLI::App& app);
+  // `trial_seed`: --seed names one trial's own seed (`simulate`, as the
+  // reproduce line prints it) rather than the base seed of many trials.
+  void Register(CLI::App& app, bool trial_seed = false);
   // The scenario, with the flags applied; errors name the flag.
   std::expected<model::Scenario, std::string> Load() const;
   // The upgrade flags (--to, --activate-managers, --order) applied to s.

@@ -39,10 +39,10 @@ int RunSimulate(const ScenarioOptions& args) {
       std::snprintf(buf, sizeof buf, "%10.3f s  %-7s ", sim::ToSeconds(e.time), e.kind.c_str());
       std::cout << buf << e.text << "\n";
     }
-    std::cout << "\nrejected: " << r.rejected_attachments << " (missing network attachments), " << r.rejected_race
+    std::cout << "\nrejected: " << r.metrics.rejected_missing_attachments << " (missing network attachments), " << r.metrics.rejected_attachment_race
               << " (transient: attachment held but not yet seen), "
-              << r.rejected_swarm_inactive << " (swarm not active); tasks left without an address: "
-              << r.allocation_failures << " times; converged: " << (r.converged ? "yes" : "no") << "\n";
+              << r.metrics.rejected_swarm_inactive << " (swarm not active); tasks left without an address: "
+              << r.metrics.allocation_failures << " times; converged: " << (r.converged ? "yes" : "no") << "\n";
     for (const auto& n : r.networks) {
       std::cout << n.name << ": peak " << n.peak_used << " of " << n.capacity << " addresses, " << n.used_after
                 << " in use at the end\n";

@@ -5,8 +5,16 @@
 // Lifecycle: construct from a Scenario and a seed, Deploy() the services
 // under the engines the nodes start with, then drive operator actions
 // (SetAvailability, StopEngine, InstallEngine, StartEngine) between
-// engine runs. Every change of the store goes through the methods below so
-// the derived counters, the components and the trace stay consistent.
+// engine runs. What the components react to — a task's state, desired
+// state and node, a node's availability and engine — changes only through
+// the methods below, so the derived counters, the components and the trace
+// stay consistent. Besides, each component writes only the fields it owns
+// in the shared objects, as swarmkit's components each write their part of
+// the store: the allocator the addresses (Task::addrs, Node::attach, the
+// pools, Service::vips), the agent the worker's in-flight operation
+// (Task::op, waiting_attach, delivered, epoch), the orchestrator the restart
+// bookkeeping (Task::old_task, start_after, pin, replaced_by), the
+// scheduler the reason a task stays pending (Task::err).
 // Not thread-safe; a Swarm and its Engine belong to one thread.
 #pragma once
 
@@ -17,6 +25,7 @@
 #include <vector>
 
 #include "model/allocator.hpp"
+#include "model/metrics.hpp"
 #include "model/agent.hpp"
 #include "model/orchestrator.hpp"
 #include "model/scheduler.hpp"
@@ -28,23 +37,6 @@
 namespace swarmplan::model {
 
 // Counters a trial reports; reset by StartMeasuring().
-struct SwarmMetrics {
-  std::uint64_t rejected_missing_attachments = 0;
-  // Rejected with that error although the node held every address the task
-  // needed: the worker had not seen its new attachment yet (the race of
-  // docs/swarm-semantics.md section 3). Its replacement runs.
-  std::uint64_t rejected_attachment_race = 0;
-  std::uint64_t rejected_swarm_inactive = 0;
-  std::uint64_t failed_other = 0;
-  std::uint64_t allocation_failures = 0;       // task stayed NEW for want of addresses
-  std::uint64_t attachment_failures = 0;       // node LB address could not be allocated
-  std::uint64_t max_unallocated = 0;           // most tasks stuck NEW at once
-  sim::Time first_reject_time = -1;
-  sim::Time first_shortage_time = -1;          // first allocation or attachment failure
-  std::uint64_t rejected_total() const {
-    return rejected_missing_attachments + rejected_attachment_race + rejected_swarm_inactive;
-  }
-};
 
 class Swarm {
  public:

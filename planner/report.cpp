@@ -54,12 +54,12 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   Eigen::MatrixXd m(n, cols);
   for (Eigen::Index i = 0; i < n; ++i) {
     const TrialResult& t = r[static_cast<std::size_t>(i)];
-    const double rejected = static_cast<double>(t.rejected_attachments + t.rejected_swarm_inactive);
+    const double rejected = static_cast<double>(t.metrics.rejected_missing_attachments + t.metrics.rejected_swarm_inactive);
     m(i, kRejected) = rejected;
     m(i, kRejectAny) = rejected > 0;
-    m(i, kRace) = t.rejected_race > 0;
-    m(i, kShortage) = t.allocation_failures > 0;
-    m(i, kLbMissing) = t.attachment_failures > 0;
+    m(i, kRace) = t.metrics.rejected_attachment_race > 0;
+    m(i, kShortage) = t.metrics.allocation_failures > 0;
+    m(i, kLbMissing) = t.metrics.attachment_failures > 0;
     m(i, kNotConverged) = !t.converged;
     m(i, kPlanFailed) = t.plan_failed;
     m(i, kDeployBad) = !t.deploy_converged;
@@ -75,10 +75,10 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
       m(i, c + 1) = t.services[k].below_desired_s;
       m(i, c + 2) = t.services[k].running_after;
     }
-    rep.rejected_attachments += t.rejected_attachments;
-    rep.rejected_swarm_inactive += t.rejected_swarm_inactive;
-    rep.rejected_race += t.rejected_race;
-    rep.failed_other += t.failed_other;
+    rep.rejected_attachments += t.metrics.rejected_missing_attachments;
+    rep.rejected_swarm_inactive += t.metrics.rejected_swarm_inactive;
+    rep.rejected_race += t.metrics.rejected_attachment_race;
+    rep.failed_other += t.metrics.failed_other;
     if (rep.plan_error.empty() && t.plan_failed) rep.plan_error = t.plan_error;
   }
   const Eigen::RowVectorXd mean = m.colwise().mean();
@@ -135,7 +135,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.example_seed = r.front().seed;
   std::uint64_t worst = 0;
   for (const TrialResult& t : r) {
-    const std::uint64_t bad = t.rejected_attachments + t.rejected_swarm_inactive + t.allocation_failures +
+    const std::uint64_t bad = t.metrics.rejected_missing_attachments + t.metrics.rejected_swarm_inactive + t.metrics.allocation_failures +
                               (t.converged ? 0 : 1000000);
     if (bad > worst) {
       worst = bad;

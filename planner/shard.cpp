@@ -10,10 +10,10 @@ json TrialToJson(const TrialResult& t) {
   for (const auto& s : t.services) svcs.push_back({s.name, s.desired, s.running_before, s.min_running, s.below_desired_s, s.running_after});
   return {{"seed", t.seed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
           {"plan_failed", t.plan_failed}, {"plan_error", t.plan_error}, {"plan_s", t.plan_s},
-          {"rejected_attachments", t.rejected_attachments}, {"rejected_race", t.rejected_race},
-          {"rejected_swarm_inactive", t.rejected_swarm_inactive},
-          {"failed_other", t.failed_other}, {"allocation_failures", t.allocation_failures},
-          {"attachment_failures", t.attachment_failures}, {"max_unallocated", t.max_unallocated},
+          {"rejected_attachments", t.metrics.rejected_missing_attachments}, {"rejected_race", t.metrics.rejected_attachment_race},
+          {"rejected_swarm_inactive", t.metrics.rejected_swarm_inactive},
+          {"failed_other", t.metrics.failed_other}, {"allocation_failures", t.metrics.allocation_failures},
+          {"attachment_failures", t.metrics.attachment_failures}, {"max_unallocated", t.metrics.max_unallocated},
           {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"networks", nets}, {"services", svcs}};
 }
 
@@ -26,13 +26,13 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     t.plan_failed = j.at("plan_failed").get<bool>();
     t.plan_error = j.at("plan_error").get<std::string>();
     t.plan_s = j.at("plan_s").get<double>();
-    t.rejected_attachments = j.at("rejected_attachments").get<std::uint64_t>();
-    t.rejected_race = j.at("rejected_race").get<std::uint64_t>();
-    t.rejected_swarm_inactive = j.at("rejected_swarm_inactive").get<std::uint64_t>();
-    t.failed_other = j.at("failed_other").get<std::uint64_t>();
-    t.allocation_failures = j.at("allocation_failures").get<std::uint64_t>();
-    t.attachment_failures = j.at("attachment_failures").get<std::uint64_t>();
-    t.max_unallocated = j.at("max_unallocated").get<std::uint64_t>();
+    t.metrics.rejected_missing_attachments = j.at("rejected_attachments").get<std::uint64_t>();
+    t.metrics.rejected_attachment_race = j.at("rejected_race").get<std::uint64_t>();
+    t.metrics.rejected_swarm_inactive = j.at("rejected_swarm_inactive").get<std::uint64_t>();
+    t.metrics.failed_other = j.at("failed_other").get<std::uint64_t>();
+    t.metrics.allocation_failures = j.at("allocation_failures").get<std::uint64_t>();
+    t.metrics.attachment_failures = j.at("attachment_failures").get<std::uint64_t>();
+    t.metrics.max_unallocated = j.at("max_unallocated").get<std::uint64_t>();
     t.first_risk_step = j.at("first_risk_step").get<int>();
     t.events = j.at("events").get<std::uint64_t>();
     for (const auto& n : j.at("networks")) {

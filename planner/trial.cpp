@@ -65,13 +65,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   w.trace().Add(w.Now(), "step", r.converged ? "converged" : "did not converge");
 
   const auto& m = w.metrics;
-  r.rejected_attachments = m.rejected_missing_attachments;
-  r.rejected_race = m.rejected_attachment_race;
-  r.rejected_swarm_inactive = m.rejected_swarm_inactive;
-  r.failed_other = m.failed_other;
-  r.allocation_failures = m.allocation_failures;
-  r.attachment_failures = m.attachment_failures;
-  r.max_unallocated = m.max_unallocated;
+  r.metrics = m;
   // Trouble is the first rejection; failing that, the first time a task or
   // a node's load balancer found no address.
   const Time trouble = m.first_reject_time >= 0 ? m.first_reject_time : m.first_shortage_time;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/metrics.hpp"
 #include "model/scenario.hpp"
 #include "model/trace.hpp"
 #include "planner/plan.hpp"
@@ -36,20 +37,14 @@ struct TrialResult {
   bool plan_failed = false;           // a step could not run (no leader, timeout)
   std::string plan_error;
   double plan_s = 0;                  // first step to convergence (or give-up)
-  std::uint64_t rejected_attachments = 0;   // the node had no address for the task's network
-  std::uint64_t rejected_race = 0;          // it had one, the worker had not seen it yet
-  std::uint64_t rejected_swarm_inactive = 0;
-  std::uint64_t failed_other = 0;
-  std::uint64_t allocation_failures = 0;
-  std::uint64_t attachment_failures = 0;
-  std::uint64_t max_unallocated = 0;
+  model::SwarmMetrics metrics;       // rejections by cause, shortages (as the run counted them)
   int first_risk_step = -1;           // index of the step during which trouble began
   std::vector<NetworkOutcome> networks;  // user overlays, in scenario order
   std::vector<ServiceOutcome> services;
   std::uint64_t events = 0;
   std::uint64_t peak_pending = 0;  // most events pending at once
   bool at_risk() const {
-    return rejected_attachments + rejected_swarm_inactive > 0 || !converged || plan_failed;
+    return metrics.rejected_total() > 0 || !converged || plan_failed;
   }
 };
 

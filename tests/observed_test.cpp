@@ -1,4 +1,4 @@
-// Behaviour observed on a real swarm (Docker 20.10, ../shared/real-swarm.md),
+// Behaviour observed on a real swarm (Docker 20.10, docs/real-swarm.md),
 // reproduced by the model.
 #include <catch2/catch.hpp>
 
@@ -53,7 +53,7 @@ TEST_CASE("observed: 2 nodes - /27 - 26 replicas on node 1 - draining it can rej
     CHECK(Count(w, TaskState::kRunning, 1) == 26);
     CHECK(w.networks[1].pool.used() == 31);  // 3 + VIP + 26 + node2's LB
   }
-  // Real runs: "at least one was Rejected" (shared/real-swarm.md); in this
+  // Real runs: "at least one was Rejected" (docs/real-swarm.md); in this
   // project's harness 5 rejections in one run, none in another. It is a
   // race (the replacements' start against node2's new LB address).
   CHECK(rejected_runs >= 1);

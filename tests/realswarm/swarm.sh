@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real multi-node Docker Swarm on this machine, for the integration tests
-# (../../../shared/real-swarm.md explains the recipe and its pitfalls).
+# (docs/real-swarm.md explains the recipe and its pitfalls).
 #
 #   swarm.sh up N [MANAGERS]   start N dockerd nodes (the first MANAGERS are
 #                              managers, default 1), each in its own network,

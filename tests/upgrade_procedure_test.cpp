@@ -1,4 +1,4 @@
-// The behaviours documented in ../shared/seeds/, checked on the model.
+// The behaviours of the 2018 engine-upgrade procedure (17.06 -> 18.09; docs/swarm-semantics.md sections 1, 6 and 7), checked on the model.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -47,7 +47,7 @@ TEST_CASE("seed arithmetic: the same cluster on a /26 is safe", "[scenario][seed
   const auto rep = planner::Aggregate(s, p, 1, results);
   for (const auto& r : results) {
     INFO(Repro("--subnet 10.0.0.0/26", r.seed));
-    CHECK(r.rejected_attachments + r.rejected_swarm_inactive == 0);
+    CHECK(r.metrics.rejected_missing_attachments + r.metrics.rejected_swarm_inactive == 0);
     CHECK(r.converged);
   }
   CHECK(rep.safe);
@@ -116,7 +116,7 @@ std::vector<planner::TrialResult> RunOrder(const std::vector<std::string>& order
 }
 std::uint64_t Rejected(const std::vector<planner::TrialResult>& rs) {
   std::uint64_t n = 0;
-  for (const auto& r : rs) n += r.rejected_attachments;
+  for (const auto& r : rs) n += r.metrics.rejected_missing_attachments;
   return n;
 }
 }  // namespace
@@ -125,7 +125,7 @@ TEST_CASE("version order: the seed's order rejects nothing", "[scenario][version
   const auto rs = RunOrder({}, 30);
   for (const auto& r : rs) {
     INFO(Repro("(3 managers + 2 workers, 10 replicas on 10.1.0.0/24)", r.seed));
-    CHECK(r.rejected_attachments == 0);
+    CHECK(r.metrics.rejected_missing_attachments == 0);
     CHECK(r.converged);
   }
 }
@@ -137,7 +137,7 @@ TEST_CASE("version order: activating an upgraded manager under an old leader rej
                             "drain:m3,upgrade:m3,activate:m3,drain:m1,upgrade:m1,activate:m1,"
                             "drain:w1,upgrade:w1,activate:w1,drain:w2,upgrade:w2,activate:w2,wait"}, 20);
   CHECK(Rejected(rs) > 0);
-  for (const auto& r : rs) CHECK(r.rejected_attachments > 0);
+  for (const auto& r : rs) CHECK(r.metrics.rejected_missing_attachments > 0);
 }
 
 TEST_CASE("version order: upgrading workers before managers rejects tasks", "[scenario][version]") {
@@ -233,11 +233,11 @@ TEST_CASE("restart without a drain: sometimes \"swarm is not active\"; with a dr
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
     const auto r = planner::RunTrial(s, *bare, seed);
     INFO(Repro("--managers 1 --workers 2 --from 20.10 --subnet 10.10.0.0/24 --replicas 12 --order restart:worker1", seed));
-    CHECK(r.rejected_attachments == 0);
-    if (r.rejected_swarm_inactive > 0) ++bare_rejecting;
+    CHECK(r.metrics.rejected_missing_attachments == 0);
+    if (r.metrics.rejected_swarm_inactive > 0) ++bare_rejecting;
     CHECK(r.converged);
     const auto d = planner::RunTrial(s, *drained, seed);
-    drained_rejecting += d.rejected_swarm_inactive > 0;
+    drained_rejecting += d.metrics.rejected_swarm_inactive > 0;
   }
   CHECK(bare_rejecting > 0);     // the race happens...
   CHECK(bare_rejecting < 100);   // ...but not most of the time (real 20.10 restarts: 0 of 4)
