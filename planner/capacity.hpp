@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/scenario.hpp"
+#include "planner/plan.hpp"
 
 namespace swarmplan::planner {
 
@@ -17,7 +18,8 @@ struct NetworkBudget {
   std::uint64_t reserved = 3;
   std::uint64_t vips = 0;
   std::uint64_t tasks = 0;           // desired tasks on this network
-  std::uint64_t eligible_nodes = 0;  // nodes that can run one of its tasks
+  std::uint64_t eligible_nodes = 0;  // nodes that can run one of its tasks at the start
+  std::uint64_t eligible_after = 0;  // ... counting the nodes the plan activates
   std::uint64_t lb_before = 0;       // LB addresses under the current leader's engine
   std::uint64_t lb_after = 0;        // worst case under the target engine
   std::uint64_t largest_share = 0;   // most tasks one node holds when spread evenly
@@ -30,7 +32,9 @@ struct NetworkBudget {
   int SuggestedPrefix() const;
 };
 
+// `plan` (optional): nodes it activates count in the "after" budget, since
+// tasks can land on them.
 std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion from_leader,
-                                  model::EngineVersion to);
+                                  model::EngineVersion to, const Plan* plan = nullptr);
 
 }  // namespace swarmplan::planner

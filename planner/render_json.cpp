@@ -17,7 +17,7 @@ json ReportToJson(const Report& r) {
   json budget = json::array();
   for (const auto& b : r.budget) {
     budget.push_back({{"network", b.name}, {"subnet", b.subnet}, {"capacity", b.capacity}, {"reserved", b.reserved},
-                      {"vips", b.vips}, {"tasks", b.tasks}, {"eligible_nodes", b.eligible_nodes},
+                      {"vips", b.vips}, {"tasks", b.tasks}, {"eligible_nodes", b.eligible_nodes}, {"eligible_nodes_after", b.eligible_after},
                       {"lb_before", b.lb_before}, {"lb_after", b.lb_after}, {"free_before", b.free_before()},
                       {"free_after", b.free_after()}, {"sum_before", b.Sum(false)}, {"sum_after", b.Sum(true)},
                       {"suggested_prefix", b.SuggestedPrefix()}});
@@ -35,7 +35,7 @@ json ReportToJson(const Report& r) {
                {"p_unhealthy_before_plan", r.p_deploy_unhealthy}};
   j["rejections"] = {{"node is missing network attachments, ip addresses may be exhausted", r.rejected_attachments},
                      {"cannot create a swarm scoped network when swarm is not active", r.rejected_swarm_inactive},
-                     {"transient (address held, not yet seen by the worker)", r.rejected_race},
+                     {"of which transient (address held, not yet seen by the worker)", r.rejected_race},
                      {"failed (other)", r.failed_other}};
   if (!r.plan_error.empty()) j["plan_error"] = r.plan_error;
   json nets = json::array();

@@ -47,9 +47,9 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
   if (r.rejected_attachments) o << "    \"node is missing network attachments, ip addresses may be exhausted\": " << r.rejected_attachments << " in all trials\n";
   if (r.rejected_swarm_inactive) o << "    \"cannot create a swarm scoped network when swarm is not active\": " << r.rejected_swarm_inactive << " in all trials\n";
   if (r.p_race > 0) {
-    o << "  transient rejections in " << Percent(r.p_race) << " of trials (" << r.rejected_race
-      << " in all): a task was rejected although its node held the address, because its desired state changed "
-         "before the worker saw the new load-balancer address; its replacement ran\n";
+    o << "      of which transient, in " << Percent(r.p_race) << " of trials (" << r.rejected_race
+      << " in all): the node held the address, but the task's desired state changed before the worker saw the "
+         "new load-balancer address; its replacement ran\n";
   }
   if (r.p_shortage > 0) o << "  tasks waited in NEW for a free address in " << Percent(r.p_shortage) << " of trials\n";
   if (r.p_node_lb_missing > 0) o << "  a node found no address for its load balancer in " << Percent(r.p_node_lb_missing) << " of trials\n";

@@ -42,7 +42,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.plan_origin = p.origin;
   for (const Step& st : p.steps) rep.plan_steps.push_back(st.Describe(s));
   rep.plan_notes = p.notes;
-  rep.budget = Budget(s, from, to);
+  rep.budget = Budget(s, from, to, &p);
   rep.hazards = Hazards(s, p);
   const auto n = static_cast<Eigen::Index>(r.size());
   if (n == 0) return rep;
@@ -54,7 +54,10 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   Eigen::MatrixXd m(n, cols);
   for (Eigen::Index i = 0; i < n; ++i) {
     const TrialResult& t = r[static_cast<std::size_t>(i)];
-    const double rejected = static_cast<double>(t.metrics.rejected_missing_attachments + t.metrics.rejected_swarm_inactive);
+    // Every task `docker service ps` would show as Rejected counts; the
+    // transient ones (the node held the address, the worker had not seen
+    // it) are a labelled subset of them, not left out.
+    const double rejected = static_cast<double>(t.metrics.rejected_total());
     m(i, kRejected) = rejected;
     m(i, kRejectAny) = rejected > 0;
     m(i, kRace) = t.metrics.rejected_attachment_race > 0;
@@ -75,7 +78,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
       m(i, c + 1) = t.services[k].below_desired_s;
       m(i, c + 2) = t.services[k].running_after;
     }
-    rep.rejected_attachments += t.metrics.rejected_missing_attachments;
+    rep.rejected_attachments += t.metrics.rejected_missing_attachments + t.metrics.rejected_attachment_race;
     rep.rejected_swarm_inactive += t.metrics.rejected_swarm_inactive;
     rep.rejected_race += t.metrics.rejected_attachment_race;
     rep.failed_other += t.metrics.failed_other;
@@ -135,7 +138,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.example_seed = r.front().seed;
   std::uint64_t worst = 0;
   for (const TrialResult& t : r) {
-    const std::uint64_t bad = t.metrics.rejected_missing_attachments + t.metrics.rejected_swarm_inactive + t.metrics.allocation_failures +
+    const std::uint64_t bad = t.metrics.rejected_total() + t.metrics.allocation_failures +
                               (t.converged ? 0 : 1000000);
     if (bad > worst) {
       worst = bad;
@@ -146,12 +149,15 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   // behaviour during a drain; rejections and failing to converge are not.
   rep.safe = rep.p_reject == 0 && rep.p_not_converged == 0 && rep.p_plan_failed == 0;
 
-  // What to change.
+  // What to change: nothing on a SAFE verdict.
+  if (rep.safe) return rep;
+  const bool upgrades = std::any_of(p.steps.begin(), p.steps.end(), [](const Step& st) {
+    return st.action == Action::kInstall;
+  });
   for (const NetworkBudget& b : rep.budget) {
     const bool tight = b.free_after() < 0 || b.free_before() < 0;
     const auto ns = std::find_if(rep.networks.begin(), rep.networks.end(), [&](const auto& x) { return x.name == b.name; });
     const bool hit = ns != rep.networks.end() && ns->peak_max >= b.capacity;
-    if (!tight && !hit && rep.safe) continue;
     if (!tight && !hit) continue;
     rep.recommendations.push_back("give " + b.name + " a larger subnet: a /" + std::to_string(b.SuggestedPrefix()) +
                                   " holds the " + std::to_string(b.tasks) + " tasks, " + std::to_string(b.vips) +
@@ -169,7 +175,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
                                     std::to_string(nodes_fit) + " nodes (each node with a task takes one address)");
     }
   }
-  if (!rep.hazards.empty()) {
+  if (!rep.hazards.empty() && upgrades) {
     rep.recommendations.push_back("fix the order: upgrade and keep drained every manager first, activate them "
                                   "together, then upgrade workers one at a time (the seed procedure, `--order` "
                                   "omitted)");

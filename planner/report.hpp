@@ -32,8 +32,12 @@ struct Report {
   bool safe = true;
   double p_reject = 0, p_reject_lo = 0, p_reject_hi = 0;  // P(at least one task rejected), Wilson 95%
   double mean_rejected = 0;
-  std::uint64_t rejected_attachments = 0, rejected_swarm_inactive = 0, failed_other = 0;  // summed
-  double p_race = 0;            // a transient rejection (address held, not yet seen by the worker)
+  // Summed over trials. rejected_attachments counts every task rejected
+  // with "node is missing network attachments", as `docker service ps`
+  // shows them; rejected_race is the subset whose node held the address
+  // (the worker had not seen it yet), labelled, never left out.
+  std::uint64_t rejected_attachments = 0, rejected_swarm_inactive = 0, failed_other = 0;
+  double p_race = 0;            // P(a transient rejection) in a trial
   std::uint64_t rejected_race = 0;
   double p_shortage = 0;        // a task stayed NEW for want of an address
   double p_node_lb_missing = 0; // a node's LB address could not be allocated

@@ -9,6 +9,7 @@
 #include "helpers.hpp"
 #include "model/scenario_json.hpp"
 #include "model/swarm.hpp"
+#include "planner/capacity.hpp"
 #include "planner/hazards.hpp"
 #include "planner/plan.hpp"
 #include "planner/render.hpp"
@@ -144,4 +145,25 @@ TEST_CASE("enum names parse and print from one table", "[unit][types]") {
   }
   CHECK_FALSE(ParseName<Role>("Manager"));
   CHECK(NameChoices<RestartCondition>() == "any, on-failure or none");
+}
+
+TEST_CASE("the address budget after the plan counts the nodes it activates", "[unit][capacity]") {
+  model::Scenario s = testing::Cluster(1, 3, "18.09", "10.1.0.0/27", 20);
+  s.nodes[3].availability = model::Availability::kDrain;  // w3 drained at the start
+  auto p = planner::ParseOrder(s, {"activate:w3,wait"}, {18, 9}, true);
+  REQUIRE(p);
+  const auto before_only = planner::Budget(s, {18, 9}, {18, 9});
+  const auto with_plan = planner::Budget(s, {18, 9}, {18, 9}, &*p);
+  CHECK(before_only[0].lb_after == 3);
+  CHECK(with_plan[0].lb_before == 3);
+  CHECK(with_plan[0].lb_after == 4);  // w3 takes tasks once active, and an address
+  CHECK(with_plan[0].free_after() == with_plan[0].free_before() - 1);
+}
+
+TEST_CASE("a SAFE verdict carries no advice" , "[unit][report]") {
+  model::Scenario s = testing::Cluster(3, 2, "17.06", "10.1.0.0/24", 10);
+  const planner::Plan p = planner::DefaultPlan(s, {18, 9});
+  const auto rep = planner::Aggregate(s, p, 1, planner::RunTrials(s, p, 1, {0, 5}, 1));
+  REQUIRE(rep.safe);
+  CHECK(rep.recommendations.empty());
 }
