@@ -39,6 +39,7 @@ TaskId Orchestrator::NewTask(ServiceId sid, std::uint32_t slot, NodeId node, Tas
   t.start_after = swarm_.Now() + delay;
   if (old != kNoId) swarm_.tasks[old].replaced_by = id;
   if (desired == TaskState::kReady) {
+    t.delay_pending = true;
     swarm_.engine().Schedule(t.start_after, [this, id] { MaybeStart(id); });
   }
   return id;
@@ -46,7 +47,10 @@ TaskId Orchestrator::NewTask(ServiceId sid, std::uint32_t slot, NodeId node, Tas
 
 void Orchestrator::MaybeStart(TaskId id) {
   Task& t = swarm_.tasks[id];
-  if (IsTerminal(t.state) || t.desired != TaskState::kReady) return;
+  // The delay runs its course whatever happens to the task meanwhile (a
+  // rejection, a shutdown): restart.go's delayed start is not cancelled by
+  // them, and a restart asked for meanwhile waits for its end.
+  if (!t.delay_pending) return;
   const sim::Time now = swarm_.Now();
   if (now < t.start_after) return;  // the delay event will come
   if (!swarm_.HasLeader()) {
@@ -64,7 +68,24 @@ void Orchestrator::MaybeStart(TaskId id) {
       return;
     }
   }
-  swarm_.SetDesired(t, TaskState::kRunning);
+  DelayEnded(t);
+}
+
+void Orchestrator::DelayEnded(Task& t) {
+  t.delay_pending = false;
+  // StartNow: READY -> RUNNING (nothing to do for a task that ended or was
+  // shut down meanwhile).
+  if (!IsTerminal(t.state) && t.desired == TaskState::kReady) swarm_.SetDesired(t, TaskState::kRunning);
+  if (!t.restart_waiting) return;
+  t.restart_waiting = false;
+  const bool counts = t.restart_counts;
+  t.restart_counts = false;
+  // waitRestart: restart it now, unless it was shut down on purpose or its
+  // slot moved on meanwhile.
+  Service& s = swarm_.services[t.service];
+  if (t.desired > TaskState::kRunning || SlotOf(s, t).current != t.id || !swarm_.HasLeader()) return;
+  if (counts && !RestartAllowed(t)) return;
+  Restart(t, counts);
 }
 
 bool Orchestrator::RestartAllowed(const Task& t) const {
@@ -90,12 +111,21 @@ void Orchestrator::TaskTerminal(Task& t) {
   if (SlotOf(s, t).current != t.id) return;
   if (t.desired > TaskState::kRunning) return;  // shut down on purpose
   if (!RestartAllowed(t)) return;
-  ++SlotOf(s, t).restarts;
-  Restart(t, s.spec.restart_delay);
+  Restart(t, /*counts=*/true);
 }
 
-void Orchestrator::Restart(Task& old, sim::Time delay) {
+void Orchestrator::Restart(Task& old, bool counts) {
+  if (old.delay_pending) {
+    // Supervisor.Restart: "still in the process of restarting" -> wait.
+    old.restart_waiting = true;
+    old.restart_counts = old.restart_counts || counts;
+    return;
+  }
   Service& s = swarm_.services[old.service];
+  if (counts) ++SlotOf(s, old).restarts;
+  // No restart delay for a task on a drained node (restart.go Restart).
+  const bool drained = old.node != kNoId && swarm_.nodes[old.node].availability == Availability::kDrain;
+  const sim::Time delay = drained ? 0 : s.spec.restart_delay;
   const TaskId old_id = old.id;
   const std::uint32_t slot = old.slot;
   swarm_.SetDesired(old, TaskState::kShutdown);
@@ -108,20 +138,18 @@ void Orchestrator::Restart(Task& old, sim::Time delay) {
   }
 }
 
-void Orchestrator::NodeDrained(NodeId n) { ReplaceTasksOf(n, /*drained=*/true); }
+void Orchestrator::NodeDrained(NodeId n) { ReplaceTasksOf(n); }
 
-void Orchestrator::NodeDown(NodeId n) { ReplaceTasksOf(n, /*drained=*/false); }
+void Orchestrator::NodeDown(NodeId n) { ReplaceTasksOf(n); }
 
-void Orchestrator::ReplaceTasksOf(NodeId n, bool drained) {
+void Orchestrator::ReplaceTasksOf(NodeId n) {
   const std::vector<TaskId> on_node = swarm_.nodes[n].tasks;
   for (TaskId id : on_node) {
     Task& t = swarm_.tasks[id];
     if (!Live(t)) continue;
     Service& s = swarm_.services[t.service];
     if (s.spec.mode == ServiceMode::kReplicated && SlotOf(s, t).current == id) {
-      // No restart delay for drained nodes; a down node's tasks get the
-      // service's (restart.go Restart).
-      Restart(t, drained ? 0 : s.spec.restart_delay);
+      Restart(t, /*counts=*/false);
     } else {
       swarm_.SetDesired(t, TaskState::kShutdown);  // global: no replacement elsewhere
     }
@@ -151,16 +179,13 @@ void Orchestrator::Reconcile(Service& s) {
     if (cur != kNoId) {
       Task& t = swarm_.tasks[cur];
       if (IsTerminal(t.state)) {
-        if (t.desired <= TaskState::kRunning && RestartAllowed(t)) {
-          ++s.slots[i].restarts;
-          Restart(t, s.spec.restart_delay);
-        }
+        if (t.desired <= TaskState::kRunning && RestartAllowed(t)) Restart(t, /*counts=*/true);
       } else if (t.desired <= TaskState::kRunning && t.node != kNoId) {
         const Node& node = swarm_.nodes[t.node];
         const bool drained = node.availability == Availability::kDrain;
         if (node.state == NodeState::kDown || drained) {
           if (s.spec.mode == ServiceMode::kReplicated) {
-            Restart(t, drained ? 0 : s.spec.restart_delay);
+            Restart(t, /*counts=*/false);
           } else {
             swarm_.SetDesired(t, TaskState::kShutdown);
           }

@@ -6,7 +6,9 @@
 // Global: one task per ready, active node that meets the constraints.
 // A replacement is created NEW with desired READY and set to RUNNING after
 // the restart delay and after the old task stopped, its node went down, or
-// old_task_timeout passed (restart.go DelayStart / waitStop).
+// old_task_timeout passed (restart.go DelayStart / waitStop). A task asked
+// to restart while its own delayed start is still pending is restarted only
+// when that delayed start ends (Supervisor.Restart / waitRestart).
 #pragma once
 
 #include <cstdint>
@@ -35,14 +37,19 @@ class Orchestrator {
   void LeaderChanged();
 
  private:
-  // Shuts `old` down and creates its replacement, started after `delay`.
-  void Restart(Task& old, sim::Time delay);
+  // The restart supervisor: shuts `old` down and creates its replacement,
+  // started after the service's restart delay (none when old's node is
+  // drained). If old is itself still in its delayed start, waits for that
+  // to end first. `counts`: a failure restart, counted for max_attempts.
+  void Restart(Task& old, bool counts);
+  // The delayed start of `t` ended: start it, and run a restart that waited.
+  void DelayEnded(Task& t);
   TaskId NewTask(ServiceId s, std::uint32_t slot, NodeId node, TaskState desired, TaskId old, sim::Time delay);
   void MaybeStart(TaskId t);
   bool RestartAllowed(const Task& t) const;
   void ReconcileGlobalNode(Service& s, NodeId n);
   // Replicated tasks on n get replacements, global ones are shut down.
-  void ReplaceTasksOf(NodeId n, bool drained);
+  void ReplaceTasksOf(NodeId n);
   void Reconcile(Service& s);
 
   Swarm& swarm_;

@@ -106,6 +106,12 @@ struct Task {
   NodeId pin = kNoId;          // the node an imported cluster ran this slot on
   TaskId old_task = kNoId;     // replacement: the task it replaces
   TaskId replaced_by = kNoId;
+  // Restart supervisor (restart.go): the task's delayed start has not ended
+  // yet; a restart asked for meanwhile waits for it (waitRestart), and
+  // counts against max_attempts if it came from a failure.
+  bool delay_pending = false;
+  bool restart_waiting = false;
+  bool restart_counts = false;
   std::uint32_t node_pos = 0;  // index in node->tasks
   std::uint32_t epoch = 0;     // node epoch when the agent took it
   sim::EventId op;             // agent operation in flight

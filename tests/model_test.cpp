@@ -1,6 +1,8 @@
 // Unit tests of the swarm components, each through the Swarm they live in.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "helpers.hpp"
 
 using namespace swarmplan;
@@ -238,4 +240,44 @@ TEST_CASE("an engine restart without drain keeps addresses until the node is bac
   w.engine().RunUntil(S(120));
   CHECK(Count(w, TaskState::kRunning) == 2);
   CHECK(w.Converged());
+}
+
+TEST_CASE("restart: a replacement rejected during its delayed start is replaced only when that start ends", "[unit][orchestrator]") {
+  // /28: 16 - 3 reserved - 1 VIP - m1's load balancer = 11 for 8 tasks on
+  // m1 (w1 drained at deploy). Then w1 is activated and m1 drained: the old
+  // tasks ignore SIGTERM for 120 s, so the replacements wait READY; three
+  // get addresses, go to w1, find no address left for w1's load balancer
+  // and are rejected after the 30 s wait, while their delayed start (which
+  // waits for the old task to stop, at most one minute) is still pending.
+  // swarmkit's supervisor (restart.go, Supervisor.Restart -> waitRestart)
+  // creates their next replacements only when that delayed start ends, at
+  // one minute, not at once.
+  auto sc = Cluster(1, 1, "18.09", "10.1.0.0/28", 8);
+  sc.nodes[1].availability = Availability::kDrain;
+  sc.services[0].exits_on_sigterm = false;
+  sc.services[0].stop_grace_period = S(120);
+  Swarm w(sc, 11);
+  w.Deploy();
+  w.engine().RunUntil(S(20));
+  REQUIRE(Count(w, TaskState::kRunning, 0) == 8);
+  REQUIRE(w.SetAvailability(1, Availability::kActive));
+  REQUIRE(w.SetAvailability(0, Availability::kDrain));
+  const sim::Time t0 = w.Now();
+  w.engine().RunUntil(t0 + S(58));
+  std::map<std::uint32_t, int> created_since_drain;
+  int rejected = 0;
+  for (const Task& t : w.tasks) {
+    if (t.created >= t0) ++created_since_drain[t.slot];
+    rejected += t.state == TaskState::kRejected;
+  }
+  CHECK(rejected >= 1);  // the situation arose
+  for (const auto& [slot, n] : created_since_drain) {
+    INFO("slot " << slot);
+    CHECK(n == 1);  // one replacement per slot until the delayed starts end
+  }
+  // When the delayed starts end, the rejected ones are replaced.
+  w.engine().RunUntil(t0 + S(70));
+  int replaced_again = 0;
+  for (const Task& t : w.tasks) replaced_again += t.created >= t0 + S(58);
+  CHECK(replaced_again >= 1);
 }
