@@ -23,6 +23,7 @@ int RunSimulate(const ScenarioOptions& args) {
     j["schema_version"] = 1;
     j["kind"] = "swarmplan-timeline";
     j["seed"] = seed;
+    j["unseed"] = r.unseed;
     j["scenario"] = scenario.name;
     j["events"] = nlohmann::json::array();
     for (const auto& e : trace.events()) {

@@ -10,6 +10,7 @@ json ReportToJson(const Report& r) {
   j["kind"] = "swarmplan-report";
   j["scenario"] = r.scenario_name;
   j["seed"] = r.seed;
+  j["unseed"] = r.unseed;
   j["trials"] = r.trials;
   j["upgrade"] = {{"from", r.from}, {"to", r.to}};
   j["plan"] = {{"origin", r.plan_origin}, {"steps", r.plan_steps}, {"notes", r.plan_notes}};

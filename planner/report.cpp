@@ -135,6 +135,13 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     rep.first_risk_fraction = static_cast<double>(best) / static_cast<double>(n);
     rep.first_risk_desc = p.steps[static_cast<std::size_t>(rep.first_risk_step)].Describe(s);
   }
+  rep.unseed = 1469598103934665603ULL;
+  for (const TrialResult& t : r) {
+    for (int b = 0; b < 8; ++b) {
+      rep.unseed ^= (t.unseed >> (8 * b)) & 0xff;
+      rep.unseed *= 1099511628211ULL;
+    }
+  }
   rep.example_seed = r.front().seed;
   std::uint64_t worst = 0;
   for (const TrialResult& t : r) {

@@ -69,6 +69,9 @@ struct Report {
   std::string first_risk_desc;
   std::uint64_t example_seed = 0;  // a trial that went wrong (or the first), for `simulate`
   double events_mean = 0;
+  // FNV-1a of every trial's unseed in index order: equal for two runs (any
+  // threads, any shards) only if every trial took the same path.
+  std::uint64_t unseed = 0;
   std::vector<std::string> recommendations;
 };
 

@@ -8,7 +8,7 @@ json TrialToJson(const TrialResult& t) {
   json nets = json::array(), svcs = json::array();
   for (const auto& n : t.networks) nets.push_back({n.name, n.capacity, n.used_before, n.peak_used, n.used_after});
   for (const auto& s : t.services) svcs.push_back({s.name, s.desired, s.running_before, s.min_running, s.below_desired_s, s.running_after});
-  return {{"seed", t.seed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
+  return {{"seed", t.seed}, {"unseed", t.unseed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
           {"plan_failed", t.plan_failed}, {"plan_error", t.plan_error}, {"plan_s", t.plan_s},
           {"rejected_attachments", t.metrics.rejected_missing_attachments}, {"rejected_race", t.metrics.rejected_attachment_race},
           {"rejected_swarm_inactive", t.metrics.rejected_swarm_inactive},
@@ -21,6 +21,7 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
   try {
     TrialResult t;
     t.seed = j.at("seed").get<std::uint64_t>();
+    t.unseed = j.at("unseed").get<std::uint64_t>();
     t.deploy_converged = j.at("deploy_converged").get<bool>();
     t.converged = j.at("converged").get<bool>();
     t.plan_failed = j.at("plan_failed").get<bool>();

@@ -84,6 +84,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
                           sim::ToSeconds(svc.below_total), svc.running});
   }
   r.events = w.engine().fired();
+  r.unseed = w.rng().Next();
   r.peak_pending = w.engine().peak_pending();
   if (trace != nullptr) *trace = w.trace();
   return r;

@@ -32,6 +32,9 @@ struct ServiceOutcome {
 
 struct TrialResult {
   std::uint64_t seed = 0;
+  // The trial's next random draw after its last event: two runs that took
+  // the same path (same draws, same order) end with the same unseed.
+  std::uint64_t unseed = 0;
   bool deploy_converged = false;      // the cluster was healthy before the plan
   bool converged = false;             // healthy again after the plan
   bool plan_failed = false;           // a step could not run (no leader, timeout)
