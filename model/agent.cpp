@@ -137,17 +137,16 @@ void Agent::Start(Task& t) {
   });
 }
 
+sim::Time Agent::StopDuration(const Task& t) {
+  const Service& s = swarm_.services[t.service];
+  if (t.state < TaskState::kStarting) return swarm_.rng().Duration(sim::Ms(10), sim::Ms(100));  // no process
+  if (s.spec.exits_on_sigterm) return std::min(swarm_.Draw(swarm_.timings().container_stop), s.spec.stop_grace_period);
+  return s.spec.stop_grace_period;  // SIGTERM ignored: killed after the grace period
+}
+
 void Agent::Stop(Task& t) {
   swarm_.engine().Cancel(t.op);
-  const Service& s = swarm_.services[t.service];
-  sim::Time took;
-  if (t.state < TaskState::kStarting) {
-    took = swarm_.rng().Duration(sim::Ms(10), sim::Ms(100));  // no process to stop
-  } else if (s.spec.exits_on_sigterm) {
-    took = std::min(swarm_.Draw(swarm_.timings().container_stop), s.spec.stop_grace_period);
-  } else {
-    took = s.spec.stop_grace_period;  // SIGTERM ignored: killed after the grace period
-  }
+  const sim::Time took = StopDuration(t);
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
   t.op = swarm_.engine().After(took, [this, id, epoch] {

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "model/types.hpp"
+#include "sim/time.hpp"
 
 namespace swarmplan::model {
 
@@ -31,6 +32,10 @@ class Agent {
   void AttachmentAdded(NodeId n);
   // The engine stopped: its containers are gone; nothing is reported.
   void EngineStopped(NodeId n);
+  // How long stopping t's container takes, drawn now: a process that obeys
+  // SIGTERM stops within container_stop; one that ignores it is killed at
+  // the end of the service's stop grace period; no process, a moment.
+  sim::Time StopDuration(const Task& t);
   // The engine is back and its agent connected: report what it finds.
   void Reconnected(NodeId n);
   // The task is no longer waiting (terminal for another reason).

@@ -34,8 +34,21 @@ std::expected<void, std::string> Operator::Drain(NodeId n) {
 
 std::expected<void, std::string> Operator::Stop(NodeId n) {
   if (!w_.nodes[n].engine_running) return std::unexpected(w_.NodeName(n) + "'s engine is already stopped");
-  w_.engine().RunUntil(w_.Now() + w_.Draw(w_.timings().engine_stop));
+  // dockerd's shutdown (docs/swarm-semantics.md section 7): the swarm node
+  // leaves first, so heartbeats stop at once (moby cmd/dockerd: the
+  // cluster's Cleanup runs before the daemon's Shutdown); then every running
+  // container is stopped in parallel with its own stop timeout (daemon.go
+  // Shutdown / shutdownContainer), and the daemon exits when the last one
+  // has. The stop command returns then: a node whose tasks ignore SIGTERM
+  // stays away a whole grace period longer, long enough to be marked down.
+  sim::Time longest = 0;
+  for (TaskId id : w_.nodes[n].tasks) {
+    const Task& t = w_.tasks[id];
+    if (IsTerminal(t.state) || t.state < TaskState::kStarting) continue;
+    longest = std::max(longest, w_.agent().StopDuration(t));
+  }
   w_.StopEngine(n);
+  w_.engine().RunUntil(w_.Now() + w_.Draw(w_.timings().engine_stop) + longest);
   return {};
 }
 

@@ -49,7 +49,7 @@ struct Timings {
   sim::Time failure_window = sim::Minute(5);
   int failure_threshold = 5;
   Range node_down_after{sim::Sec(15), sim::Sec(20)};  // heartbeat 5 s x grace 3, plus jitter
-  Range engine_stop{sim::Sec(1), sim::Sec(4)};
+  Range engine_stop{sim::Sec(1), sim::Sec(4)};  // the daemon's own shutdown, besides stopping its containers
   Range engine_start{sim::Sec(3), sim::Sec(10)};
   // After an engine start, how long libnetwork still refuses swarm-scoped
   // networks ("swarm is not active") while the worker may already prepare

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "helpers.hpp"
+#include "planner/plan.hpp"
+#include "planner/trial.hpp"
 
 using namespace swarmplan;
 using namespace swarmplan::model;
@@ -321,4 +323,29 @@ TEST_CASE("scheduler: without failures a batch still spreads evenly", "[unit][sc
   CHECK(per[1] == 3);
   CHECK(per[2] == 3);
   CHECK(per[3] == 3);
+}
+
+TEST_CASE("an engine stop lasts as long as its containers take to stop", "[unit][operator]") {
+  // Restarting w1 without a drain: its tasks ignore SIGTERM for 30 s, so
+  // dockerd's shutdown takes 30 s more and the node, whose heartbeats
+  // stopped when the stop began, is marked down (15-20 s) before it is back:
+  // its tasks are replaced elsewhere. Tasks that exit on SIGTERM let the
+  // engine stop in seconds, and the node is back before anyone notices.
+  auto run = [](bool exits_on_sigterm, std::uint64_t seed) {
+    auto sc = Cluster(1, 2, "18.09", "10.1.0.0/24", 6);
+    sc.services[0].exits_on_sigterm = exits_on_sigterm;
+    sc.services[0].stop_grace_period = S(30);
+    auto p = planner::ParseOrder(sc, {"restart:w1,wait"}, {18, 9}, true);
+    REQUIRE(p);
+    model::Trace trace(true);
+    (void)planner::RunTrial(sc, *p, seed, {}, &trace);
+    bool down = false;
+    for (const auto& e : trace.events()) down = down || e.text == "w1 is down (heartbeat expired)";
+    return down;
+  };
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("seed " << seed);
+    CHECK(run(false, seed));
+    CHECK_FALSE(run(true, seed));
+  }
 }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the whole project with AddressSanitizer and UndefinedBehaviorSanitizer
+# (CMakePresets.json "asan", in ./build-asan) and runs every test that needs
+# no real swarm under them. Any sanitizer report fails the test it happens in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure
