@@ -18,6 +18,7 @@ struct PlanArgs {
   std::string trials = "1000";
   std::string threads;
   std::string shard;  // "I/N"
+  bool no_sensitivity = false;
 };
 
 struct ApplyArgs {

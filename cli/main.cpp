@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   plan.scenario.Register(*plan_cmd);
   plan_cmd->add_option("--trials", plan.trials, "number of seeded trials (default 1000)");
   plan_cmd->add_option("--threads", plan.threads, "worker threads (default: all cores)");
+  plan_cmd->add_flag("--no-sensitivity", plan.no_sensitivity,
+                     "judge the default timings only (skip re-running the plan over plausible timings)");
   plan_cmd->add_option("--shard", plan.shard, "run share I of N of the trials (I from 0), for `merge`; needs --json");
 
   ScenarioOptions sim;

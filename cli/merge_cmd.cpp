@@ -1,6 +1,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -72,7 +73,12 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (!plan) return Fail("the shares' plan: " + plan.error());
   plan->origin = first.at("plan").at("origin").get<std::string>();
   const std::uint64_t seed = first.at("seed").get<std::uint64_t>();
-  const planner::Report rep = planner::Aggregate(*s, *plan, seed, all);
+  planner::Report rep = planner::Aggregate(*s, *plan, seed, all);
+  // The timing design is bounded and seeded: redone here, it is the one the
+  // unsharded run would have made.
+  if (first.value("sensitivity", false)) {
+    planner::AddSensitivity(rep, *s, *plan, total, std::max(1u, std::thread::hardware_concurrency()));
+  }
   const std::string prefix = first.contains("reproduce_prefix") && first["reproduce_prefix"].is_string()
                                  ? first["reproduce_prefix"].get<std::string>()
                                  : std::string("swarmplan simulate SCENARIO");

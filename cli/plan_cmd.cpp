@@ -59,12 +59,14 @@ int RunPlan(const PlanArgs& args) {
     j["scenario"] = model::ScenarioToJson(scenario);
     j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
     j["reproduce_prefix"] = args.scenario.ReproducePrefix("simulate");
+    j["sensitivity"] = !args.no_sensitivity;
     j["results"] = nlohmann::json::array();
     for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
     std::cout << j.dump() << "\n";
     return kExitSafe;
   }
-  const planner::Report rep = planner::Aggregate(scenario, plan, seed, results);
+  planner::Report rep = planner::Aggregate(scenario, plan, seed, results);
+  if (!args.no_sensitivity) planner::AddSensitivity(rep, scenario, plan, *trials, threads);
   if (args.scenario.json) {
     nlohmann::json j = planner::ReportToJson(rep);
     j["reproduce"] = args.scenario.Reproduce("simulate", rep.example_seed);

@@ -62,6 +62,14 @@ json ReportToJson(const Report& r) {
   j["example_seed"] = r.example_seed;
   j["events_per_trial_mean"] = r.events_mean;
   j["recommendations"] = r.recommendations;
+  if (r.has_sensitivity) {
+    json effects = json::array();
+    for (const auto& e : r.sensitivity.effects) effects.push_back({{"timing", e.key}, {"p_rejected_change", e.change}});
+    j["sensitivity"] = {{"points", r.sensitivity.points},
+                        {"trials_per_point", r.sensitivity.trials_per_point},
+                        {"p_rejected_range", {r.sensitivity.p_min, r.sensitivity.p_max}},
+                        {"effects", effects}};
+  }
   return j;
 }
 

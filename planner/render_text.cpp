@@ -40,10 +40,31 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     o << "  simulated peak on " << n.name << ": " << n.peak_max << " of " << n.capacity << " addresses"
       << (n.peak_max >= n.capacity ? " (exhausted)" : "") << "\n";
   }
-  o << "\nVerdict: " << (r.safe ? "SAFE" : "AT RISK") << "\n";
+  std::string verdict = r.safe ? "SAFE" : "AT RISK";
+  if (r.has_sensitivity) {
+    const auto& v = r.sensitivity;
+    if (r.safe) verdict += " whatever the timing";
+    else if (v.p_min > 0 && r.p_reject > 0) verdict += " whatever the timing";
+    else if (v.p_max > 0) verdict += " under some timings (" + Percent(std::min(v.p_min, r.p_reject)) + " - " +
+                                     Percent(std::max(v.p_max, r.p_reject)) + ")";
+  }
+  o << "\nVerdict: " << verdict << "\n";
   o << "  P(a task rejected: no address, no attachment, or swarm not active) = " << Percent(r.p_reject) << "  (95% CI " << Percent(r.p_reject_lo) << " - "
     << Percent(r.p_reject_hi) << ")\n";
   o << "  expected rejected tasks per upgrade = " << Fixed(r.mean_rejected, 2) << "\n";
+  if (r.has_sensitivity) {
+    const auto& v = r.sensitivity;
+    o << "  over plausible timings (" << v.points << " designs x " << v.trials_per_point << " trials): P = "
+      << Percent(v.p_min) << " - " << Percent(v.p_max);
+    if (v.p_max > 0) {
+      o << "; depends most on";
+      for (std::size_t i = 0; i < v.effects.size() && i < 2; ++i) {
+        o << (i ? "," : "") << " " << v.effects[i].key << " (" << (v.effects[i].change >= 0 ? "+" : "")
+          << Fixed(100 * v.effects[i].change, 1) << " points low to high)";
+      }
+    }
+    o << "\n";
+  }
   if (r.rejected_attachments) o << "    \"node is missing network attachments, ip addresses may be exhausted\": " << r.rejected_attachments << " in all trials\n";
   if (r.rejected_swarm_inactive) o << "    \"cannot create a swarm scoped network when swarm is not active\": " << r.rejected_swarm_inactive << " in all trials\n";
   if (r.p_race > 0) {

@@ -194,4 +194,14 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   return rep;
 }
 
+void AddSensitivity(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_t trials, unsigned threads) {
+  rep.sensitivity = RunSensitivity(s, p, rep.seed, kSensitivityPoints, SensitivityTrialsPerPoint(trials), threads);
+  rep.has_sensitivity = true;
+  if (rep.sensitivity.p_max > 0 && rep.safe) {
+    rep.safe = false;
+    rep.recommendations.push_back("the plan rejects tasks under some of the plausible timings (see the "
+                                  "sensitivity line): leave more free addresses than the default timings need");
+  }
+}
+
 }  // namespace swarmplan::planner

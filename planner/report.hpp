@@ -14,6 +14,7 @@
 #include "model/scenario.hpp"
 #include "planner/capacity.hpp"
 #include "planner/plan.hpp"
+#include "planner/sensitivity.hpp"
 #include "planner/trial.hpp"
 
 namespace swarmplan::planner {
@@ -73,9 +74,18 @@ struct Report {
   // threads, any shards) only if every trial took the same path.
   std::uint64_t unseed = 0;
   std::vector<std::string> recommendations;
+  // Set by AddSensitivity(); without it the verdict rests on the default
+  // timings alone.
+  bool has_sensitivity = false;
+  Sensitivity sensitivity;
 };
 
 Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const std::vector<TrialResult>& r);
+
+// Re-runs the plan over the timing design (planner/sensitivity.hpp) for a
+// run of `trials` trials and folds it into the report: the plan is at risk
+// if it rejects a task under any of the timings.
+void AddSensitivity(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_t trials, unsigned threads);
 
 
 }  // namespace swarmplan::planner

@@ -3,6 +3,7 @@
 // the README's list of scenario keys kept in step with the reader.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "planner/render.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
+#include "planner/sensitivity.hpp"
 #include "planner/trial.hpp"
 
 using namespace swarmplan;
@@ -166,4 +168,32 @@ TEST_CASE("a SAFE verdict carries no advice" , "[unit][report]") {
   const auto rep = planner::Aggregate(s, p, 1, planner::RunTrials(s, p, 1, {0, 5}, 1));
   REQUIRE(rep.safe);
   CHECK(rep.recommendations.empty());
+}
+
+TEST_CASE("sensitivity: every report carries the range over plausible timings" , "[unit][report][sensitivity]") {
+  model::Scenario s = model::DefaultScenario();
+  const planner::Plan p = planner::DefaultPlan(s, {18, 9});
+  auto rep = planner::Aggregate(s, p, 3, planner::RunTrials(s, p, 3, {0, 40}, 2));
+  planner::AddSensitivity(rep, s, p, 40, 2);
+  REQUIRE(rep.has_sensitivity);
+  const auto& v = rep.sensitivity;
+  CHECK(v.points == planner::kSensitivityPoints);
+  CHECK(v.trials_per_point == 16);
+  CHECK(v.p_min <= v.p_max);
+  CHECK(v.p_max > 0);
+  REQUIRE(v.effects.size() == planner::UncertainTimings().size());
+  for (std::size_t i = 1; i < v.effects.size(); ++i) CHECK(std::abs(v.effects[i - 1].change) >= std::abs(v.effects[i].change));
+  // Seeded: the same run gives the same design and the same numbers.
+  auto again = planner::Aggregate(s, p, 3, planner::RunTrials(s, p, 3, {0, 40}, 1));
+  planner::AddSensitivity(again, s, p, 40, 1);
+  CHECK(again.sensitivity.p_min == v.p_min);
+  CHECK(again.sensitivity.p_max == v.p_max);
+  CHECK(planner::ReportToJson(rep)["sensitivity"]["p_rejected_range"].size() == 2);
+  // A report safe at the default timings is at risk when a design rejects.
+  planner::Report safe_by_default = rep;
+  safe_by_default.safe = true;
+  safe_by_default.p_reject = 0;
+  planner::AddSensitivity(safe_by_default, s, p, 40, 2);
+  CHECK_FALSE(safe_by_default.safe);
+  CHECK(planner::RenderText(safe_by_default, "x").find("AT RISK under some timings") != std::string::npos);
 }
