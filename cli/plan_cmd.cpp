@@ -1,5 +1,9 @@
+#include <chrono>
 #include <iostream>
+#include <string>
 #include <thread>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -47,9 +51,11 @@ int RunPlan(const PlanArgs& args) {
     range = planner::Shard(*trials, shard_index, shard_count);
   }
   std::cerr << "swarmplan: seed " << seed << ", " << range.count << " trials on " << threads << " threads\n";
-  const auto results = planner::RunTrials(scenario, plan, seed, range, threads);
 
   if (!args.shard.empty()) {
+    // A share lists every trial's record (merge checks each one): its size
+    // grows with the share, so shares are the way to split a big run.
+    const auto results = planner::RunTrials(scenario, plan, seed, range, threads);
     nlohmann::json j;
     j["schema_version"] = 1;
     j["kind"] = "swarmplan-shard";
@@ -65,7 +71,30 @@ int RunPlan(const PlanArgs& args) {
     std::cout << j.dump() << "\n";
     return kExitSafe;
   }
-  planner::Report rep = planner::Aggregate(scenario, plan, seed, results);
+  // Statistics only, in memory that does not grow with --trials. After a
+  // second, a run that will take long says so (always), and shows its
+  // progress on a terminal.
+  const auto start = std::chrono::steady_clock::now();
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  bool warned = false, drew = false;
+  const auto progress = [&](std::uint64_t done) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (done == 0 || elapsed < 1) return;
+    const double left = elapsed * static_cast<double>(*trials - done) / static_cast<double>(done);
+    if (!warned && left > 60) {
+      warned = true;
+      std::cerr << "swarmplan: these " << *trials << " trials will take about " << static_cast<long>(left / 60 + 1)
+                << " more minutes; fewer --trials (or --shard across machines) answer sooner\n";
+    }
+    if (tty && elapsed > 3) {
+      std::cerr << "\rswarmplan: " << done << "/" << *trials << " trials, about " << static_cast<long>(left)
+                << " s left   " << std::flush;
+      drew = true;
+    }
+  };
+  const planner::TrialStats stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress);
+  if (drew) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+  planner::Report rep = planner::Aggregate(scenario, plan, seed, stats);
   if (!args.no_sensitivity) planner::AddSensitivity(rep, scenario, plan, *trials, threads);
   if (args.scenario.json) {
     nlohmann::json j = planner::ReportToJson(rep);

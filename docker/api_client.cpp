@@ -250,6 +250,10 @@ std::expected<nlohmann::json, ApiError> DockerApi::Post(const std::string& path,
   return Call("POST", path, &text, true);
 }
 
+std::expected<nlohmann::json, ApiError> DockerApi::Delete(const std::string& path) {
+  return Call("DELETE", path, nullptr, true);
+}
+
 std::expected<nlohmann::json, std::string> DockerApi::GetOr(const std::string& path) {
   auto r = Get(path);
   if (!r) {

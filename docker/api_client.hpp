@@ -73,6 +73,7 @@ class DockerApi {
   // path starts with "/", e.g. "/nodes"; the version prefix is added.
   std::expected<nlohmann::json, ApiError> Get(const std::string& path);
   std::expected<nlohmann::json, ApiError> Post(const std::string& path, const nlohmann::json& body);
+  std::expected<nlohmann::json, ApiError> Delete(const std::string& path);
 
   // Errors as text: "GET /nodes on unix:///...: <message>".
   std::expected<nlohmann::json, std::string> GetOr(const std::string& path);

@@ -1,5 +1,6 @@
 #include "executor/apply.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "executor/journal.hpp"
@@ -11,10 +12,11 @@ namespace swarmplan::executor {
 namespace {
 
 std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s, const planner::Step& st) {
-  const std::string node = st.action == planner::Action::kWait || st.action == planner::Action::kSleep
-                               ? std::string()
-                               : s.nodes[st.node].name;
+  const std::string node = st.OnNode() ? s.nodes[st.node].name : std::string();
   switch (st.action) {
+    case planner::Action::kCreate: return ex.CreateService(s.services[st.service]);
+    case planner::Action::kRemove: return ex.RemoveService(s.services[st.service].name);
+    case planner::Action::kScale: return ex.ScaleService(s.services[st.service].name, st.replicas);
     case planner::Action::kDrain: return ex.Drain(node);
     case planner::Action::kActivate: return ex.SetAvailability(node, model::Availability::kActive);
     case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
@@ -40,13 +42,28 @@ std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& sce
   planner::Plan rest;
   rest.origin = "remaining steps";
   rest.steps.assign(plan.steps.begin() + static_cast<std::ptrdiff_t>(first), plan.steps.end());
-  // Steps name nodes by index: map them onto the snapshot by name.
+  // Steps name nodes and services by index: map them onto the snapshot by
+  // name. A service the plan creates is not in a live cluster's snapshot
+  // yet: it is added as defined, not deployed.
   for (planner::Step& st : rest.steps) {
-    if (st.action == planner::Action::kWait || st.action == planner::Action::kSleep) continue;
-    const std::string& name = scenario.nodes[st.node].name;
-    auto at = now->FindNode(name);
-    if (!at) return std::unexpected("node " + name + " is no longer in the cluster");
-    st.node = *at;
+    if (st.OnNode()) {
+      const std::string& name = scenario.nodes[st.node].name;
+      auto at = now->FindNode(name);
+      if (!at) return std::unexpected("node " + name + " is no longer in the cluster");
+      st.node = *at;
+    } else if (st.OnService()) {
+      const model::ServiceSpec& spec = scenario.services[st.service];
+      auto it = std::find_if(now->services.begin(), now->services.end(),
+                             [&](const model::ServiceSpec& v) { return v.name == spec.name; });
+      if (it == now->services.end()) {
+        if (st.action != planner::Action::kCreate) return std::unexpected("service " + spec.name + " is no longer in the cluster");
+        model::ServiceSpec added = spec;
+        added.deployed = false;
+        now->services.push_back(added);
+        it = now->services.end() - 1;
+      }
+      st.service = static_cast<std::size_t>(it - now->services.begin());
+    }
   }
   if (rest.steps.empty()) return 0.0;
   if (auto ok = planner::CheckPlan(*now, rest); !ok) {
@@ -95,7 +112,8 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     // cluster and re-plan the rest. Not inside a node's stop-install-start,
     // nor before waits.
     const bool starts_something = st.action == planner::Action::kDrain || st.action == planner::Action::kStop ||
-                                  st.action == planner::Action::kActivate || st.action == planner::Action::kPause;
+                                  st.action == planner::Action::kActivate || st.action == planner::Action::kPause ||
+                                  st.OnService();
     if (ex.gated() && starts_something) {
       auto risk = Risk(ex, scenario, plan, i, opt.seed, std::max<std::uint64_t>(1, opt.gate_trials / 4), opt.threads);
       if (!risk) return std::unexpected(what + ": " + risk.error());

@@ -190,6 +190,57 @@ std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) 
   }
 }
 
+std::expected<json, std::string> DockerExecutor::FindService(const std::string& name, Clock::time_point deadline) {
+  auto services = Read("/services", deadline);
+  if (!services) return std::unexpected(services.error());
+  if (!services->is_array()) return std::unexpected("the service list is not an array");
+  for (const json& v : *services) {
+    if (SafeStr(Obj(v, "Spec"), "Name") == name) return v;
+  }
+  return std::unexpected("the swarm has no service named \"" + name + "\"");
+}
+
+std::expected<void, std::string> DockerExecutor::CreateService(const model::ServiceSpec& spec) {
+  // A scenario describes a service's addresses and placement, not its
+  // image, command or mounts: creating it here would create another
+  // service than the user's.
+  return std::unexpected("creating service " + spec.name + " needs its image and command, which a scenario does not "
+                         "hold: create it yourself (docker service create / docker stack deploy), then resume "
+                         "this plan from its journal");
+}
+
+std::expected<void, std::string> DockerExecutor::RemoveService(const std::string& service) {
+  const auto deadline = Deadline();
+  auto v = FindService(service, deadline);
+  if (!v) return std::unexpected(v.error());
+  auto r = api_.Delete("/services/" + SafeStr(*v, "ID"));
+  if (!r) return std::unexpected("removing service " + service + ": " + r.error().message);
+  return {};
+}
+
+std::expected<void, std::string> DockerExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
+  const auto deadline = Deadline();
+  while (true) {
+    auto v = FindService(service, deadline);
+    if (!v) return std::unexpected(v.error());
+    json spec = (*v)["Spec"];
+    if (!spec.is_object() || !spec.contains("Mode") || !spec["Mode"].is_object() || !spec["Mode"].contains("Replicated")) {
+      return std::unexpected("service " + service + " is not a replicated service: it cannot be scaled");
+    }
+    spec["Mode"]["Replicated"]["Replicas"] = replicas;
+    const json& vobj = Obj(*v, "Version");
+    const std::uint64_t version =
+        vobj.contains("Index") && vobj["Index"].is_number_unsigned() ? vobj["Index"].get<std::uint64_t>() : 0;
+    auto r = api_.Post("/services/" + SafeStr(*v, "ID") + "/update?version=" + std::to_string(version), spec);
+    if (r) return {};
+    const bool retry = r.error().kind == docker::ApiErrorKind::kNoAnswer ||
+                       r.error().kind == docker::ApiErrorKind::kServer ||
+                       r.error().kind == docker::ApiErrorKind::kOutOfSequence;
+    if (!retry || Clock::now() >= deadline) return std::unexpected("scaling " + service + ": " + r.error().message);
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
 std::expected<void, std::string> DockerExecutor::SetAvailability(const std::string& node, model::Availability a) {
   return Update(node, a == model::Availability::kPause ? "pause" : a == model::Availability::kDrain ? "drain" : "active");
 }

@@ -50,6 +50,9 @@ class DockerExecutor final : public Executor {
   std::expected<void, std::string> StopEngine(const std::string& node) override;
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
+  std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
+  std::expected<void, std::string> RemoveService(const std::string& service) override;
+  std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;
@@ -65,6 +68,7 @@ class DockerExecutor final : public Executor {
   std::expected<void, std::string> RunTemplate(const char* what, const std::string& tmpl, const std::string& node,
                                                const std::string& version);
   Clock::time_point Deadline() const { return Clock::now() + opt_.step_timeout; }
+  std::expected<nlohmann::json, std::string> FindService(const std::string& name, Clock::time_point deadline);
 
   docker::DockerApi api_;
   DockerExecutorOptions opt_;

@@ -31,6 +31,28 @@ std::expected<void, std::string> DryRunExecutor::StartEngine(const std::string& 
   return {};
 }
 
+std::expected<void, std::string> DryRunExecutor::CreateService(const model::ServiceSpec& spec) {
+  out_ << "docker service create --name " << spec.name;
+  if (spec.mode == model::ServiceMode::kGlobal) out_ << " --mode global";
+  else out_ << " --replicas " << spec.replicas;
+  for (const auto& n : spec.networks) out_ << " --network " << n;
+  if (spec.endpoint_mode == model::EndpointMode::kDnsrr) out_ << " --endpoint-mode dnsrr";
+  for (const auto& c : spec.constraints) out_ << " --constraint '" << c.text << "'";
+  if (spec.max_replicas_per_node != 0) out_ << " --replicas-max-per-node " << spec.max_replicas_per_node;
+  out_ << " IMAGE   # the service's image and command\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::RemoveService(const std::string& service) {
+  out_ << "docker service rm " << service << "\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
+  out_ << "docker service scale --detach " << service << "=" << replicas << "\n";
+  return {};
+}
+
 std::expected<bool, std::string> DryRunExecutor::WaitConverged() {
   out_ << "docker service ls   # until every service shows all its replicas running\n";
   return true;

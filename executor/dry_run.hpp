@@ -22,6 +22,9 @@ class DryRunExecutor final : public Executor {
   std::expected<void, std::string> StopEngine(const std::string& node) override;
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
+  std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
+  std::expected<void, std::string> RemoveService(const std::string& service) override;
+  std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override { return {0, "", false, ""}; }

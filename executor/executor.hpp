@@ -47,6 +47,11 @@ class Executor {
   virtual std::expected<void, std::string> StopEngine(const std::string& node) = 0;
   virtual std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) = 0;
   virtual std::expected<void, std::string> StartEngine(const std::string& node) = 0;
+  // `docker service create / rm / scale`. `spec` is the service as the
+  // scenario defines it (create needs it whole).
+  virtual std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) = 0;
+  virtual std::expected<void, std::string> RemoveService(const std::string& service) = 0;
+  virtual std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) = 0;
   // Waits until every service runs as desired; false if the deadline passed.
   virtual std::expected<bool, std::string> WaitConverged() = 0;
   virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;

@@ -25,6 +25,10 @@ std::expected<model::Scenario, std::string> SimExecutor::Snapshot() {
     now.nodes[i].availability = swarm_->nodes[i].availability;
   }
   if (swarm_->HasLeader()) now.leader = swarm_->nodes[swarm_->leader()].name;
+  for (std::size_t i = 0; i < now.services.size(); ++i) {
+    now.services[i].deployed = swarm_->services[i].active;
+    now.services[i].replicas = swarm_->services[i].spec.replicas;
+  }
   // The placement as it is now, as an import of a real cluster would read it.
   now.tasks.clear();
   for (const auto& t : swarm_->tasks) {
@@ -74,6 +78,34 @@ std::expected<void, std::string> SimExecutor::InstallEngine(const std::string& n
 std::expected<void, std::string> SimExecutor::StartEngine(const std::string& node) {
   SIM_NODE(n, node);
   return op_->Start(n);
+}
+
+std::expected<model::ServiceId, std::string> SimExecutor::FindService(const std::string& name) const {
+  for (const auto& v : swarm_->services) {
+    if (v.spec.name == name) return v.id;
+  }
+  return std::unexpected("no service is named \"" + name + "\"");
+}
+
+std::expected<void, std::string> SimExecutor::CreateService(const model::ServiceSpec& spec) {
+  Pace();
+  auto id = FindService(spec.name);
+  if (!id) return std::unexpected(id.error() + " in the simulated cluster's scenario");
+  return op_->CreateService(*id);
+}
+
+std::expected<void, std::string> SimExecutor::RemoveService(const std::string& service) {
+  Pace();
+  auto id = FindService(service);
+  if (!id) return std::unexpected(id.error());
+  return op_->RemoveService(*id);
+}
+
+std::expected<void, std::string> SimExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
+  Pace();
+  auto id = FindService(service);
+  if (!id) return std::unexpected(id.error());
+  return op_->ScaleService(*id, replicas);
 }
 
 std::expected<bool, std::string> SimExecutor::WaitConverged() {

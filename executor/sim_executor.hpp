@@ -26,6 +26,9 @@ class SimExecutor final : public Executor {
   std::expected<void, std::string> StopEngine(const std::string& node) override;
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
+  std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
+  std::expected<void, std::string> RemoveService(const std::string& service) override;
+  std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;
@@ -34,6 +37,7 @@ class SimExecutor final : public Executor {
 
  private:
   std::expected<model::NodeId, std::string> Find(const std::string& node) const;
+  std::expected<model::ServiceId, std::string> FindService(const std::string& name) const;
   void Pace();  // the delay before every operation but the first
 
   bool first_ = true;

@@ -52,6 +52,19 @@ bool Allocator::AllocateService(Service& s) {
   return true;
 }
 
+void Allocator::ReleaseService(Service& s) {
+  if (!s.vips_done) return;
+  for (std::size_t i = 0; i < s.nets.size() && i < s.vips.size(); ++i) {
+    if (s.vips[i] == kNoAddr) continue;
+    const Network& net = swarm_.networks[s.nets[i]];
+    swarm_.trace().Add(swarm_.Now(), "address",
+                       net.pool.Address(s.vips[i]) + " freed on " + net.name + " (VIP of removed " + s.spec.name + ")");
+    Free(s.nets[i], s.vips[i]);
+    s.vips[i] = kNoAddr;
+  }
+  s.vips_done = false;
+}
+
 void Allocator::TaskCreated(TaskId t) {
   queue_.push_back({Kind::kTask, t});
   Arm();

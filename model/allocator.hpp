@@ -28,6 +28,9 @@ class Allocator {
   // Allocates the service's VIPs now (service create is synchronous here).
   // Returns false if an address was missing; the service's tasks then wait.
   bool AllocateService(Service& s);
+  // The service was removed: its VIPs are freed (allocator.go
+  // deallocateService); its tasks free theirs as they end.
+  void ReleaseService(Service& s);
   // A task was created (NEW) and needs addresses.
   void TaskCreated(TaskId t);
   // A task on node n changed (any state <= RUNNING) or a node changed:

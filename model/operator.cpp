@@ -21,6 +21,30 @@ std::expected<void, std::string> Operator::SetAvailability(NodeId n, Availabilit
   }
 }
 
+namespace {
+// Retries a change that needs a leader until it is taken or the deadline.
+template <typename F>
+std::expected<void, std::string> WithLeader(Swarm& w, sim::Time deadline, F change) {
+  for (;;) {
+    auto r = change();
+    if (r || w.HasLeader()) return r;  // taken, or refused for a reason a leader gives
+    if (w.Now() >= deadline || !w.engine().RunUntil(w.Now() + sim::kSecond)) return r;
+  }
+}
+}  // namespace
+
+std::expected<void, std::string> Operator::CreateService(ServiceId s) {
+  return WithLeader(w_, Deadline(), [&] { return w_.CreateService(s); });
+}
+
+std::expected<void, std::string> Operator::RemoveService(ServiceId s) {
+  return WithLeader(w_, Deadline(), [&] { return w_.RemoveService(s); });
+}
+
+std::expected<void, std::string> Operator::ScaleService(ServiceId s, std::uint32_t replicas) {
+  return WithLeader(w_, Deadline(), [&] { return w_.ScaleService(s, replicas); });
+}
+
 std::expected<void, std::string> Operator::Drain(NodeId n) {
   auto r = SetAvailability(n, Availability::kDrain);
   if (!r) return r;

@@ -1,5 +1,7 @@
 #include "model/orchestrator.hpp"
 
+#include <algorithm>
+
 #include "model/swarm.hpp"
 
 namespace swarmplan::model {
@@ -157,6 +159,7 @@ void Orchestrator::ReplaceTasksOf(NodeId n) {
 }
 
 void Orchestrator::ReconcileGlobalNode(Service& s, NodeId n) {
+  if (!s.active) return;
   const Node& node = swarm_.nodes[n];
   if (!node.schedulable() || !s.constraint_ok[n]) return;
   const Slot& sl = s.slots[n];
@@ -174,7 +177,9 @@ void Orchestrator::NodeSchedulable(NodeId n) {
 }
 
 void Orchestrator::Reconcile(Service& s) {
+  if (!s.active) return;
   for (std::size_t i = 0; i < s.slots.size(); ++i) {
+    if (s.slots[i].retired) continue;
     const TaskId cur = s.slots[i].current;
     if (cur != kNoId) {
       Task& t = swarm_.tasks[cur];
@@ -193,6 +198,61 @@ void Orchestrator::Reconcile(Service& s) {
       }
     }
     if (s.spec.mode == ServiceMode::kGlobal) ReconcileGlobalNode(s, static_cast<NodeId>(i));
+  }
+}
+
+void Orchestrator::Scale(Service& s, std::uint32_t from) {
+  const std::uint32_t to = s.spec.replicas;
+  if (to > from) {
+    // New tasks take the lowest free slot numbers: retired slots first,
+    // then new ones.
+    std::uint32_t need = to - from;
+    for (std::uint32_t i = 0; i < s.slots.size() && need > 0; ++i) {
+      if (!s.slots[i].retired) continue;
+      s.slots[i].retired = false;
+      NewTask(s.id, i + 1, kNoId, TaskState::kRunning, kNoId, 0);
+      --need;
+    }
+    while (need-- > 0) {
+      s.slots.emplace_back();
+      s.pins.push_back(kNoId);
+      NewTask(s.id, static_cast<std::uint32_t>(s.slots.size()), kNoId, TaskState::kRunning, kNoId, 0);
+    }
+    return;
+  }
+  // Scale down: order the live slots as swarmkit does (running tasks
+  // first; then by how many copies precede them on their node), keep the
+  // first `to` and remove the rest.
+  struct Entry {
+    std::uint32_t slot;
+    bool running;
+    NodeId node;
+    std::uint32_t index = 0;
+  };
+  std::vector<Entry> live;
+  for (std::uint32_t i = 0; i < s.slots.size(); ++i) {
+    if (s.slots[i].retired || s.slots[i].current == kNoId) continue;
+    const Task& t = swarm_.tasks[s.slots[i].current];
+    live.push_back({i + 1, t.state == TaskState::kRunning, t.node});
+  }
+  std::stable_sort(live.begin(), live.end(), [](const Entry& a, const Entry& b) { return a.running && !b.running; });
+  std::vector<std::uint32_t> copies(swarm_.nodes.size(), 0);
+  for (Entry& e : live) e.index = e.node == kNoId ? 0 : copies[e.node]++;
+  std::stable_sort(live.begin(), live.end(), [](const Entry& a, const Entry& b) { return a.index < b.index; });
+  for (std::size_t k = to; k < live.size(); ++k) {
+    Slot& sl = s.slots[live[k].slot - 1];
+    sl.retired = true;
+    Task& t = swarm_.tasks[sl.current];
+    if (!IsTerminal(t.state)) swarm_.SetDesired(t, TaskState::kRemove);
+  }
+}
+
+void Orchestrator::RemoveService(Service& s) {
+  for (Slot& sl : s.slots) {
+    sl.retired = true;
+    if (sl.current == kNoId) continue;
+    Task& t = swarm_.tasks[sl.current];
+    if (!IsTerminal(t.state)) swarm_.SetDesired(t, TaskState::kRemove);
   }
 }
 

@@ -35,6 +35,13 @@ class Orchestrator {
   void NodeSchedulable(NodeId n);
   // A new leader reconciles every service.
   void LeaderChanged();
+  // spec.replicas changed from `from`: new slots get tasks, or the slots
+  // past the new count are retired, their tasks removed (replicated.go
+  // reconcile: the copies on the nodes with most copies first, tasks not
+  // running before running ones).
+  void Scale(Service& s, std::uint32_t from);
+  // The service was removed: every task is removed.
+  void RemoveService(Service& s);
 
  private:
   // The restart supervisor: shuts `old` down and creates its replacement,

@@ -131,6 +131,7 @@ std::expected<void, std::string> Scenario::Validate() const {
     const ServiceSpec* svc = nullptr;
     for (const auto& v : services) svc = v.name == t.service ? &v : svc;
     if (svc == nullptr) return std::unexpected(ptr + "/service: no service is named \"" + t.service + "\"");
+    if (!svc->deployed) return std::unexpected(ptr + "/service: \"" + t.service + "\" is not deployed (\"deployed\": false), so it has no tasks");
     if (svc->mode == ServiceMode::kReplicated && t.slot == 0) return std::unexpected(ptr + "/slot: a replicated service's task needs its slot (from 1)");
     if (svc->mode == ServiceMode::kGlobal && t.slot != 0) return std::unexpected(ptr + "/slot: a global service's tasks have no slot");
     if (!t.node.empty() && !FindNode(t.node)) return std::unexpected(ptr + "/node: no node is named \"" + t.node + "\"");

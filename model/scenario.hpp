@@ -103,6 +103,7 @@ struct ServiceSpec {
   bool publish_ingress = false;  // publishes a port in ingress mode
   std::int64_t reserve_nano_cpus = 0;
   std::int64_t reserve_memory_bytes = 0;
+  bool deployed = true;  // false: defined, created by a plan's create:SERVICE step
 };
 
 // A task of the cluster as it is (from `swarmplan import`). Tasks from

@@ -123,7 +123,7 @@ const std::vector<std::string_view> kNodeKeys = {"name", "role", "engine", "avai
                                                  "labels", "cpus", "memory_mb"};
 const std::vector<std::string_view> kServiceKeys = {
     "name", "mode", "replicas", "networks", "endpoint_mode", "constraints", "max_replicas_per_node", "restart",
-    "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb"};
+    "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed"};
 const std::vector<std::string_view> kRestartKeys = {"condition", "delay_ms", "max_attempts"};
 const std::vector<std::string_view> kTaskKeys = {"service", "slot", "node", "state", "addresses"};
 const std::vector<std::string_view> kUpgradeKeys = {"to", "order", "activate_managers"};
@@ -339,6 +339,10 @@ std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::st
     SP_TRY(m, r.Int("reserve_memory_mb", 0, 1LL << 30));
     s.reserve_memory_bytes = m * 1024 * 1024;
   }
+  if (r.Has("deployed")) {
+    SP_TRY(b, r.Bool("deployed"));
+    s.deployed = b;
+  }
   return s;
 }
 
@@ -539,6 +543,7 @@ json ScenarioToJson(const Scenario& s) {
     o["publish_ingress"] = v.publish_ingress;
     if (v.reserve_nano_cpus) o["reserve_cpus_milli"] = v.reserve_nano_cpus / 1'000'000;
     if (v.reserve_memory_bytes) o["reserve_memory_mb"] = v.reserve_memory_bytes / (1024 * 1024);
+    if (!v.deployed) o["deployed"] = false;
     j["services"].push_back(o);
   }
   if (!s.tasks.empty()) {

@@ -54,6 +54,7 @@ struct Node {
 
 struct Slot {
   TaskId current = kNoId;
+  bool retired = false;  // scaled away: its task is being removed; a scale-up reuses it
   std::deque<TaskId> history;  // oldest first, at most task_history
   std::uint32_t restarts = 0;
 };
@@ -68,6 +69,7 @@ struct Service {
   std::vector<NodeId> pins;          // replicated: slot i+1's first task goes to this node (import)
   std::vector<std::uint16_t> per_node;    // scheduler's count on each node
   std::vector<std::uint8_t> constraint_ok;  // per node, labels are static
+  bool active = true;                 // created (deployed) and not removed
   std::uint32_t running = 0;          // tasks in state RUNNING
   std::uint32_t eligible_nodes = 0;   // global: nodes that should run one
   // Failure underweighting: failure times per node (last failure_window).
@@ -80,6 +82,7 @@ struct Service {
   sim::Time min_running_at = 0;
 
   std::uint32_t desired() const {
+    if (!active) return 0;
     return spec.mode == ServiceMode::kGlobal ? eligible_nodes : spec.replicas;
   }
 };

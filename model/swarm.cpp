@@ -57,6 +57,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
       }
     }
     if (s.spec.publish_ingress) s.nets.push_back(0);
+    s.active = s.spec.deployed;
     s.vips.assign(s.nets.size(), kNoAddr);
     s.per_node.assign(nodes.size(), 0);
     s.constraint_ok.resize(nodes.size());
@@ -102,8 +103,45 @@ void Swarm::Deploy() {
   // address on every overlay when the network is created.
   for (Node& n : nodes) allocator_->NodeEvent(n.id);
   for (Service& s : services) {
-    orchestrator_->CreateService(s.id);
+    if (s.active) orchestrator_->CreateService(s.id);
   }
+}
+
+std::expected<void, std::string> Swarm::CreateService(ServiceId id) {
+  Service& s = services[id];
+  if (!HasLeader()) return std::unexpected("cannot create service " + s.spec.name + ": the swarm has no leader");
+  if (s.active) return std::unexpected("service " + s.spec.name + " already exists");
+  trace_.Add(Now(), "service", s.spec.name + " created");
+  s.active = true;
+  for (Slot& sl : s.slots) sl = Slot{};
+  UpdateRunning(s, 0);  // from now on it is below its desired count until its tasks run
+  orchestrator_->CreateService(id);
+  return {};
+}
+
+std::expected<void, std::string> Swarm::RemoveService(ServiceId id) {
+  Service& s = services[id];
+  if (!HasLeader()) return std::unexpected("cannot remove service " + s.spec.name + ": the swarm has no leader");
+  if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
+  trace_.Add(Now(), "service", s.spec.name + " removed");
+  s.active = false;
+  orchestrator_->RemoveService(s);
+  allocator_->ReleaseService(s);
+  return {};
+}
+
+std::expected<void, std::string> Swarm::ScaleService(ServiceId id, std::uint32_t replicas) {
+  Service& s = services[id];
+  if (!HasLeader()) return std::unexpected("cannot scale service " + s.spec.name + ": the swarm has no leader");
+  if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
+  if (s.spec.mode != ServiceMode::kReplicated) return std::unexpected("service " + s.spec.name + " is global: it cannot be scaled");
+  if (replicas == s.spec.replicas) return {};
+  trace_.Add(Now(), "service", s.spec.name + " scaled " + std::to_string(s.spec.replicas) + " -> " + std::to_string(replicas));
+  const std::uint32_t from = s.spec.replicas;
+  s.spec.replicas = replicas;
+  orchestrator_->Scale(s, from);
+  UpdateRunning(s, 0);  // the desired count changed: below-desired time starts or stops
+  return {};
 }
 
 int Swarm::reachable_managers() const {
@@ -280,7 +318,6 @@ void Swarm::RefreshCounted(Task& t) {
 }
 
 void Swarm::UpdateRunning(Service& s, int delta) {
-  const std::uint32_t before = s.running;
   s.running = static_cast<std::uint32_t>(static_cast<int>(s.running) + delta);
   if (!measuring_) return;
   const std::uint32_t want = s.desired();
@@ -288,7 +325,7 @@ void Swarm::UpdateRunning(Service& s, int delta) {
     s.min_running = s.running;
     s.min_running_at = Now();
   }
-  if (before < want && s.running >= want && s.below_since >= 0) {
+  if (s.running >= want && s.below_since >= 0) {
     s.below_total += Now() - s.below_since;
     s.below_since = -1;
   } else if (s.running < want && s.below_since < 0) {

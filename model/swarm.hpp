@@ -52,6 +52,11 @@ class Swarm {
   // Operator actions. They take effect through the leader; without one
   // they fail with the reason (as `docker node update` would).
   std::expected<void, std::string> SetAvailability(NodeId n, Availability a);
+  // Service changes, through the leader (`docker service create / rm /
+  // scale`). A service defined with deployed=false is created here.
+  std::expected<void, std::string> CreateService(ServiceId s);
+  std::expected<void, std::string> RemoveService(ServiceId s);
+  std::expected<void, std::string> ScaleService(ServiceId s, std::uint32_t replicas);
   void StopEngine(NodeId n);
   void StartEngine(NodeId n);
   void InstallEngine(NodeId n, EngineVersion v);  // REQUIRES: engine stopped

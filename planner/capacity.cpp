@@ -16,16 +16,19 @@ bool Meets(const model::ServiceSpec& svc, const model::NodeSpec& n) {
 
 std::string NetworkBudget::Sum(bool after) const {
   const std::uint64_t lb = after ? lb_after : lb_before;
-  const std::int64_t room = static_cast<std::int64_t>(capacity) - 3 - static_cast<std::int64_t>(vips + lb);
+  const std::uint64_t v = after ? vips_after : vips;
+  const std::uint64_t t = after ? tasks_after : tasks;
+  const std::int64_t room = static_cast<std::int64_t>(capacity) - 3 - static_cast<std::int64_t>(v + lb);
   std::string s = std::to_string(capacity) + " - 3 reserved";
-  s += " - " + std::to_string(vips) + (vips == 1 ? " VIP" : " VIPs");
+  s += " - " + std::to_string(v) + (v == 1 ? " VIP" : " VIPs");
   s += " - " + std::to_string(lb) + " node LB";
-  s += " = " + std::to_string(room) + " for " + std::to_string(tasks) + (tasks == 1 ? " task" : " tasks");
+  s += " = " + std::to_string(room) + " for " + std::to_string(t) + (t == 1 ? " task" : " tasks");
   return s;
 }
 
 int NetworkBudget::SuggestedPrefix() const {
-  const std::uint64_t need = reserved + vips + std::max(lb_after, lb_before) + tasks + largest_share;
+  const std::uint64_t need = reserved + std::max(vips, vips_after) + std::max(lb_after, lb_before) +
+                             std::max(tasks, tasks_after) + largest_share;
   int prefix = 30;
   while (prefix > 8 && (std::uint64_t{1} << (32 - prefix)) < need) --prefix;
   return prefix;
@@ -33,10 +36,21 @@ int NetworkBudget::SuggestedPrefix() const {
 
 std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion from_leader,
                                   model::EngineVersion to, const Plan* plan) {
+  // The cluster at the start, and as the plan leaves it: nodes it activates
+  // take tasks, services it creates, removes or scales change the count.
   std::vector<bool> activated(s.nodes.size(), false);
+  std::vector<bool> deployed_after;
+  std::vector<std::uint32_t> replicas_after;
+  for (const auto& v : s.services) {
+    deployed_after.push_back(v.deployed);
+    replicas_after.push_back(v.replicas);
+  }
   if (plan != nullptr) {
     for (const Step& st : plan->steps) {
       if (st.action == Action::kActivate && !s.nodes[st.node].down) activated[st.node] = true;
+      if (st.action == Action::kCreate) deployed_after[st.service] = true;
+      if (st.action == Action::kRemove) deployed_after[st.service] = false;
+      if (st.action == Action::kScale) replicas_after[st.service] = st.replicas;
     }
   }
   std::vector<NetworkBudget> out;
@@ -46,32 +60,43 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     b.subnet = net.subnet.ToString();
     b.capacity = net.subnet.size();
     std::vector<bool> eligible(s.nodes.size(), false), eligible_after(s.nodes.size(), false);
-    for (const auto& svc : s.services) {
+    for (std::size_t k = 0; k < s.services.size(); ++k) {
+      const auto& svc = s.services[k];
       if (std::find(svc.networks.begin(), svc.networks.end(), net.name) == svc.networks.end()) continue;
-      if (svc.endpoint_mode == model::EndpointMode::kVip) ++b.vips;
-      std::uint64_t nodes_for_svc = 0;
+      const bool vip = svc.endpoint_mode == model::EndpointMode::kVip;
+      std::uint64_t nodes_before = 0, nodes_after = 0;
       for (std::size_t i = 0; i < s.nodes.size(); ++i) {
         const bool meets = Meets(svc, s.nodes[i]);
         const bool ok = s.nodes[i].availability == model::Availability::kActive && meets;
-        if (ok) {
-          eligible[i] = true;
-          ++nodes_for_svc;
+        if (ok && svc.deployed) eligible[i] = true;
+        if (meets && (ok || activated[i]) && deployed_after[k]) eligible_after[i] = true;
+        nodes_before += ok;
+        nodes_after += meets && (ok || activated[i]);
+      }
+      auto count = [&](std::uint32_t replicas, std::uint64_t nodes) {
+        std::uint64_t tasks = svc.mode == model::ServiceMode::kGlobal ? nodes : replicas;
+        if (svc.mode == model::ServiceMode::kReplicated && svc.max_replicas_per_node != 0) {
+          tasks = std::min<std::uint64_t>(tasks, nodes * svc.max_replicas_per_node);
         }
-        if (meets && (ok || activated[i])) eligible_after[i] = true;
+        return tasks;
+      };
+      if (svc.deployed) {
+        b.vips += vip;
+        const std::uint64_t tasks = count(svc.replicas, nodes_before);
+        b.tasks += tasks;
+        if (nodes_before > 0) b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_before - 1) / nodes_before);
       }
-      std::uint64_t tasks = svc.mode == model::ServiceMode::kGlobal ? nodes_for_svc : svc.replicas;
-      if (svc.mode == model::ServiceMode::kReplicated && svc.max_replicas_per_node != 0) {
-        tasks = std::min<std::uint64_t>(tasks, nodes_for_svc * svc.max_replicas_per_node);
-      }
-      b.tasks += tasks;
-      if (nodes_for_svc > 0) {
-        b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_for_svc - 1) / nodes_for_svc);
+      if (deployed_after[k]) {
+        b.vips_after += vip;
+        const std::uint64_t tasks = count(replicas_after[k], nodes_after);
+        b.tasks_after += tasks;
+        if (nodes_after > 0) b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_after - 1) / nodes_after);
       }
     }
     b.eligible_nodes = static_cast<std::uint64_t>(std::count(eligible.begin(), eligible.end(), true));
     b.eligible_after = static_cast<std::uint64_t>(std::count(eligible_after.begin(), eligible_after.end(), true));
     const std::uint64_t with_tasks = std::min(b.eligible_nodes, b.tasks);
-    const std::uint64_t with_tasks_after = std::min(b.eligible_after, b.tasks);
+    const std::uint64_t with_tasks_after = std::min(b.eligible_after, b.tasks_after);
     b.lb_before = model::LbAddresses(from_leader.lb_policy(), s.nodes.size(), with_tasks);
     b.lb_after = model::LbAddresses(to.lb_policy(), s.nodes.size(), with_tasks_after);
     out.push_back(b);

@@ -17,14 +17,16 @@ struct NetworkBudget {
   std::uint64_t capacity = 0;
   std::uint64_t reserved = 3;
   std::uint64_t vips = 0;
-  std::uint64_t tasks = 0;           // desired tasks on this network
+  std::uint64_t tasks = 0;           // desired tasks on this network at the start
+  std::uint64_t vips_after = 0;      // as the plan leaves the services (created, removed, scaled)
+  std::uint64_t tasks_after = 0;
   std::uint64_t eligible_nodes = 0;  // nodes that can run one of its tasks at the start
   std::uint64_t eligible_after = 0;  // ... counting the nodes the plan activates
   std::uint64_t lb_before = 0;       // LB addresses under the current leader's engine
   std::uint64_t lb_after = 0;        // worst case under the target engine
   std::uint64_t largest_share = 0;   // most tasks one node holds when spread evenly
   std::int64_t free_before() const { return static_cast<std::int64_t>(capacity - reserved - vips - lb_before) - static_cast<std::int64_t>(tasks); }
-  std::int64_t free_after() const { return static_cast<std::int64_t>(capacity - reserved - vips - lb_after) - static_cast<std::int64_t>(tasks); }
+  std::int64_t free_after() const { return static_cast<std::int64_t>(capacity - reserved - vips_after - lb_after) - static_cast<std::int64_t>(tasks_after); }
   // "32 - 3 reserved - 1 VIP - 5 node LB = 23 for 24 tasks"
   std::string Sum(bool after) const;
   // Smallest prefix that holds the steady state plus one drained node's

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -20,8 +21,15 @@ std::string_view ToString(Action a) {
     case Action::kPause: return "pause";
     case Action::kWait: return "wait";
     case Action::kSleep: return "sleep";
+    case Action::kCreate: return "create";
+    case Action::kRemove: return "rm";
+    case Action::kScale: return "scale";
   }
   return "?";
+}
+
+bool Plan::Upgrades() const {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& st) { return st.action == Action::kInstall; });
 }
 
 std::string Step::Describe(const Scenario& s) const {
@@ -29,6 +37,9 @@ std::string Step::Describe(const Scenario& s) const {
     case Action::kWait: return "wait for convergence";
     case Action::kSleep: return "sleep " + std::to_string(duration / sim::kSecond) + " s";
     case Action::kInstall: return "install " + version.ToString() + " on " + s.nodes[node].name;
+    case Action::kCreate: return "create service " + s.services[service].name;
+    case Action::kRemove: return "remove service " + s.services[service].name;
+    case Action::kScale: return "scale " + s.services[service].name + " to " + std::to_string(replicas);
     default: return std::string(ToString(action)) + " " + s.nodes[node].name;
   }
 }
@@ -97,6 +108,9 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
 // plan cannot reach them), as one note: such a plan may be safe and still
 // not be the upgrade the user asked for.
 void NoteIncomplete(const Scenario& s, Plan& p, model::EngineVersion to) {
+  // A change plan (service steps, no install) is not an upgrade left half done.
+  const bool service_steps = std::any_of(p.steps.begin(), p.steps.end(), [](const Step& st) { return st.OnService(); });
+  if (service_steps && !p.Upgrades()) return;
   std::vector<model::EngineVersion> engine;
   for (const auto& n : s.nodes) engine.push_back(n.engine);
   for (const Step& st : p.steps) {
@@ -187,10 +201,43 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       p.steps.push_back({Action::kSleep, 0, {}, sim::Sec(secs)});
       continue;
     }
+    if (verb == "create" || verb == "rm" || verb == "scale") {
+      if (f.size() != 2 || f[1].empty()) {
+        return std::unexpected("order word \"" + w + "\": write create:SERVICE, rm:SERVICE or scale:SERVICE=N");
+      }
+      std::string name = f[1];
+      std::int64_t replicas = -1;
+      if (verb == "scale") {
+        const auto eq = name.find('=');
+        if (eq == std::string::npos) return std::unexpected("order word \"" + w + "\": write scale:SERVICE=N");
+        const std::string count = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        auto [ptr, ec] = std::from_chars(count.data(), count.data() + count.size(), replicas);
+        if (count.empty() || ec != std::errc() || ptr != count.data() + count.size() || replicas < 0 || replicas > 1'000'000) {
+          return std::unexpected("order word \"" + w + "\": the replica count must be a whole number from 0 to 1000000");
+        }
+      }
+      std::optional<std::size_t> svc;
+      for (std::size_t i = 0; i < s.services.size(); ++i) {
+        if (s.services[i].name == name) svc = i;
+      }
+      if (!svc) {
+        std::string known;
+        for (const auto& v : s.services) known += (known.empty() ? "" : ", ") + v.name;
+        return std::unexpected("order word \"" + w + "\": no service is named \"" + name + "\" (services: " +
+                               (known.empty() ? "none" : known) + ")");
+      }
+      Step st;
+      st.action = verb == "create" ? Action::kCreate : verb == "rm" ? Action::kRemove : Action::kScale;
+      st.service = *svc;
+      st.replicas = static_cast<std::uint32_t>(std::max<std::int64_t>(0, replicas));
+      p.steps.push_back(st);
+      continue;
+    }
     if (f.size() < 2 || f.size() > 3 || f[1].empty()) {
       return std::unexpected("order word \"" + w +
                              "\": expected NODE, ACTION:NODE (drain, stop, install, start, upgrade, restart, "
-                             "activate, pause), wait or sleep:SECONDS");
+                             "activate, pause), create:SERVICE, rm:SERVICE, scale:SERVICE=N, wait or sleep:SECONDS");
     }
     auto n = node_of(f[1], w);
     if (!n) return std::unexpected(n.error());
@@ -243,6 +290,8 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
     return n.role == Role::kManager && n.down;
   }));
   int managers_up = managers - down_managers;
+  std::vector<bool> deployed;
+  for (const auto& v : s.services) deployed.push_back(v.deployed);
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const Step& st = p.steps[i];
     const std::string where = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + ")";
@@ -287,6 +336,20 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         running[st.node] = true;
         if (s.nodes[st.node].role == Role::kManager) ++managers_up;
         break;
+      case Action::kCreate:
+        if (deployed[st.service]) return std::unexpected(where + ": the service already exists (give it \"deployed\": false in the scenario to plan its creation)");
+        deployed[st.service] = true;
+        break;
+      case Action::kRemove:
+        if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
+        deployed[st.service] = false;
+        break;
+      case Action::kScale:
+        if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
+        if (s.services[st.service].mode != model::ServiceMode::kReplicated) {
+          return std::unexpected(where + ": a global service runs one task per node and cannot be scaled");
+        }
+        break;
       default:
         break;
     }
@@ -304,6 +367,9 @@ std::vector<std::string> PlanWords(const Scenario& s, const Plan& p) {
       case Action::kWait: out.push_back("wait"); break;
       case Action::kSleep: out.push_back("sleep:" + std::to_string(st.duration / sim::kSecond)); break;
       case Action::kInstall: out.push_back("install:" + s.nodes[st.node].name + ":" + st.version.ToString()); break;
+      case Action::kCreate: out.push_back("create:" + s.services[st.service].name); break;
+      case Action::kRemove: out.push_back("rm:" + s.services[st.service].name); break;
+      case Action::kScale: out.push_back("scale:" + s.services[st.service].name + "=" + std::to_string(st.replicas)); break;
       default: out.push_back(std::string(ToString(st.action)) + ":" + s.nodes[st.node].name); break;
     }
   }

@@ -8,6 +8,9 @@
 //   drain:NODE  stop:NODE  install:NODE[:VERSION]  start:NODE
 //   upgrade:NODE[:VERSION] (stop, install, start)   restart:NODE (stop, start)
 //   activate:NODE  pause:NODE  wait  sleep:SECONDS
+//   create:SERVICE (a service of the scenario with "deployed": false)
+//   rm:SERVICE     scale:SERVICE=N
+// A plan with no install step is a change plan, not an upgrade.
 // A plan is checked before it runs: names must exist, each node's steps must
 // follow its engine's lifecycle, and no step may stop more managers than
 // Raft quorum tolerates.
@@ -21,7 +24,7 @@
 
 namespace swarmplan::planner {
 
-enum class Action { kDrain, kStop, kInstall, kStart, kActivate, kPause, kWait, kSleep };
+enum class Action { kDrain, kStop, kInstall, kStart, kActivate, kPause, kWait, kSleep, kCreate, kRemove, kScale };
 std::string_view ToString(Action a);
 
 struct Step {
@@ -29,11 +32,18 @@ struct Step {
   std::size_t node = 0;          // index in scenario.nodes (unused for wait/sleep)
   model::EngineVersion version;  // install
   sim::Time duration = 0;        // sleep
+  std::size_t service = 0;       // create, rm, scale: index in scenario.services
+  std::uint32_t replicas = 0;    // scale
   std::string Describe(const model::Scenario& s) const;
+  bool OnNode() const { return action <= Action::kPause; }
+  bool OnService() const { return action >= Action::kCreate; }
 };
 
 struct Plan {
   std::vector<Step> steps;
+  // True if a step installs an engine; otherwise the plan is a change
+  // (scale, create, rm, restarts...) and reports name it so.
+  bool Upgrades() const;
   std::string origin;  // "default (seed procedure)" or "given order"
   std::vector<std::string> notes;  // e.g. nodes the plan leaves on the old engine
 };

@@ -13,12 +13,14 @@ json ReportToJson(const Report& r) {
   j["unseed"] = r.unseed;
   j["trials"] = r.trials;
   j["upgrade"] = {{"from", r.from}, {"to", r.to}};
+  j["kind_of_change"] = r.upgrade ? "upgrade" : "change";
+  if (!r.change.empty()) j["change"] = r.change;
   j["plan"] = {{"origin", r.plan_origin}, {"steps", r.plan_steps}, {"notes", r.plan_notes}};
   j["verdict"] = r.safe ? "safe" : "at-risk";
   json budget = json::array();
   for (const auto& b : r.budget) {
     budget.push_back({{"network", b.name}, {"subnet", b.subnet}, {"capacity", b.capacity}, {"reserved", b.reserved},
-                      {"vips", b.vips}, {"tasks", b.tasks}, {"eligible_nodes", b.eligible_nodes}, {"eligible_nodes_after", b.eligible_after},
+                      {"vips", b.vips}, {"tasks", b.tasks}, {"vips_after", b.vips_after}, {"tasks_after", b.tasks_after}, {"eligible_nodes", b.eligible_nodes}, {"eligible_nodes_after", b.eligible_after},
                       {"lb_before", b.lb_before}, {"lb_after", b.lb_after}, {"free_before", b.free_before()},
                       {"free_after", b.free_after()}, {"sum_before", b.Sum(false)}, {"sum_after", b.Sum(true)},
                       {"suggested_prefix", b.SuggestedPrefix()}});

@@ -23,7 +23,12 @@ std::string Percent(double p) {
 std::string RenderText(const Report& r, const std::string& reproduce) {
   std::ostringstream o;
   o << "swarmplan: " << r.scenario_name << "\n";
-  o << "upgrade " << r.from << " -> " << r.to << ", " << r.plan_steps.size() << " steps (" << r.plan_origin << ")\n";
+  if (r.upgrade) {
+    o << "upgrade " << r.from << " -> " << r.to;
+  } else {
+    o << "change (no engine upgrade, engines " << r.from << ")" << (r.change.empty() ? "" : ": " + r.change);
+  }
+  o << ", " << r.plan_steps.size() << " steps (" << r.plan_origin << ")\n";
   for (const auto& n : r.plan_notes) o << "note: " << n << "\n";
   o << "seed " << r.seed << ", " << r.trials << " trials\n\n";
   o << "Address budget per overlay:\n";
@@ -32,8 +37,8 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     o << "    before: " << b.Sum(false) << (b.free_before() < 0 ? "  -> SHORT by " + std::to_string(-b.free_before()) : "  -> fits") << "\n";
     o << "    after:  " << b.Sum(true) << (b.free_after() < 0 ? "  -> SHORT by " + std::to_string(-b.free_after()) : "  -> fits") << "\n";
     if (b.free_after() == -1 && b.lb_after > 0) {
-      o << "    (with one node holding no task: " << b.capacity - 3 - b.vips - (b.lb_after - 1) << " for "
-        << b.tasks << "; whether that happens depends on the order swarm hands out addresses)\n";
+      o << "    (with one node holding no task: " << b.capacity - 3 - b.vips_after - (b.lb_after - 1) << " for "
+        << b.tasks_after << "; whether that happens depends on the order swarm hands out addresses)\n";
     }
   }
   for (const auto& n : r.networks) {
@@ -82,7 +87,7 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
       << Fixed(s.min_running_mean, 1) << "), below desired " << Fixed(s.below_mean_s, 0) << " s on average, "
       << Fixed(s.below_max_s, 0) << " s at worst; after: at worst " << s.final_worst << "/" << s.desired << "\n";
   }
-  o << "  upgrade takes " << Fixed(r.plan_s_mean / 60, 1) << " min on average (p95 " << Fixed(r.plan_s_p95 / 60, 1) << " min)\n";
+  o << "  " << (r.upgrade ? "upgrade" : "change") << " takes " << Fixed(r.plan_s_mean / 60, 1) << " min on average (p95 " << Fixed(r.plan_s_p95 / 60, 1) << " min)\n";
   if (r.first_risk_step >= 0) {
     o << "  trouble starts at step " << r.first_risk_step + 1 << " (" << r.first_risk_desc << ") in "
       << Percent(r.first_risk_fraction) << " of trials\n";

@@ -1,7 +1,5 @@
 #include "planner/report.hpp"
 
-#include <Eigen/Dense>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -11,14 +9,6 @@
 namespace swarmplan::planner {
 
 namespace {
-
-// Quantile of a column (nearest rank).
-double Quantile(Eigen::VectorXd v, double q) {
-  if (v.size() == 0) return 0;
-  std::sort(v.data(), v.data() + v.size());
-  const auto idx = static_cast<Eigen::Index>(std::ceil(q * static_cast<double>(v.size()))) - 1;
-  return v[std::clamp<Eigen::Index>(idx, 0, v.size() - 1)];
-}
 
 // The newest engine the plan installs (the leader's if it installs none).
 model::EngineVersion TargetEngine(const model::Scenario& s, const Plan& p) {
@@ -32,126 +22,77 @@ model::EngineVersion TargetEngine(const model::Scenario& s, const Plan& p) {
 }  // namespace
 
 Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const std::vector<TrialResult>& r) {
+  TrialStats st;
+  for (std::size_t i = 0; i < r.size(); ++i) st.Add(r[i], i);
+  return Aggregate(s, p, seed, st);
+}
+
+Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialStats& stats) {
   Report rep;
   rep.scenario_name = s.name;
   rep.seed = seed;
-  rep.trials = r.size();
+  rep.trials = stats.n;
   const model::EngineVersion from = s.nodes[s.InitialLeader().value()].engine, to = TargetEngine(s, p);
   rep.from = from.ToString();
   rep.to = to.ToString();
   rep.plan_origin = p.origin;
   for (const Step& st : p.steps) rep.plan_steps.push_back(st.Describe(s));
   rep.plan_notes = p.notes;
+  rep.upgrade = p.Upgrades();
+  for (const Step& st : p.steps) {
+    if (st.OnService()) rep.change += (rep.change.empty() ? "" : ", ") + st.Describe(s);
+  }
   rep.budget = Budget(s, from, to, &p);
   rep.hazards = Hazards(s, p);
-  const auto n = static_cast<Eigen::Index>(r.size());
-  if (n == 0) return rep;
-
-  // One row per trial; columns are the metrics summarised below.
-  const std::size_t nets = r.front().networks.size(), svcs = r.front().services.size();
-  enum Col { kRejected, kRejectAny, kRace, kShortage, kLbMissing, kNotConverged, kPlanFailed, kDeployBad, kPlanS, kEvents, kFixed };
-  const Eigen::Index cols = kFixed + static_cast<Eigen::Index>(2 * nets + 3 * svcs);
-  Eigen::MatrixXd m(n, cols);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const TrialResult& t = r[static_cast<std::size_t>(i)];
-    // Every task `docker service ps` would show as Rejected counts; the
-    // transient ones (the node held the address, the worker had not seen
-    // it) are a labelled subset of them, not left out.
-    const double rejected = static_cast<double>(t.metrics.rejected_total());
-    m(i, kRejected) = rejected;
-    m(i, kRejectAny) = rejected > 0;
-    m(i, kRace) = t.metrics.rejected_attachment_race > 0;
-    m(i, kShortage) = t.metrics.allocation_failures > 0;
-    m(i, kLbMissing) = t.metrics.attachment_failures > 0;
-    m(i, kNotConverged) = !t.converged;
-    m(i, kPlanFailed) = t.plan_failed;
-    m(i, kDeployBad) = !t.deploy_converged;
-    m(i, kPlanS) = t.plan_s;
-    m(i, kEvents) = static_cast<double>(t.events);
-    for (std::size_t k = 0; k < nets; ++k) {
-      m(i, kFixed + static_cast<Eigen::Index>(2 * k)) = static_cast<double>(t.networks[k].peak_used);
-      m(i, kFixed + static_cast<Eigen::Index>(2 * k + 1)) = static_cast<double>(t.networks[k].used_before);
-    }
-    for (std::size_t k = 0; k < svcs; ++k) {
-      const Eigen::Index c = kFixed + static_cast<Eigen::Index>(2 * nets + 3 * k);
-      m(i, c) = t.services[k].min_running;
-      m(i, c + 1) = t.services[k].below_desired_s;
-      m(i, c + 2) = t.services[k].running_after;
-    }
-    rep.rejected_attachments += t.metrics.rejected_missing_attachments + t.metrics.rejected_attachment_race;
-    rep.rejected_swarm_inactive += t.metrics.rejected_swarm_inactive;
-    rep.rejected_race += t.metrics.rejected_attachment_race;
-    rep.failed_other += t.metrics.failed_other;
-    if (rep.plan_error.empty() && t.plan_failed) rep.plan_error = t.plan_error;
-  }
-  const Eigen::RowVectorXd mean = m.colwise().mean();
-  const Eigen::RowVectorXd mx = m.colwise().maxCoeff();
-  const Eigen::RowVectorXd mn = m.colwise().minCoeff();
-  rep.mean_rejected = mean(kRejected);
-  rep.p_reject = mean(kRejectAny);
+  if (stats.n == 0) return rep;
+  const double n = static_cast<double>(stats.n);
+  auto mean = [&](std::uint64_t sum) { return static_cast<double>(sum) / n; };
+  rep.mean_rejected = mean(stats.rejected);
+  rep.p_reject = mean(stats.reject_any);
   {
-    const double z = 1.96, nn = static_cast<double>(n), ph = rep.p_reject;
-    const double denom = 1 + z * z / nn;
-    const double centre = (ph + z * z / (2 * nn)) / denom;
-    const double half = z * std::sqrt(ph * (1 - ph) / nn + z * z / (4 * nn * nn)) / denom;
+    const double z = 1.96, ph = rep.p_reject;
+    const double denom = 1 + z * z / n;
+    const double centre = (ph + z * z / (2 * n)) / denom;
+    const double half = z * std::sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / denom;
     rep.p_reject_lo = std::max(0.0, centre - half);
     rep.p_reject_hi = std::min(1.0, centre + half);
   }
-  rep.p_race = mean(kRace);
-  rep.p_shortage = mean(kShortage);
-  rep.p_node_lb_missing = mean(kLbMissing);
-  rep.p_not_converged = mean(kNotConverged);
-  rep.p_plan_failed = mean(kPlanFailed);
-  rep.p_deploy_unhealthy = mean(kDeployBad);
-  rep.plan_s_mean = mean(kPlanS);
-  rep.plan_s_p50 = Quantile(m.col(kPlanS), 0.5);
-  rep.plan_s_p95 = Quantile(m.col(kPlanS), 0.95);
-  rep.plan_s_max = mx(kPlanS);
-  rep.events_mean = mean(kEvents);
-  for (std::size_t k = 0; k < nets; ++k) {
-    const auto c = kFixed + static_cast<Eigen::Index>(2 * k);
-    rep.networks.push_back({r.front().networks[k].name, r.front().networks[k].capacity, mean(c + 1),
-                            static_cast<std::uint64_t>(mx(c)), mean(c)});
+  rep.rejected_attachments = stats.rejected_attachments;
+  rep.rejected_swarm_inactive = stats.rejected_swarm_inactive;
+  rep.rejected_race = stats.rejected_race;
+  rep.failed_other = stats.failed_other;
+  rep.plan_error = stats.plan_error;
+  rep.p_race = mean(stats.race_any);
+  rep.p_shortage = mean(stats.shortage_any);
+  rep.p_node_lb_missing = mean(stats.lb_missing_any);
+  rep.p_not_converged = mean(stats.not_converged);
+  rep.p_plan_failed = mean(stats.plan_failed);
+  rep.p_deploy_unhealthy = mean(stats.deploy_unhealthy);
+  rep.plan_s_mean = mean(stats.plan_us) / 1e6;
+  rep.plan_s_p50 = stats.PlanQuantile(0.5);
+  rep.plan_s_p95 = stats.PlanQuantile(0.95);
+  rep.plan_s_max = static_cast<double>(stats.plan_us_max) / 1e6;
+  rep.events_mean = mean(stats.events);
+  for (const auto& x : stats.nets) rep.networks.push_back({x.name, x.capacity, mean(x.before_sum), x.peak_max, mean(x.peak_sum)});
+  for (const auto& x : stats.svcs) {
+    rep.services.push_back({x.name, x.desired, x.min_running_min, mean(x.min_running_sum), mean(x.below_us_sum) / 1e6,
+                            static_cast<double>(x.below_us_max) / 1e6, x.after_min});
   }
-  for (std::size_t k = 0; k < svcs; ++k) {
-    const auto c = kFixed + static_cast<Eigen::Index>(2 * nets + 3 * k);
-    rep.services.push_back({r.front().services[k].name, r.front().services[k].desired,
-                            static_cast<std::uint32_t>(mn(c)), mean(c), mean(c + 1), mx(c + 1),
-                            static_cast<std::uint32_t>(mn(c + 2))});
-  }
-  // Where trouble starts: the most common first risky step.
-  std::map<int, int> first;
-  for (const TrialResult& t : r) {
-    if (t.first_risk_step >= 0) ++first[t.first_risk_step];
-  }
-  int best = 0;
-  for (auto [step, count] : first) {
+  // Where trouble starts: the most common first risky step (the earliest
+  // among equals).
+  std::uint64_t best = 0;
+  for (auto [step, count] : stats.first_risk) {
     if (count > best) {
       best = count;
       rep.first_risk_step = step;
     }
   }
   if (rep.first_risk_step >= 0) {
-    rep.first_risk_fraction = static_cast<double>(best) / static_cast<double>(n);
+    rep.first_risk_fraction = static_cast<double>(best) / n;
     rep.first_risk_desc = p.steps[static_cast<std::size_t>(rep.first_risk_step)].Describe(s);
   }
-  rep.unseed = 1469598103934665603ULL;
-  for (const TrialResult& t : r) {
-    for (int b = 0; b < 8; ++b) {
-      rep.unseed ^= (t.unseed >> (8 * b)) & 0xff;
-      rep.unseed *= 1099511628211ULL;
-    }
-  }
-  rep.example_seed = r.front().seed;
-  std::uint64_t worst = 0;
-  for (const TrialResult& t : r) {
-    const std::uint64_t bad = t.metrics.rejected_total() + t.metrics.allocation_failures +
-                              (t.converged ? 0 : 1000000);
-    if (bad > worst) {
-      worst = bad;
-      rep.example_seed = t.seed;
-    }
-  }
+  rep.unseed = stats.unseed;
+  rep.example_seed = stats.worst_index != UINT64_MAX ? stats.worst_seed : stats.first_seed;
   // Waiting in NEW for an address that frees moments later is ordinary swarm
   // behaviour during a drain; rejections and failing to converge are not.
   rep.safe = rep.p_reject == 0 && rep.p_not_converged == 0 && rep.p_plan_failed == 0;
@@ -167,16 +108,18 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     const bool hit = ns != rep.networks.end() && ns->peak_max >= b.capacity;
     if (!tight && !hit) continue;
     rep.recommendations.push_back("give " + b.name + " a larger subnet: a /" + std::to_string(b.SuggestedPrefix()) +
-                                  " holds the " + std::to_string(b.tasks) + " tasks, " + std::to_string(b.vips) +
+                                  " holds the " + std::to_string(std::max(b.tasks, b.tasks_after)) + " tasks, " +
+                                  std::to_string(std::max(b.vips, b.vips_after)) +
                                   " VIP(s), " + std::to_string(std::max(b.lb_after, b.lb_before)) +
                                   " node LB addresses and the replacements of one drained node (a subnet cannot "
                                   "be resized in place: create a new overlay and move the services to it)");
-    const std::int64_t room = static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips + b.lb_after);
+    const std::int64_t room = static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips_after + b.lb_after);
     if (b.free_after() < 0 && room > 0) {
-      rep.recommendations.push_back("or run at most " + std::to_string(room) + " tasks on " + b.name + " (now " +
-                                    std::to_string(b.tasks) + ")");
+      rep.recommendations.push_back("or run at most " + std::to_string(room) + " tasks on " + b.name + " (the plan " +
+                                    "leaves " + std::to_string(b.tasks_after) + ")");
     }
-    const std::int64_t nodes_fit = static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips + b.tasks);
+    const std::int64_t nodes_fit =
+        static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips_after + b.tasks_after);
     if (b.free_after() < 0 && nodes_fit >= 1 && to.lb_policy() == model::LbPolicy::kOnDemand) {
       rep.recommendations.push_back("or constrain the services on " + b.name + " to at most " +
                                     std::to_string(nodes_fit) + " nodes (each node with a task takes one address)");

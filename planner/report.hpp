@@ -2,8 +2,9 @@
 // JSON by planner/render.hpp).
 //
 // Aggregate() is a pure function of the scenario, the plan, the seed and
-// the trial results in index order, so a report merged from shards equals
-// the one a single run gives.
+// the trials' statistics, which do not depend on the order trials were
+// added in: a report merged from shards or threads equals the one a single
+// run gives, and its memory does not grow with the number of trials.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "planner/plan.hpp"
 #include "planner/sensitivity.hpp"
 #include "planner/trial.hpp"
+#include "planner/trial_stats.hpp"
 
 namespace swarmplan::planner {
 
@@ -24,6 +26,8 @@ struct Report {
   std::uint64_t seed = 0;
   std::uint64_t trials = 0;
   std::string from, to;
+  bool upgrade = true;  // the plan installs an engine; otherwise it is a change
+  std::string change;   // a change plan's service steps, e.g. "scale web to 30"
   std::string plan_origin;
   std::vector<std::string> plan_steps;
   std::vector<std::string> plan_notes;  // e.g. an incomplete upgrade
@@ -80,6 +84,8 @@ struct Report {
   Sensitivity sensitivity;
 };
 
+Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialStats& st);
+// The same from every trial's result (trial i at index i).
 Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const std::vector<TrialResult>& r);
 
 // Re-runs the plan over the timing design (planner/sensitivity.hpp) for a

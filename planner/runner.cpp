@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "sim/random.hpp"
@@ -31,6 +32,38 @@ std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std:
   work();
   for (auto& t : pool) t.join();
   return out;
+}
+
+TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, TrialRange range,
+                         unsigned threads, const std::function<void(std::uint64_t done)>& progress) {
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::uint64_t>(1, range.count))));
+  std::vector<TrialStats> per_thread(threads);
+  std::atomic<std::uint64_t> next{0}, done{0};
+  auto work = [&](unsigned me) {
+    for (;;) {
+      const std::uint64_t i = next.fetch_add(1);
+      if (i >= range.count) return;
+      per_thread[me].Add(RunTrial(s, p, sim::TrialSeed(base_seed, range.first + i)), range.first + i);
+      done.fetch_add(1);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  if (progress) {
+    // The calling thread reports; the others run trials.
+    std::thread reporter_work(work, 0u);
+    while (done.load() < range.count) {
+      for (int k = 0; k < 20 && done.load() < range.count; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      progress(done.load());
+    }
+    reporter_work.join();
+  } else {
+    work(0);
+  }
+  for (auto& t : pool) t.join();
+  TrialStats all;
+  for (const TrialStats& t : per_thread) all.Merge(t);
+  return all;
 }
 
 }  // namespace swarmplan::planner

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "planner/trial.hpp"
+#include "planner/trial_stats.hpp"
 
 namespace swarmplan::planner {
 
@@ -21,5 +23,11 @@ TrialRange Shard(std::uint64_t trials, std::uint64_t index, std::uint64_t shares
 
 std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed,
                                    TrialRange range, unsigned threads);
+
+// The same trials, kept only as statistics (one accumulator per thread,
+// merged): memory independent of range.count. `progress` (if given) is
+// called from one thread about every second with the trials done so far.
+TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, TrialRange range,
+                         unsigned threads, const std::function<void(std::uint64_t done)>& progress = {});
 
 }  // namespace swarmplan::planner

@@ -22,6 +22,9 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
     case Action::kStart: return op.Start(node);
     case Action::kWait: op.WaitConverged(); return {};
     case Action::kSleep: op.Sleep(st.duration); return {};
+    case Action::kCreate: return op.CreateService(static_cast<model::ServiceId>(st.service));
+    case Action::kRemove: return op.RemoveService(static_cast<model::ServiceId>(st.service));
+    case Action::kScale: return op.ScaleService(static_cast<model::ServiceId>(st.service), st.replicas);
   }
   return {};
 }

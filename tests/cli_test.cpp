@@ -14,24 +14,11 @@
 
 namespace {
 
+using swarmplan::testing::ExpectError;
 using swarmplan::testing::Run;
-Run Swarmplan(const std::string& args) {
-  Run r = swarmplan::testing::RunSwarmplan(args);
-  REQUIRE(r.started);
-  return r;
-}
+using swarmplan::testing::Swarmplan;
 
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-void ExpectError(const std::string& args, const std::string& needle) {
-  INFO("swarmplan " << args);
-  const Run r = Swarmplan(args);
-  CHECK(r.status == 1);
-  CHECK(r.out.empty());
-  CHECK(Lines(r.err) == 1);
-  CHECK(r.err.rfind("swarmplan: error: ", 0) == 0);
-  CHECK(r.err.find(needle) != std::string::npos);
-}
 
 }  // namespace
 
@@ -180,4 +167,14 @@ TEST_CASE("apply --executor sim: a safe plan completes - an unsafe one is refuse
   CHECK(gated.err.find("stopped before step") != std::string::npos);
   ExpectError("apply --executor kubernetes", "--executor");
   ExpectError("apply --max-risk 2", "--max-risk");
+}
+
+TEST_CASE("apply --executor dry-run prints service commands" , "[cli][apply]") {
+  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --order scale:ex_service=30,wait");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("docker service scale --detach ex_service=30") != std::string::npos);
+  const Run sim = Swarmplan("apply --subnet 10.0.0.0/26 --order scale:ex_service=30,wait,scale:ex_service=20,wait --executor sim --gate-trials 4");
+  CHECK(sim.status == 0);
+  CHECK(sim.err.find("swarmplan apply: done") != std::string::npos);
+  ExpectError("plan --order scale:nothere=3", "no service is named \"nothere\"");
 }

@@ -349,3 +349,52 @@ TEST_CASE("an engine stop lasts as long as its containers take to stop", "[unit]
     CHECK_FALSE(run(true, seed));
   }
 }
+
+TEST_CASE("services: scale up and down - remove - create later", "[unit][orchestrator]") {
+  auto sc = Cluster(1, 2, "18.09", "10.1.0.0/24", 6);
+  sc.nodes[0].availability = Availability::kDrain;
+  model::ServiceSpec later;
+  later.name = "later";
+  later.replicas = 2;
+  later.networks = {"net"};
+  later.deployed = false;
+  sc.services.push_back(later);
+  Swarm w(sc, 7);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  CHECK(Count(w, TaskState::kRunning) == 6);
+  const std::uint64_t used = w.networks[1].pool.used();  // 3 reserved + 1 VIP + 6 tasks + 2 LB
+  CHECK(used == 12);
+  // Scale up: new slots 7 and 8 get tasks.
+  REQUIRE(w.ScaleService(0, 8));
+  w.engine().RunUntil(S(20));
+  CHECK(Count(w, TaskState::kRunning) == 8);
+  CHECK(w.services[0].slots.size() == 8);
+  // Scale down to 3: the copies on the node with most copies go first,
+  // leaving 2 / 1 (or 1 / 2), and their addresses come back.
+  REQUIRE(w.ScaleService(0, 3));
+  w.engine().RunUntil(S(40));
+  auto per = PerNode(w);
+  CHECK(per[1] + per[2] == 3);
+  CHECK(std::abs(per[1] - per[2]) == 1);
+  CHECK(w.Converged());
+  CHECK(w.networks[1].pool.used() == 3 + 1 + 3 + 2);
+  // Scale up again: retired slots are reused first.
+  REQUIRE(w.ScaleService(0, 5));
+  w.engine().RunUntil(S(60));
+  CHECK(w.services[0].slots.size() == 8);
+  CHECK(Count(w, TaskState::kRunning) == 5);
+  // Create the second service: a VIP and two task addresses.
+  REQUIRE(w.CreateService(1));
+  w.engine().RunUntil(S(80));
+  CHECK(w.services[1].running == 2);
+  CHECK(w.networks[1].pool.used() == 3 + 2 + 5 + 2 + 2);
+  CHECK_FALSE(w.CreateService(1));  // already there
+  // Remove the first: its tasks end and its VIP is freed.
+  REQUIRE(w.RemoveService(0));
+  w.engine().RunUntil(S(100));
+  CHECK(w.services[0].running == 0);
+  CHECK(w.Converged());
+  CHECK(w.networks[1].pool.used() == 3 + 1 + 2 + 2);
+  CHECK_FALSE(w.ScaleService(0, 4));  // gone
+}

@@ -29,13 +29,6 @@ namespace {
 const std::string kBin = SWARMPLAN_BIN;  // also started directly, in the background
 const std::string kHost = "unix:///run/sprs1/docker.sock";
 
-using swarmplan::testing::Run;
-Run Swarmplan(const std::string& args, const std::string& prefix = "") {
-  Run r = swarmplan::testing::RunSwarmplan(args, prefix);
-  REQUIRE(r.started);
-  return r;
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

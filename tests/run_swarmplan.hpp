@@ -1,7 +1,9 @@
 // Runs the swarmplan program for the tests: exit status, stdout and stderr
 // apart (stderr through a file of its own, so parallel tests do not mix).
+// Include after <catch2/catch.hpp>.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -39,6 +41,27 @@ inline Run RunSwarmplan(const std::string& args, const std::string& prefix = "")
   std::remove(err_file.c_str());
   r.err = ss.str();
   return r;
+}
+
+// Runs swarmplan; the test stops if the shell could not start it.
+inline Run Swarmplan(const std::string& args, const std::string& prefix = "") {
+  Run r = RunSwarmplan(args, prefix);
+  REQUIRE(r.started);
+  return r;
+}
+
+// Checks that `swarmplan args` fails as bad input must: exit 1, nothing on
+// stdout, one line "swarmplan: error: ..." containing `needle`, no crash.
+inline void ExpectError(const std::string& args, const std::string& needle) {
+  INFO("swarmplan " << args);
+  const Run r = Swarmplan(args);
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.rfind("swarmplan: error: ", 0) == 0);
+  CHECK(r.err.find(needle) != std::string::npos);
+  CHECK(r.err.find("internal error") == std::string::npos);
 }
 
 }  // namespace swarmplan::testing

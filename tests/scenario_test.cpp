@@ -2,9 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helpers.hpp"
 #include "model/scenario.hpp"
+#include "model/swarm.hpp"
+#include "planner/plan.hpp"
+#include "planner/trial.hpp"
 #include "model/scenario_json.hpp"
 
+using namespace swarmplan;
 using namespace swarmplan::model;
 
 namespace {
@@ -69,4 +74,40 @@ TEST_CASE("constraints match labels - roles and names", "[unit][scenario]") {
   CHECK_FALSE(ConstraintsMatch({c("node.labels.rack==1")}, "m1", Role::kWorker, labels));
   CHECK(ConstraintsMatch({c("node.labels.rack!=1")}, "m1", Role::kWorker, labels));
   CHECK(ConstraintsMatch({c("node.hostname == m1")}, "m1", Role::kWorker, labels));
+}
+
+TEST_CASE("the initial leader is the named manager - else the first manager that is up", "[unit][scenario]") {
+  // Five managers, so one may be down and the rest still upgraded one by one.
+  model::Scenario s = testing::Cluster(5, 2, "18.09", "10.1.0.0/24", 4);
+  CHECK(s.InitialLeader() == 0u);
+  s.nodes[0].down = true;  // the first listed manager is down
+  REQUIRE(s.Validate());
+  CHECK(s.InitialLeader() == 1u);
+  // The simulation and the report agree with it: m2 leads, not the down m1.
+  model::Trace trace(true);
+  const planner::Plan p = planner::DefaultPlan(s, s.DefaultTarget());
+  REQUIRE(planner::CheckPlan(s, p));
+  (void)planner::RunTrial(s, p, 7, {}, &trace);
+  bool m2_leads = false, m1_leads = false;
+  for (const auto& e : trace.events()) {
+    m2_leads = m2_leads || e.text.rfind("m2 leads", 0) == 0;
+    m1_leads = m1_leads || e.text.rfind("m1 leads", 0) == 0;
+  }
+  CHECK(m2_leads);
+  CHECK_FALSE(m1_leads);
+  // A named leader that is down is refused, naming /leader.
+  s.leader = "m1";
+  auto bad = s.Validate();
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().find("/leader") != std::string::npos);
+  CHECK(bad.error().find("down") != std::string::npos);
+}
+
+TEST_CASE("the default target is upgrade.to - else 18.09 or the newest engine present", "[unit][scenario]") {
+  model::Scenario s = testing::Cluster(1, 1, "17.06", "10.1.0.0/24", 1);
+  CHECK(s.DefaultTarget() == model::EngineVersion{18, 9});
+  s.nodes[1].engine = {20, 10};
+  CHECK(s.DefaultTarget() == model::EngineVersion{20, 10});
+  s.upgrade.to = model::EngineVersion{19, 3};
+  CHECK(s.DefaultTarget() == model::EngineVersion{19, 3});
 }

@@ -1,6 +1,4 @@
-// Regressions of issue 9: bad input never crashes, hangs, destroys a file
-// or quietly does nothing. Unit tests of the defences; the CLI rows of the
-// bad-input table (docs/bad-input.md) are in cli_safety_test.cpp.
+// executor/journal: bound to plan, executor and cluster; torn lines; CRLF; step range.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -8,12 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "cli/output_file.hpp"
 #include "executor/journal.hpp"
-#include "model/strict_json.hpp"
 
 using namespace swarmplan;
 
@@ -26,38 +19,6 @@ std::string Slurp(const std::string& path) {
 }
 const executor::JournalKey kKey{"00112233aabbccdd", 6, "docker", "clusterA"};
 }  // namespace
-
-TEST_CASE("strict JSON: duplicate keys - deep nesting and huge numbers are errors", "[unit][safety]") {
-  auto dup = model::ParseStrictJson(R"({"nodes":[{"name":"a","name":"b"}]})");
-  REQUIRE_FALSE(dup);
-  CHECK(dup.error().find("/nodes/0: key \"name\" appears twice") != std::string::npos);
-  auto top = model::ParseStrictJson(R"({"a":1,"a":2})");
-  REQUIRE_FALSE(top);
-  CHECK(top.error().find("the document: key \"a\"") != std::string::npos);
-  // The same key in two objects is fine.
-  CHECK(model::ParseStrictJson(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]})"));
-  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  auto d = model::ParseStrictJson(deep);
-  REQUIRE_FALSE(d);
-  CHECK(d.error().find("nesting deeper than") != std::string::npos);
-  CHECK(model::ParseStrictJson(std::string(60, '[') + std::string(60, ']')));
-  auto big = model::ParseStrictJson(R"({"replicas": 1e400})");
-  REQUIRE_FALSE(big);
-  CHECK(big.error().find("malformed JSON") != std::string::npos);
-  CHECK(big.error().find("1e400") != std::string::npos);
-}
-
-TEST_CASE("input files: directories and endless sources are refused", "[unit][safety]") {
-  auto dir = model::ReadInputFile("/tmp", 1 << 20, "scenario file");
-  REQUIRE_FALSE(dir);
-  CHECK(dir.error() == "/tmp: is a directory, not a scenario file");
-  auto zero = model::ReadInputFile("/dev/zero", 1 << 20, "scenario file");
-  REQUIRE_FALSE(zero);
-  CHECK(zero.error().find("larger than 1 MiB") != std::string::npos);
-  auto missing = model::ReadInputFile("/nonexistent/x.json", 1 << 20, "scenario file");
-  REQUIRE_FALSE(missing);
-  CHECK(missing.error().find("cannot open the scenario file") != std::string::npos);
-}
 
 TEST_CASE("journal: bound to its executor and cluster - a rehearsal never skips a real step", "[unit][safety][journal]") {
   const std::string path = "safety_bound.journal";
@@ -142,39 +103,4 @@ TEST_CASE("journal: torn header - torn records - CRLF and out-of-range steps", "
     CHECK(j.error().find(path + ": line 2") == 0);
   }
   std::remove(path.c_str());
-}
-
-TEST_CASE("output files: -o writes through devices and links and never replaces them", "[unit][safety][output]") {
-  // A device: written through, still a device.
-  REQUIRE(cli::WriteOutputFile("/dev/null", "x\n"));
-  struct stat st {};
-  REQUIRE(::stat("/dev/null", &st) == 0);
-  CHECK(S_ISCHR(st.st_mode));
-  auto full = cli::WriteOutputFile("/dev/full", "x\n");
-  REQUIRE_FALSE(full);
-  CHECK(full.error().find("/dev/full: cannot write") == 0);
-  REQUIRE(::stat("/dev/full", &st) == 0);
-  CHECK(S_ISCHR(st.st_mode));
-  // A link to a regular file: the target is replaced, the link stays.
-  std::remove("out_target.json");
-  std::remove("out_link.json");
-  std::ofstream("out_target.json") << "old";
-  REQUIRE(::symlink("out_target.json", "out_link.json") == 0);
-  REQUIRE(cli::WriteOutputFile("out_link.json", "new"));
-  struct stat lst {};
-  REQUIRE(::lstat("out_link.json", &lst) == 0);
-  CHECK(S_ISLNK(lst.st_mode));
-  CHECK(Slurp("out_target.json") == "new");
-  // A dangling link: the file is created through it.
-  std::remove("out_target.json");
-  REQUIRE(cli::WriteOutputFile("out_link.json", "made"));
-  CHECK(Slurp("out_target.json") == "made");
-  REQUIRE(::lstat("out_link.json", &lst) == 0);
-  CHECK(S_ISLNK(lst.st_mode));
-  // A directory is refused.
-  auto dir = cli::WriteOutputFile("/tmp", "x");
-  REQUIRE_FALSE(dir);
-  CHECK(dir.error() == "/tmp: is a directory");
-  std::remove("out_target.json");
-  std::remove("out_link.json");
 }

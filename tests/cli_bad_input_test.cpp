@@ -14,25 +14,9 @@
 
 namespace {
 
+using swarmplan::testing::ExpectError;
 using swarmplan::testing::Run;
-
-Run Swarmplan(const std::string& args) {
-  Run r = swarmplan::testing::RunSwarmplan(args);
-  REQUIRE(r.started);
-  return r;
-}
-
-void ExpectError(const std::string& args, const std::string& needle) {
-  INFO("swarmplan " << args);
-  const Run r = Swarmplan(args);
-  INFO("stderr: " << r.err);
-  CHECK(r.status == 1);
-  CHECK(r.out.empty());
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.rfind("swarmplan: error: ", 0) == 0);
-  CHECK(r.err.find(needle) != std::string::npos);
-  CHECK(r.err.find("internal error") == std::string::npos);
-}
+using swarmplan::testing::Swarmplan;
 
 }  // namespace
 

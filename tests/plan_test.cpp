@@ -1,0 +1,111 @@
+// planner/plan: order words, the default procedure, the lifecycle and quorum checks.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "planner/capacity.hpp"
+#include "planner/plan.hpp"
+#include "planner/render.hpp"
+#include "planner/report.hpp"
+#include "planner/runner.hpp"
+
+using namespace swarmplan;
+
+TEST_CASE("plan check: starting a down node is no cycle - real lifecycle violations are refused", "[unit][plan]") {
+  model::Scenario s = testing::Cluster(3, 1, "18.09", "10.1.0.0/24", 4);
+  s.nodes[3].down = true;  // w1
+  auto check = [&](const std::string& order) {
+    auto p = planner::ParseOrder(s, {order}, {18, 9}, true);
+    REQUIRE(p);
+    return planner::CheckPlan(s, *p);
+  };
+  // The old graph turned a first step on a down node into a self-loop.
+  CHECK(check("start:w1,wait"));
+  CHECK(check("wait,start:w1,wait"));
+  auto stop_down = check("stop:w1");
+  REQUIRE_FALSE(stop_down);
+  CHECK(stop_down.error().find("the node is down") != std::string::npos);
+  auto twice = check("start:w1,start:w1");
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().find("step 2") != std::string::npos);
+  auto install_running = check("install:m2");
+  REQUIRE_FALSE(install_running);
+  CHECK(install_running.error().find("must be stopped first") != std::string::npos);
+  auto left_stopped = check("stop:m2,install:m2");
+  REQUIRE_FALSE(left_stopped);
+  CHECK(left_stopped.error().find("stopped at the end") != std::string::npos);
+  auto downgrade = check("stop:m2,install:m2:18.06,start:m2");
+  REQUIRE_FALSE(downgrade);
+  CHECK(downgrade.error().find("not downgrades") != std::string::npos);
+}
+
+TEST_CASE("a plan that upgrades only part of the cluster says so", "[unit][plan]") {
+  model::Scenario s = testing::Cluster(3, 2, "17.06", "10.1.0.0/24", 4);
+  auto p = planner::ParseOrder(s, {"wait"}, {18, 9}, true);
+  REQUIRE(p);
+  REQUIRE(p->notes.size() == 1);
+  CHECK(p->notes[0].find("incomplete") != std::string::npos);
+  const auto rep = planner::Aggregate(s, *p, 1, planner::RunTrials(s, *p, 1, {0, 2}, 1));
+  CHECK(planner::RenderText(rep, "x").find("the upgrade is incomplete") != std::string::npos);
+  CHECK(planner::ReportToJson(rep)["plan"]["notes"].size() == 1);
+  auto whole = planner::ParseOrder(s, {"m2,m3,m1,w1,w2"}, {18, 9}, true);
+  REQUIRE(whole);
+  CHECK(whole->notes.empty());
+}
+
+TEST_CASE("service steps: parsed - checked - printed back" , "[unit][plan]") {
+  model::Scenario s = testing::Cluster(1, 2, "18.09", "10.1.0.0/24", 4);
+  model::ServiceSpec api;
+  api.name = "api";
+  api.replicas = 2;
+  api.networks = {"net"};
+  api.deployed = false;
+  s.services.push_back(api);
+  auto p = planner::ParseOrder(s, {"scale:svc=10,wait,create:api,wait,rm:svc"}, {18, 9}, true);
+  REQUIRE(p);
+  REQUIRE(p->steps.size() == 5);
+  CHECK(p->steps[0].action == planner::Action::kScale);
+  CHECK(p->steps[0].replicas == 10);
+  CHECK(p->steps[0].Describe(s) == "scale svc to 10");
+  CHECK(planner::PlanWords(s, *p) == std::vector<std::string>{"scale:svc=10", "wait", "create:api", "wait", "rm:svc"});
+  CHECK(planner::CheckPlan(s, *p));
+  CHECK_FALSE(p->Upgrades());
+  CHECK(p->notes.empty());  // a change, not an upgrade left half done
+  auto err = [&](const std::string& order) {
+    auto q = planner::ParseOrder(s, {order}, {18, 9}, true);
+    if (!q) return q.error();
+    auto ok = planner::CheckPlan(s, *q);
+    return ok ? std::string() : ok.error();
+  };
+  CHECK(err("scale:nope=3").find("no service is named \"nope\" (services: svc, api)") != std::string::npos);
+  CHECK(err("scale:svc").find("scale:SERVICE=N") != std::string::npos);
+  CHECK(err("scale:svc=-1").find("from 0 to 1000000") != std::string::npos);
+  CHECK(err("scale:svc=0x10").find("from 0 to 1000000") != std::string::npos);
+  CHECK(err("create:svc").find("already exists") != std::string::npos);
+  CHECK(err("scale:api=3").find("does not exist") != std::string::npos);
+  CHECK(err("rm:svc,rm:svc").find("step 2") != std::string::npos);
+  CHECK(err("create:api,scale:api=4").empty());
+  // The budget after the plan counts what it leaves.
+  const auto b = planner::Budget(s, {18, 9}, {18, 9}, &*p);
+  CHECK(b[0].tasks == 4);
+  CHECK(b[0].vips == 1);
+  CHECK(b[0].tasks_after == 2);  // svc removed, api created with 2
+  CHECK(b[0].vips_after == 1);
+}
+
+TEST_CASE("a change plan is simulated and reported as a change" , "[unit][plan]") {
+  // 24 replicas fit a /27 on 5 nodes of 18.09 only with one node left
+  // empty; scaling to 26 cannot fit: tasks stay NEW.
+  model::Scenario s = testing::Cluster(1, 1, "18.09", "10.1.0.0/27", 20);
+  auto p = planner::ParseOrder(s, {"scale:svc=30,wait"}, {18, 9}, true);
+  REQUIRE(p);
+  const auto rep = planner::Aggregate(s, *p, 1, planner::RunTrials(s, *p, 1, {0, 4}, 1));
+  CHECK_FALSE(rep.upgrade);
+  CHECK(rep.change == "scale svc to 30");
+  CHECK(rep.budget[0].tasks_after == 30);
+  CHECK(rep.budget[0].free_after() < 0);
+  CHECK(rep.p_not_converged == 1.0);
+  CHECK_FALSE(rep.safe);
+  const std::string text = planner::RenderText(rep, "x");
+  CHECK(text.find("change (no engine upgrade, engines 18.09): scale svc to 30") != std::string::npos);
+  CHECK(text.find("upgrade 18.09") == std::string::npos);
+}
