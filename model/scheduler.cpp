@@ -191,20 +191,26 @@ void Scheduler::Tick() {
     groups[g].push_back(id);
   }
   for (std::size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[swarm_.rng().Below(i)]);
+  // The pending counts are zero between batches; only the nodes a decision
+  // touched are reset, so a batch costs what it decides, not the cluster size.
   const std::size_t nn = swarm_.nodes.size();
-  pend_svc_.assign(nn, 0);
-  pend_total_.assign(nn, 0);
-  pend_cpus_.assign(nn, 0);
-  pend_mem_.assign(nn, 0);
+  if (pend_total_.size() < nn) {
+    pend_svc_.resize(nn, 0);
+    pend_total_.resize(nn, 0);
+    pend_cpus_.resize(nn, 0);
+    pend_mem_.resize(nn, 0);
+  }
   decisions_.clear();
   for (const auto& g : groups) {
+    const std::size_t from = decisions_.size();
     PlaceGroup(g);
-    std::fill(pend_svc_.begin(), pend_svc_.end(), 0);  // per service: the next group is another
+    for (std::size_t i = from; i < decisions_.size(); ++i) pend_svc_[decisions_[i].second] = 0;  // per service
   }
-  pend_svc_.clear();
-  pend_total_.clear();
-  pend_cpus_.clear();
-  pend_mem_.clear();
+  for (const auto& d : decisions_) {
+    pend_total_[d.second] = 0;
+    pend_cpus_[d.second] = 0;
+    pend_mem_[d.second] = 0;
+  }
   // swarmkit applies the batch's decisions by walking a Go map: in random
   // order. The allocator sees the assignments in that order, which decides
   // which node is the last to ask for a load-balancer address.
