@@ -29,12 +29,12 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// Keeps the body, up to model::kMaxJsonBytes: past that the transfer stops
+// Keeps the body, up to kMaxApiBytes: past that the transfer stops
 // (returning less than given makes libcurl fail with CURLE_WRITE_ERROR), so
 // a daemon streaming an endless answer cannot fill the memory.
 std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
   auto* body = static_cast<std::string*>(out);
-  if (body->size() + size * n > model::kMaxJsonBytes) return 0;
+  if (body->size() + size * n > kMaxApiBytes) return 0;
   body->append(data, size * n);
   return size * n;
 }
@@ -197,7 +197,7 @@ std::expected<nlohmann::json, ApiError> DockerApi::Call(const char* method, cons
         break;
       case CURLE_WRITE_ERROR:
         msg = "the Docker daemon at " + ep_.host + " sent an answer larger than " +
-              std::to_string(model::kMaxJsonBytes >> 20) + " MiB; refusing to read it";
+              std::to_string(kMaxApiBytes >> 20) + " MiB; refusing to read it";
         break;
       case CURLE_GOT_NOTHING:
       case CURLE_RECV_ERROR:
@@ -213,7 +213,7 @@ std::expected<nlohmann::json, ApiError> DockerApi::Call(const char* method, cons
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   nlohmann::json j;
   if (!out.empty()) {
-    auto parsed = model::ParseStrictJson(out);
+    auto parsed = model::ParseStrictJson(out, kMaxApiBytes);
     if (parsed) {
       j = std::move(*parsed);
     } else {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <expected>
 #include <memory>
 #include <string>
@@ -23,6 +24,10 @@
 namespace swarmplan::docker {
 
 inline constexpr std::string_view kApiVersion = "1.30";
+// The largest answer read: /tasks of a swarm with 100,000 tasks (history
+// included) is about 300 MB; past this a daemon is taken to be streaming
+// without end, and the call fails saying so.
+inline constexpr std::size_t kMaxApiBytes = std::size_t{512} << 20;
 
 struct DockerEndpoint {
   std::string host;       // as given: unix:///path or tcp://host:port

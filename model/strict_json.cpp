@@ -34,9 +34,9 @@ std::string Pointer(const std::vector<Frame>& stack) {
 
 }  // namespace
 
-std::expected<json, std::string> ParseStrictJson(std::string_view text) {
-  if (text.size() > kMaxJsonBytes) {
-    return std::unexpected("the JSON text is larger than " + std::to_string(kMaxJsonBytes >> 20) + " MiB");
+std::expected<json, std::string> ParseStrictJson(std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return std::unexpected("the JSON text is larger than " + std::to_string(max_bytes >> 20) + " MiB");
   }
   std::vector<Frame> stack;
   std::string problem;

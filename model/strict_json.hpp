@@ -21,7 +21,9 @@ inline constexpr std::size_t kMaxJsonBytes = 64u << 20;  // 64 MiB
 // The value `text` holds, or an error (without the origin: callers prefix
 // the file or the request) such as "malformed JSON: ..." or
 // "/services/0: key \"name\" appears twice".
-std::expected<nlohmann::json, std::string> ParseStrictJson(std::string_view text);
+// `max_bytes`: the longest text accepted.
+std::expected<nlohmann::json, std::string> ParseStrictJson(std::string_view text,
+                                                           std::size_t max_bytes = kMaxJsonBytes);
 
 // The whole content of a regular file, at most `max_bytes` of it; an error
 // names the path and says why (not found, a directory, not a regular file,

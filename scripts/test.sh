@@ -10,4 +10,4 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 (cd build && ctest --output-on-failure -j "$(nproc)")
 bash scripts/asan.sh
-FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-12}" bash scripts/fuzz.sh
