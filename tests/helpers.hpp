@@ -1,6 +1,8 @@
 // Small builders shared by the tests.
 #pragma once
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "model/scenario.hpp"
@@ -29,6 +31,14 @@ inline model::Scenario Cluster(int managers, int workers, const char* engine, co
   svc.networks = {"net"};
   s.services.push_back(svc);
   return s;
+}
+
+// The whole content of a file ("" if it cannot be read).
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // Tasks of service 0 in `state` on node `n` (kNoId: any node).

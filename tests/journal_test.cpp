@@ -7,16 +7,12 @@
 #include <string>
 
 #include "executor/journal.hpp"
+#include "helpers.hpp"
 
 using namespace swarmplan;
 
 namespace {
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using swarmplan::testing::Slurp;
 const executor::JournalKey kKey{"00112233aabbccdd", 6, "docker", "clusterA"};
 }  // namespace
 

@@ -10,16 +10,12 @@
 #include <unistd.h>
 
 #include "cli/output_file.hpp"
+#include "helpers.hpp"
 
 using namespace swarmplan;
 
 namespace {
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using swarmplan::testing::Slurp;
 }  // namespace
 
 TEST_CASE("output files: -o writes through devices and links and never replaces them", "[unit][safety][output]") {
