@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cmake --preset asan >/dev/null
-cmake --build --preset asan
+cmake --build --preset asan --target swarmplan_tests swarmplan
 ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure

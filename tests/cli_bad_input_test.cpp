@@ -156,3 +156,12 @@ TEST_CASE("the unseed proves two runs took the same path - across threads and sh
   CHECK(nlohmann::json::parse(sim1.out).at("unseed") == nlohmann::json::parse(sim2.out).at("unseed"));
   for (int i = 0; i < 3; ++i) std::remove(("unseed_" + std::to_string(i) + ".json").c_str());
 }
+
+TEST_CASE("a run that will take long says so within seconds" , "[cli][safety]") {
+  // 10 million trials take many minutes: the estimate comes after about a
+  // second; the run is then cut off by `timeout`.
+  const Run r = swarmplan::testing::RunSwarmplan("plan --trials 10000000 --no-sensitivity", "timeout 6 ");
+  REQUIRE(r.started);
+  CHECK(r.err.find("these 10000000 trials will take about") != std::string::npos);
+  CHECK(r.err.find("fewer --trials (or --shard across machines) answer sooner") != std::string::npos);
+}
