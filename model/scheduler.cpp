@@ -44,11 +44,8 @@ std::uint64_t Scheduler::Rank(ServiceId sid, NodeId nid) {
   // tasks loses to one that rejected 6, both being "failing".
   const int failures = RecentFailures(sid, nid);
   const std::uint64_t fkey = failures >= swarm_.timings().failure_threshold ? std::min(failures, 0xFFFF) : 0;
-  // Decisions of the batch being placed count as if committed (swarmkit
-  // updates its node set as it decides; the store sees them at the end).
-  const std::uint64_t svc = s.per_node[nid] + Pending(pend_svc_, nid);
-  const std::uint64_t total = swarm_.nodes[nid].active_tasks + Pending(pend_total_, nid);
-  return (fkey << 48) | (std::min<std::uint64_t>(svc, 0xFFFFFF) << 24) | std::min<std::uint64_t>(total, 0xFFFFFF);
+  return (fkey << 48) | (static_cast<std::uint64_t>(s.per_node[nid]) << 24) |
+         std::min<std::uint64_t>(swarm_.nodes[nid].active_tasks, 0xFFFFFF);
 }
 
 void Scheduler::Offer(ServiceId sid, NodeId nid) {
@@ -76,12 +73,49 @@ void Scheduler::OfferNode(NodeId nid) {
   for (ServiceId s = 0; s < index_.size(); ++s) Offer(s, nid);
 }
 
+NodeId Scheduler::Best(ServiceId sid) {
+  Index& ix = index_[sid];
+  std::vector<Entry> unfit;  // current but without room: put back afterwards
+  NodeId best = kNoId;
+  // Each round either returns, drops an entry or replaces a stale one with
+  // a larger current key, so the loop is bounded by the heap's contents.
+  for (std::size_t guard = 0; !ix.heap.empty(); ++guard) {
+    if (guard > 4 * ix.heap.size() + 4 * swarm_.nodes.size() + 64) {
+      throw std::logic_error("scheduler: node index did not settle");
+    }
+    const Entry top = ix.heap.front();
+    std::pop_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+    ix.heap.pop_back();
+    if (!Eligible(sid, top.node)) continue;  // dropped; offered again if it comes back
+    const std::uint64_t now_rank = Rank(sid, top.node);
+    if (top.rank != now_rank) {
+      // The node got worse since this entry (or a duplicate) was pushed.
+      ix.heap.push_back({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
+      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+      continue;
+    }
+    if (!Fits(sid, top.node)) {
+      unfit.push_back(top);
+      continue;
+    }
+    ix.heap.push_back(top);  // stays; its key goes stale once assigned
+    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+    best = top.node;
+    break;
+  }
+  for (const Entry& e : unfit) {
+    ix.heap.push_back(e);
+    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+  }
+  return best;
+}
+
 bool Scheduler::Eligible(ServiceId sid, NodeId nid) const {
   const Service& s = swarm_.services[sid];
   const Node& n = swarm_.nodes[nid];
   if (!n.schedulable() || !s.constraint_ok[nid]) return false;
   if (s.spec.mode == ServiceMode::kReplicated && s.spec.max_replicas_per_node != 0 &&
-      s.per_node[nid] + Pending(pend_svc_, nid) >= s.spec.max_replicas_per_node) {
+      s.per_node[nid] >= s.spec.max_replicas_per_node) {
     return false;
   }
   return true;
@@ -90,14 +124,12 @@ bool Scheduler::Eligible(ServiceId sid, NodeId nid) const {
 bool Scheduler::Fits(ServiceId sid, NodeId nid) const {
   const Service& s = swarm_.services[sid];
   const Node& n = swarm_.nodes[nid];
-  const std::int64_t cpus = nid < pend_cpus_.size() ? pend_cpus_[nid] : 0;
-  const std::int64_t mem = nid < pend_mem_.size() ? pend_mem_[nid] : 0;
   if (n.nano_cpus > 0 && s.spec.reserve_nano_cpus > 0 &&
-      n.reserved_nano_cpus + cpus + s.spec.reserve_nano_cpus > n.nano_cpus) {
+      n.reserved_nano_cpus + s.spec.reserve_nano_cpus > n.nano_cpus) {
     return false;
   }
   if (n.memory_bytes > 0 && s.spec.reserve_memory_bytes > 0 &&
-      n.reserved_memory + mem + s.spec.reserve_memory_bytes > n.memory_bytes) {
+      n.reserved_memory + s.spec.reserve_memory_bytes > n.memory_bytes) {
     return false;
   }
   return true;
@@ -191,158 +223,12 @@ void Scheduler::Tick() {
     groups[g].push_back(id);
   }
   for (std::size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[swarm_.rng().Below(i)]);
-  // The pending counts are zero between batches; only the nodes a decision
-  // touched are reset, so a batch costs what it decides, not the cluster size.
-  const std::size_t nn = swarm_.nodes.size();
-  if (pend_total_.size() < nn) {
-    pend_svc_.resize(nn, 0);
-    pend_total_.resize(nn, 0);
-    pend_cpus_.resize(nn, 0);
-    pend_mem_.resize(nn, 0);
-  }
-  decisions_.clear();
   for (const auto& g : groups) {
-    const std::size_t from = decisions_.size();
-    PlaceGroup(g);
-    for (std::size_t i = from; i < decisions_.size(); ++i) pend_svc_[decisions_[i].second] = 0;  // per service
-  }
-  for (const auto& d : decisions_) {
-    pend_total_[d.second] = 0;
-    pend_cpus_[d.second] = 0;
-    pend_mem_[d.second] = 0;
-  }
-  // swarmkit applies the batch's decisions by walking a Go map: in random
-  // order. The allocator sees the assignments in that order, which decides
-  // which node is the last to ask for a load-balancer address.
-  std::vector<std::pair<TaskId, NodeId>> decided;
-  decided.swap(decisions_);
-  for (std::size_t i = decided.size(); i > 1; --i) std::swap(decided[i - 1], decided[swarm_.rng().Below(i)]);
-  for (const auto& [id, node] : decided) {
-    Task& t = swarm_.tasks[id];
-    if (t.state != TaskState::kPending) continue;
-    swarm_.AssignNode(t, node);
-  }
-}
-
-void Scheduler::Decide(Task& t, NodeId n) {
-  const Service& s = swarm_.services[t.service];
-  decisions_.emplace_back(t.id, n);
-  ++pend_svc_[n];
-  ++pend_total_[n];
-  pend_cpus_[n] += s.spec.reserve_nano_cpus;
-  pend_mem_[n] += s.spec.reserve_memory_bytes;
-}
-
-std::vector<NodeId> Scheduler::BestNodes(ServiceId sid, std::size_t k) {
-  Index& ix = index_[sid];
-  std::vector<Entry> taken, unfit;
-  std::vector<NodeId> out;
-  std::vector<std::uint8_t>& seen = seen_;  // all zero between calls
-  if (seen.size() < swarm_.nodes.size()) seen.resize(swarm_.nodes.size(), 0);
-  std::vector<NodeId> touched;
-  for (std::size_t guard = 0; out.size() < k && !ix.heap.empty(); ++guard) {
-    if (guard > 4 * ix.heap.size() + 4 * swarm_.nodes.size() + 64) {
-      throw std::logic_error("scheduler: node index did not settle");
-    }
-    const Entry top = ix.heap.front();
-    std::pop_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-    ix.heap.pop_back();
-    if (seen[top.node]) continue;  // a duplicate entry of a node already taken
-    if (!Eligible(sid, top.node)) continue;
-    const std::uint64_t now_rank = Rank(sid, top.node);
-    if (top.rank != now_rank) {
-      ix.heap.push_back({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
-      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-      continue;
-    }
-    seen[top.node] = 1;
-    touched.push_back(top.node);
-    if (!Fits(sid, top.node)) {
-      unfit.push_back(top);
-      continue;
-    }
-    taken.push_back(top);
-    out.push_back(top.node);
-  }
-  for (NodeId n : touched) seen[n] = 0;
-  for (const auto* list : {&taken, &unfit}) {
-    for (const Entry& e : *list) {
-      ix.heap.push_back(e);
-      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-    }
-  }
-  return out;
-}
-
-void Scheduler::PlaceGroup(const std::vector<TaskId>& group) {
-  // Global tasks come with their node, and an imported cluster's tasks go
-  // back to theirs when it still fits: those are placed one by one.
-  std::vector<TaskId> free;
-  for (TaskId id : group) {
-    Task& t = swarm_.tasks[id];
-    if (t.state != TaskState::kPending) continue;
-    const Service& s = swarm_.services[t.service];
-    if (s.spec.mode == ServiceMode::kGlobal || (t.pin != kNoId && Eligible(t.service, t.pin) && Fits(t.service, t.pin))) {
+    for (TaskId id : g) {
+      Task& t = swarm_.tasks[id];
+      if (t.state != TaskState::kPending) continue;
       if (!Place(t)) unplaced_.push_back(id);
-    } else {
-      free.push_back(id);
     }
-  }
-  if (free.empty()) return;
-  // swarmkit scheduleNTasksOnNodes (manager/scheduler/scheduler.go): the
-  // best min(k, eligible) nodes, sorted by nodeLess once (ties in random
-  // order); the first pass stays on a node and moves to the next only when
-  // that one is strictly better; once past the last node, round-robin,
-  // skipping nodes that no longer pass the filters.
-  const ServiceId sid = swarm_.tasks[free.front()].service;
-  const std::vector<NodeId> nodes = BestNodes(sid, free.size());
-  const std::size_t m = nodes.size();
-  std::size_t placed = 0;
-  if (m > 0) {
-    std::vector<std::uint8_t> failed(m, 0);
-    std::size_t it = 0;
-    for (; placed < free.size(); ++placed) {
-      Decide(swarm_.tasks[free[placed]], nodes[it % m]);
-      if (placed + 1 == free.size()) {
-        ++placed;
-        break;
-      }
-      if (it + 1 < m) {
-        if (Rank(sid, nodes[it + 1]) < Rank(sid, nodes[it])) ++it;
-      } else {
-        ++it;
-      }
-      const std::size_t from = it;
-      bool none = false;
-      while (failed[it % m] || !Eligible(sid, nodes[it % m]) || !Fits(sid, nodes[it % m])) {
-        failed[it % m] = 1;
-        ++it;
-        if (it - from == m) {
-          none = true;
-          break;
-        }
-      }
-      if (none) {
-        ++placed;
-        break;
-      }
-    }
-  }
-  for (std::size_t i = placed; i < free.size(); ++i) {
-    Task& t = swarm_.tasks[free[i]];
-    NoSuitableNode(t);
-    unplaced_.push_back(free[i]);
-  }
-}
-
-void Scheduler::NoSuitableNode(Task& t) {
-  const Service& s = swarm_.services[t.service];
-  const std::string why = index_[t.service].heap.empty() && s.spec.mode == ServiceMode::kReplicated
-                              ? "no suitable node (no ready, active node meets the constraints)"
-                              : "no suitable node (insufficient resources or node unavailable)";
-  if (t.err != why) {
-    t.err = why;
-    swarm_.trace().Add(swarm_.Now(), "task", swarm_.TaskName(t) + " stays PENDING: \"" + why + "\"");
   }
 }
 
@@ -351,15 +237,28 @@ bool Scheduler::Place(Task& t) {
   const Service& s = swarm_.services[sid];
   if (s.spec.mode == ServiceMode::kGlobal) {
     if (Eligible(sid, t.node) && Fits(sid, t.node)) {
-      Decide(t, t.node);
+      swarm_.AssignNode(t, t.node);
       return true;
     }
-  } else if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
+  } else {
     // An imported cluster's placement first, when that node still fits.
-    Decide(t, t.pin);
-    return true;
+    if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
+      swarm_.AssignNode(t, t.pin);
+      return true;
+    }
+    const NodeId n = Best(sid);
+    if (n != kNoId) {
+      swarm_.AssignNode(t, n);
+      return true;
+    }
   }
-  NoSuitableNode(t);
+  const std::string why = index_[sid].heap.empty() && s.spec.mode == ServiceMode::kReplicated
+                              ? "no suitable node (no ready, active node meets the constraints)"
+                              : "no suitable node (insufficient resources or node unavailable)";
+  if (t.err != why) {
+    t.err = why;
+    swarm_.trace().Add(swarm_.Now(), "task", swarm_.TaskName(t) + " stays PENDING: \"" + why + "\"");
+  }
   return false;
 }
 
