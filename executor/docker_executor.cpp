@@ -19,6 +19,20 @@ using docker::answers::Obj;
 using docker::answers::Num;
 using docker::answers::SafeStr;
 
+namespace {
+// An update that may succeed when tried again after a fresh read: no answer,
+// a server error (503 no leader), or a stale version ("out of sequence").
+bool Retryable(const docker::ApiError& e) {
+  return e.kind == docker::ApiErrorKind::kNoAnswer || e.kind == docker::ApiErrorKind::kServer ||
+         e.kind == docker::ApiErrorKind::kOutOfSequence;
+}
+// The object's store version, which an update must name (0 if missing).
+std::uint64_t VersionIndex(const nlohmann::json& object) {
+  const nlohmann::json& v = Obj(object, "Version");
+  return v.contains("Index") && v["Index"].is_number_unsigned() ? v["Index"].get<std::uint64_t>() : 0;
+}
+}  // namespace
+
 using nlohmann::json;
 
 namespace {
@@ -153,14 +167,11 @@ std::expected<void, std::string> DockerExecutor::Update(const std::string& node,
     if (!n) return std::unexpected(n.error());
     json spec = (*n)["Spec"];
     spec["Availability"] = availability;
-    const json& vobj = Obj(*n, "Version");
-    const std::uint64_t version = vobj.contains("Index") && vobj["Index"].is_number_unsigned() ? vobj["Index"].get<std::uint64_t>() : 0;
+    const std::uint64_t version = VersionIndex(*n);
     auto r = api_.Post("/nodes/" + SafeStr(*n, "ID") + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
     // "update out of sequence": someone else changed the node; read again.
-    const bool retry = r.error().kind == docker::ApiErrorKind::kNoAnswer ||
-                       r.error().kind == docker::ApiErrorKind::kServer ||
-                       r.error().kind == docker::ApiErrorKind::kOutOfSequence;
+    const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) {
       return std::unexpected("setting " + node + " to " + availability + ": " + r.error().message);
     }
@@ -228,14 +239,10 @@ std::expected<void, std::string> DockerExecutor::ScaleService(const std::string&
       return std::unexpected("service " + service + " is not a replicated service: it cannot be scaled");
     }
     spec["Mode"]["Replicated"]["Replicas"] = replicas;
-    const json& vobj = Obj(*v, "Version");
-    const std::uint64_t version =
-        vobj.contains("Index") && vobj["Index"].is_number_unsigned() ? vobj["Index"].get<std::uint64_t>() : 0;
+    const std::uint64_t version = VersionIndex(*v);
     auto r = api_.Post("/services/" + SafeStr(*v, "ID") + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
-    const bool retry = r.error().kind == docker::ApiErrorKind::kNoAnswer ||
-                       r.error().kind == docker::ApiErrorKind::kServer ||
-                       r.error().kind == docker::ApiErrorKind::kOutOfSequence;
+    const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) return std::unexpected("scaling " + service + ": " + r.error().message);
     std::this_thread::sleep_for(opt_.poll);
   }

@@ -72,7 +72,7 @@ std::expected<json, std::string> ParseStrictJson(std::string_view text, std::siz
         stack.pop_back();
         break;
       case json::parse_event_t::value:
-        if (!stack.empty() && !stack.back().object) ++stack.back().index;
+        value_starts();
         break;
     }
     return true;

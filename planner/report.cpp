@@ -99,9 +99,6 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
 
   // What to change: nothing on a SAFE verdict.
   if (rep.safe) return rep;
-  const bool upgrades = std::any_of(p.steps.begin(), p.steps.end(), [](const Step& st) {
-    return st.action == Action::kInstall;
-  });
   for (const NetworkBudget& b : rep.budget) {
     const bool tight = b.free_after() < 0 || b.free_before() < 0;
     const auto ns = std::find_if(rep.networks.begin(), rep.networks.end(), [&](const auto& x) { return x.name == b.name; });
@@ -125,7 +122,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
                                     std::to_string(nodes_fit) + " nodes (each node with a task takes one address)");
     }
   }
-  if (!rep.hazards.empty() && upgrades) {
+  if (!rep.hazards.empty() && p.Upgrades()) {
     rep.recommendations.push_back("fix the order: upgrade and keep drained every manager first, activate them "
                                   "together, then upgrade workers one at a time (the seed procedure, `--order` "
                                   "omitted)");
