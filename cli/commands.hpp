@@ -46,7 +46,11 @@ int RunPlan(const PlanArgs& args);
 int RunImport(const ImportArgs& args);
 int RunUsage(const UsageArgs& args);
 int RunApply(const ApplyArgs& args);
-int RunSimulate(const ScenarioOptions& args);
+struct SimulateArgs {
+  ScenarioOptions scenario;
+  bool jsonl = false;
+};
+int RunSimulate(const SimulateArgs& args);
 int RunMerge(const std::vector<std::string>& files, bool json);
 
 // Prints "swarmplan: error: <what>" on stderr and returns kExitError.

@@ -48,9 +48,11 @@ int main(int argc, char** argv) {
                      "judge the default timings only (skip re-running the plan over plausible timings)");
   plan_cmd->add_option("--shard", plan.shard, "run share I of N of the trials (I from 0), for `merge`; needs --json");
 
-  ScenarioOptions sim;
+  SimulateArgs sim;
   CLI::App* sim_cmd = app.add_subcommand("simulate", "run one trial and print its timeline");
-  sim.Register(*sim_cmd, /*trial_seed=*/true);
+  sim.scenario.Register(*sim_cmd, /*trial_seed=*/true);
+  sim_cmd->add_flag("--jsonl", sim.jsonl,
+                    "write the timeline as JSON lines: one event a line, then one line with the result");
 
   ApplyArgs apply;
   CLI::App* apply_cmd = app.add_subcommand("apply", "carry out the plan through an executor, checking it before every step");

@@ -51,7 +51,8 @@ void ScenarioOptions::Register(CLI::App& app, bool trial_seed) {
   given_["--to"] = app.add_option("--to", to, "engine version to upgrade to (default 18.09, or the scenario's upgrade.to)");
   given_["--order"] = app.add_option("--order", order,
                  "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps "
-                 "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S)");
+                 "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S, "
+                 "create:SVC, rm:SVC, scale:SVC=N, update:SVC, rollback:SVC)");
   given_["--activate-managers"] = app.add_option("--activate-managers", activate, "after-all (default) or each");
   given_["--seed"] = app.add_option("--seed", seed_text,
                                      trial_seed ? "the trial's own seed, as a report's reproduce line gives it (default 1)"

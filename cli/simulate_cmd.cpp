@@ -10,7 +10,9 @@
 
 namespace swarmplan::cli {
 
-int RunSimulate(const ScenarioOptions& args) {
+int RunSimulate(const SimulateArgs& sim) {
+  const ScenarioOptions& args = sim.scenario;
+  if (sim.jsonl && args.json) return Fail("give --json or --jsonl, not both");
   auto prepared = args.Prepare();
   if (!prepared) return Fail(prepared.error());
   const model::Scenario& scenario = prepared->scenario;
@@ -18,7 +20,22 @@ int RunSimulate(const ScenarioOptions& args) {
   const std::uint64_t seed = prepared->seed;
   model::Trace trace(true);
   const planner::TrialResult r = planner::RunTrial(scenario, plan, seed, {}, &trace);
-  if (args.json) {
+  if (sim.jsonl) {
+    // One event a line, for tools that stream: {"t_ms", "kind", "text"};
+    // the last line is the trial's result ("kind": "result").
+    for (const auto& e : trace.events()) {
+      std::cout << nlohmann::json{{"t_ms", static_cast<double>(e.time) / sim::kMillisecond}, {"kind", e.kind},
+                                  {"text", e.text}}.dump()
+                << "\n";
+    }
+    std::cout << nlohmann::json{{"kind", "result"},
+                                {"seed", seed},
+                                {"scenario", scenario.name},
+                                {"at_risk", r.at_risk()},
+                                {"result", planner::TrialToJson(r)},
+                                {"reproduce", args.Reproduce("simulate", seed) + " --jsonl"}}.dump()
+              << "\n";
+  } else if (args.json) {
     nlohmann::json j;
     j["schema_version"] = 1;
     j["kind"] = "swarmplan-timeline";

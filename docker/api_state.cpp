@@ -1,5 +1,7 @@
 #include "docker/api_state.hpp"
 
+#include <cstdio>
+
 namespace swarmplan::docker {
 
 using nlohmann::json;
@@ -94,4 +96,24 @@ std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::
 }
 
 }  // namespace answers
+namespace answers {
+
+std::optional<double> ApiSeconds(const std::string& ts) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, used = 0;
+  double sec = 0;
+  if (std::sscanf(ts.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
+  if (static_cast<std::size_t>(used) + 1 != ts.size() || ts.back() != 'Z') return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) return std::nullopt;
+  // Days from the civil date (H. Hinnant's days_from_civil).
+  y -= mo <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const double days = era * 146097.0 + doe - 719468;
+  return days * 86400 + h * 3600 + mi * 60 + sec;
+}
+
+}  // namespace answers
+
 }  // namespace swarmplan::docker

@@ -8,6 +8,7 @@
 #include <expected>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,6 +64,10 @@ inline std::int64_t Num(const json& j, const char* key, std::int64_t dflt) {
   return j[key].get<std::int64_t>();
 }
 inline std::string StripPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+
+// Seconds since 1970 of an Engine API timestamp (RFC 3339 in UTC with up to
+// nanoseconds, "2026-11-28T12:02:27.539123Z"); nullopt if it is not one.
+std::optional<double> ApiSeconds(const std::string& timestamp);
 
 inline bool LiveState(const std::string& api_state) {
   const auto s = model::ParseTaskState(api_state);

@@ -10,6 +10,29 @@ namespace swarmplan::docker {
 using nlohmann::json;
 using namespace answers;
 
+namespace {
+
+// A service's UpdateConfig / RollbackConfig (Engine API, durations in ns);
+// swarmkit's defaults where it is absent or a field is left out.
+model::UpdateConfig ReadUpdateConfig(const json& spec, const char* key) {
+  model::UpdateConfig c;
+  if (!spec.contains(key) || !spec[key].is_object()) return c;
+  const json& u = spec[key];
+  c.parallelism = static_cast<std::uint32_t>(Num(u, "Parallelism", 0));
+  c.delay = Num(u, "Delay", 0) / 1000;  // ns -> us
+  c.monitor = Num(u, "Monitor", 5'000'000'000) / 1000;
+  if (Str(u, "Order") == "start-first") c.order = model::UpdateOrder::kStartFirst;
+  const std::string fa = Str(u, "FailureAction");
+  if (fa == "continue") c.failure_action = model::FailureAction::kContinue;
+  if (fa == "rollback") c.failure_action = model::FailureAction::kRollback;
+  if (u.contains("MaxFailureRatio") && u["MaxFailureRatio"].is_number()) {
+    c.max_failure_ratio = std::clamp(u["MaxFailureRatio"].get<double>(), 0.0, 1.0);
+  }
+  return c;
+}
+
+}  // namespace
+
 std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
   try {
     Imported out;
@@ -114,9 +137,30 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       v.reserve_nano_cpus = (Num(resv, "NanoCPUs", 0) + 999'999) / 1'000'000 * 1'000'000;
       const std::int64_t mb = 1024 * 1024;
       v.reserve_memory_bytes = (Num(resv, "MemoryBytes", 0) + mb - 1) / mb * mb;
+      v.update = ReadUpdateConfig(spec, "UpdateConfig");
+      v.rollback = ReadUpdateConfig(spec, "RollbackConfig");
+      v.previous_spec = s.contains("PreviousSpec") && s["PreviousSpec"].is_object();
       sc.services.push_back(std::move(v));
     }
     if (!st.tasks.is_array()) return std::unexpected("the task list is not an array");
+    // Recent failures per service and node (the leader's scheduler
+    // underweights those nodes for failure_window, swarmkit nodeInfo
+    // taskFailed): failed or rejected tasks of the last 5 minutes before the
+    // daemon's own clock.
+    const auto now = ApiSeconds(Str(st.info, "SystemTime"));
+    const double window = static_cast<double>(model::Timings{}.failure_window) / sim::kSecond;
+    for (const json& t : st.tasks) {
+      const json& status = Obj(t, "Status");
+      const std::string state = Str(status, "State");
+      if (!now || (state != "failed" && state != "rejected")) continue;
+      const auto when = ApiSeconds(Str(status, "Timestamp"));
+      const auto svc = f->service_name.find(Str(t, "ServiceID"));
+      const auto node = f->node_name.find(Str(t, "NodeID"));
+      if (!when || *now - *when > window || svc == f->service_name.end() || node == f->node_name.end()) continue;
+      for (auto& v : sc.services) {
+        if (v.name == svc->second) ++v.recent_failures[node->second];
+      }
+    }
     for (const json& t : st.tasks) {
       const std::string state = Str(Obj(t, "Status"), "State");
       if (!LiveState(state)) continue;

@@ -17,9 +17,13 @@ std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s,
     case planner::Action::kCreate: return ex.CreateService(s.services[st.service]);
     case planner::Action::kRemove: return ex.RemoveService(s.services[st.service].name);
     case planner::Action::kScale: return ex.ScaleService(s.services[st.service].name, st.replicas);
+    case planner::Action::kUpdate: return ex.UpdateService(s.services[st.service].name);
+    case planner::Action::kRollback: return ex.RollbackService(s.services[st.service].name);
     case planner::Action::kDrain: return ex.Drain(node);
     case planner::Action::kActivate: return ex.SetAvailability(node, model::Availability::kActive);
     case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
+    case planner::Action::kPromote: return ex.SetRole(node, model::Role::kManager);
+    case planner::Action::kDemote: return ex.SetRole(node, model::Role::kWorker);
     case planner::Action::kStop: return ex.StopEngine(node);
     case planner::Action::kInstall: return ex.InstallEngine(node, st.version);
     case planner::Action::kStart: return ex.StartEngine(node);

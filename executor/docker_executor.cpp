@@ -161,19 +161,28 @@ std::expected<model::Scenario, std::string> DockerExecutor::Snapshot() {
 }
 
 std::expected<void, std::string> DockerExecutor::Update(const std::string& node, const char* availability) {
+  return UpdateSpec(node, "Availability", availability);
+}
+
+std::expected<void, std::string> DockerExecutor::SetRole(const std::string& node, model::Role r) {
+  return UpdateSpec(node, "Role", r == model::Role::kManager ? "manager" : "worker");
+}
+
+std::expected<void, std::string> DockerExecutor::UpdateSpec(const std::string& node, const char* field,
+                                                            const char* value) {
   const auto deadline = Deadline();
   while (true) {
     auto n = FindNode(node, deadline);
     if (!n) return std::unexpected(n.error());
     json spec = (*n)["Spec"];
-    spec["Availability"] = availability;
+    spec[field] = value;
     const std::uint64_t version = VersionIndex(*n);
     auto r = api_.Post("/nodes/" + SafeStr(*n, "ID") + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
     // "update out of sequence": someone else changed the node; read again.
     const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) {
-      return std::unexpected("setting " + node + " to " + availability + ": " + r.error().message);
+      return std::unexpected("setting " + node + "'s " + field + " to " + value + ": " + r.error().message);
     }
     std::this_thread::sleep_for(opt_.poll);
   }
@@ -229,23 +238,53 @@ std::expected<void, std::string> DockerExecutor::RemoveService(const std::string
   return {};
 }
 
-std::expected<void, std::string> DockerExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
+std::expected<void, std::string> DockerExecutor::ChangeService(
+    const std::string& service, const char* what, const std::string& query,
+    const std::function<std::expected<void, std::string>(json&)>& change) {
   const auto deadline = Deadline();
   while (true) {
     auto v = FindService(service, deadline);
     if (!v) return std::unexpected(v.error());
     json spec = (*v)["Spec"];
-    if (!spec.is_object() || !spec.contains("Mode") || !spec["Mode"].is_object() || !spec["Mode"].contains("Replicated")) {
+    if (!spec.is_object()) return std::unexpected("service " + service + ": the manager's answer has no spec");
+    if (auto ok = change(spec); !ok) return ok;
+    const std::uint64_t version = VersionIndex(*v);
+    // The spec is posted with the version it was read at: a concurrent
+    // change makes the manager refuse it, and it is read again.
+    auto r = api_.Post("/services/" + SafeStr(*v, "ID") + "/update?version=" + std::to_string(version) + query, spec);
+    if (r) return {};
+    const bool retry = Retryable(r.error());
+    if (!retry || Clock::now() >= deadline) return std::unexpected(std::string(what) + " " + service + ": " + r.error().message);
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
+std::expected<void, std::string> DockerExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
+  return ChangeService(service, "scaling", "", [&](json& spec) -> std::expected<void, std::string> {
+    if (!spec.contains("Mode") || !spec["Mode"].is_object() || !spec["Mode"].contains("Replicated")) {
       return std::unexpected("service " + service + " is not a replicated service: it cannot be scaled");
     }
     spec["Mode"]["Replicated"]["Replicas"] = replicas;
-    const std::uint64_t version = VersionIndex(*v);
-    auto r = api_.Post("/services/" + SafeStr(*v, "ID") + "/update?version=" + std::to_string(version), spec);
-    if (r) return {};
-    const bool retry = Retryable(r.error());
-    if (!retry || Clock::now() >= deadline) return std::unexpected("scaling " + service + ": " + r.error().message);
-    std::this_thread::sleep_for(opt_.poll);
-  }
+    return {};
+  });
+}
+
+std::expected<void, std::string> DockerExecutor::UpdateService(const std::string& service) {
+  // `docker service update --force`: ForceUpdate changes, nothing else.
+  return ChangeService(service, "updating", "", [](json& spec) -> std::expected<void, std::string> {
+    json& tt = spec["TaskTemplate"];
+    if (!tt.is_object()) tt = json::object();
+    const std::uint64_t force = tt.contains("ForceUpdate") && tt["ForceUpdate"].is_number_unsigned()
+                                    ? tt["ForceUpdate"].get<std::uint64_t>() : 0;
+    tt["ForceUpdate"] = force + 1;
+    return {};
+  });
+}
+
+std::expected<void, std::string> DockerExecutor::RollbackService(const std::string& service) {
+  // `docker service rollback`: the manager takes the previous spec itself.
+  return ChangeService(service, "rolling back", "&rollback=previous",
+                       [](json&) -> std::expected<void, std::string> { return {}; });
 }
 
 std::expected<void, std::string> DockerExecutor::SetAvailability(const std::string& node, model::Availability a) {

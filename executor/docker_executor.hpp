@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -47,12 +48,15 @@ class DockerExecutor final : public Executor {
   std::expected<model::Scenario, std::string> Snapshot() override;
   std::expected<void, std::string> Drain(const std::string& node) override;
   std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;
+  std::expected<void, std::string> SetRole(const std::string& node, model::Role r) override;
   std::expected<void, std::string> StopEngine(const std::string& node) override;
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
   std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
   std::expected<void, std::string> RemoveService(const std::string& service) override;
   std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
+  std::expected<void, std::string> UpdateService(const std::string& service) override;
+  std::expected<void, std::string> RollbackService(const std::string& service) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;
@@ -65,10 +69,17 @@ class DockerExecutor final : public Executor {
   std::expected<nlohmann::json, std::string> Read(const std::string& path, Clock::time_point deadline);
   std::expected<nlohmann::json, std::string> FindNode(const std::string& name, Clock::time_point deadline);
   std::expected<void, std::string> Update(const std::string& node, const char* availability);
+  // Sets one field of the node's spec (read, change, post at its version).
+  std::expected<void, std::string> UpdateSpec(const std::string& node, const char* field, const char* value);
   std::expected<void, std::string> RunTemplate(const char* what, const std::string& tmpl, const std::string& node,
                                                const std::string& version);
   Clock::time_point Deadline() const { return Clock::now() + opt_.step_timeout; }
   std::expected<nlohmann::json, std::string> FindService(const std::string& name, Clock::time_point deadline);
+  // Reads the service, lets `change` edit its spec, posts it back (with
+  // `query` appended), retrying while the manager is unreachable.
+  std::expected<void, std::string> ChangeService(
+      const std::string& service, const char* what, const std::string& query,
+      const std::function<std::expected<void, std::string>(nlohmann::json&)>& change);
 
   docker::DockerApi api_;
   DockerExecutorOptions opt_;

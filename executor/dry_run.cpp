@@ -14,6 +14,11 @@ std::expected<void, std::string> DryRunExecutor::SetAvailability(const std::stri
   return {};
 }
 
+std::expected<void, std::string> DryRunExecutor::SetRole(const std::string& node, model::Role r) {
+  out_ << "docker node " << (r == model::Role::kManager ? "promote " : "demote ") << node << "\n";
+  return {};
+}
+
 std::expected<void, std::string> DryRunExecutor::StopEngine(const std::string& node) {
   out_ << "# on " << node << ":\nsudo service docker stop\n";
   return {};
@@ -39,6 +44,20 @@ std::expected<void, std::string> DryRunExecutor::CreateService(const model::Serv
   if (spec.endpoint_mode == model::EndpointMode::kDnsrr) out_ << " --endpoint-mode dnsrr";
   for (const auto& c : spec.constraints) out_ << " --constraint '" << c.text << "'";
   if (spec.max_replicas_per_node != 0) out_ << " --replicas-max-per-node " << spec.max_replicas_per_node;
+  const model::UpdateConfig& u = spec.update;
+  if (u != model::UpdateConfig{}) {
+    out_ << " --update-parallelism " << u.parallelism << " --update-delay " << u.delay / sim::kMillisecond << "ms"
+         << " --update-order " << model::ToString(u.order) << " --update-failure-action "
+         << model::ToString(u.failure_action) << " --update-monitor " << u.monitor / sim::kMillisecond << "ms"
+         << " --update-max-failure-ratio " << u.max_failure_ratio;
+  }
+  const model::UpdateConfig& r = spec.rollback;
+  if (r != model::UpdateConfig{}) {
+    out_ << " --rollback-parallelism " << r.parallelism << " --rollback-delay " << r.delay / sim::kMillisecond << "ms"
+         << " --rollback-order " << model::ToString(r.order) << " --rollback-failure-action "
+         << model::ToString(r.failure_action) << " --rollback-monitor " << r.monitor / sim::kMillisecond << "ms"
+         << " --rollback-max-failure-ratio " << r.max_failure_ratio;
+  }
   out_ << " IMAGE   # the service's image and command\n";
   return {};
 }
@@ -50,6 +69,16 @@ std::expected<void, std::string> DryRunExecutor::RemoveService(const std::string
 
 std::expected<void, std::string> DryRunExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
   out_ << "docker service scale --detach " << service << "=" << replicas << "\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::UpdateService(const std::string& service) {
+  out_ << "docker service update --detach --force " << service << "\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::RollbackService(const std::string& service) {
+  out_ << "docker service rollback --detach " << service << "\n";
   return {};
 }
 

@@ -44,6 +44,8 @@ class Executor {
 
   virtual std::expected<void, std::string> Drain(const std::string& node) = 0;
   virtual std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) = 0;
+  // `docker node promote / demote`.
+  virtual std::expected<void, std::string> SetRole(const std::string& node, model::Role r) = 0;
   virtual std::expected<void, std::string> StopEngine(const std::string& node) = 0;
   virtual std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) = 0;
   virtual std::expected<void, std::string> StartEngine(const std::string& node) = 0;
@@ -52,6 +54,11 @@ class Executor {
   virtual std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) = 0;
   virtual std::expected<void, std::string> RemoveService(const std::string& service) = 0;
   virtual std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) = 0;
+  // `docker service update --force` (a rolling update with the service's
+  // own update_config) and `docker service rollback`; both return once the
+  // manager took the change (a `wait` step waits for the update to finish).
+  virtual std::expected<void, std::string> UpdateService(const std::string& service) = 0;
+  virtual std::expected<void, std::string> RollbackService(const std::string& service) = 0;
   // Waits until every service runs as desired; false if the deadline passed.
   virtual std::expected<bool, std::string> WaitConverged() = 0;
   virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;

@@ -65,6 +65,11 @@ std::expected<void, std::string> SimExecutor::SetAvailability(const std::string&
   return op_->SetAvailability(n, a);
 }
 
+std::expected<void, std::string> SimExecutor::SetRole(const std::string& node, model::Role r) {
+  SIM_NODE(n, node);
+  return op_->SetRole(n, r);
+}
+
 std::expected<void, std::string> SimExecutor::StopEngine(const std::string& node) {
   SIM_NODE(n, node);
   return op_->Stop(n);
@@ -106,6 +111,20 @@ std::expected<void, std::string> SimExecutor::ScaleService(const std::string& se
   auto id = FindService(service);
   if (!id) return std::unexpected(id.error());
   return op_->ScaleService(*id, replicas);
+}
+
+std::expected<void, std::string> SimExecutor::UpdateService(const std::string& service) {
+  Pace();
+  auto id = FindService(service);
+  if (!id) return std::unexpected(id.error());
+  return op_->UpdateService(*id);
+}
+
+std::expected<void, std::string> SimExecutor::RollbackService(const std::string& service) {
+  Pace();
+  auto id = FindService(service);
+  if (!id) return std::unexpected(id.error());
+  return op_->RollbackService(*id);
 }
 
 std::expected<bool, std::string> SimExecutor::WaitConverged() {

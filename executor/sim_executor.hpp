@@ -23,12 +23,15 @@ class SimExecutor final : public Executor {
   std::expected<model::Scenario, std::string> Snapshot() override;
   std::expected<void, std::string> Drain(const std::string& node) override;
   std::expected<void, std::string> SetAvailability(const std::string& node, model::Availability a) override;
+  std::expected<void, std::string> SetRole(const std::string& node, model::Role r) override;
   std::expected<void, std::string> StopEngine(const std::string& node) override;
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
   std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
   std::expected<void, std::string> RemoveService(const std::string& service) override;
   std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
+  std::expected<void, std::string> UpdateService(const std::string& service) override;
+  std::expected<void, std::string> RollbackService(const std::string& service) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;

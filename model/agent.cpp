@@ -141,15 +141,28 @@ sim::Time Agent::StopDuration(const Task& t) {
   const Service& s = swarm_.services[t.service];
   if (t.state < TaskState::kStarting) return swarm_.rng().Duration(sim::Ms(10), sim::Ms(100));  // no process
   if (s.spec.exits_on_sigterm) return std::min(swarm_.Draw(swarm_.timings().container_stop), s.spec.stop_grace_period);
-  return s.spec.stop_grace_period;  // SIGTERM ignored: killed after the grace period
+  // SIGTERM ignored: killed after the grace period, then torn down.
+  return s.spec.stop_grace_period + swarm_.Draw(swarm_.timings().container_kill);
 }
 
 void Agent::Stop(Task& t) {
   swarm_.engine().Cancel(t.op);
-  const sim::Time took = StopDuration(t);
+  // The task's shutdown takes it out of the service's load balancing and
+  // waits for gossip first (controller.go Shutdown), if it is on a swarm
+  // network and was started; then its container stops.
+  const Service& s = swarm_.services[t.service];
+  const bool started = t.state >= TaskState::kStarting;
+  const bool bound = !s.nets.empty() && started;
+  sim::Time end = swarm_.Now() + (bound ? swarm_.timings().service_unbind : 0) + StopDuration(t);
+  if (started) {
+    // A container's teardown waits for the node's previous ones.
+    Node& n = swarm_.nodes[t.node];
+    end = std::max(end, n.teardown_free) + swarm_.timings().container_teardown;
+    n.teardown_free = end;
+  }
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  t.op = swarm_.engine().After(took, [this, id, epoch] {
+  t.op = swarm_.engine().Schedule(end, [this, id, epoch] {
     Task& x = swarm_.tasks[id];
     if (Gone(x) || swarm_.nodes[x.node].epoch != epoch) return;
     swarm_.Report(x, TaskState::kShutdown);

@@ -34,7 +34,10 @@ class Agent {
   void EngineStopped(NodeId n);
   // How long stopping t's container takes, drawn now: a process that obeys
   // SIGTERM stops within container_stop; one that ignores it is killed at
-  // the end of the service's stop grace period; no process, a moment.
+  // the end of the service's stop grace period and torn down
+  // (container_kill); no process, a moment. A task's shutdown by its agent
+  // adds the service unbind wait before it; an engine's shutdown stops the
+  // containers directly.
   sim::Time StopDuration(const Task& t);
   // The engine is back and its agent connected: report what it finds.
   void Reconnected(NodeId n);

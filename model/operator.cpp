@@ -45,6 +45,18 @@ std::expected<void, std::string> Operator::ScaleService(ServiceId s, std::uint32
   return WithLeader(w_, Deadline(), [&] { return w_.ScaleService(s, replicas); });
 }
 
+std::expected<void, std::string> Operator::SetRole(NodeId n, Role r) {
+  return WithLeader(w_, Deadline(), [&] { return w_.SetRole(n, r); });
+}
+
+std::expected<void, std::string> Operator::UpdateService(ServiceId s) {
+  return WithLeader(w_, Deadline(), [&] { return w_.UpdateService(s); });
+}
+
+std::expected<void, std::string> Operator::RollbackService(ServiceId s) {
+  return WithLeader(w_, Deadline(), [&] { return w_.RollbackService(s); });
+}
+
 std::expected<void, std::string> Operator::Drain(NodeId n) {
   auto r = SetAvailability(n, Availability::kDrain);
   if (!r) return r;

@@ -18,12 +18,17 @@ class Operator {
   // `docker node update --availability A`; retried while there is no leader
   // (until converge_timeout).
   std::expected<void, std::string> SetAvailability(NodeId n, Availability a);
+  // `docker node promote / demote` (retried while there is no leader).
+  std::expected<void, std::string> SetRole(NodeId n, Role r);
   // `docker service create / rm / scale S=N`: the command returns once the
   // leader took the change (retried while there is no leader), not when the
   // tasks run (a plan's `wait` step waits for that).
   std::expected<void, std::string> CreateService(ServiceId s);
   std::expected<void, std::string> RemoveService(ServiceId s);
   std::expected<void, std::string> ScaleService(ServiceId s, std::uint32_t replicas);
+  // `docker service update --force -d` / `docker service rollback -d`.
+  std::expected<void, std::string> UpdateService(ServiceId s);
+  std::expected<void, std::string> RollbackService(ServiceId s);
   // Drain, then wait until the node's tasks stopped.
   std::expected<void, std::string> Drain(NodeId n);
   // `service docker stop`: takes engine_stop. Fails if already stopped.

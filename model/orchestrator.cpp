@@ -142,6 +142,20 @@ void Orchestrator::Restart(Task& old, bool counts) {
 
 void Orchestrator::NodeDrained(NodeId n) { ReplaceTasksOf(n); }
 
+void Orchestrator::NodeConstraintsChanged(NodeId n) {
+  const std::vector<TaskId> on_node = swarm_.nodes[n].tasks;
+  for (TaskId id : on_node) {
+    Task& t = swarm_.tasks[id];
+    Service& s = swarm_.services[t.service];
+    if (!Live(t) || s.constraint_ok[n]) continue;
+    if (s.spec.mode == ServiceMode::kReplicated && SlotOf(s, t).current == id) {
+      Restart(t, /*counts=*/false);
+    } else {
+      swarm_.SetDesired(t, TaskState::kShutdown);
+    }
+  }
+}
+
 void Orchestrator::NodeDown(NodeId n) { ReplaceTasksOf(n); }
 
 void Orchestrator::ReplaceTasksOf(NodeId n) {
@@ -254,6 +268,15 @@ void Orchestrator::RemoveService(Service& s) {
     Task& t = swarm_.tasks[sl.current];
     if (!IsTerminal(t.state)) swarm_.SetDesired(t, TaskState::kRemove);
   }
+}
+
+TaskId Orchestrator::ReplaceForUpdate(Task& old, UpdateOrder order) {
+  Service& s = swarm_.services[old.service];
+  const NodeId node = s.spec.mode == ServiceMode::kGlobal ? static_cast<NodeId>(old.slot) : kNoId;
+  if (order == UpdateOrder::kStartFirst) return NewTask(s.id, old.slot, node, TaskState::kReady, kNoId, 0);
+  const TaskId id = NewTask(s.id, old.slot, node, TaskState::kReady, old.id, 0);
+  swarm_.SetDesired(old, TaskState::kShutdown);
+  return id;
 }
 
 void Orchestrator::LeaderChanged() {

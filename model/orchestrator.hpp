@@ -30,6 +30,10 @@ class Orchestrator {
   void CreateService(ServiceId s);
   void TaskTerminal(Task& t);
   void NodeDrained(NodeId n);
+  // The node's role changed: tasks there whose service's constraints it no
+  // longer meets are shut down and replaced (swarmkit's constraint
+  // enforcer, manager/orchestrator/constraintenforcer).
+  void NodeConstraintsChanged(NodeId n);
   void NodeDown(NodeId n);
   // Node became ready and active: global services add their task.
   void NodeSchedulable(NodeId n);
@@ -42,6 +46,11 @@ class Orchestrator {
   void Scale(Service& s, std::uint32_t from);
   // The service was removed: every task is removed.
   void RemoveService(Service& s);
+  // The updater's new task for the slot of `old` (updater.go updateTask):
+  // stop-first shuts `old` down in the same commit and starts the new task
+  // once `old` stopped; start-first starts it at once and leaves `old` to
+  // the updater.
+  TaskId ReplaceForUpdate(Task& old, UpdateOrder order);
 
  private:
   // The restart supervisor: shuts `old` down and creates its replacement,

@@ -88,6 +88,10 @@ std::expected<void, std::string> Scenario::Validate() const {
       if (!seen.insert(n).second) return std::unexpected(ptr + "/networks/" + std::to_string(k) + ": \"" + n + "\" is listed twice");
     }
     task_count += services[i].mode == ServiceMode::kGlobal ? nodes.size() : services[i].replicas;
+    for (const auto& [node, count] : services[i].recent_failures) {
+      if (!FindNode(node)) return std::unexpected(ptr + "/recent_failures/" + node + ": no node is named \"" + node + "\"");
+      if (count > 100'000) return std::unexpected(ptr + "/recent_failures/" + node + ": more than 100000 failures");
+    }
   }
   if (task_count > 5'000'000) return std::unexpected("/services: more than 5000000 tasks in all");
   // Down nodes: the swarm must still have a leader and quorum at the start.

@@ -42,6 +42,19 @@ struct Timings {
   Range container_create{sim::Ms(100), sim::Ms(800)};
   Range container_start{sim::Ms(200), sim::Ms(1500)};
   Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM
+  // Stopping a task attached to any swarm network first takes it out of the
+  // service's load balancing and waits for gossip to converge (moby
+  // daemon/cluster/executor/container/controller.go Shutdown,
+  // defaultGossipConvergeDelay, 2 s and not configurable).
+  sim::Time service_unbind = sim::Sec(2);
+  // After the grace period of a process that ignores SIGTERM, until its
+  // container is gone: SIGKILL and the daemon's wait for the exit.
+  // Measured on the harness (docs/timings.md).
+  Range container_kill{sim::Ms(1700), sim::Ms(2300)};
+  // Then each stopped task's container is torn down one at a time on its
+  // node: 13 tasks drained at once report SHUTDOWN over ~1.1 s, 26 over
+  // ~2.3 s, a slope of 84 ms per task in the recorded runs.
+  sim::Time container_teardown = sim::Ms(85);
   sim::Time attachment_wait = sim::Sec(30);
   sim::Time attachment_poll = sim::Ms(100);
   sim::Time old_task_timeout = sim::Minute(1);
@@ -87,6 +100,18 @@ struct NodeSpec {
   bool down = false;  // "state": "down": the engine is not running when the run starts
 };
 
+// How a rolling update (or a rollback) replaces tasks: docker's defaults
+// (`docker service create --update-*`, swarmkit manager/orchestrator/update).
+struct UpdateConfig {
+  std::uint32_t parallelism = 1;  // slots at once; 0: all
+  sim::Time delay = 0;            // after each slot (per worker)
+  UpdateOrder order = UpdateOrder::kStopFirst;
+  FailureAction failure_action = FailureAction::kPause;
+  sim::Time monitor = sim::Sec(5);  // a new task failing this soon after it ran counts
+  double max_failure_ratio = 0;     // failures / updated slots tolerated
+  bool operator==(const UpdateConfig&) const = default;
+};
+
 struct ServiceSpec {
   std::string name;
   ServiceMode mode = ServiceMode::kReplicated;
@@ -104,6 +129,16 @@ struct ServiceSpec {
   std::int64_t reserve_nano_cpus = 0;
   std::int64_t reserve_memory_bytes = 0;
   bool deployed = true;  // false: defined, created by a plan's create:SERVICE step
+  UpdateConfig update;
+  UpdateConfig rollback;
+  // It has a spec to roll back to (the Engine API's PreviousSpec; set by
+  // `swarmplan import`); a plan's own update:SERVICE makes one too.
+  bool previous_spec = false;
+  // Tasks of this service that failed or were rejected on each node within
+  // the last failure_window before the run (`swarmplan import` reads them
+  // from the task history): the scheduler underweights those nodes, as the
+  // live leader does. Counted as failures at the start of the run.
+  std::map<std::string, std::uint32_t> recent_failures;
 };
 
 // A task of the cluster as it is (from `swarmplan import`). Tasks from

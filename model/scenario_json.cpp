@@ -123,7 +123,10 @@ const std::vector<std::string_view> kNodeKeys = {"name", "role", "engine", "avai
                                                  "labels", "cpus", "memory_mb"};
 const std::vector<std::string_view> kServiceKeys = {
     "name", "mode", "replicas", "networks", "endpoint_mode", "constraints", "max_replicas_per_node", "restart",
-    "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed"};
+    "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed",
+    "update_config", "rollback_config", "previous_spec", "recent_failures"};
+const std::vector<std::string_view> kUpdateConfigKeys = {"parallelism", "delay_ms", "order", "failure_action",
+                                                         "monitor_ms", "max_failure_ratio"};
 const std::vector<std::string_view> kRestartKeys = {"condition", "delay_ms", "max_attempts"};
 const std::vector<std::string_view> kTaskKeys = {"service", "slot", "node", "state", "addresses"};
 const std::vector<std::string_view> kUpgradeKeys = {"to", "order", "activate_managers"};
@@ -144,6 +147,7 @@ const std::vector<TimingField>& TimingTable() {
       {"container_create_ms", &Timings::container_create},
       {"container_start_ms", &Timings::container_start},
       {"container_stop_ms", &Timings::container_stop},
+      {"container_kill_ms", &Timings::container_kill},
       {"node_down_after_ms", &Timings::node_down_after},
       {"engine_stop_ms", &Timings::engine_stop},
       {"engine_start_ms", &Timings::engine_start},
@@ -154,6 +158,8 @@ const std::vector<TimingField>& TimingTable() {
       {"scheduler_batch_max_ms", nullptr, &Timings::scheduler_batch_max, nullptr, 0},
       {"dispatcher_batch_ms", nullptr, &Timings::dispatcher_batch, nullptr, 1},
       {"attachment_wait_ms", nullptr, &Timings::attachment_wait, nullptr, 1},
+      {"service_unbind_ms", nullptr, &Timings::service_unbind, nullptr, 0},
+      {"container_teardown_ms", nullptr, &Timings::container_teardown, nullptr, 0},
       {"attachment_poll_ms", nullptr, &Timings::attachment_poll, nullptr, 1},
       {"old_task_timeout_ms", nullptr, &Timings::old_task_timeout, nullptr, 0},
       {"unallocated_retry_ms", nullptr, &Timings::unallocated_retry, nullptr, 1},
@@ -266,6 +272,54 @@ std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& 
   return n;
 }
 
+std::expected<UpdateConfig, std::string> ReadUpdateConfig(const Reader& r, bool rollback) {
+  SP_CHECK(r.Keys(kUpdateConfigKeys));
+  UpdateConfig c;
+  if (r.Has("parallelism")) {
+    SP_TRY(n, r.Int("parallelism", 0, 1'000'000));
+    c.parallelism = static_cast<std::uint32_t>(n);
+  }
+  if (r.Has("delay_ms")) {
+    SP_TRY(d, r.Int("delay_ms", 0, kMaxMs));
+    c.delay = sim::Ms(d);
+  }
+  if (r.Has("order")) {
+    SP_TRY(o, ReadEnum<UpdateOrder>(r, "order"));
+    c.order = o;
+  }
+  if (r.Has("failure_action")) {
+    SP_TRY(a, ReadEnum<FailureAction>(r, "failure_action"));
+    // docker: "--rollback-failure-action" takes pause or continue.
+    if (rollback && a == FailureAction::kRollback) {
+      return std::unexpected(r.Path("failure_action") + ": a rollback cannot itself roll back (pause or continue)");
+    }
+    c.failure_action = a;
+  }
+  if (r.Has("monitor_ms")) {
+    SP_TRY(m, r.Int("monitor_ms", 0, kMaxMs));
+    c.monitor = sim::Ms(m);
+  }
+  if (r.Has("max_failure_ratio")) {
+    const json& v = r.At("max_failure_ratio");
+    if (!v.is_number()) return std::unexpected(r.Path("max_failure_ratio") + " must be a number between 0 and 1");
+    const double x = v.get<double>();
+    if (!(x >= 0 && x <= 1)) {
+      return std::unexpected(r.Path("max_failure_ratio") + " must be between 0 and 1, not " + v.dump());
+    }
+    c.max_failure_ratio = x;
+  }
+  return c;
+}
+
+json UpdateConfigToJson(const UpdateConfig& c) {
+  return {{"parallelism", c.parallelism},
+          {"delay_ms", c.delay / sim::kMillisecond},
+          {"order", ToString(c.order)},
+          {"failure_action", ToString(c.failure_action)},
+          {"monitor_ms", c.monitor / sim::kMillisecond},
+          {"max_failure_ratio", c.max_failure_ratio}};
+}
+
 std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::string& ptr) {
   Reader r(j, ptr);
   SP_CHECK(r.Keys(kServiceKeys));
@@ -342,6 +396,27 @@ std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::st
   if (r.Has("deployed")) {
     SP_TRY(b, r.Bool("deployed"));
     s.deployed = b;
+  }
+  if (r.Has("recent_failures")) {
+    const json& f = r.At("recent_failures");
+    const std::string where = r.Path("recent_failures");
+    if (!f.is_object()) return std::unexpected(where + " must be an object of node name -> failures");
+    for (auto it = f.begin(); it != f.end(); ++it) {
+      SP_TRY(n, Reader::IntValue(it.value(), where + "/" + it.key(), 0, 100'000));
+      s.recent_failures[it.key()] = static_cast<std::uint32_t>(n);
+    }
+  }
+  if (r.Has("previous_spec")) {
+    SP_TRY(b, r.Bool("previous_spec"));
+    s.previous_spec = b;
+  }
+  if (r.Has("update_config")) {
+    SP_TRY(c, ReadUpdateConfig(Reader(r.At("update_config"), r.Path("update_config")), false));
+    s.update = c;
+  }
+  if (r.Has("rollback_config")) {
+    SP_TRY(c, ReadUpdateConfig(Reader(r.At("rollback_config"), r.Path("rollback_config")), true));
+    s.rollback = c;
   }
   return s;
 }
@@ -475,6 +550,7 @@ const std::vector<FieldList>& ScenarioFieldNames() {
   static const std::vector<FieldList> lists = [] {
     std::vector<FieldList> l = {{"", kTopKeys},          {"networks[]", kNetworkKeys}, {"nodes[]", kNodeKeys},
                                 {"services[]", kServiceKeys}, {"services[].restart", kRestartKeys},
+                                {"services[].update_config", kUpdateConfigKeys},
                                 {"tasks[]", kTaskKeys},  {"upgrade", kUpgradeKeys}};
     FieldList t{"timings", {}};
     for (const TimingField& f : TimingTable()) t.keys.push_back(f.key);
@@ -544,6 +620,10 @@ json ScenarioToJson(const Scenario& s) {
     if (v.reserve_nano_cpus) o["reserve_cpus_milli"] = v.reserve_nano_cpus / 1'000'000;
     if (v.reserve_memory_bytes) o["reserve_memory_mb"] = v.reserve_memory_bytes / (1024 * 1024);
     if (!v.deployed) o["deployed"] = false;
+    if (v.previous_spec) o["previous_spec"] = true;
+    if (!v.recent_failures.empty()) o["recent_failures"] = v.recent_failures;
+    if (v.update != UpdateConfig{}) o["update_config"] = UpdateConfigToJson(v.update);
+    if (v.rollback != UpdateConfig{}) o["rollback_config"] = UpdateConfigToJson(v.rollback);
     j["services"].push_back(o);
   }
   if (!s.tasks.empty()) {

@@ -182,6 +182,12 @@ void Scheduler::TaskFailed(const Task& t) {
   swarm_.engine().After(swarm_.timings().failure_window + 1, [this, sid, nid] { Offer(sid, nid); });
 }
 
+void Scheduler::FailuresImported(ServiceId sid, NodeId nid, std::uint32_t count) {
+  Service& s = swarm_.services[sid];
+  s.failures[nid].assign(count, swarm_.Now());
+  swarm_.engine().After(swarm_.timings().failure_window + 1, [this, sid, nid] { Offer(sid, nid); });
+}
+
 void Scheduler::Enqueue(TaskId t) {
   queue_.push_back(t);
   Arm();

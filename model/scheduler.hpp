@@ -51,6 +51,8 @@ class Scheduler {
   void NodeChanged(NodeId n);
   // Records a FAILED/REJECTED task for failure underweighting.
   void TaskFailed(const Task& t);
+  // `count` failures of service s on node n just before the run (import).
+  void FailuresImported(ServiceId s, NodeId n, std::uint32_t count);
   void LeaderChanged();
 
   std::size_t unplaced() const { return unplaced_.size(); }

@@ -48,6 +48,7 @@ struct Node {
   std::vector<TaskId> undelivered;       // assigned while the engine was down
   std::vector<TaskId> outbox;            // assigned, in the dispatcher's next message to the node
   sim::EventId down_timer;
+  sim::Time teardown_free = 0;     // when the node's container teardown queue is free again
 
   bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }
 };
@@ -70,6 +71,11 @@ struct Service {
   std::vector<std::uint16_t> per_node;    // scheduler's count on each node
   std::vector<std::uint8_t> constraint_ok;  // per node, labels are static
   bool active = true;                 // created (deployed) and not removed
+  // Spec version: an update or rollback bumps it; tasks of an older version
+  // are "dirty" (swarmkit orchestrator.IsTaskDirty) and the updater
+  // replaces them.
+  std::uint32_t version = 0;
+  UpdateState update_state = UpdateState::kNone;
   std::uint32_t running = 0;          // tasks in state RUNNING
   std::uint32_t eligible_nodes = 0;   // global: nodes that should run one
   // Failure underweighting: failure times per node (last failure_window).
@@ -91,6 +97,7 @@ struct Task {
   TaskId id = kNoId;
   ServiceId service = kNoId;
   std::uint32_t slot = 0;      // replicated: 1-based slot; global: node id
+  std::uint32_t version = 0;   // the service's spec version it was created from
   NodeId node = kNoId;
   TaskState state = TaskState::kNew;
   TaskState desired = TaskState::kRunning;

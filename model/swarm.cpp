@@ -12,6 +12,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   scheduler_ = std::make_unique<Scheduler>(*this);
   orchestrator_ = std::make_unique<Orchestrator>(*this);
   agent_ = std::make_unique<Agent>(*this);
+  updater_ = std::make_unique<Updater>(*this);
 
   networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress())});
   for (const auto& n : sc.networks) {
@@ -67,6 +68,11 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
       s.pins.assign(s.spec.replicas, kNoId);
     } else {
       s.slots.resize(nodes.size());
+    }
+    for (const auto& [name, count] : s.spec.recent_failures) {
+      for (const Node& n : nodes) {
+        if (n.name == name && count > 0) scheduler_->FailuresImported(s.id, n.id, count);
+      }
     }
   }
   // The placement of an imported cluster: a live task on a node pins its
@@ -144,6 +150,51 @@ std::expected<void, std::string> Swarm::ScaleService(ServiceId id, std::uint32_t
   return {};
 }
 
+std::expected<void, std::string> Swarm::SetRole(NodeId id, Role r) {
+  Node& n = nodes[id];
+  const char* verb = r == Role::kManager ? "promote" : "demote";
+  if (!HasLeader()) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": the swarm has no leader");
+  if (n.role == r) return {};
+  if (r == Role::kWorker && managers_ == 1) {
+    return std::unexpected("cannot demote " + n.name + ": it is the last manager");
+  }
+  trace_.Add(Now(), "node", n.name + " " + verb + "d to " + std::string(ToString(r)));
+  n.role = r;
+  managers_ += r == Role::kManager ? 1 : -1;
+  for (Service& s : services) s.constraint_ok[id] = MeetsConstraints(s, n);
+  scheduler_->NodeChanged(id);
+  orchestrator_->NodeConstraintsChanged(id);
+  if (n.schedulable()) orchestrator_->NodeSchedulable(id);
+  // A demoted leader steps down; so does any leader once the managers up
+  // are no longer a majority (a demotion while managers are down).
+  if (HasLeader() && ((r == Role::kWorker && leader_ == id) || !HasQuorum())) LeaderLost();
+  return {};
+}
+
+std::expected<void, std::string> Swarm::UpdateService(ServiceId id) {
+  Service& s = services[id];
+  if (!HasLeader()) return std::unexpected("cannot update service " + s.spec.name + ": the swarm has no leader");
+  if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
+  ++s.version;
+  trace_.Add(Now(), "service", s.spec.name + " updated (" + std::string(ToString(s.spec.update.order)) +
+                                   ", parallelism " + std::to_string(s.spec.update.parallelism) + ")");
+  updater_->Start(id, /*rollback=*/false);
+  return {};
+}
+
+std::expected<void, std::string> Swarm::RollbackService(ServiceId id) {
+  Service& s = services[id];
+  if (!HasLeader()) return std::unexpected("cannot roll back service " + s.spec.name + ": the swarm has no leader");
+  if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
+  // docker: "service ... does not have a previous spec" (swarmkit
+  // controlapi UpdateService with rollback and no PreviousSpec).
+  if (s.version == 0 && !s.spec.previous_spec) return std::unexpected("service " + s.spec.name + " has no previous spec to roll back to");
+  ++s.version;  // the previous spec, as a new version the tasks must reach
+  trace_.Add(Now(), "service", s.spec.name + " rolled back");
+  updater_->Start(id, /*rollback=*/true);
+  return {};
+}
+
 int Swarm::reachable_managers() const {
   int up = 0;
   for (const Node& n : nodes) up += n.role == Role::kManager && n.engine_running;
@@ -163,6 +214,7 @@ TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskS
   t.id = id;
   t.service = sid;
   t.slot = slot;
+  t.version = services[sid].version;
   t.node = preset;
   t.desired = desired;
   t.created = Now();
@@ -205,6 +257,7 @@ void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
   } else if (t.on_node) {
     allocator_->NodeEvent(t.node);
   }
+  if (s >= TaskState::kRunning) updater_->TaskProgressed(t);
 }
 
 void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
@@ -356,7 +409,7 @@ void Swarm::FinishMeasuring() {
 }
 
 bool Swarm::Converged() const {
-  if (transitional_ != 0) return false;
+  if (transitional_ != 0 || updater_->Busy()) return false;
   for (const Service& s : services) {
     if (s.running != s.desired()) return false;
   }

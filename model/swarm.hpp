@@ -29,6 +29,7 @@
 #include "model/agent.hpp"
 #include "model/orchestrator.hpp"
 #include "model/scheduler.hpp"
+#include "model/updater.hpp"
 #include "model/store.hpp"
 #include "model/trace.hpp"
 #include "sim/engine.hpp"
@@ -52,11 +53,20 @@ class Swarm {
   // Operator actions. They take effect through the leader; without one
   // they fail with the reason (as `docker node update` would).
   std::expected<void, std::string> SetAvailability(NodeId n, Availability a);
+  // `docker node promote / demote`: the node joins or leaves Raft (the
+  // quorum counts change at once; a demoted leader steps down and another
+  // manager is elected); `node.role` constraints are re-checked.
+  std::expected<void, std::string> SetRole(NodeId n, Role r);
   // Service changes, through the leader (`docker service create / rm /
   // scale`). A service defined with deployed=false is created here.
   std::expected<void, std::string> CreateService(ServiceId s);
   std::expected<void, std::string> RemoveService(ServiceId s);
   std::expected<void, std::string> ScaleService(ServiceId s, std::uint32_t replicas);
+  // `docker service update --force`: a new spec version, rolled out by the
+  // updater with the service's update_config. `docker service rollback`:
+  // back to the previous spec with its rollback_config.
+  std::expected<void, std::string> UpdateService(ServiceId s);
+  std::expected<void, std::string> RollbackService(ServiceId s);
   void StopEngine(NodeId n);
   void StartEngine(NodeId n);
   void InstallEngine(NodeId n, EngineVersion v);  // REQUIRES: engine stopped
@@ -84,6 +94,7 @@ class Swarm {
   Scheduler& scheduler() { return *scheduler_; }
   Orchestrator& orchestrator() { return *orchestrator_; }
   Agent& agent() { return *agent_; }
+  Updater& updater() { return *updater_; }
   const Allocator& allocator() const { return *allocator_; }
 
   std::vector<Network> networks;  // [0] is ingress
@@ -139,6 +150,7 @@ class Swarm {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<Agent> agent_;
+  std::unique_ptr<Updater> updater_;
   NodeId leader_ = kNoId;
   NodeId initial_leader_ = kNoId;
   LbPolicy lb_policy_ = LbPolicy::kNone;

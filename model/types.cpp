@@ -24,6 +24,17 @@ constexpr NameTable<EndpointMode, 2> kEndpointModeNames{{{EndpointMode::kVip, "v
 constexpr NameTable<RestartCondition, 3> kRestartConditionNames{{{RestartCondition::kAny, "any"},
                                                                  {RestartCondition::kOnFailure, "on-failure"},
                                                                  {RestartCondition::kNone, "none"}}};
+constexpr NameTable<UpdateOrder, 2> kUpdateOrderNames{
+    {{UpdateOrder::kStopFirst, "stop-first"}, {UpdateOrder::kStartFirst, "start-first"}}};
+constexpr NameTable<FailureAction, 3> kFailureActionNames{
+    {{FailureAction::kPause, "pause"}, {FailureAction::kContinue, "continue"}, {FailureAction::kRollback, "rollback"}}};
+constexpr NameTable<UpdateState, 7> kUpdateStateNames{{{UpdateState::kNone, "none"},
+                                                       {UpdateState::kUpdating, "updating"},
+                                                       {UpdateState::kPaused, "paused"},
+                                                       {UpdateState::kCompleted, "completed"},
+                                                       {UpdateState::kRollbackStarted, "rollback_started"},
+                                                       {UpdateState::kRollbackPaused, "rollback_paused"},
+                                                       {UpdateState::kRollbackCompleted, "rollback_completed"}}};
 constexpr NameTable<TaskState, 14> kTaskStateNames{{
     {TaskState::kNew, "NEW"},
     {TaskState::kPending, "PENDING"},
@@ -84,6 +95,9 @@ std::string_view ToString(ServiceMode m) { return NameOf(kServiceModeNames, m); 
 std::string_view ToString(EndpointMode m) { return NameOf(kEndpointModeNames, m); }
 std::string_view ToString(RestartCondition c) { return NameOf(kRestartConditionNames, c); }
 std::string_view ToString(TaskState s) { return NameOf(kTaskStateNames, s); }
+std::string_view ToString(UpdateOrder o) { return NameOf(kUpdateOrderNames, o); }
+std::string_view ToString(FailureAction a) { return NameOf(kFailureActionNames, a); }
+std::string_view ToString(UpdateState s) { return NameOf(kUpdateStateNames, s); }
 
 std::string ApiName(TaskState s) {
   std::string out(ToString(s));
@@ -106,6 +120,12 @@ std::optional<RestartCondition> ParseName<RestartCondition>(std::string_view t) 
   return ValueOf(kRestartConditionNames, t, false);
 }
 template <>
+std::optional<UpdateOrder> ParseName<UpdateOrder>(std::string_view t) { return ValueOf(kUpdateOrderNames, t, false); }
+template <>
+std::optional<FailureAction> ParseName<FailureAction>(std::string_view t) {
+  return ValueOf(kFailureActionNames, t, false);
+}
+template <>
 std::optional<TaskState> ParseName<TaskState>(std::string_view t) { return ValueOf(kTaskStateNames, t, true); }
 
 template <>
@@ -120,6 +140,10 @@ template <>
 std::string NameChoices<EndpointMode>() { return Choices(kEndpointModeNames); }
 template <>
 std::string NameChoices<RestartCondition>() { return Choices(kRestartConditionNames); }
+template <>
+std::string NameChoices<UpdateOrder>() { return Choices(kUpdateOrderNames); }
+template <>
+std::string NameChoices<FailureAction>() { return Choices(kFailureActionNames); }
 template <>
 std::string NameChoices<TaskState>() { return Choices(kTaskStateNames); }
 

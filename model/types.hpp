@@ -20,6 +20,19 @@ enum class NodeState : std::uint8_t { kReady, kDown };
 enum class ServiceMode : std::uint8_t { kReplicated, kGlobal };
 enum class EndpointMode : std::uint8_t { kVip, kDnsrr };
 enum class RestartCondition : std::uint8_t { kAny, kOnFailure, kNone };
+// update_config / rollback_config (swarmkit api.UpdateConfig).
+enum class UpdateOrder : std::uint8_t { kStopFirst, kStartFirst };
+enum class FailureAction : std::uint8_t { kPause, kContinue, kRollback };
+// A service's UpdateStatus.State, as `docker service inspect` shows it.
+enum class UpdateState : std::uint8_t {
+  kNone,
+  kUpdating,
+  kPaused,
+  kCompleted,
+  kRollbackStarted,
+  kRollbackPaused,
+  kRollbackCompleted,
+};
 
 // swarmkit api.TaskState, in its order: everything after kRunning is terminal.
 enum class TaskState : std::uint8_t {
@@ -50,6 +63,9 @@ std::string_view ToString(NodeState s);
 std::string_view ToString(ServiceMode m);
 std::string_view ToString(EndpointMode m);
 std::string_view ToString(RestartCondition c);
+std::string_view ToString(UpdateOrder o);
+std::string_view ToString(FailureAction a);
+std::string_view ToString(UpdateState s);
 std::string_view ToString(TaskState s);
 // A task state as the Engine API and scenario files write it: "running".
 std::string ApiName(TaskState s);

@@ -16,6 +16,8 @@ std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p) {
   }
   // Who may lead: the initial leader until it stops; then any running manager.
   std::set<std::size_t> may_lead = {s.InitialLeader().value()};
+  std::vector<Role> role;  // as the plan leaves each node (promote / demote)
+  for (const auto& node : s.nodes) role.push_back(node.role);
   std::set<std::string> said;
   for (std::size_t k = 0; k < p.steps.size(); ++k) {
     const Step& st = p.steps[k];
@@ -24,6 +26,16 @@ std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p) {
       case Action::kActivate: drained[st.node] = false; break;
       case Action::kInstall: engine[st.node] = st.version; break;
       case Action::kStart: running[st.node] = true; break;
+      case Action::kPromote: role[st.node] = Role::kManager; break;
+      case Action::kDemote:
+        role[st.node] = Role::kWorker;
+        may_lead.erase(st.node);
+        if (may_lead.empty()) {
+          for (std::size_t i = 0; i < n; ++i) {
+            if (role[i] == Role::kManager && running[i]) may_lead.insert(i);
+          }
+        }
+        break;
       case Action::kStop:
         running[st.node] = false;
         if (!drained[st.node]) {
@@ -34,11 +46,11 @@ std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p) {
                                   "swarm is not active\"";
           if (said.insert(msg).second) out.push_back(msg);
         }
-        if (s.nodes[st.node].role == Role::kManager) {
+        if (role[st.node] == Role::kManager) {
           int managers = 0, up = 0;
           for (std::size_t i = 0; i < n; ++i) {
-            managers += s.nodes[i].role == Role::kManager;
-            up += s.nodes[i].role == Role::kManager && running[i] && !s.nodes[i].down;
+            managers += role[i] == Role::kManager;
+            up += role[i] == Role::kManager && running[i] && !s.nodes[i].down;
           }
           if (up * 2 <= managers) {
             const std::string msg = "step " + std::to_string(k + 1) + " stops " + s.nodes[st.node].name + ": with " +
@@ -51,7 +63,7 @@ std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p) {
         if (may_lead.contains(st.node)) {
           may_lead.clear();
           for (std::size_t i = 0; i < n; ++i) {
-            if (s.nodes[i].role == Role::kManager && running[i]) may_lead.insert(i);
+            if (role[i] == Role::kManager && running[i]) may_lead.insert(i);
           }
         }
         break;

@@ -19,11 +19,15 @@ std::string_view ToString(Action a) {
     case Action::kStart: return "start";
     case Action::kActivate: return "activate";
     case Action::kPause: return "pause";
+    case Action::kPromote: return "promote";
+    case Action::kDemote: return "demote";
     case Action::kWait: return "wait";
     case Action::kSleep: return "sleep";
     case Action::kCreate: return "create";
     case Action::kRemove: return "rm";
     case Action::kScale: return "scale";
+    case Action::kUpdate: return "update";
+    case Action::kRollback: return "rollback";
   }
   return "?";
 }
@@ -40,6 +44,8 @@ std::string Step::Describe(const Scenario& s) const {
     case Action::kCreate: return "create service " + s.services[service].name;
     case Action::kRemove: return "remove service " + s.services[service].name;
     case Action::kScale: return "scale " + s.services[service].name + " to " + std::to_string(replicas);
+    case Action::kUpdate: return "rolling update of " + s.services[service].name;
+    case Action::kRollback: return "roll back " + s.services[service].name;
     default: return std::string(ToString(action)) + " " + s.nodes[node].name;
   }
 }
@@ -201,9 +207,9 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       p.steps.push_back({Action::kSleep, 0, {}, sim::Sec(secs)});
       continue;
     }
-    if (verb == "create" || verb == "rm" || verb == "scale") {
+    if (verb == "create" || verb == "rm" || verb == "scale" || verb == "update" || verb == "rollback") {
       if (f.size() != 2 || f[1].empty()) {
-        return std::unexpected("order word \"" + w + "\": write create:SERVICE, rm:SERVICE or scale:SERVICE=N");
+        return std::unexpected("order word \"" + w + "\": write " + verb + ":SERVICE" + (verb == "scale" ? "=N" : ""));
       }
       std::string name = f[1];
       std::int64_t replicas = -1;
@@ -228,7 +234,11 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
                                (known.empty() ? "none" : known) + ")");
       }
       Step st;
-      st.action = verb == "create" ? Action::kCreate : verb == "rm" ? Action::kRemove : Action::kScale;
+      st.action = verb == "create"   ? Action::kCreate
+                  : verb == "rm"     ? Action::kRemove
+                  : verb == "scale"  ? Action::kScale
+                  : verb == "update" ? Action::kUpdate
+                                     : Action::kRollback;
       st.service = *svc;
       st.replicas = static_cast<std::uint32_t>(std::max<std::int64_t>(0, replicas));
       p.steps.push_back(st);
@@ -237,7 +247,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
     if (f.size() < 2 || f.size() > 3 || f[1].empty()) {
       return std::unexpected("order word \"" + w +
                              "\": expected NODE, ACTION:NODE (drain, stop, install, start, upgrade, restart, "
-                             "activate, pause), create:SERVICE, rm:SERVICE, scale:SERVICE=N, wait or sleep:SECONDS");
+                             "activate, pause, promote, demote), create:SERVICE, rm:SERVICE, scale:SERVICE=N, update:SERVICE, "
+                             "rollback:SERVICE, wait or sleep:SECONDS");
     }
     auto n = node_of(f[1], w);
     if (!n) return std::unexpected(n.error());
@@ -254,6 +265,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
     else if (verb == "start") p.steps.push_back({Action::kStart, *n, {}, 0});
     else if (verb == "activate") p.steps.push_back({Action::kActivate, *n, {}, 0});
     else if (verb == "pause") p.steps.push_back({Action::kPause, *n, {}, 0});
+    else if (verb == "promote") p.steps.push_back({Action::kPromote, *n, {}, 0});
+    else if (verb == "demote") p.steps.push_back({Action::kDemote, *n, {}, 0});
     else if (verb == "upgrade") {
       p.steps.push_back({Action::kStop, *n, {}, 0});
       p.steps.push_back({Action::kInstall, *n, v, 0});
@@ -263,7 +276,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       p.steps.push_back({Action::kStart, *n, {}, 0});
     } else {
       return std::unexpected("order word \"" + w + "\": unknown action \"" + verb +
-                             "\" (drain, stop, install, start, upgrade, restart, activate, pause, wait, sleep)");
+                             "\" (drain, stop, install, start, upgrade, restart, activate, pause, promote, demote, "
+                             "wait, sleep, create, rm, scale, update, rollback)");
     }
   }
   return p;
@@ -284,14 +298,17 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
     running[i] = !s.nodes[i].down;
     engine.push_back(s.nodes[i].engine);
   }
-  const int managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(),
-                                                      [](const auto& n) { return n.role == Role::kManager; }));
+  std::vector<Role> role;  // as the steps so far leave each node
+  for (const auto& n : s.nodes) role.push_back(n.role);
+  int managers = static_cast<int>(std::count(role.begin(), role.end(), Role::kManager));
   const int down_managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(), [](const auto& n) {
     return n.role == Role::kManager && n.down;
   }));
   int managers_up = managers - down_managers;
   std::vector<bool> deployed;
   for (const auto& v : s.services) deployed.push_back(v.deployed);
+  std::vector<bool> updated;
+  for (const auto& v : s.services) updated.push_back(v.previous_spec);
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const Step& st = p.steps[i];
     const std::string where = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + ")";
@@ -304,7 +321,7 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         }
         running[st.node] = false;
         stopped_by_plan.insert(st.node);
-        if (s.nodes[st.node].role == Role::kManager) {
+        if (role[st.node] == Role::kManager) {
           --managers_up;
           // With one or two managers, any manager's restart loses quorum
           // for its duration and nothing avoids it but adding managers: the
@@ -334,7 +351,27 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
       case Action::kStart:
         if (running[st.node]) return std::unexpected(where + ": the engine is already running");
         running[st.node] = true;
-        if (s.nodes[st.node].role == Role::kManager) ++managers_up;
+        if (role[st.node] == Role::kManager) ++managers_up;
+        break;
+      case Action::kPromote:
+        if (role[st.node] == Role::kManager) return std::unexpected(where + ": the node is already a manager");
+        role[st.node] = Role::kManager;
+        ++managers;
+        if (running[st.node]) ++managers_up;
+        break;
+      case Action::kDemote:
+        if (role[st.node] != Role::kManager) return std::unexpected(where + ": the node is not a manager");
+        if (managers == 1) return std::unexpected(where + ": it is the last manager; promote another node first");
+        role[st.node] = Role::kWorker;
+        --managers;
+        if (running[st.node]) --managers_up;
+        // Raft shrinks with the demotion: the managers left up must still
+        // be a majority of the managers left.
+        if (managers_up <= managers / 2) {
+          return std::unexpected(where + ": would leave " + std::to_string(managers_up) + " of " +
+                                 std::to_string(managers) + " managers up, short of Raft's quorum of " +
+                                 std::to_string(managers / 2 + 1));
+        }
         break;
       case Action::kCreate:
         if (deployed[st.service]) return std::unexpected(where + ": the service already exists (give it \"deployed\": false in the scenario to plan its creation)");
@@ -348,6 +385,19 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
         if (s.services[st.service].mode != model::ServiceMode::kReplicated) {
           return std::unexpected(where + ": a global service runs one task per node and cannot be scaled");
+        }
+        break;
+      case Action::kUpdate:
+        if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
+        updated[st.service] = true;
+        break;
+      case Action::kRollback:
+        if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
+        // Something to roll back to: a previous spec in the cluster
+        // ("previous_spec", from import) or an update made by the plan.
+        if (!updated[st.service]) {
+          return std::unexpected(where + ": the service has no previous spec to roll back to (put an update:" +
+                                 s.services[st.service].name + " step before it)");
         }
         break;
       default:
@@ -370,6 +420,8 @@ std::vector<std::string> PlanWords(const Scenario& s, const Plan& p) {
       case Action::kCreate: out.push_back("create:" + s.services[st.service].name); break;
       case Action::kRemove: out.push_back("rm:" + s.services[st.service].name); break;
       case Action::kScale: out.push_back("scale:" + s.services[st.service].name + "=" + std::to_string(st.replicas)); break;
+      case Action::kUpdate: out.push_back("update:" + s.services[st.service].name); break;
+      case Action::kRollback: out.push_back("rollback:" + s.services[st.service].name); break;
       default: out.push_back(std::string(ToString(st.action)) + ":" + s.nodes[st.node].name); break;
     }
   }

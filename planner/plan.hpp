@@ -7,9 +7,13 @@
 //                        activate_managers is after-all)
 //   drain:NODE  stop:NODE  install:NODE[:VERSION]  start:NODE
 //   upgrade:NODE[:VERSION] (stop, install, start)   restart:NODE (stop, start)
-//   activate:NODE  pause:NODE  wait  sleep:SECONDS
+//   activate:NODE  pause:NODE  promote:NODE  demote:NODE  wait  sleep:SECONDS
 //   create:SERVICE (a service of the scenario with "deployed": false)
 //   rm:SERVICE     scale:SERVICE=N
+//   update:SERVICE (a rolling update with the service's update_config, as
+//                  `docker service update --force`)
+//   rollback:SERVICE (back to the spec before an earlier update:SERVICE,
+//                  with its rollback_config)
 // A plan with no install step is a change plan, not an upgrade.
 // A plan is checked before it runs: names must exist, each node's steps must
 // follow its engine's lifecycle, and no step may stop more managers than
@@ -24,7 +28,11 @@
 
 namespace swarmplan::planner {
 
-enum class Action { kDrain, kStop, kInstall, kStart, kActivate, kPause, kWait, kSleep, kCreate, kRemove, kScale };
+enum class Action {
+  kDrain, kStop, kInstall, kStart, kActivate, kPause, kPromote, kDemote,  // on a node
+  kWait, kSleep,
+  kCreate, kRemove, kScale, kUpdate, kRollback  // on a service
+};
 std::string_view ToString(Action a);
 
 struct Step {
@@ -32,10 +40,10 @@ struct Step {
   std::size_t node = 0;          // index in scenario.nodes (unused for wait/sleep)
   model::EngineVersion version;  // install
   sim::Time duration = 0;        // sleep
-  std::size_t service = 0;       // create, rm, scale: index in scenario.services
+  std::size_t service = 0;       // create, rm, scale, update, rollback: index in scenario.services
   std::uint32_t replicas = 0;    // scale
   std::string Describe(const model::Scenario& s) const;
-  bool OnNode() const { return action <= Action::kPause; }
+  bool OnNode() const { return action <= Action::kDemote; }
   bool OnService() const { return action >= Action::kCreate; }
 };
 

@@ -54,6 +54,21 @@ json ReportToJson(const Report& r) {
                     {"below_desired_s_max", s.below_max_s}, {"running_after_worst", s.final_worst}});
   }
   j["services"] = svcs;
+  // Distributions over the trials: {"value": trials}, values as strings.
+  auto hist = [](const TrialStats::Histogram& h) {
+    json o = json::object();
+    for (const auto& [v, n] : h) o[std::to_string(v)] = n;
+    return o;
+  };
+  json dist_nets = json::array(), dist_svcs = json::array();
+  for (const auto& n : r.networks) dist_nets.push_back({{"network", n.name}, {"used_after", hist(n.used_after)}});
+  for (const auto& s : r.services) {
+    dist_svcs.push_back({{"service", s.name}, {"running_after", hist(s.running_after)}, {"new_after", hist(s.new_after)}});
+  }
+  j["distributions"] = {{"rejected_per_trial", hist(r.rejected_per_trial)},
+                        {"nodes_without_tasks_after", hist(r.empty_nodes)},
+                        {"networks", dist_nets},
+                        {"services", dist_svcs}};
   j["duration_s"] = {{"mean", r.plan_s_mean}, {"p50", r.plan_s_p50}, {"p95", r.plan_s_p95}, {"max", r.plan_s_max}};
   if (r.first_risk_step >= 0) {
     j["first_risk_step"] = {{"index", r.first_risk_step + 1}, {"step", r.first_risk_desc},

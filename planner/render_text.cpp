@@ -1,5 +1,6 @@
 #include "planner/render.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -86,6 +87,20 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     o << "  " << s.name << ": lowest running " << s.min_running_worst << "/" << s.desired << " (mean lowest "
       << Fixed(s.min_running_mean, 1) << "), below desired " << Fixed(s.below_mean_s, 0) << " s on average, "
       << Fixed(s.below_max_s, 0) << " s at worst; after: at worst " << s.final_worst << "/" << s.desired << "\n";
+    // Tasks still NEW at the end have no address: name the networks.
+    std::uint64_t stuck_trials = 0, stuck_max = 0;
+    for (const auto& [count, trials] : s.new_after) {
+      if (count == 0) continue;
+      stuck_trials += trials;
+      stuck_max = std::max(stuck_max, count);
+    }
+    if (stuck_trials > 0) {
+      std::string nets;
+      for (const auto& n : s.networks) nets += (nets.empty() ? "" : " or ") + n;
+      o << "    " << s.name << " is left with tasks stuck in NEW (up to " << stuck_max << ") in "
+        << Percent(static_cast<double>(stuck_trials) / static_cast<double>(r.trials))
+        << " of trials: no free address on " << (nets.empty() ? std::string("its networks") : nets) << "\n";
+    }
   }
   o << "  " << (r.upgrade ? "upgrade" : "change") << " takes " << Fixed(r.plan_s_mean / 60, 1) << " min on average (p95 " << Fixed(r.plan_s_p95 / 60, 1) << " min)\n";
   if (r.first_risk_step >= 0) {

@@ -73,11 +73,19 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.plan_s_p95 = stats.PlanQuantile(0.95);
   rep.plan_s_max = static_cast<double>(stats.plan_us_max) / 1e6;
   rep.events_mean = mean(stats.events);
-  for (const auto& x : stats.nets) rep.networks.push_back({x.name, x.capacity, mean(x.before_sum), x.peak_max, mean(x.peak_sum)});
+  for (const auto& x : stats.nets) {
+    rep.networks.push_back({x.name, x.capacity, mean(x.before_sum), x.peak_max, mean(x.peak_sum), x.after_hist});
+  }
   for (const auto& x : stats.svcs) {
     rep.services.push_back({x.name, x.desired, x.min_running_min, mean(x.min_running_sum), mean(x.below_us_sum) / 1e6,
-                            static_cast<double>(x.below_us_max) / 1e6, x.after_min});
+                            static_cast<double>(x.below_us_max) / 1e6, x.after_min, x.running_after_hist,
+                            x.new_after_hist, {}});
+    for (const auto& v : s.services) {
+      if (v.name == x.name) rep.services.back().networks = v.networks;
+    }
   }
+  rep.rejected_per_trial = stats.rejected_hist;
+  rep.empty_nodes = stats.empty_nodes_hist;
   // Where trouble starts: the most common first risky step (the earliest
   // among equals).
   std::uint64_t best = 0;

@@ -57,6 +57,7 @@ struct Report {
     double used_before = 0;
     std::uint64_t peak_max = 0;
     double peak_mean = 0;
+    TrialStats::Histogram used_after;  // addresses in use at the end -> trials
   };
   std::vector<NetStat> networks;
   struct SvcStat {
@@ -66,8 +67,12 @@ struct Report {
     double min_running_mean = 0;
     double below_mean_s = 0, below_max_s = 0;
     std::uint32_t final_worst = 0;
+    TrialStats::Histogram running_after, new_after;  // tasks at the end -> trials
+    std::vector<std::string> networks;                // its overlays, from the scenario
   };
   std::vector<SvcStat> services;
+  TrialStats::Histogram rejected_per_trial;  // tasks rejected -> trials
+  TrialStats::Histogram empty_nodes;         // ready, active nodes left without a task -> trials
   double plan_s_mean = 0, plan_s_p50 = 0, plan_s_p95 = 0, plan_s_max = 0;
   int first_risk_step = -1;
   double first_risk_fraction = 0;

@@ -17,6 +17,8 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
     case Action::kDrain: return op.Drain(node);
     case Action::kActivate: return op.SetAvailability(node, model::Availability::kActive);
     case Action::kPause: return op.SetAvailability(node, model::Availability::kPause);
+    case Action::kPromote: return op.SetRole(node, model::Role::kManager);
+    case Action::kDemote: return op.SetRole(node, model::Role::kWorker);
     case Action::kStop: return op.Stop(node);
     case Action::kInstall: return op.Install(node, st.version);
     case Action::kStart: return op.Start(node);
@@ -25,6 +27,8 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
     case Action::kCreate: return op.CreateService(static_cast<model::ServiceId>(st.service));
     case Action::kRemove: return op.RemoveService(static_cast<model::ServiceId>(st.service));
     case Action::kScale: return op.ScaleService(static_cast<model::ServiceId>(st.service), st.replicas);
+    case Action::kUpdate: return op.UpdateService(static_cast<model::ServiceId>(st.service));
+    case Action::kRollback: return op.RollbackService(static_cast<model::ServiceId>(st.service));
   }
   return {};
 }
@@ -81,11 +85,18 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
     const auto& pool = w.networks[k].pool;
     r.networks.push_back({w.networks[k].name, pool.capacity(), before[k], pool.peak_used(), pool.used()});
   }
+  std::vector<std::uint32_t> stuck(w.services.size(), 0);
+  std::vector<bool> busy(w.nodes.size(), false);
+  for (const model::Task& t : w.tasks) {
+    if (t.state == model::TaskState::kNew) ++stuck[t.service];
+    if (t.state == model::TaskState::kRunning) busy[t.node] = true;
+  }
   for (std::size_t i = 0; i < w.services.size(); ++i) {
     const auto& svc = w.services[i];
     r.services.push_back({svc.spec.name, svc.desired(), running_before[i], svc.min_running,
-                          sim::ToSeconds(svc.below_total), svc.running});
+                          sim::ToSeconds(svc.below_total), svc.running, stuck[i]});
   }
+  for (const model::Node& n : w.nodes) r.empty_nodes += n.schedulable() && !busy[n.id];
   r.events = w.engine().fired();
   r.unseed = w.rng().Next();
   r.peak_pending = w.engine().peak_pending();

@@ -28,6 +28,7 @@ struct ServiceOutcome {
   std::uint32_t min_running = 0;
   double below_desired_s = 0;  // time with fewer running than desired
   std::uint32_t running_after = 0;
+  std::uint32_t new_after = 0;  // tasks still NEW at the end: no address for them
 };
 
 struct TrialResult {
@@ -44,6 +45,7 @@ struct TrialResult {
   int first_risk_step = -1;           // index of the step during which trouble began
   std::vector<NetworkOutcome> networks;  // user overlays, in scenario order
   std::vector<ServiceOutcome> services;
+  std::uint32_t empty_nodes = 0;    // ready, active nodes running no task at the end
   std::uint64_t events = 0;
   std::uint64_t peak_pending = 0;  // most events pending at once
   bool at_risk() const {

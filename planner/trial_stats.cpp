@@ -46,6 +46,8 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
   plan_us += us;
   plan_us_max = std::max(plan_us_max, us);
   ++plan_hist[Bin(us)];
+  ++rejected_hist[m.rejected_total()];
+  ++empty_nodes_hist[t.empty_nodes];
   if (nets.empty()) {
     for (const auto& x : t.networks) nets.push_back({x.name, x.capacity, 0, 0, 0});
     for (const auto& x : t.services) svcs.push_back({x.name, x.desired});
@@ -54,6 +56,7 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
     nets[k].peak_max = std::max(nets[k].peak_max, t.networks[k].peak_used);
     nets[k].peak_sum += t.networks[k].peak_used;
     nets[k].before_sum += t.networks[k].used_before;
+    ++nets[k].after_hist[t.networks[k].used_after];
   }
   for (std::size_t k = 0; k < svcs.size() && k < t.services.size(); ++k) {
     const auto& x = t.services[k];
@@ -64,6 +67,8 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
     const auto below = static_cast<std::uint64_t>(std::llround(std::max(0.0, x.below_desired_s) * 1e6));
     s.below_us_sum += below;
     s.below_us_max = std::max(s.below_us_max, below);
+    ++s.running_after_hist[x.running_after];
+    ++s.new_after_hist[x.new_after];
   }
   if (t.first_risk_step >= 0) ++first_risk[t.first_risk_step];
   const std::uint64_t bad = m.rejected_total() + m.allocation_failures + (t.converged ? 0 : 1000000);
@@ -107,10 +112,13 @@ void TrialStats::Merge(const TrialStats& o) {
   plan_us += o.plan_us;
   plan_us_max = std::max(plan_us_max, o.plan_us_max);
   for (const auto& [bin, count] : o.plan_hist) plan_hist[bin] += count;
+  for (const auto& [v, count] : o.rejected_hist) rejected_hist[v] += count;
+  for (const auto& [v, count] : o.empty_nodes_hist) empty_nodes_hist[v] += count;
   for (std::size_t k = 0; k < nets.size() && k < o.nets.size(); ++k) {
     nets[k].peak_max = std::max(nets[k].peak_max, o.nets[k].peak_max);
     nets[k].peak_sum += o.nets[k].peak_sum;
     nets[k].before_sum += o.nets[k].before_sum;
+    for (const auto& [v, count] : o.nets[k].after_hist) nets[k].after_hist[v] += count;
   }
   for (std::size_t k = 0; k < svcs.size() && k < o.svcs.size(); ++k) {
     Svc& s = svcs[k];
@@ -120,6 +128,8 @@ void TrialStats::Merge(const TrialStats& o) {
     s.min_running_sum += x.min_running_sum;
     s.below_us_sum += x.below_us_sum;
     s.below_us_max = std::max(s.below_us_max, x.below_us_max);
+    for (const auto& [v, count] : x.running_after_hist) s.running_after_hist[v] += count;
+    for (const auto& [v, count] : x.new_after_hist) s.new_after_hist[v] += count;
   }
   for (const auto& [step, count] : o.first_risk) first_risk[step] += count;
   if (o.worst_index != UINT64_MAX &&

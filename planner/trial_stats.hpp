@@ -23,14 +23,21 @@ struct TrialStats {
   std::uint64_t failed_other = 0, events = 0;
   std::uint64_t plan_us = 0, plan_us_max = 0;
   std::map<std::uint32_t, std::uint64_t> plan_hist;  // bin -> trials (see Bin())
+  // Distributions (value -> trials). Their size is bounded by the values'
+  // range (tasks, addresses, nodes), not by the number of trials.
+  using Histogram = std::map<std::uint64_t, std::uint64_t>;
+  Histogram rejected_hist;     // tasks rejected in a trial
+  Histogram empty_nodes_hist;  // ready, active nodes left without a task
   struct Net {
     std::string name;
     std::uint64_t capacity = 0, peak_max = 0, peak_sum = 0, before_sum = 0;
+    Histogram after_hist;  // addresses in use at the end
   };
   struct Svc {
     std::string name;
     std::uint32_t desired = 0, min_running_min = UINT32_MAX, after_min = UINT32_MAX;
     std::uint64_t min_running_sum = 0, below_us_sum = 0, below_us_max = 0;
+    Histogram running_after_hist, new_after_hist;
   };
   std::vector<Net> nets;
   std::vector<Svc> svcs;

@@ -8,6 +8,8 @@ packages=(
   catch2 libbenchmark-dev libcurl4-openssl-dev
   # the real-swarm conformance tests: dockerd 20.10 in namespaces
   docker.io busybox-static iproute2 iptables openssl
+  # recording real runs (tests/realswarm/record.sh, not run by CI)
+  curl jq
   # the fuzz targets (scripts/fuzz.sh): clang-16 compiles libstdc++'s <expected>
   clang-16 libclang-rt-16-dev
 )

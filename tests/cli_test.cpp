@@ -178,3 +178,62 @@ TEST_CASE("apply --executor dry-run prints service commands" , "[cli][apply]") {
   CHECK(sim.err.find("swarmplan apply: done") != std::string::npos);
   ExpectError("plan --order scale:nothere=3", "no service is named \"nothere\"");
 }
+
+TEST_CASE("plan --json carries the distributions over trials", "[cli]") {
+  // 2 nodes, /27, 28 replicas: one task (or two) cannot get an address.
+  const Run r = Swarmplan("plan --managers 1 --workers 1 --from 20.10 --to 20.10 --subnet 10.10.0.0/27 "
+                          "--replicas 28 --order wait --trials 40 --no-sensitivity --json");
+  REQUIRE((r.status == 0 || r.status == 2));
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& d = j.at("distributions");
+  std::uint64_t trials = 0;
+  for (const auto& [value, n] : d.at("rejected_per_trial").items()) trials += n.get<std::uint64_t>();
+  CHECK(trials == 40);
+  const auto& svc = d.at("services").at(0);
+  CHECK(svc.at("service") == "ex_service");
+  std::uint64_t with_new = 0, total = 0;
+  for (const auto& [value, n] : svc.at("new_after").items()) {
+    total += n.get<std::uint64_t>();
+    if (value != "0") with_new += n.get<std::uint64_t>();
+  }
+  CHECK(total == 40);
+  CHECK(with_new == 40);  // 28 tasks never fit 29 - 1 VIP - node LB addresses
+  CHECK(d.at("networks").at(0).at("used_after").contains("32"));
+  CHECK(d.contains("nodes_without_tasks_after"));
+}
+
+TEST_CASE("simulate --jsonl writes one event a line, then the result", "[cli]") {
+  const Run r = Swarmplan("simulate --subnet 10.0.0.0/26 --seed 3 --jsonl");
+  CHECK(r.status == 0);
+  std::istringstream in(r.out);
+  std::string line, last;
+  int events = 0;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);  // every line is a document
+    if (j.at("kind") != "result") {
+      ++events;
+      CHECK(j.contains("t_ms"));
+      CHECK(j.contains("text"));
+    }
+    last = line;
+  }
+  CHECK(events > 50);
+  const auto result = nlohmann::json::parse(last);
+  CHECK(result.at("kind") == "result");
+  CHECK(result.at("seed") == 3);
+  CHECK(result.at("at_risk") == false);
+  ExpectError("simulate --json --jsonl", "not both");
+}
+
+TEST_CASE("a rolling update plans, and the dry run prints docker's commands", "[cli][updater]") {
+  const Run r = Swarmplan("plan --managers 1 --workers 2 --from 20.10 --to 20.10 --subnet 10.10.0.0/24 "
+                          "--replicas 6 --order update:ex_service,wait --trials 20 --no-sensitivity");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("rolling update of ex_service") != std::string::npos);
+  const Run d = Swarmplan("apply --managers 1 --workers 2 --from 20.10 --to 20.10 --subnet 10.10.0.0/24 "
+                          "--replicas 6 --order update:ex_service,wait,rollback:ex_service --executor dry-run");
+  CHECK(d.status == 0);
+  CHECK(d.out.find("docker service update --detach --force ex_service") != std::string::npos);
+  CHECK(d.out.find("docker service rollback --detach ex_service") != std::string::npos);
+  ExpectError("plan --order rollback:ex_service --from 20.10 --to 20.10 --subnet 10.10.0.0/27", "no previous spec");
+}

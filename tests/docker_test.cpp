@@ -437,3 +437,62 @@ TEST_CASE("scenario tasks, held addresses and node state are checked", "[live][s
   CHECK(err([](json& j) { j["nodes"][0]["state"] = "down"; }).find("managers are down") != std::string::npos);
   CHECK(err([](json& j) { j["nodes"][1]["state"] = "sleepy"; }).find("/nodes/1/state") != std::string::npos);
 }
+
+TEST_CASE("import reads update configs, a previous spec and recent failures", "[live][import][updater]") {
+  ApiState st = Recorded();
+  auto base = ImportScenario(st);  // the recorded history has failures of its own
+  REQUIRE(base);
+  // Two tasks of the first task's service failed on its node 30 s before
+  // the daemon's clock, one 10 minutes before (outside the 5-minute window).
+  json failed = st.tasks[0];
+  failed["Status"] = {{"State", "rejected"}, {"Timestamp", "2026-11-27T22:23:50.5Z"}};
+  st.tasks.push_back(failed);
+  failed["Status"]["State"] = "failed";
+  st.tasks.push_back(failed);
+  failed["Status"]["Timestamp"] = "2026-11-27T22:14:20Z";
+  st.tasks.push_back(failed);
+  std::string name;
+  for (json& v : st.services) {
+    if (v["ID"] != st.tasks[0]["ServiceID"]) continue;
+    name = v["Spec"]["Name"].get<std::string>();
+    v["Spec"]["UpdateConfig"] = {{"Parallelism", 2}, {"Delay", 3'000'000'000LL}, {"Order", "start-first"},
+                                 {"FailureAction", "rollback"}, {"MaxFailureRatio", 0.5}};
+    v["PreviousSpec"] = v["Spec"];
+  }
+  REQUIRE_FALSE(name.empty());
+  auto imp = ImportScenario(st);
+  REQUIRE(imp);
+  const model::Scenario& s = imp->scenario;
+  REQUIRE(s.Validate());
+  std::uint32_t before_count = 0, after_count = 0, total_before = 0, total_after = 0;
+  for (const auto& v : base->scenario.services) {
+    for (const auto& [n, c] : v.recent_failures) total_before += c;
+  }
+  for (std::size_t i = 0; i < s.services.size(); ++i) {
+    const auto& v = s.services[i];
+    for (const auto& [n, c] : v.recent_failures) total_after += c;
+    if (v.name != name) {
+      CHECK(v.update == base->scenario.services[i].update);
+      CHECK_FALSE(v.previous_spec);
+      continue;
+    }
+    for (const auto& [n, c] : base->scenario.services[i].recent_failures) before_count += c;
+    for (const auto& [n, c] : v.recent_failures) after_count += c;
+    CHECK(v.update.parallelism == 2);
+    CHECK(v.update.delay == sim::Sec(3));
+    CHECK(v.update.order == model::UpdateOrder::kStartFirst);
+    CHECK(v.update.failure_action == model::FailureAction::kRollback);
+    CHECK(v.update.max_failure_ratio == Approx(0.5));
+    CHECK(v.update.monitor == sim::Sec(5));  // left out: swarmkit's default
+    CHECK(v.previous_spec);
+  }
+  CHECK(after_count == before_count + 2);
+  CHECK(total_after == total_before + 2);
+  // The model starts with those failures (they expire with the window).
+  model::Swarm w(s, 1);
+  std::uint32_t counted = 0;
+  for (const auto& v : w.services) {
+    for (const auto& [n, times] : v.failures) counted += static_cast<std::uint32_t>(times.size());
+  }
+  CHECK(counted == total_after);
+}

@@ -33,6 +33,22 @@ inline model::Scenario Cluster(int managers, int workers, const char* engine, co
   return s;
 }
 
+// The swarm of tests/realswarm/swarm.sh as the model sees it: nodes node1..,
+// dockerd 20.10, ingress on 10.0.0.0/24, service "ex" of busybox `sleep`
+// (ignores SIGTERM, so each task takes its 2 s stop grace period) on
+// overlay "exnet".
+inline model::Scenario HarnessScenario(int managers, int workers, const char* subnet, unsigned replicas) {
+  model::Scenario s = Cluster(managers, workers, "20.10", subnet, replicas);
+  s.ingress = *model::Ipv4Cidr::Parse("10.0.0.0/24");
+  for (int i = 0; i < managers + workers; ++i) s.nodes[static_cast<std::size_t>(i)].name = "node" + std::to_string(i + 1);
+  s.services[0].name = "ex";
+  s.networks[0].name = "exnet";
+  s.services[0].networks = {"exnet"};
+  s.services[0].stop_grace_period = sim::Sec(2);
+  s.services[0].exits_on_sigterm = false;
+  return s;
+}
+
 // The whole content of a file ("" if it cannot be read).
 inline std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -174,7 +174,7 @@ TEST_CASE("agent: a desired-state change ends the attachment wait when it reache
 TEST_CASE("restart: a replacement waits READY until the old task stops", "[unit][orchestrator]") {
   auto sc = Cluster(1, 1, "18.09", "10.1.0.0/24", 1);
   sc.nodes[0].availability = Availability::kDrain;
-  sc.services[0].exits_on_sigterm = false;  // like `busybox sleep`: each stop takes 10 s
+  sc.services[0].exits_on_sigterm = false;  // like `busybox sleep`: 2 s unbind + 10 s grace + 2-3.4 s kill
   Swarm w(sc, 4);
   w.Deploy();
   w.engine().RunUntil(S(10));
@@ -188,7 +188,7 @@ TEST_CASE("restart: a replacement waits READY until the old task stops", "[unit]
   CHECK(repl.desired == TaskState::kReady);
   CHECK(repl.state == TaskState::kReady);
   CHECK(w.tasks[0].state == TaskState::kRunning);  // still in its grace period
-  w.engine().RunUntil(t0 + S(15));
+  w.engine().RunUntil(t0 + S(20));
   CHECK(w.tasks[0].state == TaskState::kShutdown);
   CHECK(repl.desired == TaskState::kRunning);
   CHECK(repl.state == TaskState::kRunning);
@@ -374,4 +374,58 @@ TEST_CASE("services: scale up and down - remove - create later", "[unit][orchest
   CHECK(w.Converged());
   CHECK(w.networks[1].pool.used() == 3 + 1 + 2 + 2);
   CHECK_FALSE(w.ScaleService(0, 4));  // gone
+}
+
+TEST_CASE("promote and demote: Raft membership, leader, role constraints", "[unit][control]") {
+  auto sc = Cluster(3, 2, "20.10", "10.1.0.0/24", 0);
+  sc.services[0].mode = ServiceMode::kGlobal;
+  sc.services[0].constraints = {*Constraint::Parse("node.role==worker")};
+  Swarm w(sc, 3);
+  w.Deploy();
+  w.engine().RunUntil(S(20));
+  CHECK(w.services[0].running == 2);  // one per worker
+  CHECK(w.managers() == 3);
+  const NodeId leader = w.leader();
+  // Demoting the leader: it steps down and another manager is elected.
+  REQUIRE(w.SetRole(leader, Role::kWorker));
+  CHECK(w.managers() == 2);
+  w.engine().RunUntil(S(40));
+  REQUIRE(w.HasLeader());
+  CHECK(w.leader() != leader);
+  CHECK(w.nodes[w.leader()].role == Role::kManager);
+  // ... and, now a worker, it gets the global task.
+  CHECK(w.services[0].running == 3);
+  // Promoting worker 4: its global task goes (the constraint no longer holds).
+  REQUIRE(w.SetRole(4, Role::kManager));
+  w.engine().RunUntil(S(60));
+  CHECK(w.managers() == 3);
+  CHECK(w.services[0].running == 2);
+  CHECK(Count(w, TaskState::kRunning, 4) == 0);
+}
+
+TEST_CASE("promote and demote in plans: quorum and the last manager", "[unit][plan]") {
+  const auto to = *EngineVersion::Parse("20.10");
+  auto one = Cluster(1, 2, "20.10", "10.1.0.0/24", 3);
+  auto last = planner::ParseOrder(one, {"demote:m1"}, to, true);
+  REQUIRE(last);
+  auto refused = planner::CheckPlan(one, *last);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().find("last manager") != std::string::npos);
+  auto swap = planner::ParseOrder(one, {"promote:w1", "demote:m1", "wait"}, to, true);
+  REQUIRE(swap);
+  CHECK(planner::CheckPlan(one, *swap));
+  CHECK(planner::PlanWords(one, *swap) == std::vector<std::string>{"promote:w1", "demote:m1", "wait"});
+  const auto r = planner::RunTrial(one, *swap, 2, {});
+  CHECK_FALSE(r.plan_failed);
+  CHECK(r.converged);
+  auto twice = planner::ParseOrder(one, {"promote:m1"}, to, true);
+  REQUIRE(twice);
+  CHECK_FALSE(planner::CheckPlan(one, *twice));
+  // Three managers, one stopped: demoting a running one leaves 1 of 2 up.
+  auto three = Cluster(3, 0, "20.10", "10.1.0.0/24", 3);
+  auto q = planner::ParseOrder(three, {"stop:m2", "demote:m3", "start:m2"}, to, true);
+  REQUIRE(q);
+  auto lost = planner::CheckPlan(three, *q);
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().find("quorum") != std::string::npos);
 }

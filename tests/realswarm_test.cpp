@@ -160,18 +160,6 @@ void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operato
   }
 }
 
-Scenario Real2010(int managers, int workers, const char* subnet, unsigned replicas) {
-  Scenario s = testing::Cluster(managers, workers, "20.10", subnet, replicas);
-  s.ingress = *Ipv4Cidr::Parse("10.0.0.0/24");
-  for (int i = 0; i < managers + workers; ++i) s.nodes[static_cast<std::size_t>(i)].name = "node" + std::to_string(i + 1);
-  s.services[0].name = "ex";
-  s.networks[0].name = "exnet";
-  s.services[0].networks = {"exnet"};
-  s.services[0].stop_grace_period = sim::Sec(2);
-  s.services[0].exits_on_sigterm = false;  // busybox sleep ignores SIGTERM
-  return s;
-}
-
 void CreateReal(const char* subnet, unsigned replicas) {
   Dk(1, std::string("network create -d overlay --subnet ") + subnet + " exnet");
   Dk(1, "service create -d --name ex --replicas " + std::to_string(replicas) +
@@ -188,7 +176,7 @@ void Deployment(const char* name, int nodes, const char* subnet, unsigned replic
     SettleReal();
     row.real = MeasureReal(nodes);
   }
-  Model(row, Real2010(1, nodes - 1, subnet, replicas), [](Swarm&, Operator&) {});
+  Model(row, HarnessScenario(1, nodes - 1, subnet, replicas), [](Swarm&, Operator&) {});
   Record(row);
 }
 
@@ -223,7 +211,7 @@ TEST_CASE("real swarm: 2 nodes - /27 - 26 replicas on node1 - then drain node1",
     SettleReal();
     row.real = MeasureReal(2);
   }
-  Scenario s = Real2010(1, 1, "10.10.0.0/27", 26);
+  Scenario s = HarnessScenario(1, 1, "10.10.0.0/27", 26);
   s.nodes[1].availability = Availability::kPause;
   Model(row, s, [](Swarm&, Operator& op) {
     REQUIRE(op.SetAvailability(1, Availability::kActive));
@@ -250,7 +238,7 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - rolling restart of node2", 
     SettleReal();
     row.real = MeasureReal(3);
   }
-  Model(row, Real2010(1, 2, "10.10.0.0/24", 12), [](Swarm&, Operator& op) {
+  Model(row, HarnessScenario(1, 2, "10.10.0.0/24", 12), [](Swarm&, Operator& op) {
     REQUIRE(op.Drain(1));
     op.Sleep(sim::Sec(20));
     REQUIRE(op.Stop(1));
@@ -271,7 +259,7 @@ TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas - drain node3", "[realswarm]"
     SettleReal();
     row.real = MeasureReal(3);
   }
-  Model(row, Real2010(1, 2, "10.10.0.0/27", 24), [](Swarm&, Operator& op) { REQUIRE(op.Drain(2)); });
+  Model(row, HarnessScenario(1, 2, "10.10.0.0/27", 24), [](Swarm&, Operator& op) { REQUIRE(op.Drain(2)); });
   Record(row);
 }
 
@@ -292,7 +280,7 @@ TEST_CASE("real swarm: 3 nodes - /27 full without node2 - activate node2 then dr
     SettleReal();
     row.real = MeasureReal(3);
   }
-  Scenario s = Real2010(1, 2, "10.10.0.0/27", 26);
+  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 26);
   s.nodes[1].availability = Availability::kPause;
   Model(row, s, [](Swarm&, Operator& op) {
     REQUIRE(op.SetAvailability(1, Availability::kActive));
@@ -316,7 +304,7 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a dra
     SettleReal();
     row.real = MeasureReal(3);
   }
-  Model(row, Real2010(1, 2, "10.10.0.0/24", 12), [](Swarm&, Operator& op) {
+  Model(row, HarnessScenario(1, 2, "10.10.0.0/24", 12), [](Swarm&, Operator& op) {
     REQUIRE(op.Stop(1));
     REQUIRE(op.Start(1));
   });

@@ -43,3 +43,32 @@ TEST_CASE("every timing round-trips through the one table", "[unit][scenario]") 
   CHECK(back->timings.dispatcher_batch == sim::Ms(77));
   CHECK(back->timings.task_history == 9);
 }
+
+TEST_CASE("update_config and rollback_config round-trip; bad values are named", "[unit][scenario][updater]") {
+  model::Scenario s = model::DefaultScenario();
+  s.services[0].update.parallelism = 3;
+  s.services[0].update.order = model::UpdateOrder::kStartFirst;
+  s.services[0].update.failure_action = model::FailureAction::kRollback;
+  s.services[0].update.max_failure_ratio = 0.25;
+  s.services[0].rollback.delay = sim::Sec(4);
+  s.services[0].previous_spec = true;
+  auto back = model::ScenarioFromJson(model::ScenarioToJson(s).dump(), "t");
+  REQUIRE(back);
+  CHECK(back->services[0].update == s.services[0].update);
+  CHECK(back->services[0].rollback == s.services[0].rollback);
+  CHECK(back->services[0].previous_spec);
+  auto with = [](const std::string& field) {
+    return R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
+               "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
+               "services": [{"name": "web", "networks": ["n"], )" + field + "}]}";
+  };
+  auto err = [&](const std::string& field) {
+    auto r = model::ScenarioFromJson(with(field), "t");
+    return r ? std::string() : r.error();
+  };
+  CHECK(err(R"("update_config": {"order": "sideways"})").find("/services/0/update_config/order") != std::string::npos);
+  CHECK(err(R"("update_config": {"max_failure_ratio": 1.5})").find("between 0 and 1") != std::string::npos);
+  CHECK(err(R"("update_config": {"paralelism": 2})").find("unknown field") != std::string::npos);
+  CHECK(err(R"("rollback_config": {"failure_action": "rollback"})").find("cannot itself roll back") != std::string::npos);
+  CHECK(err(R"("update_config": {"parallelism": 0, "delay_ms": 500})").empty());
+}

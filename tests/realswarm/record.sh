@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Records repeated runs of one conformance scenario on a real swarm, for the
+# statistical conformance test (tests/observed_runs_test.cpp) and for the
+# timing constants (docs/timings.md). Not part of CI: a recording takes tens
+# of minutes and must run with nothing else loading the machine.
+#
+#   record.sh SCENARIO RUNS OUT.jsonl
+#
+# SCENARIO is one of
+#   deploy2-27-28  2 nodes, /27, 28 replicas (over capacity)
+#   deploy3-27-28  3 nodes, /27, 28 replicas (over capacity)
+#   drain1-2n      2 nodes, /27, 26 replicas on node1 (node2 paused), then
+#                  activate node2 and drain node1
+#   trap3          3 nodes, /27, 26 replicas with node2 paused, then activate
+#                  node2 and drain node3 (the seed's trap in miniature)
+#
+# One swarm serves all runs of a recording (SWARMPLAN_RS_PREFIX picks its
+# namespace prefix, so two recordings can run side by side); between runs the
+# service and its network are removed and availabilities reset. A new service
+# starts with no recent failures in swarmkit (they are kept per service), so
+# runs are independent. Each run appends one JSON line: the outcome as
+# `docker service ps` shows it (states, errors, placement per node, addresses
+# in use) and every task state seen by polling the manager's /tasks every
+# ~100 ms, with the agent's own timestamp of that state; `started` and
+# `acted` are when the service was created and when the scenario's action
+# (activate + drain) began, in seconds since 1970.
+set -euo pipefail
+SCENARIO=$1 RUNS=$2 OUT=$3
+P=${SWARMPLAN_RS_PREFIX:-sprs}
+HERE=$(cd "$(dirname "$0")" && pwd)
+SW="bash $HERE/swarm.sh"
+export SWARMPLAN_RS_PREFIX=$P
+WORK=$(mktemp -d)
+trap '$SW down >/dev/null 2>&1 || true; [ -n "${KEEP:-}" ] && cp -r "$WORK" "$KEEP"; rm -rf "$WORK"' EXIT
+
+dk() { local i=$1; shift; docker -H "unix:///run/${P}$i/docker.sock" "$@"; }
+api() { curl -s --max-time 5 --unix-socket "/run/${P}1/docker.sock" "http://d/v1.41$1"; }
+
+case $SCENARIO in
+  deploy2-27-28) NODES=2 REPLICAS=28 ;;
+  deploy3-27-28) NODES=3 REPLICAS=28 ;;
+  drain1-2n) NODES=2 REPLICAS=26 ;;
+  trap3) NODES=3 REPLICAS=26 ;;
+  *) echo "unknown scenario '$SCENARIO'" >&2; exit 1 ;;
+esac
+
+# Polls /tasks of service ex until $WORK/poll disappears; one compact array a line.
+poll() {
+  while [ -e "$WORK/poll" ]; do
+    api "/tasks?filters=%7B%22service%22%3A%5B%22ex%22%5D%7D" |
+      jq -c --arg t "$(date +%s.%N)" '[.[] | {id: .ID, slot: .Slot, node: .NodeID, s: .Status.State, ts: .Status.Timestamp, c: .CreatedAt, d: .DesiredState}] | {t: ($t | tonumber), tasks: .}' >> "$WORK/polls" 2>/dev/null || true
+    sleep 0.1
+  done
+}
+
+# Waits until no task is on its way (assigned .. starting, or running while
+# desired shutdown) and the states have not changed for 16 s (at most 300 s).
+settle() {
+  local last="" same=0
+  for _ in $(seq 1 150); do
+    sleep 2
+    local now busy
+    now=$(dk 1 service ps ex --format '{{.Node}} {{.DesiredState}} {{.CurrentState}}' | awk '{print $1,$2,$3}' | sort | uniq -c)
+    busy=$(echo "$now" | awk '$4 ~ /^(Assigned|Accepted|Preparing|Ready|Starting)$/ || ($3 == "Shutdown" && $4 == "Running")' | wc -l)
+    if [ "$now" = "$last" ] && [ "$busy" = 0 ]; then same=$((same + 1)); else same=0; fi
+    last=$now
+    [ "$same" -ge 8 ] && return 0
+  done
+}
+
+# The outcome, from the manager's API and each node's network endpoints.
+measure() {
+  local run=$1 started=$2 acted=$3 lbs=() nodes
+  nodes=$(api /nodes | jq -c 'map({key: .ID, value: .Description.Hostname}) | from_entries')
+  for i in $(seq 1 "$NODES"); do
+    if dk "$i" network inspect exnet -f '{{json .Containers}}' 2>/dev/null | grep -q '"lb-exnet"'; then lbs+=("\"node$i\""); fi
+  done
+  local lbjson
+  lbjson="[$(IFS=,; echo "${lbs[*]:-}")]"
+  api "/tasks?filters=%7B%22service%22%3A%5B%22ex%22%5D%7D" > "$WORK/final"
+  jq -s -c --argjson names "$nodes" --argjson lbs "$lbjson" --arg scenario "$SCENARIO" --argjson run "$run" \
+     --argjson started "$started" --argjson acted "$acted" --arg engine "$(dk 1 version -f '{{.Server.Version}}')" '
+    def nm: if . == null then null else ($names[.] // .) end;
+    (.[0]) as $final | (.[1:]) as $polls |
+    {scenario: $scenario, run: $run, engine: $engine, started: $started, acted: $acted,
+     running: ([$final[] | select(.Status.State == "running")] | length),
+     new: ([$final[] | select(.Status.State == "new")] | length),
+     pending: ([$final[] | select(.Status.State == "pending")] | length),
+     rejected: ([$final[] | select(.Status.State == "rejected")] | length),
+     errors: ([$final[] | select(.Status.State == "rejected") | .Status.Err] | group_by(.) | map({(.[0]): length}) | add // {}),
+     running_per_node: ([$final[] | select(.Status.State == "running") | (.NodeID | nm)] | group_by(.) | map({(.[0]): length}) | add // {}),
+     lb_nodes: $lbs,
+     with_address: ([$final[] | select(.Status.State | IN("pending","assigned","accepted","preparing","ready","starting","running"))] | length),
+     tasks: ([$polls[] | .tasks[]] + [$final[] | {id: .ID, slot: .Slot, node: .NodeID, s: .Status.State, ts: .Status.Timestamp, c: .CreatedAt, d: .DesiredState, err: .Status.Err}]
+             | group_by(.id) | map({id: .[0].id[0:10], slot: .[0].slot, node: (.[-1].node | nm), created: .[0].c,
+                                    states: (map({(.s): .ts}) | add), err: (map(.err // empty) | last)}))}
+    | .used = 3 + 1 + .with_address + (.lb_nodes | length)' "$WORK/final" "$WORK/polls" >> "$OUT"
+}
+
+$SW down >/dev/null 2>&1 || true
+$SW up "$NODES" 1 >/dev/null
+for run in $(seq 1 "$RUNS"); do
+  : > "$WORK/polls"
+  case $SCENARIO in drain1-2n | trap3) dk 1 node update --availability pause node2 >/dev/null ;; esac
+  dk 1 network create -d overlay --subnet 10.10.0.0/27 exnet >/dev/null
+  touch "$WORK/poll"
+  poll &
+  POLLER=$!
+  started=$(date +%s.%N)
+  dk 1 service create -d --name ex --replicas "$REPLICAS" --network exnet --no-resolve-image \
+    --stop-grace-period 2s local/bb:1 sleep 100000 >/dev/null
+  settle
+  acted=null
+  case $SCENARIO in drain1-2n | trap3) acted=$(date +%s.%N) ;; esac
+  case $SCENARIO in
+    drain1-2n)
+      dk 1 node update --availability active node2 >/dev/null
+      dk 1 node update --availability drain node1 >/dev/null
+      settle ;;
+    trap3)
+      dk 1 node update --availability active node2 >/dev/null
+      dk 1 node update --availability drain node3 >/dev/null
+      settle ;;
+  esac
+  rm -f "$WORK/poll"
+  wait "$POLLER" || true
+  measure "$run" "$started" "$acted"
+  tail -1 "$OUT" | jq -c '{run, running, new, rejected, used, running_per_node, errors}' >&2
+  dk 1 service rm ex >/dev/null
+  for _ in $(seq 1 60); do
+    [ -z "$(for i in $(seq 1 "$NODES"); do dk "$i" ps -q; done)" ] && break
+    sleep 1
+  done
+  for _ in $(seq 1 30); do dk 1 network rm exnet >/dev/null 2>&1 && break; sleep 1; done
+  for i in $(seq 1 "$NODES"); do dk 1 node update --availability active "node$i" >/dev/null; done
+  sleep 3
+done
