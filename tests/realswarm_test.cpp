@@ -310,3 +310,31 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a dra
   });
   Record(row);
 }
+
+TEST_CASE("real swarm: 3 nodes - /27 - scale to full - start-first update", "[realswarm]") {
+  // 29 addresses - VIP - 3 node LB = 25 tasks: scaling 24 -> 25 fills the
+  // subnet; a start-first update then needs a 26th address for the first
+  // new task before it may stop the old one: the new task stays in NEW and
+  // the update never gets further (swarmkit's updater has no time-out).
+  Row row;
+  row.scenario = "3 nodes, /27, 24 replicas, scale to 25, start-first update";
+  {
+    Harness h(3, 1);
+    CreateReal("10.10.0.0/27", 24);
+    SettleReal();
+    Dk(1, "service scale -d ex=25");
+    SettleReal();
+    Dk(1, "service update -d --update-order start-first --force ex");
+    SettleReal();
+    row.real = MeasureReal(3);
+  }
+  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 24);
+  s.services[0].update.order = UpdateOrder::kStartFirst;
+  Model(row, s, [](Swarm& w, Operator& op) {
+    REQUIRE(op.ScaleService(0, 25));
+    op.Sleep(sim::Minute(1));
+    REQUIRE(op.UpdateService(0));
+    CHECK(w.services[0].update_state == UpdateState::kUpdating);
+  });
+  Record(row);
+}
