@@ -36,6 +36,17 @@ std::expected<void, std::string> DryRunExecutor::StartEngine(const std::string& 
   return {};
 }
 
+namespace {
+// `--update-*` or `--rollback-*` flags, when the config is not docker's default.
+void UpdateFlags(std::ostream& out, const char* kind, const model::UpdateConfig& c) {
+  if (c == model::UpdateConfig{}) return;
+  const std::string f = std::string(" --") + kind + "-";
+  out << f << "parallelism " << c.parallelism << f << "delay " << c.delay / sim::kMillisecond << "ms" << f << "order "
+      << model::ToString(c.order) << f << "failure-action " << model::ToString(c.failure_action) << f << "monitor "
+      << c.monitor / sim::kMillisecond << "ms" << f << "max-failure-ratio " << c.max_failure_ratio;
+}
+}  // namespace
+
 std::expected<void, std::string> DryRunExecutor::CreateService(const model::ServiceSpec& spec) {
   out_ << "docker service create --name " << spec.name;
   if (spec.mode == model::ServiceMode::kGlobal) out_ << " --mode global";
@@ -44,20 +55,8 @@ std::expected<void, std::string> DryRunExecutor::CreateService(const model::Serv
   if (spec.endpoint_mode == model::EndpointMode::kDnsrr) out_ << " --endpoint-mode dnsrr";
   for (const auto& c : spec.constraints) out_ << " --constraint '" << c.text << "'";
   if (spec.max_replicas_per_node != 0) out_ << " --replicas-max-per-node " << spec.max_replicas_per_node;
-  const model::UpdateConfig& u = spec.update;
-  if (u != model::UpdateConfig{}) {
-    out_ << " --update-parallelism " << u.parallelism << " --update-delay " << u.delay / sim::kMillisecond << "ms"
-         << " --update-order " << model::ToString(u.order) << " --update-failure-action "
-         << model::ToString(u.failure_action) << " --update-monitor " << u.monitor / sim::kMillisecond << "ms"
-         << " --update-max-failure-ratio " << u.max_failure_ratio;
-  }
-  const model::UpdateConfig& r = spec.rollback;
-  if (r != model::UpdateConfig{}) {
-    out_ << " --rollback-parallelism " << r.parallelism << " --rollback-delay " << r.delay / sim::kMillisecond << "ms"
-         << " --rollback-order " << model::ToString(r.order) << " --rollback-failure-action "
-         << model::ToString(r.failure_action) << " --rollback-monitor " << r.monitor / sim::kMillisecond << "ms"
-         << " --rollback-max-failure-ratio " << r.max_failure_ratio;
-  }
+  UpdateFlags(out_, "update", spec.update);
+  UpdateFlags(out_, "rollback", spec.rollback);
   out_ << " IMAGE   # the service's image and command\n";
   return {};
 }
