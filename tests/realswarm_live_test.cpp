@@ -65,7 +65,7 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][live]") {
+TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][live][rs1]") {
   Harness h(3, 1);
   Dk(1, "network create -d overlay --subnet 10.10.0.0/27 exnet");
   Dk(1, "network create -d overlay --subnet 10.20.0.0/24 webnet");

@@ -6,7 +6,10 @@
 // rejected is not something the model calls (nearly) impossible: rejections
 // in reality while the model rejects in under 5% of seeds, or none while it
 // rejects in over 95%, is a disagreement; so is another error text.
-// Writes the comparison table to conformance.md in the working directory.
+// Writes the comparison table to conformance-PREFIX.md in the working
+// directory (PREFIX: the harness swarm's, see tests/realswarm/swarm.sh). The
+// rows are tagged [rs1] or [rs2]: ctest runs the two groups on two swarms
+// at once.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -126,7 +129,7 @@ void Record(Row row) {
     CHECK(row.Agrees());
   }
   Rows().push_back(row);
-  std::ofstream md("conformance.md");
+  std::ofstream md("conformance-" + RsPrefix() + ".md");
   md << "| scenario | real: running / NEW / rejected / addresses | model (20 seeds): running / NEW / addresses | model: seeds rejecting | agree |\n";
   md << "| --- | --- | --- | --- | --- |\n";
   for (const Row& r : Rows()) {
@@ -182,11 +185,11 @@ void Deployment(const char* name, int nodes, const char* subnet, unsigned replic
 
 }  // namespace
 
-TEST_CASE("real swarm: 1 node - /27 - 28 replicas", "[realswarm]") {
+TEST_CASE("real swarm: 1 node - /27 - 28 replicas", "[realswarm][rs1]") {
   Deployment("1 node, /27, 28 replicas", 1, "10.10.0.0/27", 28);
 }
 
-TEST_CASE("real swarm: 2 nodes - /27 - 28 replicas", "[realswarm]") {
+TEST_CASE("real swarm: 2 nodes - /27 - 28 replicas", "[realswarm][rs2]") {
   // Real runs end 26 running + 2 NEW (both nodes keep a load-balancer
   // address) or 27 + 1 NEW (every task of one node was rejected before its
   // address reached it, and the scheduler then avoids that node: it has more
@@ -194,11 +197,11 @@ TEST_CASE("real swarm: 2 nodes - /27 - 28 replicas", "[realswarm]") {
   Deployment("2 nodes, /27, 28 replicas", 2, "10.10.0.0/27", 28);
 }
 
-TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas", "[realswarm]") {
+TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas", "[realswarm][rs1]") {
   Deployment("3 nodes, /27, 24 replicas", 3, "10.10.0.0/27", 24);
 }
 
-TEST_CASE("real swarm: 2 nodes - /27 - 26 replicas on node1 - then drain node1", "[realswarm]") {
+TEST_CASE("real swarm: 2 nodes - /27 - 26 replicas on node1 - then drain node1", "[realswarm][rs2]") {
   Row row;
   row.scenario = "2 nodes, /27, 26 replicas all on node1, activate node2, drain node1";
   {
@@ -220,7 +223,7 @@ TEST_CASE("real swarm: 2 nodes - /27 - 26 replicas on node1 - then drain node1",
   Record(row);
 }
 
-TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - rolling restart of node2", "[realswarm]") {
+TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - rolling restart of node2", "[realswarm][rs2]") {
   Row row;
   row.scenario = "3 nodes, /24, 12 replicas, drain + engine restart + activate node2";
   {
@@ -248,7 +251,7 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - rolling restart of node2", 
   Record(row);
 }
 
-TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas - drain node3", "[realswarm]") {
+TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas - drain node3", "[realswarm][rs1]") {
   Row row;
   row.scenario = "3 nodes, /27, 24 replicas, drain node3";
   {
@@ -263,7 +266,7 @@ TEST_CASE("real swarm: 3 nodes - /27 - 24 replicas - drain node3", "[realswarm]"
   Record(row);
 }
 
-TEST_CASE("real swarm: 3 nodes - /27 full without node2 - activate node2 then drain node3", "[realswarm]") {
+TEST_CASE("real swarm: 3 nodes - /27 full without node2 - activate node2 then drain node3", "[realswarm][rs2]") {
   // The seed's trap in miniature: the subnet is full (26 tasks + 1 VIP +
   // 2 node LB on node1 and node3), node2 holds nothing and so no address;
   // draining node3 sends its tasks to node2, whose load balancer finds no
@@ -289,7 +292,7 @@ TEST_CASE("real swarm: 3 nodes - /27 full without node2 - activate node2 then dr
   Record(row);
 }
 
-TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a drain", "[realswarm]") {
+TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a drain", "[realswarm][rs1]") {
   // The seed's warning: an engine restarted while its node is active may
   // reject tasks with "cannot create a swarm scoped network when swarm is not
   // active". On these 20.10 engines the race is short (see Timings).
@@ -311,7 +314,7 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a dra
   Record(row);
 }
 
-TEST_CASE("real swarm: 3 nodes - /27 - scale to full - start-first update", "[realswarm]") {
+TEST_CASE("real swarm: 3 nodes - /27 - scale to full - start-first update", "[realswarm][rs2]") {
   // 29 addresses - VIP - 3 node LB = 25 tasks: scaling 24 -> 25 fills the
   // subnet; a start-first update then needs a 26th address for the first
   // new task before it may stop the old one: the new task stays in NEW and

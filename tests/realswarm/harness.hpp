@@ -24,8 +24,15 @@ inline std::string Sh(const std::string& cmd) {
   return out;
 }
 
+// The harness swarm's name prefix (tests/realswarm/swarm.sh): two test
+// processes with different prefixes run two swarms side by side.
+inline std::string RsPrefix() {
+  const char* p = std::getenv("SWARMPLAN_RS_PREFIX");
+  return p != nullptr && *p != '\0' ? p : "sprs";
+}
+
 inline std::string Dk(int node, const std::string& args) {
-  return Sh("docker -H unix:///run/sprs" + std::to_string(node) + "/docker.sock " + args);
+  return Sh("docker -H unix:///run/" + RsPrefix() + std::to_string(node) + "/docker.sock " + args);
 }
 
 struct Harness {
