@@ -19,6 +19,9 @@ struct PlanArgs {
   std::string threads;
   std::string shard;  // "I/N"
   bool no_sensitivity = false;
+  bool no_fixes = false;
+  bool search = false;
+  std::string search_trials = "64";
 };
 
 struct ApplyArgs {

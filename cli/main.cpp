@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--threads", plan.threads, "worker threads (default: all cores)");
   plan_cmd->add_flag("--no-sensitivity", plan.no_sensitivity,
                      "judge the default timings only (skip re-running the plan over plausible timings)");
+  plan_cmd->add_flag("--no-fixes", plan.no_fixes, "do not simulate the fixes of an at-risk plan (list them on paper)");
+  plan_cmd->add_flag("--search", plan.search,
+                     "find the upgrade order with the lowest simulated risk, then the shortest, and judge it");
+  plan_cmd->add_option("--search-trials", plan.search_trials, "trials per candidate the search simulates (default 64)");
   plan_cmd->add_option("--shard", plan.shard, "run share I of N of the trials (I from 0), for `merge`; needs --json");
 
   SimulateArgs sim;

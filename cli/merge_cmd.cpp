@@ -79,6 +79,10 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (first.value("sensitivity", false)) {
     planner::AddSensitivity(rep, *s, *plan, total, std::max(1u, std::thread::hardware_concurrency()));
   }
+  // So are the fixes' proofs (the first min(trials, 200) trial seeds).
+  if (first.value("fixes", false)) {
+    planner::AddFixes(rep, *s, *plan, total, std::max(1u, std::thread::hardware_concurrency()));
+  }
   const std::string prefix = first.contains("reproduce_prefix") && first["reproduce_prefix"].is_string()
                                  ? first["reproduce_prefix"].get<std::string>()
                                  : std::string("swarmplan simulate SCENARIO");

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "model/scenario.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
+#include "planner/search.hpp"
 #include "planner/render.hpp"
 #include "planner/shard.hpp"
 #include "model/scenario_json.hpp"
@@ -26,8 +28,9 @@ int RunPlan(const PlanArgs& args) {
   auto prepared = args.scenario.Prepare();
   if (!prepared) return Fail(prepared.error());
   const model::Scenario& scenario = prepared->scenario;
-  const planner::Plan& plan = prepared->plan;
+  planner::Plan plan = prepared->plan;
   const std::uint64_t seed = prepared->seed;
+  ScenarioOptions shown = args.scenario;  // what the reproduce line repeats
   auto trials = ParseCount(args.trials, "--trials", 1, 10'000'000);
   if (!trials) return Fail(trials.error());
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -52,6 +55,42 @@ int RunPlan(const PlanArgs& args) {
   }
   std::cerr << "swarmplan: seed " << seed << ", " << range.count << " trials on " << threads << " threads\n";
 
+  std::optional<planner::SearchResult> found;
+  if (args.search) {
+    if (!scenario.upgrade.order.empty()) {
+      return Fail("--search finds the order itself: drop --order (or the scenario's upgrade.order)");
+    }
+    if (!args.shard.empty()) return Fail("--search and --shard do not go together: search once, then shard its --order");
+    auto st = ParseCount(args.search_trials, "--search-trials", 1, 100000);
+    if (!st) return Fail(st.error());
+    planner::SearchOptions so;
+    so.to = *scenario.upgrade.to;
+    so.seed = seed;
+    so.trials = *st;
+    so.threads = threads;
+    so.verify_trials = range.count;
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool tty_search = ::isatty(STDERR_FILENO) == 1;
+    so.progress = [&](std::uint64_t n) {
+      if (tty_search) std::cerr << "\rswarmplan: search: " << n << " candidates simulated   " << std::flush;
+    };
+    auto r = planner::SearchPlan(scenario, so);
+    if (tty_search) std::cerr << "\r" << std::string(50, ' ') << "\r";
+    if (!r) return Fail("--search: " + r.error());
+    if (auto ok = planner::CheckPlan(scenario, r->plan); !ok) {
+      return Fail("--search found a plan the checks refuse (a bug): " + ok.error());
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    plan = r->plan;
+    const auto words = planner::PlanWords(scenario, plan);
+    shown.order.clear();
+    for (const auto& w : words) shown.order += (shown.order.empty() ? "" : ",") + w;
+    std::cerr << "swarmplan: search: " << r->evaluated << " candidates (" << r->trials_run << " trials) over "
+              << r->vertices << " states in " << static_cast<long>(secs * 10) / 10.0 << " s; the plan found is judged below\n";
+    found = std::move(*r);
+    found->plan.notes.clear();
+  }
+
   if (!args.shard.empty()) {
     // A share lists every trial's record (merge checks each one): its size
     // grows with the share, so shares are the way to split a big run.
@@ -66,6 +105,7 @@ int RunPlan(const PlanArgs& args) {
     j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
     j["reproduce_prefix"] = args.scenario.ReproducePrefix("simulate");
     j["sensitivity"] = !args.no_sensitivity;
+    j["fixes"] = !args.no_fixes;
     j["results"] = nlohmann::json::array();
     for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
     std::cout << j.dump() << "\n";
@@ -96,12 +136,55 @@ int RunPlan(const PlanArgs& args) {
   if (drew) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
   planner::Report rep = planner::Aggregate(scenario, plan, seed, stats);
   if (!args.no_sensitivity) planner::AddSensitivity(rep, scenario, plan, *trials, threads);
+  if (!args.no_fixes) {
+    std::function<std::optional<planner::Plan>(const model::Scenario&)> plan_for;
+    if (found) {
+      // A fix to a searched plan is proven with the plan the search finds
+      // on the changed cluster.
+      planner::SearchOptions so;
+      so.to = *scenario.upgrade.to;
+      so.seed = seed;
+      so.trials = *ParseCount(args.search_trials, "", 1, 100000);
+      so.threads = threads;
+      plan_for = [so](const model::Scenario& changed) -> std::optional<planner::Plan> {
+        auto r = planner::SearchPlan(changed, so);
+        if (!r) return std::nullopt;
+        return r->plan;
+      };
+    }
+    planner::AddFixes(rep, scenario, plan, *trials, threads, plan_for);
+  }
   if (args.scenario.json) {
     nlohmann::json j = planner::ReportToJson(rep);
-    j["reproduce"] = args.scenario.Reproduce("simulate", rep.example_seed);
+    j["reproduce"] = shown.Reproduce("simulate", rep.example_seed);
+    if (found) {
+      j["search"] = {{"order", shown.order},
+                     {"grouped", found->grouped},
+                     {"classes", found->classes},
+                     {"states", found->vertices},
+                     {"moves", found->edges},
+                     {"candidates_simulated", found->evaluated},
+                     {"trials_per_candidate", *ParseCount(args.search_trials, "", 1, 100000)},
+                     {"trials_run", found->trials_run},
+                     {"estimated_p_at_risk", found->est_p_reject},
+                     {"estimated_seconds", found->est_seconds},
+                     {"verified_trials", found->verified_trials},
+                     {"found_at_risk", found->found_at_risk},
+                     {"seed_procedure_at_risk", found->default_at_risk},
+                     {"found_seconds", found->found_seconds},
+                     {"seed_procedure_seconds", found->default_seconds},
+                     {"seed_procedure_kept", found->default_kept}};
+    }
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << planner::RenderText(rep, args.scenario.Reproduce("simulate", rep.example_seed));
+    if (found) {
+      std::cout << "Search: over " << found->verified_trials << " trials, the best path found had "
+                << found->found_at_risk << " at risk (" << static_cast<long>(found->found_seconds) << " s), the seed procedure "
+                << found->default_at_risk << " (" << static_cast<long>(found->default_seconds) << " s); "
+                << (found->default_kept ? "keeping the seed procedure" : "taking the path found") << ":\n  --order "
+                << shown.order << "\n\n";
+    }
+    std::cout << planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
   }
   return rep.safe ? kExitSafe : kExitAtRisk;
 }

@@ -79,6 +79,16 @@ json ReportToJson(const Report& r) {
   j["example_seed"] = r.example_seed;
   j["events_per_trial_mean"] = r.events_mean;
   j["recommendations"] = r.recommendations;
+  j["paper_fixes"] = r.has_fixes ? std::vector<std::string>{} : r.paper_fixes;
+  if (r.has_fixes) {
+    json fixes = json::array();
+    for (const auto& f : r.fixes) {
+      fixes.push_back({{"kind", f.kind}, {"what", f.what}, {"cost", f.cost}, {"proven", f.proven},
+                       {"trials", f.trials}, {"failing", f.failing}, {"p_at_risk_hi", f.p_hi},
+                       {"order", f.order}});
+    }
+    j["fixes"] = fixes;
+  }
   if (r.has_sensitivity) {
     json effects = json::array();
     for (const auto& e : r.sensitivity.effects) effects.push_back({{"timing", e.key}, {"p_rejected_change", e.change}});

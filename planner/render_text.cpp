@@ -111,8 +111,30 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     o << "\nOrder hazards:\n";
     for (const auto& h : r.hazards) o << "  - " << h << "\n";
   }
-  if (!r.recommendations.empty()) {
-    o << "\nWhat to change:\n";
+  if (r.has_fixes) {
+    std::uint64_t n = 0;
+    for (const auto& f : r.fixes) n = std::max(n, f.trials);
+    o << "\nWhat to change";
+    if (n > 0) o << " (each fix simulated over the verdict's first " << n << " trial seeds)";
+    o << ":\n";
+    if (r.fixes.empty()) o << "  - no fix tried here survives its trials\n";
+    for (const auto& f : r.fixes) {
+      if (f.proven) {
+        o << "  - " << f.what << "\n      proven: " << f.failing << "/" << f.trials << " trials at risk, P <= "
+          << Percent(f.p_hi) << "; cost: " << f.cost << "\n";
+        if (!f.order.empty()) {
+          o << "      with the order found for it: --order ";
+          for (std::size_t i = 0; i < f.order.size(); ++i) o << (i ? "," : "") << f.order[i];
+          o << "\n";
+        }
+      } else {
+        o << "  - on paper: " << f.what << "\n";
+      }
+    }
+    for (const auto& h : r.recommendations) o << "  - " << h << "\n";
+  } else if (!r.recommendations.empty() || !r.paper_fixes.empty()) {
+    o << "\nWhat to change (on paper, not simulated):\n";
+    for (const auto& h : r.paper_fixes) o << "  - " << h << "\n";
     for (const auto& h : r.recommendations) o << "  - " << h << "\n";
   }
   o << "\nReproduce one trial: " << reproduce << "\n";

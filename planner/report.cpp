@@ -49,14 +49,9 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   auto mean = [&](std::uint64_t sum) { return static_cast<double>(sum) / n; };
   rep.mean_rejected = mean(stats.rejected);
   rep.p_reject = mean(stats.reject_any);
-  {
-    const double z = 1.96, ph = rep.p_reject;
-    const double denom = 1 + z * z / n;
-    const double centre = (ph + z * z / (2 * n)) / denom;
-    const double half = z * std::sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / denom;
-    rep.p_reject_lo = std::max(0.0, centre - half);
-    rep.p_reject_hi = std::min(1.0, centre + half);
-  }
+  const auto [lo, hi] = Wilson95(stats.reject_any, stats.n);
+  rep.p_reject_lo = lo;
+  rep.p_reject_hi = hi;
   rep.rejected_attachments = stats.rejected_attachments;
   rep.rejected_swarm_inactive = stats.rejected_swarm_inactive;
   rep.rejected_race = stats.rejected_race;
@@ -112,7 +107,8 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     const auto ns = std::find_if(rep.networks.begin(), rep.networks.end(), [&](const auto& x) { return x.name == b.name; });
     const bool hit = ns != rep.networks.end() && ns->peak_max >= b.capacity;
     if (!tight && !hit) continue;
-    rep.recommendations.push_back("give " + b.name + " a larger subnet: a /" + std::to_string(b.SuggestedPrefix()) +
+    rep.tight_networks.push_back(b.name);
+    rep.paper_fixes.push_back("give " + b.name + " a larger subnet: a /" + std::to_string(b.SuggestedPrefix()) +
                                   " holds the " + std::to_string(std::max(b.tasks, b.tasks_after)) + " tasks, " +
                                   std::to_string(std::max(b.vips, b.vips_after)) +
                                   " VIP(s), " + std::to_string(std::max(b.lb_after, b.lb_before)) +
@@ -120,18 +116,18 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
                                   "be resized in place: create a new overlay and move the services to it)");
     const std::int64_t room = static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips_after + b.lb_after);
     if (b.free_after() < 0 && room > 0) {
-      rep.recommendations.push_back("or run at most " + std::to_string(room) + " tasks on " + b.name + " (the plan " +
+      rep.paper_fixes.push_back("or run at most " + std::to_string(room) + " tasks on " + b.name + " (the plan " +
                                     "leaves " + std::to_string(b.tasks_after) + ")");
     }
     const std::int64_t nodes_fit =
         static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips_after + b.tasks_after);
     if (b.free_after() < 0 && nodes_fit >= 1 && to.lb_policy() == model::LbPolicy::kOnDemand) {
-      rep.recommendations.push_back("or constrain the services on " + b.name + " to at most " +
+      rep.paper_fixes.push_back("or constrain the services on " + b.name + " to at most " +
                                     std::to_string(nodes_fit) + " nodes (each node with a task takes one address)");
     }
   }
   if (!rep.hazards.empty() && p.Upgrades()) {
-    rep.recommendations.push_back("fix the order: upgrade and keep drained every manager first, activate them "
+    rep.paper_fixes.push_back("fix the order: upgrade and keep drained every manager first, activate them "
                                   "together, then upgrade workers one at a time (the seed procedure, `--order` "
                                   "omitted)");
   }
@@ -140,6 +136,21 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
                                   "back");
   }
   return rep;
+}
+
+void AddFixes(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_t trials, unsigned threads,
+              std::function<std::optional<Plan>(const model::Scenario&)> plan_for) {
+  // Only a plan that goes wrong under the default timings: a fix proven
+  // against those would prove nothing for a plan that is at risk only
+  // under other timings.
+  if (rep.p_reject == 0 && rep.p_not_converged == 0 && rep.p_plan_failed == 0) return;
+  FixOptions opt;
+  opt.seed = rep.seed;
+  opt.trials = std::min<std::uint64_t>(trials, kFixTrials);
+  opt.threads = threads;
+  opt.plan_for = std::move(plan_for);
+  rep.fixes = ProveFixes(s, p, rep.tight_networks, !rep.hazards.empty(), opt);
+  rep.has_fixes = true;
 }
 
 void AddSensitivity(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_t trials, unsigned threads) {

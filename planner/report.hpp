@@ -9,11 +9,14 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/scenario.hpp"
 #include "planner/capacity.hpp"
+#include "planner/fixes.hpp"
 #include "planner/plan.hpp"
 #include "planner/sensitivity.hpp"
 #include "planner/trial.hpp"
@@ -82,7 +85,13 @@ struct Report {
   // FNV-1a of every trial's unseed in index order: equal for two runs (any
   // threads, any shards) only if every trial took the same path.
   std::uint64_t unseed = 0;
-  std::vector<std::string> recommendations;
+  std::vector<std::string> recommendations;  // advice besides the fixes
+  std::vector<std::string> tight_networks;   // overlays that ran out or do not fit on paper
+  // Fixes worked out on paper from the budget; AddFixes() replaces them
+  // with fixes proven by simulation.
+  std::vector<std::string> paper_fixes;
+  bool has_fixes = false;
+  std::vector<Fix> fixes;
   // Set by AddSensitivity(); without it the verdict rests on the default
   // timings alone.
   bool has_sensitivity = false;
@@ -96,6 +105,14 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
 // Re-runs the plan over the timing design (planner/sensitivity.hpp) for a
 // run of `trials` trials and folds it into the report: the plan is at risk
 // if it rejects a task under any of the timings.
+// For an at-risk report: simulates each candidate fix (planner/fixes.hpp)
+// over the verdict's first min(trials, kFixTrials) trial seeds and keeps the
+// ones that survive, then those only worked out on paper.
+inline constexpr std::uint64_t kFixTrials = 200;
+// `plan_for` (optional): the plan for a changed cluster (see FixOptions).
+void AddFixes(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_t trials, unsigned threads,
+              std::function<std::optional<Plan>(const model::Scenario&)> plan_for = {});
+
 void AddSensitivity(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_t trials, unsigned threads);
 
 

@@ -161,4 +161,12 @@ double TrialStats::PlanQuantile(double q) const {
   return static_cast<double>(plan_us_max) / 1e6;
 }
 
+std::pair<double, double> Wilson95(std::uint64_t k, std::uint64_t n) {
+  const double z = 1.96, nn = static_cast<double>(n), ph = static_cast<double>(k) / nn;
+  const double denom = 1 + z * z / nn;
+  const double centre = (ph + z * z / (2 * nn)) / denom;
+  const double half = z * std::sqrt(ph * (1 - ph) / nn + z * z / (4 * nn * nn)) / denom;
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
 }  // namespace swarmplan::planner

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "planner/trial.hpp"
@@ -59,5 +60,8 @@ struct TrialStats {
   static std::uint32_t Bin(std::uint64_t us);
   static double BinMiddle(std::uint32_t bin);
 };
+
+// The 95% Wilson score interval of a proportion k/n (n > 0).
+std::pair<double, double> Wilson95(std::uint64_t k, std::uint64_t n);
 
 }  // namespace swarmplan::planner

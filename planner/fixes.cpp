@@ -1,0 +1,243 @@
+#include "planner/fixes.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+
+#include "planner/runner.hpp"
+#include "planner/trial_stats.hpp"
+
+namespace swarmplan::planner {
+
+namespace {
+
+using model::Scenario;
+
+constexpr const char* kOnPaper = "on paper";
+
+struct Judged {
+  std::uint64_t trials = 0, failing = 0;
+  std::vector<std::string> order;  // the plan judged, when it is not the given one
+  bool safe() const { return failing == 0 && trials > 0; }
+};
+
+class Prover {
+ public:
+  Prover(const FixOptions& opt, const Plan& given) : opt_(opt), given_(given) {}
+
+  // The plan on the scenario, over the verdict's trial seeds.
+  Judged Judge(const Scenario& s, const Plan& p) const {
+    Judged j;
+    if (!s.Validate()) {
+      j.failing = 1;
+      return j;
+    }
+    const auto results = RunTrials(s, p, opt_.seed, {0, opt_.trials}, opt_.threads);
+    j.trials = results.size();
+    for (const auto& r : results) j.failing += r.at_risk();
+    return j;
+  }
+  // A changed scenario with the plan made for it (`wrap` adds steps around
+  // it, e.g. a scale down and back).
+  Judged JudgeChanged(const Scenario& s, const std::function<Plan(Plan)>& wrap = {}) const {
+    std::optional<Plan> p = opt_.plan_for && s.Validate() ? opt_.plan_for(s) : std::optional<Plan>(given_);
+    if (!p) return Judged{0, 1, {}};
+    const bool other = p->steps.size() != given_.steps.size() || PlanWords(s, *p) != PlanWords(s, given_);
+    if (wrap) p = wrap(*p);
+    Judged j = Judge(s, *p);
+    if (other) j.order = PlanWords(s, *p);
+    return j;
+  }
+
+  Fix Make(std::string kind, std::string what, std::string cost, const Judged& j) const {
+    Fix f{std::move(kind), std::move(what), std::move(cost), j.safe(), j.trials, j.failing, 1.0, j.order};
+    if (j.trials > 0) f.p_hi = Wilson95(j.failing, j.trials).second;
+    return f;
+  }
+
+  // The largest n in [lo, hi] for which judge(n) is safe: every n from hi
+  // down when there are at most 16, else by bisection, which assumes fewer
+  // is never worse (not always so: fewer tasks pile differently); nullopt
+  // if none is.
+  std::optional<std::pair<std::uint32_t, Judged>> Largest(std::uint32_t lo, std::uint32_t hi,
+                                                          const std::function<Judged(std::uint32_t)>& judge) const {
+    if (lo > hi) return std::nullopt;
+    if (hi - lo < 16) {
+      for (std::uint32_t n = hi + 1; n-- > lo;) {
+        Judged j = judge(n);
+        if (j.safe()) return std::pair{n, j};
+      }
+      return std::nullopt;
+    }
+    Judged at_lo = judge(lo);
+    if (!at_lo.safe()) return std::nullopt;
+    std::pair<std::uint32_t, Judged> best{lo, at_lo};
+    std::uint32_t bad = hi + 1;
+    while (bad - best.first > 1) {
+      const std::uint32_t mid = best.first + (bad - best.first) / 2;
+      Judged j = judge(mid);
+      if (j.safe()) {
+        best = {mid, j};
+      } else {
+        bad = mid;
+      }
+    }
+    return best;
+  }
+
+ private:
+  const FixOptions& opt_;
+  const Plan& given_;
+};
+
+bool OnNetwork(const model::ServiceSpec& svc, const std::string& net) {
+  return std::find(svc.networks.begin(), svc.networks.end(), net) != svc.networks.end();
+}
+
+std::optional<model::EngineVersion> Target(const Plan& p) {
+  for (const Step& st : p.steps) {
+    if (st.action == Action::kInstall) return st.version;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<std::string>& tight,
+                            bool order_hazards, const FixOptions& opt) {
+  const Prover prove(opt, p);
+  std::vector<Fix> out;
+  for (const std::string& net : tight) {
+    const auto k = std::find_if(s.networks.begin(), s.networks.end(), [&](const auto& n) { return n.name == net; });
+    if (k == s.networks.end()) continue;
+    const std::size_t ki = static_cast<std::size_t>(k - s.networks.begin());
+    const model::Ipv4Cidr cur = k->subnet;
+
+    // A wider subnet: the smallest widening (up to 16 times the addresses)
+    // that survives, with the same base where it does not overlap.
+    bool subnet_found = false, overlap = false;
+    int tried_to = cur.prefix;
+    for (int prefix = cur.prefix - 1; prefix >= std::max(8, cur.prefix - 4) && !subnet_found; --prefix) {
+      Scenario w = s;
+      const std::uint32_t mask = ~((std::uint32_t{1} << (32 - prefix)) - 1);
+      w.networks[ki].subnet = {cur.base & mask, prefix};
+      if (!w.Validate()) {  // overlaps another network: a person has to choose the range
+        overlap = true;
+        break;
+      }
+      tried_to = prefix;
+      const Judged j = prove.JudgeChanged(w);
+      if (!j.safe()) continue;
+      subnet_found = true;
+      out.push_back(prove.Make("subnet",
+                               "give " + net + " a /" + std::to_string(prefix) + " (e.g. " +
+                                   w.networks[ki].subnet.ToString() +
+                                   "): a subnet cannot be resized in place, so create the new overlay and move "
+                                   "the services to it (the move itself is not simulated)",
+                               std::to_string(w.networks[ki].subnet.size()) + " addresses instead of " +
+                                   std::to_string(cur.size()),
+                               j));
+    }
+    if (!subnet_found && overlap) {
+      out.push_back({"subnet",
+                     "give " + net + " a larger subnet (" +
+                         (tried_to < cur.prefix ? "up to a /" + std::to_string(tried_to) + " still fails; " : "") +
+                         "a wider one of the same base overlaps another network: choose a free range)",
+                     kOnPaper, false, 0, 0, 1.0, {}});
+    }
+    for (std::size_t si = 0; si < s.services.size(); ++si) {
+      const model::ServiceSpec& svc = s.services[si];
+      if (!OnNetwork(svc, net) || svc.mode != model::ServiceMode::kReplicated || svc.replicas < 2) continue;
+      const std::uint32_t r = svc.replicas;
+      // Fewer replicas for good.
+      auto fewer = prove.Largest(std::max<std::uint32_t>(1, r / 2), r - 1, [&](std::uint32_t n) {
+        Scenario w = s;
+        w.services[si].replicas = n;
+        return prove.JudgeChanged(w);
+      });
+      if (fewer) {
+        out.push_back(prove.Make("replicas",
+                                 "run " + std::to_string(fewer->first) + " replicas of " + svc.name + " instead of " +
+                                     std::to_string(r),
+                                 std::to_string(r - fewer->first) + " replica(s) fewer for good", fewer->second));
+      }
+      // Fewer only while the plan runs, back to r after it.
+      if (svc.deployed) {
+        auto during = prove.Largest(std::max<std::uint32_t>(1, r / 2), r - 1, [&](std::uint32_t n) {
+          return prove.JudgeChanged(s, [&](Plan inner) {
+            Plan q;
+            q.origin = inner.origin;
+            q.steps.push_back({Action::kScale, 0, {}, 0, si, n});
+            q.steps.push_back({Action::kWait, 0, {}, 0});
+            q.steps.insert(q.steps.end(), inner.steps.begin(), inner.steps.end());
+            q.steps.push_back({Action::kScale, 0, {}, 0, si, r});
+            q.steps.push_back({Action::kWait, 0, {}, 0});
+            return q;
+          });
+        });
+        if (during) {
+          out.push_back(prove.Make("scale",
+                                   "scale " + svc.name + " to " + std::to_string(during->first) +
+                                       " before the plan and back to " + std::to_string(r) + " after it",
+                                   std::to_string(r - during->first) + " replica(s) fewer while the plan runs",
+                                   during->second));
+        }
+      }
+      // DNS round-robin: no VIP, where no ingress port needs one.
+      if (svc.endpoint_mode == model::EndpointMode::kVip && !svc.publish_ingress) {
+        Scenario w = s;
+        w.services[si].endpoint_mode = model::EndpointMode::kDnsrr;
+        out.push_back(prove.Make("dnsrr", "deploy " + svc.name + " with --endpoint-mode dnsrr",
+                                 "one address less; clients resolve the tasks' addresses themselves (no VIP)",
+                                 prove.JudgeChanged(w)));
+      }
+    }
+
+    // A node kept free of the network's services: one load-balancer
+    // address less under the 18.09 rule. The last active worker that is up.
+    const auto to = Target(p).value_or(s.DefaultTarget());
+    if (to.lb_policy() == model::LbPolicy::kOnDemand) {
+      std::optional<std::size_t> spare;
+      for (std::size_t i = s.nodes.size(); i-- > 0;) {
+        const auto& n = s.nodes[i];
+        if (!n.down && n.role == model::Role::kWorker && n.availability == model::Availability::kActive) {
+          spare = i;
+          break;
+        }
+      }
+      if (spare) {
+        Scenario w = s;
+        const std::string text = "node.hostname!=" + s.nodes[*spare].name;
+        auto c = model::Constraint::Parse(text);
+        for (auto& svc : w.services) {
+          if (OnNetwork(svc, net) && c) svc.constraints.push_back(*c);
+        }
+        out.push_back(prove.Make("empty-node",
+                                 "keep " + s.nodes[*spare].name + " free of the services on " + net +
+                                     " (--constraint-add '" + text + "')",
+                                 "one node fewer for those services", prove.JudgeChanged(w)));
+      }
+    }
+  }
+  if (order_hazards && p.Upgrades() && !opt.plan_for) {
+    const Plan d = DefaultPlan(s, Target(p).value_or(s.DefaultTarget()));
+    out.push_back(prove.Make("order",
+                             "fix the order: every manager first, kept drained and activated together, then each "
+                             "worker (the seed procedure, --order omitted)",
+                             "none", prove.Judge(s, d)));
+  }
+  // Only what was proven is a fix; the rest stays as "on paper" advice, and
+  // a candidate that was simulated and failed is dropped.
+  std::vector<Fix> proven, paper;
+  for (auto& f : out) {
+    if (f.proven) {
+      proven.push_back(std::move(f));
+    } else if (f.cost == kOnPaper) {
+      paper.push_back(std::move(f));
+    }
+  }
+  proven.insert(proven.end(), std::make_move_iterator(paper.begin()), std::make_move_iterator(paper.end()));
+  return proven;
+}
+
+}  // namespace swarmplan::planner
