@@ -146,6 +146,7 @@ int RunPlan(const PlanArgs& args) {
       so.seed = seed;
       so.trials = *ParseCount(args.search_trials, "", 1, 100000);
       so.threads = threads;
+      so.verify_trials = std::min<std::uint64_t>(*trials, planner::kFixTrials);
       plan_for = [so](const model::Scenario& changed) -> std::optional<planner::Plan> {
         auto r = planner::SearchPlan(changed, so);
         if (!r) return std::nullopt;

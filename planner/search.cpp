@@ -365,8 +365,7 @@ std::expected<SearchResult, std::string> Searcher::Run(bool grouped) {
   r.est_p_reject = -std::expm1(-r.risk_cost);
   r.plan.origin = std::string("search: lowest simulated risk, then shortest, ") +
                   (grouped ? "nodes grouped into " + std::to_string(classes_.size()) + " classes (heuristic)"
-                           : "every order of " + std::to_string(classes_.size()) + " nodes (exhaustive)") +
-                  ", " + std::to_string(evaluated_) + " candidates simulated";
+                           : "every order of " + std::to_string(classes_.size()) + " nodes (exhaustive)");
   return r;
 }
 
