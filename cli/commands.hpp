@@ -22,6 +22,7 @@ struct PlanArgs {
   bool no_fixes = false;
   bool search = false;
   std::string search_trials = "64";
+  std::string svg, csv, html;  // pictures of the example trial
 };
 
 struct ApplyArgs {
@@ -52,6 +53,7 @@ int RunApply(const ApplyArgs& args);
 struct SimulateArgs {
   ScenarioOptions scenario;
   bool jsonl = false;
+  std::string svg, csv;  // the trial's timeline as a picture / as series
 };
 int RunSimulate(const SimulateArgs& args);
 int RunMerge(const std::vector<std::string>& files, bool json);

@@ -13,6 +13,8 @@
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
 #include "planner/search.hpp"
+#include "planner/timeline.hpp"
+#include "cli/output_file.hpp"
 #include "planner/render.hpp"
 #include "planner/shard.hpp"
 #include "model/scenario_json.hpp"
@@ -49,6 +51,9 @@ int RunPlan(const PlanArgs& args) {
     auto i = ParseCount(args.shard.substr(0, slash), "--shard's I", 0, *n - 1);
     if (!i) return Fail(i.error() + " (shares are numbered from 0)");
     if (!args.scenario.json) return Fail("--shard writes a share for `swarmplan merge`: add --json");
+    if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
+      return Fail("--svg, --csv and --html draw a whole run's report: leave out --shard");
+    }
     shard_index = *i;
     shard_count = *n;
     range = planner::Shard(*trials, shard_index, shard_count);
@@ -155,6 +160,19 @@ int RunPlan(const PlanArgs& args) {
     }
     planner::AddFixes(rep, scenario, plan, *trials, threads, plan_for);
   }
+  const std::string text = planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
+  if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
+    // The example trial (the worst, or the first): the one the reproduce
+    // line replays.
+    const planner::Timeline tl = planner::RecordTimeline(scenario, plan, rep.example_seed);
+    const std::string svg = planner::TimelineSvg(tl, scenario.name + ": " + (rep.safe ? "SAFE" : "AT RISK"));
+    const std::pair<const std::string&, std::string> outputs[] = {
+        {args.svg, svg}, {args.csv, planner::TimelineCsv(tl)}, {args.html, planner::RenderHtml(rep, text, svg)}};
+    for (const auto& [path, body] : outputs) {
+      if (path.empty()) continue;
+      if (auto ok = WriteOutputFile(path, body); !ok) return Fail(ok.error());
+    }
+  }
   if (args.scenario.json) {
     nlohmann::json j = planner::ReportToJson(rep);
     j["reproduce"] = shown.Reproduce("simulate", rep.example_seed);
@@ -185,7 +203,7 @@ int RunPlan(const PlanArgs& args) {
                 << (found->default_kept ? "keeping the seed procedure" : "taking the path found") << ":\n  --order "
                 << shown.order << "\n\n";
     }
-    std::cout << planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
+    std::cout << text;
   }
   return rep.safe ? kExitSafe : kExitAtRisk;
 }

@@ -7,6 +7,8 @@
 #include "planner/report.hpp"
 #include "planner/trial.hpp"
 #include "planner/shard.hpp"
+#include "planner/timeline.hpp"
+#include "cli/output_file.hpp"
 
 namespace swarmplan::cli {
 
@@ -18,6 +20,18 @@ int RunSimulate(const SimulateArgs& sim) {
   const model::Scenario& scenario = prepared->scenario;
   const planner::Plan& plan = prepared->plan;
   const std::uint64_t seed = prepared->seed;
+  if (!sim.svg.empty() || !sim.csv.empty()) {
+    const planner::Timeline tl = planner::RecordTimeline(scenario, plan, seed);
+    if (!sim.svg.empty()) {
+      if (auto ok = WriteOutputFile(sim.svg, planner::TimelineSvg(tl, scenario.name + ", trial seed " + std::to_string(seed)));
+          !ok) {
+        return Fail(ok.error());
+      }
+    }
+    if (!sim.csv.empty()) {
+      if (auto ok = WriteOutputFile(sim.csv, planner::TimelineCsv(tl)); !ok) return Fail(ok.error());
+    }
+  }
   model::Trace trace(true);
   const planner::TrialResult r = planner::RunTrial(scenario, plan, seed, {}, &trace);
   if (sim.jsonl) {

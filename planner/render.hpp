@@ -14,4 +14,11 @@ nlohmann::json ReportToJson(const Report& r);
 // `reproduce` is the command line that replays the report's example trial.
 std::string RenderText(const Report& r, const std::string& reproduce);
 
+// One self-contained HTML page a person attaches to a change ticket: the
+// verdict, the address budget, the timeline picture (`svg`, from
+// TimelineSvg), the fixes, the plan's steps and the whole text report, with
+// the report's JSON inside for tools. A small script checks the picture's
+// series and says how many it found (no network, no external files).
+std::string RenderHtml(const Report& r, const std::string& text_report, const std::string& svg);
+
 }  // namespace swarmplan::planner

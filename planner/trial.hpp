@@ -3,12 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "model/metrics.hpp"
 #include "model/scenario.hpp"
 #include "model/trace.hpp"
+
+namespace swarmplan::model {
+class Swarm;
+}
 #include "planner/plan.hpp"
 
 namespace swarmplan::planner {
@@ -56,6 +61,10 @@ struct TrialResult {
 struct TrialOptions {
   bool trace = false;
   std::uint64_t max_events = 50'000'000;  // bound per trial
+  // For a timeline (planner/timeline.hpp): called after every event, and
+  // when each step of the plan starts (its index and description).
+  std::function<void(const model::Swarm&)> on_event;
+  std::function<void(const model::Swarm&, std::size_t, const std::string&)> on_step;
 };
 
 // Runs one trial. `trace` (if given) receives the timeline.

@@ -10,6 +10,8 @@ packages=(
   docker.io busybox-static iproute2 iptables openssl
   # recording real runs (tests/realswarm/record.sh, not run by CI)
   curl jq
+  # the report pictures' tests: an XML parser for the SVG, headless Chromium for the HTML
+  libxml2-utils chromium
   # the fuzz targets (scripts/fuzz.sh): clang-16 compiles libstdc++'s <expected>
   clang-16 libclang-rt-16-dev
 )

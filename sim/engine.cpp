@@ -191,6 +191,7 @@ bool Engine::StepUntil(Time limit) {
   ++fired_;
   if (size_ < (mask_ + 1) / 4 && mask_ + 1 > kMinBuckets) Resize((mask_ + 1) / 2);
   h();
+  if (observer_) observer_();
   return true;
 }
 

@@ -13,6 +13,8 @@
 // year mostly empty. Cancel() unlinks at once. Not thread-safe.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <vector>
 
@@ -56,6 +58,10 @@ class Engine {
   // Fires every event with time <= t, then sets Now() to t.
   // Returns false (and stops) if the event bound was hit.
   bool RunUntil(Time t);
+
+  // Called after every fired event (for recording a timeline; empty by
+  // default, one test of a branch per event).
+  void SetObserver(std::function<void()> f) { observer_ = std::move(f); }
 
   std::size_t pending() const { return size_; }
   std::size_t peak_pending() const { return peak_; }
@@ -105,6 +111,7 @@ class Engine {
   Time now_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t fired_ = 0;
+  std::function<void()> observer_;
   std::uint64_t max_events_;
   bool bound_hit_ = false;
 };

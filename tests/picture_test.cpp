@@ -1,0 +1,130 @@
+// planner/timeline and the HTML report: the series agree with the trial,
+// the SVG is well-formed XML (xmllint), and the HTML page loads in headless
+// Chromium without a script error and finds its series.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "helpers.hpp"
+#include "planner/plan.hpp"
+#include "planner/render.hpp"
+#include "planner/report.hpp"
+#include "planner/runner.hpp"
+#include "planner/timeline.hpp"
+#include "planner/trial.hpp"
+#include "run_swarmplan.hpp"
+
+using namespace swarmplan;
+
+namespace {
+
+std::string Shell(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+std::string Temp(const std::string& name) { return "picture_" + std::to_string(getpid()) + "_" + name; }
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::size_t Count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto i = text.find(what); i != std::string::npos; i = text.find(what, i + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("timeline: the series follow the trial from its first step to its end", "[unit][picture]") {
+  const model::Scenario s = model::DefaultScenario();
+  const planner::Plan p = planner::DefaultPlan(s, {18, 9});
+  const std::uint64_t seed = planner::RunTrials(s, p, 1, {0, 1}, 1)[0].seed;
+  const planner::Timeline tl = planner::RecordTimeline(s, p, seed);
+  const planner::TrialResult r = planner::RunTrial(s, p, seed);
+  REQUIRE(tl.points.size() > 10);
+  REQUIRE(tl.marks.size() == p.steps.size());
+  CHECK(tl.points.front().t == 0);
+  CHECK(tl.points.front().running[0] == 24);
+  CHECK(tl.points.front().used[0] == r.networks[0].used_before);
+  for (std::size_t i = 1; i < tl.points.size(); ++i) CHECK(tl.points[i].t >= tl.points[i - 1].t);
+  for (std::size_t i = 1; i < tl.marks.size(); ++i) CHECK(tl.marks[i].t >= tl.marks[i - 1].t);
+  // The end of the series is the trial's end state, and the peak its peak.
+  CHECK(tl.points.back().running[0] == r.services[0].running_after);
+  CHECK(tl.points.back().used[0] == r.networks[0].used_after);
+  std::uint64_t peak = 0;
+  for (const auto& pt : tl.points) peak = std::max(peak, pt.used[0]);
+  CHECK(peak == r.networks[0].peak_used);
+  CHECK(tl.points.back().rejected[0] == r.metrics.rejected_total());
+  CHECK(tl.end == Approx(r.plan_s));
+
+  const std::string csv = planner::TimelineCsv(tl);
+  CHECK(csv.rfind("t_s,used:ex_net,running:ex_service,new:ex_service,rejected:ex_service,step\n", 0) == 0);
+  CHECK(Count(csv, "\n") == tl.points.size() + 1);
+  CHECK(csv.find("drain manager2") != std::string::npos);
+}
+
+TEST_CASE("timeline: the SVG is well-formed XML, names escaped, one series per quantity", "[unit][picture]") {
+  REQUIRE(Shell("command -v xmllint").size() > 0);  // scripts/install-deps.sh installs libxml2-utils
+  model::Scenario s = testing::Cluster(1, 2, "20.10", "10.0.0.0/27", 26);
+  s.name = "a <tricky> & \"quoted\" name";
+  const planner::Plan p = *planner::ParseOrder(s, {"drain:w1", "wait"}, {20, 10}, true);
+  const planner::Timeline tl = planner::RecordTimeline(s, p, 7);
+  const std::string svg = planner::TimelineSvg(tl, s.name);
+  const std::string path = Temp("t.svg");
+  Write(path, svg);
+  const std::string lint = Shell("xmllint --noout " + path + " 2>&1; echo rc=$?");
+  INFO(lint);
+  CHECK(lint.find("rc=0") != std::string::npos);
+  CHECK(Count(svg, "class=\"series\"") == tl.networks.size() + 3 * tl.services.size());
+  CHECK(Count(svg, "class=\"capacity\"") == tl.networks.size());
+  CHECK(svg.find("a &lt;tricky&gt; &amp; &quot;quoted&quot; name") != std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("html report: loads in headless Chromium, its script finds the series", "[unit][picture]") {
+  REQUIRE(Shell("command -v chromium").size() > 0);  // scripts/install-deps.sh installs chromium
+  const std::string html = Temp("r.html"), profile = Temp("chromium-profile");
+  const auto run = testing::RunSwarmplan("plan --trials 50 --no-sensitivity --html " + html);
+  CHECK(run.status == 2);
+  const std::string page = testing::Slurp(html);
+  REQUIRE(page.find("<svg") != std::string::npos);
+  CHECK(page.find("proven: 0/50 trials at risk") != std::string::npos);
+  const std::string flags =
+      "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+      "--disable-component-update --disable-sync --enable-logging=stderr --v=0 --user-data-dir=" + profile;
+  const std::string dom = Shell("timeout 120 chromium " + flags + " --dump-dom file://$PWD/" + html + " 2>" + html + ".err");
+  const std::string err = testing::Slurp(html + ".err");
+  INFO(err.substr(0, 2000));
+  CHECK(dom.find("series: 4, segments: ") != std::string::npos);
+  CHECK(dom.find("verdict in data: at-risk") != std::string::npos);
+  CHECK(err.find("Uncaught") == std::string::npos);
+  std::system(("rm -rf " + profile + " " + html + " " + html + ".err").c_str());
+}
+
+TEST_CASE("plan --svg/--csv/--html: written files, refused with --shard, unwritable paths named", "[unit][picture][cli]") {
+  const std::string svg = Temp("p.svg"), csv = Temp("p.csv");
+  const auto ok = testing::RunSwarmplan("plan --trials 20 --no-sensitivity --no-fixes --svg " + svg + " --csv " + csv);
+  CHECK(ok.status == 2);
+  CHECK(testing::Slurp(svg).find("</svg>") != std::string::npos);
+  CHECK(testing::Slurp(csv).rfind("t_s,", 0) == 0);
+  const auto shard = testing::RunSwarmplan("plan --shard 0/2 --json --svg " + svg);
+  CHECK(shard.status == 1);
+  CHECK(shard.err.find("leave out --shard") != std::string::npos);
+  const auto bad = testing::RunSwarmplan("plan --trials 5 --no-sensitivity --svg /nonexistent-dir/x.svg");
+  CHECK(bad.status == 1);
+  CHECK(bad.err.find("/nonexistent-dir/x.svg") != std::string::npos);
+  const auto sim = testing::RunSwarmplan("simulate --svg " + svg);
+  CHECK(sim.status == 2);
+  CHECK(testing::Slurp(svg).find("trial seed") != std::string::npos);
+  std::remove(svg.c_str());
+  std::remove(csv.c_str());
+}
