@@ -23,6 +23,7 @@ struct PlanArgs {
   bool search = false;
   std::string search_trials = "64";
   std::string svg, csv, html;  // pictures of the example trial
+  bool explain = false;        // the example trial's timeline, with why
 };
 
 struct ApplyArgs {
@@ -53,6 +54,7 @@ int RunApply(const ApplyArgs& args);
 struct SimulateArgs {
   ScenarioOptions scenario;
   bool jsonl = false;
+  bool explain = false;  // say why each task went where it went
   std::string svg, csv;  // the trial's timeline as a picture / as series
 };
 int RunSimulate(const SimulateArgs& args);

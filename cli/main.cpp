@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   plan_cmd->add_flag("--search", plan.search,
                      "find the upgrade order with the lowest simulated risk, then the shortest, and judge it");
   plan_cmd->add_option("--search-trials", plan.search_trials, "trials per candidate the search simulates (default 64)");
+  plan_cmd->add_flag("--explain", plan.explain,
+                     "after the report, the example trial step by step with why each task went where it went");
   plan_cmd->add_option("--svg", plan.svg, "write the example trial's timeline as an SVG picture to FILE")->check(NonEmpty);
   plan_cmd->add_option("--csv", plan.csv, "write the example trial's timeline as CSV to FILE")->check(NonEmpty);
   plan_cmd->add_option("--html", plan.html, "write a self-contained HTML report (verdict, budget, timeline, fixes) to FILE")
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
   sim.scenario.Register(*sim_cmd, /*trial_seed=*/true);
   sim_cmd->add_flag("--jsonl", sim.jsonl,
                     "write the timeline as JSON lines: one event a line, then one line with the result");
+  sim_cmd->add_flag("--explain", sim.explain,
+                    "say why: for each placement, every node filtered out (and why) and the candidates as ranked");
   sim_cmd->add_option("--svg", sim.svg, "also draw the trial's timeline as an SVG picture in FILE")->check(NonEmpty);
   sim_cmd->add_option("--csv", sim.csv, "also write the trial's timeline as CSV series to FILE")->check(NonEmpty);
 

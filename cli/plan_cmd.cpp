@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <iostream>
 #include <string>
@@ -161,6 +162,7 @@ int RunPlan(const PlanArgs& args) {
     planner::AddFixes(rep, scenario, plan, *trials, threads, plan_for);
   }
   const std::string text = planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
+  if (args.explain && args.scenario.json) return Fail("--explain writes text: leave out --json (or use simulate --json)");
   if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
     // The example trial (the worst, or the first): the one the reproduce
     // line replays.
@@ -204,6 +206,20 @@ int RunPlan(const PlanArgs& args) {
                 << shown.order << "\n\n";
     }
     std::cout << text;
+    if (args.explain) {
+      // The example trial again, with the scheduler's reasons.
+      model::Trace trace(true, true);
+      planner::TrialOptions topt;
+      topt.explain = true;
+      planner::RunTrial(scenario, plan, rep.example_seed, topt, &trace);
+      std::cout << "\nThe example trial, explained (" << shown.Reproduce("simulate", rep.example_seed)
+                << " --explain):\n";
+      char buf[32];
+      for (const auto& e : trace.events()) {
+        std::snprintf(buf, sizeof buf, "%10.3f s  %-7s ", sim::ToSeconds(e.time), e.kind.c_str());
+        std::cout << buf << e.text << "\n";
+      }
+    }
   }
   return rep.safe ? kExitSafe : kExitAtRisk;
 }

@@ -33,7 +33,9 @@ int RunSimulate(const SimulateArgs& sim) {
     }
   }
   model::Trace trace(true);
-  const planner::TrialResult r = planner::RunTrial(scenario, plan, seed, {}, &trace);
+  planner::TrialOptions opt;
+  opt.explain = sim.explain;
+  const planner::TrialResult r = planner::RunTrial(scenario, plan, seed, opt, &trace);
   if (sim.jsonl) {
     // One event a line, for tools that stream: {"t_ms", "kind", "text"};
     // the last line is the trial's result ("kind": "result").

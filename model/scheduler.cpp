@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <string>
 #include <stdexcept>
 
 #include "model/swarm.hpp"
@@ -249,10 +251,12 @@ bool Scheduler::Place(Task& t) {
   } else {
     // An imported cluster's placement first, when that node still fits.
     if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
+      Explain(t, t.pin, true);
       swarm_.AssignNode(t, t.pin);
       return true;
     }
     const NodeId n = Best(sid);
+    Explain(t, n, false);
     if (n != kNoId) {
       swarm_.AssignNode(t, n);
       return true;
@@ -266,6 +270,66 @@ bool Scheduler::Place(Task& t) {
     swarm_.trace().Add(swarm_.Now(), "task", swarm_.TaskName(t) + " stays PENDING: \"" + why + "\"");
   }
   return false;
+}
+
+void Scheduler::Explain(const Task& t, NodeId chosen, bool pinned) {
+  if (!swarm_.trace().explain()) return;
+  const ServiceId sid = t.service;
+  const Service& s = swarm_.services[sid];
+  std::string text = swarm_.TaskName(t) + (chosen != kNoId ? " -> " + swarm_.nodes[chosen].name : " -> no node") + ": ";
+  if (pinned) {
+    swarm_.trace().Add(swarm_.Now(), "explain", text + "where the imported cluster had its slot (the node still fits)");
+    return;
+  }
+  struct Ranked {
+    std::uint64_t rank;
+    NodeId node;
+  };
+  std::vector<Ranked> ranked;
+  std::map<std::string, std::vector<std::string>> filtered;  // reason -> nodes
+  for (NodeId n = 0; n < swarm_.nodes.size(); ++n) {
+    const Node& node = swarm_.nodes[n];
+    std::string why;
+    if (node.state != NodeState::kReady) {
+      why = "not ready (" + std::string(ToString(node.state)) + ")";
+    } else if (node.availability != Availability::kActive) {
+      why = std::string(ToString(node.availability));
+    } else if (!s.constraint_ok[n]) {
+      for (const Constraint& c : s.spec.constraints) {
+        if (!ConstraintsMatch({c}, node.name, node.role, node.labels)) {
+          why = "constraint " + c.text;
+          break;
+        }
+      }
+      if (why.empty()) why = "constraints";
+    } else if (s.spec.max_replicas_per_node != 0 && s.per_node[n] >= s.spec.max_replicas_per_node) {
+      why = "max_replicas_per_node " + std::to_string(s.spec.max_replicas_per_node) + " reached";
+    } else if (!Fits(sid, n)) {
+      why = "no room for its reservations (cpu or memory)";
+    }
+    if (!why.empty()) {
+      filtered[why].push_back(node.name);
+    } else {
+      ranked.push_back({Rank(sid, n), n});
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) { return a.rank < b.rank; });
+  text += ranked.empty() ? "no candidate"
+                         : "ranked by [failures if >= " + std::to_string(swarm_.timings().failure_threshold) +
+                               ", tasks of " + s.spec.name + ", all tasks]:";
+  for (std::size_t i = 0; i < ranked.size() && i < 8; ++i) {
+    const NodeId n = ranked[i].node;
+    text += (i ? "," : "") + std::string(" ") + swarm_.nodes[n].name + " " + std::to_string(ranked[i].rank >> 48) + "/" +
+            std::to_string(s.per_node[n]) + "/" + std::to_string(swarm_.nodes[n].active_tasks);
+  }
+  if (ranked.size() > 8) text += ", and " + std::to_string(ranked.size() - 8) + " more";
+  if (ranked.size() > 1 && ranked[0].rank == ranked[1].rank) text += " (equals in random order, as Go's map)";
+  for (const auto& [why, nodes] : filtered) {
+    text += "; filtered out, " + why + ":";
+    for (std::size_t i = 0; i < nodes.size() && i < 8; ++i) text += " " + nodes[i];
+    if (nodes.size() > 8) text += " and " + std::to_string(nodes.size() - 8) + " more";
+  }
+  swarm_.trace().Add(swarm_.Now(), "explain", std::move(text));
 }
 
 void Scheduler::LeaderChanged() {

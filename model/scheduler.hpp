@@ -72,6 +72,9 @@ class Scheduler {
   void Arm();
   void Tick();
   bool Place(Task& t);
+  // With the trace's explain flag: why `t` went to `chosen` (or nowhere),
+  // every node filtered or ranked as the choice saw it.
+  void Explain(const Task& t, NodeId chosen, bool pinned);
   bool Eligible(ServiceId s, NodeId n) const;
   bool Fits(ServiceId s, NodeId n) const;
   int RecentFailures(ServiceId s, NodeId n);  // of service s on node n, in the failure window

@@ -17,8 +17,12 @@ struct TraceEvent {
 
 class Trace {
  public:
-  explicit Trace(bool enabled = false) : enabled_(enabled) {}
+  explicit Trace(bool enabled = false, bool explain = false) : enabled_(enabled), explain_(enabled && explain) {}
   bool enabled() const { return enabled_; }
+  // Also record why: each placement's candidates, filtered and ranked
+  // (`simulate --explain`). Costs a scan of every node per placement.
+  bool explain() const { return explain_; }
+  void SetExplain(bool on) { explain_ = enabled_ && on; }
   void Add(sim::Time t, std::string kind, std::string text) {
     if (enabled_) events_.push_back({t, std::move(kind), std::move(text)});
   }
@@ -26,6 +30,7 @@ class Trace {
 
  private:
   bool enabled_;
+  bool explain_ = false;
   std::vector<TraceEvent> events_;
 };
 

@@ -38,6 +38,7 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
 TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialOptions& opt,
                      model::Trace* trace) {
   Swarm w(s, seed, trace != nullptr || opt.trace, opt.max_events);
+  w.trace().SetExplain(opt.explain);
   TrialResult r;
   r.seed = seed;
   model::Operator op(w);

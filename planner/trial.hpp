@@ -60,6 +60,7 @@ struct TrialResult {
 
 struct TrialOptions {
   bool trace = false;
+  bool explain = false;  // the trace also says why (model/trace.hpp)
   std::uint64_t max_events = 50'000'000;  // bound per trial
   // For a timeline (planner/timeline.hpp): called after every event, and
   // when each step of the plan starts (its index and description).

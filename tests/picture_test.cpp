@@ -127,4 +127,9 @@ TEST_CASE("plan --svg/--csv/--html: written files, refused with --shard, unwrita
   CHECK(testing::Slurp(svg).find("trial seed") != std::string::npos);
   std::remove(svg.c_str());
   std::remove(csv.c_str());
+  const auto explain = testing::RunSwarmplan("plan --trials 10 --no-sensitivity --no-fixes --explain");
+  CHECK(explain.status == 2);
+  CHECK(explain.out.find("The example trial, explained (swarmplan simulate --seed ") != std::string::npos);
+  CHECK(explain.out.find(" explain ex_service.") != std::string::npos);
+  CHECK(testing::RunSwarmplan("plan --explain --json").status == 1);
 }

@@ -222,3 +222,37 @@ TEST_CASE("plan --search: prints the order found and refuses what it cannot do",
   const auto shard = testing::RunSwarmplan("plan --search --shard 0/2 --json");
   CHECK(shard.status == 1);
 }
+
+TEST_CASE("explain: says why each task went where, without changing the trial", "[unit][explain]") {
+  model::Scenario s = testing::Cluster(2, 2, "20.10", "10.0.0.0/24", 8);
+  s.services[0].constraints.push_back(*model::Constraint::Parse("node.role==worker"));
+  s.services[0].replicas = 4;
+  s.services.push_back(s.services[0]);
+  s.services[1].name = "other";
+  s.services[1].constraints.clear();
+  const planner::Plan p = *planner::ParseOrder(s, {"drain:w1", "wait"}, {20, 10}, true);
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    model::Trace plain(true), why(true, true);
+    planner::TrialOptions opt;
+    const auto a = planner::RunTrial(s, p, seed, opt, &plain);
+    opt.explain = true;
+    const auto b = planner::RunTrial(s, p, seed, opt, &why);
+    CHECK(a.unseed == b.unseed);  // the same draws, the same path
+    CHECK(a.events == b.events);
+    std::size_t explained = 0, placed = 0;
+    bool constraint = false, drained = false;
+    for (const auto& e : why.events()) {
+      if (e.kind == "explain") {
+        ++explained;
+        constraint |= e.text.find("filtered out, constraint node.role==worker: m1 m2") != std::string::npos;
+        drained |= e.text.find("svc.") == 0 && e.text.find("filtered out, drain: w1") != std::string::npos &&
+                   e.text.find("-> w2") != std::string::npos;
+      }
+      placed += e.kind == "task" && e.text.find("PENDING -> ASSIGNED") != std::string::npos;
+    }
+    for (const auto& e : plain.events()) CHECK(e.kind != "explain");
+    CHECK(explained == placed);  // one reason per placement
+    CHECK(constraint);
+    CHECK(drained);  // after the drain, w1's tasks can only go to w2
+  }
+}
