@@ -34,7 +34,7 @@ TaskId Orchestrator::NewTask(ServiceId sid, std::uint32_t slot, NodeId node, Tas
   Task& t = swarm_.tasks[id];
   if (sl.current != kNoId) {
     sl.history.push_back(sl.current);
-    while (static_cast<int>(sl.history.size()) >= swarm_.timings().task_history) sl.history.pop_front();
+    while (static_cast<int>(sl.history.size()) >= swarm_.timings().task_history) sl.history.erase(sl.history.begin());
   }
   sl.current = id;
   t.old_task = old;

@@ -56,7 +56,7 @@ struct Node {
 struct Slot {
   TaskId current = kNoId;
   bool retired = false;  // scaled away: its task is being removed; a scale-up reuses it
-  std::deque<TaskId> history;  // oldest first, at most task_history
+  std::vector<TaskId> history;  // oldest first, at most task_history (a vector: most slots never get one)
   std::uint32_t restarts = 0;
 };
 
