@@ -6,6 +6,8 @@
 // and back in service, and how many upgraded managers are kept drained. An
 // edge is one node's segment of the plan, one of the operator's levers:
 //   kit       drain, stop, install, start, activate, wait for convergence
+//   kit, no wait  the same without the wait: the next node's segment starts
+//             while tasks may still be moving (searched apart, see below)
 //   hold      (managers) drain, stop, install, start; the manager stays
 //             drained until every manager is upgraded
 //   restart   stop, install, start, wait (no drain: faster, and the tasks
@@ -32,8 +34,9 @@
 // nodes go in their listed order: a heuristic, tested against the
 // exhaustive search on small clusters.
 //
-// The graph is searched twice, without and with the restart lever (its
-// risk is small: a few dozen trials per candidate cannot tell it from 0),
+// The graph is searched twice, without and with the fast levers (restart,
+// kit without the wait: their risk can be small, and a few dozen trials per
+// candidate cannot tell it from 0),
 // and both paths are judged with the seed procedure over more trials (see
 // SearchResult): the best of the three is the answer.
 #pragma once
