@@ -27,6 +27,43 @@ int Fail(const std::string& what) {
   return kExitError;
 }
 
+// `plan --search`: the plan found (nullopt: nothing to upgrade, the plan
+// as given is judged), with its progress and summary on stderr.
+std::expected<std::optional<planner::SearchResult>, std::string> Search(const model::Scenario& scenario,
+                                                                        std::uint64_t seed, std::uint64_t trials,
+                                                                        std::uint64_t verify_trials, unsigned threads) {
+  planner::SearchOptions so;
+  so.to = *scenario.upgrade.to;
+  so.seed = seed;
+  so.trials = trials;
+  so.threads = threads;
+  so.verify_trials = verify_trials;
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  so.progress = [&](std::uint64_t n) {
+    if (tty) std::cerr << "\rswarmplan: search: " << n << " candidates simulated   " << std::flush;
+  };
+  auto r = planner::SearchPlan(scenario, so);
+  if (tty) std::cerr << "\r" << std::string(50, ' ') << "\r";
+  if (!r && r.error().rfind("nothing to search", 0) == 0) {
+    std::cerr << "swarmplan: --search: " << r.error() << "; judging the plan as given\n";
+    return std::nullopt;
+  }
+  if (!r) return std::unexpected("--search: " + r.error());
+  if (auto ok = planner::CheckPlan(scenario, r->plan); !ok) {
+    return std::unexpected("--search found a plan the checks refuse (a bug): " + ok.error());
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!scenario.upgrade.order.empty()) {
+    std::cerr << "swarmplan: --search: the scenario's upgrade.order is set aside for the order found\n";
+  }
+  std::cerr << "swarmplan: search: " << r->evaluated << " candidates (" << r->trials_run << " trials) over "
+            << r->vertices << " states in " << static_cast<long>(secs * 10) / 10.0
+            << " s; the plan found is judged below\n";
+  r->plan.notes.clear();
+  return std::optional<planner::SearchResult>(std::move(*r));
+}
+
 int RunPlan(const PlanArgs& args) {
   auto prepared = args.scenario.Prepare();
   if (!prepared) return Fail(prepared.error());
@@ -63,38 +100,18 @@ int RunPlan(const PlanArgs& args) {
 
   std::optional<planner::SearchResult> found;
   if (args.search) {
-    if (!scenario.upgrade.order.empty()) {
-      return Fail("--search finds the order itself: drop --order (or the scenario's upgrade.order)");
-    }
+    if (!args.scenario.order.empty()) return Fail("--search finds the order itself: drop --order");
     if (!args.shard.empty()) return Fail("--search and --shard do not go together: search once, then shard its --order");
     auto st = ParseCount(args.search_trials, "--search-trials", 1, 100000);
     if (!st) return Fail(st.error());
-    planner::SearchOptions so;
-    so.to = *scenario.upgrade.to;
-    so.seed = seed;
-    so.trials = *st;
-    so.threads = threads;
-    so.verify_trials = range.count;
-    const auto t0 = std::chrono::steady_clock::now();
-    const bool tty_search = ::isatty(STDERR_FILENO) == 1;
-    so.progress = [&](std::uint64_t n) {
-      if (tty_search) std::cerr << "\rswarmplan: search: " << n << " candidates simulated   " << std::flush;
-    };
-    auto r = planner::SearchPlan(scenario, so);
-    if (tty_search) std::cerr << "\r" << std::string(50, ' ') << "\r";
-    if (!r) return Fail("--search: " + r.error());
-    if (auto ok = planner::CheckPlan(scenario, r->plan); !ok) {
-      return Fail("--search found a plan the checks refuse (a bug): " + ok.error());
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    plan = r->plan;
-    const auto words = planner::PlanWords(scenario, plan);
-    shown.order.clear();
-    for (const auto& w : words) shown.order += (shown.order.empty() ? "" : ",") + w;
-    std::cerr << "swarmplan: search: " << r->evaluated << " candidates (" << r->trials_run << " trials) over "
-              << r->vertices << " states in " << static_cast<long>(secs * 10) / 10.0 << " s; the plan found is judged below\n";
+    auto r = Search(scenario, seed, *st, range.count, threads);
+    if (!r) return Fail(r.error());
     found = std::move(*r);
-    found->plan.notes.clear();
+    if (found) {
+      plan = found->plan;
+      shown.order.clear();
+      for (const auto& w : planner::PlanWords(scenario, plan)) shown.order += (shown.order.empty() ? "" : ",") + w;
+    }
   }
 
   if (!args.shard.empty()) {

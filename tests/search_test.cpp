@@ -222,6 +222,9 @@ TEST_CASE("plan --search: prints the order found and refuses what it cannot do",
   const auto with_order = testing::RunSwarmplan("plan --search --order worker1");
   CHECK(with_order.status == 1);
   CHECK(with_order.err.find("--search finds the order itself") != std::string::npos);
+  const auto nothing = testing::RunSwarmplan(std::string("plan ") + SWARMPLAN_DATA + "/seed-exhaustion.json --search --trials 20 --no-sensitivity --no-fixes");
+  CHECK(nothing.status == 2);  // judged as given: already over capacity
+  CHECK(nothing.err.find("nothing to search") != std::string::npos);
   const auto zero = testing::RunSwarmplan("plan --search --search-trials 0");
   CHECK(zero.status == 1);
   CHECK(zero.err.find("--search-trials") != std::string::npos);
