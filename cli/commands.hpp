@@ -24,6 +24,7 @@ struct PlanArgs {
   std::string search_trials = "64";
   std::string svg, csv, html;  // pictures of the example trial
   bool explain = false;        // the example trial's timeline, with why
+  std::string at;              // "15s,90s": snapshot times after the first step
 };
 
 struct ApplyArgs {

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   plan_cmd->add_flag("--search", plan.search,
                      "find the upgrade order with the lowest simulated risk, then the shortest, and judge it");
   plan_cmd->add_option("--search-trials", plan.search_trials, "trials per candidate the search simulates (default 64)");
+  plan_cmd->add_option("--at", plan.at,
+                       "also report the state at these times after the first step, e.g. 15s,90s,2m (ms, s, m, h)")
+      ->check(NonEmpty);
   plan_cmd->add_flag("--explain", plan.explain,
                      "after the report, the example trial step by step with why each task went where it went");
   plan_cmd->add_option("--svg", plan.svg, "write the example trial's timeline as an SVG picture to FILE")->check(NonEmpty);

@@ -27,6 +27,31 @@ int Fail(const std::string& what) {
   return kExitError;
 }
 
+// `--at 15s,90s,2m`: up to 16 times after the first step, each a whole
+// number with a unit (ms, s, m, h), more than 0 and at most 24 h.
+std::expected<std::vector<sim::Time>, std::string> ParseAt(const std::string& text) {
+  std::vector<sim::Time> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    std::size_t digits = 0;
+    while (digits < item.size() && item[digits] >= '0' && item[digits] <= '9') ++digits;
+    const std::string unit = item.substr(digits);
+    const sim::Time scale = unit == "ms" ? sim::kMillisecond : unit == "s" ? sim::kSecond
+                          : unit == "m" ? sim::Minute(1) : unit == "h" ? sim::Minute(60) : 0;
+    if (digits == 0 || digits > 9 || scale == 0) {
+      return std::unexpected("--at: \"" + item + "\" is not a time: write a whole number and a unit, e.g. 15s,90s,2m");
+    }
+    const sim::Time t = static_cast<sim::Time>(std::stoll(item.substr(0, digits))) * scale;
+    if (t <= 0 || t > sim::Minute(24 * 60)) return std::unexpected("--at: \"" + item + "\" is outside (0, 24h]");
+    out.push_back(t);
+    if (out.size() > 16) return std::unexpected("--at: at most 16 times");
+    start = comma + 1;
+  }
+  return out;
+}
+
 // `plan --search`: the plan found (nullopt: nothing to upgrade, the plan
 // as given is judged), with its progress and summary on stderr.
 std::expected<std::optional<planner::SearchResult>, std::string> Search(const model::Scenario& scenario,
@@ -92,19 +117,32 @@ int RunPlan(const PlanArgs& args) {
     if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
       return Fail("--svg, --csv and --html draw a whole run's report: leave out --shard");
     }
+    if (!args.at.empty()) return Fail("--at is not carried through shards yet: leave out --shard");
     shard_index = *i;
     shard_count = *n;
     range = planner::Shard(*trials, shard_index, shard_count);
   }
-  std::cerr << "swarmplan: seed " << seed << ", " << range.count << " trials on " << threads << " threads\n";
-
-  std::optional<planner::SearchResult> found;
+  // Every flag is checked before anything runs.
+  planner::TrialOptions topt;
+  if (!args.at.empty()) {
+    auto at = ParseAt(args.at);
+    if (!at) return Fail(at.error());
+    topt.snapshots = std::move(*at);
+  }
+  if (args.explain && args.scenario.json) return Fail("--explain writes text: leave out --json (or use simulate --json)");
+  std::uint64_t search_trials = 0;
   if (args.search) {
     if (!args.scenario.order.empty()) return Fail("--search finds the order itself: drop --order");
     if (!args.shard.empty()) return Fail("--search and --shard do not go together: search once, then shard its --order");
     auto st = ParseCount(args.search_trials, "--search-trials", 1, 100000);
     if (!st) return Fail(st.error());
-    auto r = Search(scenario, seed, *st, range.count, threads);
+    search_trials = *st;
+  }
+  std::cerr << "swarmplan: seed " << seed << ", " << range.count << " trials on " << threads << " threads\n";
+
+  std::optional<planner::SearchResult> found;
+  if (args.search) {
+    auto r = Search(scenario, seed, search_trials, range.count, threads);
     if (!r) return Fail(r.error());
     found = std::move(*r);
     if (found) {
@@ -155,9 +193,11 @@ int RunPlan(const PlanArgs& args) {
       drew = true;
     }
   };
-  const planner::TrialStats stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress);
+  const planner::TrialStats stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress, topt);
   if (drew) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
   planner::Report rep = planner::Aggregate(scenario, plan, seed, stats);
+  for (sim::Time t : topt.snapshots) rep.snapshot_at_s.push_back(sim::ToSeconds(t));
+  rep.snapshots = stats.snaps;
   if (!args.no_sensitivity) planner::AddSensitivity(rep, scenario, plan, *trials, threads);
   if (!args.no_fixes) {
     std::function<std::optional<planner::Plan>(const model::Scenario&)> plan_for;
@@ -167,7 +207,7 @@ int RunPlan(const PlanArgs& args) {
       planner::SearchOptions so;
       so.to = *scenario.upgrade.to;
       so.seed = seed;
-      so.trials = *ParseCount(args.search_trials, "", 1, 100000);
+      so.trials = search_trials;
       so.threads = threads;
       so.verify_trials = std::min<std::uint64_t>(*trials, planner::kFixTrials);
       plan_for = [so](const model::Scenario& changed) -> std::optional<planner::Plan> {
@@ -179,7 +219,6 @@ int RunPlan(const PlanArgs& args) {
     planner::AddFixes(rep, scenario, plan, *trials, threads, plan_for);
   }
   const std::string text = planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
-  if (args.explain && args.scenario.json) return Fail("--explain writes text: leave out --json (or use simulate --json)");
   if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
     // The example trial (the worst, or the first): the one the reproduce
     // line replays.
@@ -202,7 +241,7 @@ int RunPlan(const PlanArgs& args) {
                      {"states", found->vertices},
                      {"moves", found->edges},
                      {"candidates_simulated", found->evaluated},
-                     {"trials_per_candidate", *ParseCount(args.search_trials, "", 1, 100000)},
+                     {"trials_per_candidate", search_trials},
                      {"trials_run", found->trials_run},
                      {"estimated_p_at_risk", found->est_p_reject},
                      {"estimated_seconds", found->est_seconds},

@@ -69,6 +69,23 @@ json ReportToJson(const Report& r) {
                         {"nodes_without_tasks_after", hist(r.empty_nodes)},
                         {"networks", dist_nets},
                         {"services", dist_svcs}};
+  if (!r.snapshot_at_s.empty()) {
+    json snaps = json::array();
+    for (std::size_t i = 0; i < r.snapshot_at_s.size() && i < r.snapshots.size(); ++i) {
+      const auto& sn = r.snapshots[i];
+      json nets = json::object(), svcs = json::object();
+      for (std::size_t k = 0; k < r.networks.size() && k < sn.used.size(); ++k) {
+        nets[r.networks[k].name] = {{"used", hist(sn.used[k])}};
+      }
+      for (std::size_t k = 0; k < r.services.size() && k < sn.running.size(); ++k) {
+        svcs[r.services[k].name] = {{"running", hist(sn.running[k])},
+                                    {"new", hist(sn.waiting_new[k])},
+                                    {"rejected_so_far", hist(sn.rejected[k])}};
+      }
+      snaps.push_back({{"at_s", r.snapshot_at_s[i]}, {"networks", nets}, {"services", svcs}});
+    }
+    j["snapshots"] = snaps;
+  }
   j["duration_s"] = {{"mean", r.plan_s_mean}, {"p50", r.plan_s_p50}, {"p95", r.plan_s_p95}, {"max", r.plan_s_max}};
   if (r.first_risk_step >= 0) {
     j["first_risk_step"] = {{"index", r.first_risk_step + 1}, {"step", r.first_risk_desc},

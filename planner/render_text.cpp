@@ -102,6 +102,38 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
         << " of trials: no free address on " << (nets.empty() ? std::string("its networks") : nets) << "\n";
     }
   }
+  for (std::size_t i = 0; i < r.snapshot_at_s.size() && i < r.snapshots.size(); ++i) {
+    // One line per --at time: medians and ranges, and how often it hurts.
+    const auto& sn = r.snapshots[i];
+    const auto n = static_cast<double>(r.trials);
+    const auto median = [](const TrialStats::Histogram& h) {
+      std::uint64_t total = 0, seen = 0;
+      for (const auto& [v, c] : h) total += c;
+      for (const auto& [v, c] : h) {
+        seen += c;
+        if (2 * seen >= total) return v;
+      }
+      return std::uint64_t{0};
+    };
+    const auto share = [&](const TrialStats::Histogram& h, auto pred) {
+      std::uint64_t c = 0;
+      for (const auto& [v, k] : h) c += pred(v) ? k : 0;
+      return Percent(static_cast<double>(c) / n);
+    };
+    o << "  at " << Fixed(r.snapshot_at_s[i], 1) << " s after the first step:";
+    for (std::size_t k = 0; k < sn.used.size() && k < r.networks.size(); ++k) {
+      const auto cap = r.networks[k].capacity;
+      o << " " << r.networks[k].name << " " << median(sn.used[k]) << " of " << cap << " addresses (median; full in "
+        << share(sn.used[k], [&](std::uint64_t v) { return v >= cap; }) << ");";
+    }
+    for (std::size_t k = 0; k < sn.running.size() && k < r.services.size(); ++k) {
+      const auto& h = sn.running[k];
+      o << " " << r.services[k].name << " running " << median(h) << " (" << (h.empty() ? 0 : h.begin()->first) << "-"
+        << (h.empty() ? 0 : h.rbegin()->first) << "), NEW in " << share(sn.waiting_new[k], [](std::uint64_t v) { return v > 0; })
+        << ", rejected so far in " << share(sn.rejected[k], [](std::uint64_t v) { return v > 0; }) << ";";
+    }
+    o << "\n";
+  }
   o << "  " << (r.upgrade ? "upgrade" : "change") << " takes " << Fixed(r.plan_s_mean / 60, 1) << " min on average (p95 " << Fixed(r.plan_s_p95 / 60, 1) << " min)\n";
   if (r.first_risk_step >= 0) {
     o << "  trouble starts at step " << r.first_risk_step + 1 << " (" << r.first_risk_desc << ") in "

@@ -92,6 +92,10 @@ struct Report {
   std::vector<std::string> paper_fixes;
   bool has_fixes = false;
   std::vector<Fix> fixes;
+  // `plan --at`: the state at these seconds after the first step, over
+  // every trial (TrialStats::Snap per time).
+  std::vector<double> snapshot_at_s;
+  std::vector<TrialStats::Snap> snapshots;
   // Set by AddSensitivity(); without it the verdict rests on the default
   // timings alone.
   bool has_sensitivity = false;

@@ -35,7 +35,8 @@ std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std:
 }
 
 TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, TrialRange range,
-                         unsigned threads, const std::function<void(std::uint64_t done)>& progress) {
+                         unsigned threads, const std::function<void(std::uint64_t done)>& progress,
+                         const TrialOptions& opt) {
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::uint64_t>(1, range.count))));
   std::vector<TrialStats> per_thread(threads);
   std::atomic<std::uint64_t> next{0}, done{0};
@@ -43,7 +44,7 @@ TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t 
     for (;;) {
       const std::uint64_t i = next.fetch_add(1);
       if (i >= range.count) return;
-      per_thread[me].Add(RunTrial(s, p, sim::TrialSeed(base_seed, range.first + i)), range.first + i);
+      per_thread[me].Add(RunTrial(s, p, sim::TrialSeed(base_seed, range.first + i), opt), range.first + i);
       done.fetch_add(1);
     }
   };

@@ -27,7 +27,9 @@ std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std:
 // The same trials, kept only as statistics (one accumulator per thread,
 // merged): memory independent of range.count. `progress` (if given) is
 // called from one thread about every second with the trials done so far.
+// `opt` (snapshots, bounds) applies to every trial.
 TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, TrialRange range,
-                         unsigned threads, const std::function<void(std::uint64_t done)>& progress = {});
+                         unsigned threads, const std::function<void(std::uint64_t done)>& progress = {},
+                         const TrialOptions& opt = {});
 
 }  // namespace swarmplan::planner

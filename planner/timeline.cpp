@@ -12,19 +12,8 @@ namespace swarmplan::planner {
 namespace {
 
 Timeline::Point Sample(const model::Swarm& w, double t) {
-  Timeline::Point p;
-  p.t = t;
-  for (std::size_t k = 1; k < w.networks.size(); ++k) p.used.push_back(w.networks[k].pool.used());
-  const std::size_t n = w.services.size();
-  p.running.assign(n, 0);
-  p.waiting_new.assign(n, 0);
-  p.rejected.assign(n, 0);
-  for (const model::Task& task : w.tasks) {
-    if (task.state == model::TaskState::kRunning) ++p.running[task.service];
-    if (task.state == model::TaskState::kNew) ++p.waiting_new[task.service];
-    if (task.state == model::TaskState::kRejected) ++p.rejected[task.service];
-  }
-  return p;
+  StateCounts c = CountState(w);
+  return {t, std::move(c.used), std::move(c.running), std::move(c.waiting_new), std::move(c.rejected)};
 }
 
 bool SameValues(const Timeline::Point& a, const Timeline::Point& b) {

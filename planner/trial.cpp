@@ -35,6 +35,21 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
 
 }  // namespace
 
+StateCounts CountState(const model::Swarm& w) {
+  StateCounts c;
+  for (std::size_t k = 1; k < w.networks.size(); ++k) c.used.push_back(w.networks[k].pool.used());
+  const std::size_t n = w.services.size();
+  c.running.assign(n, 0);
+  c.waiting_new.assign(n, 0);
+  c.rejected.assign(n, 0);
+  for (const model::Task& task : w.tasks) {
+    if (task.state == model::TaskState::kRunning) ++c.running[task.service];
+    if (task.state == model::TaskState::kNew) ++c.waiting_new[task.service];
+    if (task.state == model::TaskState::kRejected) ++c.rejected[task.service];
+  }
+  return c;
+}
+
 TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialOptions& opt,
                      model::Trace* trace) {
   Swarm w(s, seed, trace != nullptr || opt.trace, opt.max_events);
@@ -54,6 +69,14 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   w.trace().Add(w.Now(), "step", "plan starts (" + p.origin + ")");
   w.StartMeasuring();
   const Time plan_start = w.Now();
+  r.snapshots.resize(opt.snapshots.size());
+  std::vector<bool> taken(opt.snapshots.size(), false);
+  for (std::size_t i = 0; i < opt.snapshots.size(); ++i) {
+    w.engine().Schedule(plan_start + opt.snapshots[i], [&w, &r, &taken, i] {
+      r.snapshots[i] = CountState(w);
+      taken[i] = true;
+    });
+  }
   std::vector<Time> starts;
   for (std::size_t i = 0; i < p.steps.size() && !r.plan_failed; ++i) {
     if (i > 0) op.Think();
@@ -74,6 +97,9 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   r.plan_s = sim::ToSeconds(w.Now() - plan_start);
   w.trace().Add(w.Now(), "step", r.converged ? "converged" : "did not converge");
 
+  for (std::size_t i = 0; i < taken.size(); ++i) {
+    if (!taken[i]) r.snapshots[i] = CountState(w);
+  }
   const auto& m = w.metrics;
   r.metrics = m;
   // Trouble is the first rejection; failing that, the first time a task or

@@ -36,6 +36,16 @@ struct ServiceOutcome {
   std::uint32_t new_after = 0;  // tasks still NEW at the end: no address for them
 };
 
+// What `docker service ps` and the networks show at one instant: addresses
+// in use per user overlay; per service, tasks running, waiting in NEW, and
+// rejected so far.
+struct StateCounts {
+  std::vector<std::uint64_t> used;
+  std::vector<std::uint32_t> running, waiting_new, rejected;
+  bool operator==(const StateCounts&) const = default;
+};
+StateCounts CountState(const model::Swarm& w);
+
 struct TrialResult {
   std::uint64_t seed = 0;
   // The trial's next random draw after its last event: two runs that took
@@ -53,6 +63,9 @@ struct TrialResult {
   std::uint32_t empty_nodes = 0;    // ready, active nodes running no task at the end
   std::uint64_t events = 0;
   std::uint64_t peak_pending = 0;  // most events pending at once
+  // The state at each TrialOptions::snapshots time after the first step
+  // (the end state for a time past the trial's end).
+  std::vector<StateCounts> snapshots;
   bool at_risk() const {
     return metrics.rejected_total() > 0 || !converged || plan_failed;
   }
@@ -66,6 +79,9 @@ struct TrialOptions {
   // when each step of the plan starts (its index and description).
   std::function<void(const model::Swarm&)> on_event;
   std::function<void(const model::Swarm&, std::size_t, const std::string&)> on_step;
+  // Times after the plan's first step to record the state at (`plan --at`).
+  // Each is an event of its own that changes nothing.
+  std::vector<sim::Time> snapshots;
 };
 
 // Runs one trial. `trace` (if given) receives the timeline.

@@ -70,6 +70,21 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
     ++s.running_after_hist[x.running_after];
     ++s.new_after_hist[x.new_after];
   }
+  if (snaps.size() < t.snapshots.size()) snaps.resize(t.snapshots.size());
+  for (std::size_t i = 0; i < t.snapshots.size(); ++i) {
+    const StateCounts& c = t.snapshots[i];
+    Snap& sn = snaps[i];
+    sn.used.resize(c.used.size());
+    sn.running.resize(c.running.size());
+    sn.waiting_new.resize(c.running.size());
+    sn.rejected.resize(c.running.size());
+    for (std::size_t k = 0; k < c.used.size(); ++k) ++sn.used[k][c.used[k]];
+    for (std::size_t k = 0; k < c.running.size(); ++k) {
+      ++sn.running[k][c.running[k]];
+      ++sn.waiting_new[k][c.waiting_new[k]];
+      ++sn.rejected[k][c.rejected[k]];
+    }
+  }
   if (t.first_risk_step >= 0) ++first_risk[t.first_risk_step];
   const std::uint64_t bad = m.rejected_total() + m.allocation_failures + (t.converged ? 0 : 1000000);
   if (bad > 0 && (bad > worst_bad || (bad == worst_bad && index < worst_index))) {
@@ -132,6 +147,19 @@ void TrialStats::Merge(const TrialStats& o) {
     for (const auto& [v, count] : x.new_after_hist) s.new_after_hist[v] += count;
   }
   for (const auto& [step, count] : o.first_risk) first_risk[step] += count;
+  if (snaps.size() < o.snaps.size()) snaps.resize(o.snaps.size());
+  const auto add = [](std::vector<Histogram>& into, const std::vector<Histogram>& from) {
+    if (into.size() < from.size()) into.resize(from.size());
+    for (std::size_t k = 0; k < from.size(); ++k) {
+      for (const auto& [v, n] : from[k]) into[k][v] += n;
+    }
+  };
+  for (std::size_t i = 0; i < o.snaps.size(); ++i) {
+    add(snaps[i].used, o.snaps[i].used);
+    add(snaps[i].running, o.snaps[i].running);
+    add(snaps[i].waiting_new, o.snaps[i].waiting_new);
+    add(snaps[i].rejected, o.snaps[i].rejected);
+  }
   if (o.worst_index != UINT64_MAX &&
       (o.worst_bad > worst_bad || (o.worst_bad == worst_bad && o.worst_index < worst_index))) {
     worst_bad = o.worst_bad;

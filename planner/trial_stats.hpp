@@ -42,6 +42,11 @@ struct TrialStats {
   };
   std::vector<Net> nets;
   std::vector<Svc> svcs;
+  // Per snapshot time (`plan --at`): per network and per service, value -> trials.
+  struct Snap {
+    std::vector<Histogram> used, running, waiting_new, rejected;
+  };
+  std::vector<Snap> snaps;
   std::map<int, std::uint64_t> first_risk;  // step -> trials in which trouble began there
   // The example trial: the worst (rejections + shortages, not converging
   // worst of all), the lowest index among equals; failing any, trial 0.

@@ -133,3 +133,45 @@ TEST_CASE("plan --svg/--csv/--html: written files, refused with --shard, unwrita
   CHECK(explain.out.find(" explain ex_service.") != std::string::npos);
   CHECK(testing::RunSwarmplan("plan --explain --json").status == 1);
 }
+
+TEST_CASE("snapshots: the state at chosen times, without changing the trial", "[unit][snapshots]") {
+  const model::Scenario s = model::DefaultScenario();
+  const planner::Plan p = planner::DefaultPlan(s, {18, 9});
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    const auto plain = planner::RunTrial(s, p, seed);
+    planner::TrialOptions opt;
+    opt.snapshots = {sim::Ms(1), sim::Sec(15), sim::Minute(24 * 60)};
+    const auto snap = planner::RunTrial(s, p, seed, opt);
+    CHECK(snap.unseed == plain.unseed);  // the same draws, the same path
+    CHECK(snap.metrics.rejected_total() == plain.metrics.rejected_total());
+    REQUIRE(snap.snapshots.size() == 3);
+    // Just after the first step began: the deployment as it stood.
+    CHECK(snap.snapshots[0].running[0] == plain.services[0].running_before);
+    // Past the end: the end state.
+    CHECK(snap.snapshots[2].running[0] == plain.services[0].running_after);
+    CHECK(snap.snapshots[2].used[0] == plain.networks[0].used_after);
+    CHECK(snap.snapshots[2].rejected[0] == plain.metrics.rejected_total());
+  }
+  // Statistics over trials merge like the rest: two halves equal the whole.
+  planner::TrialOptions opt;
+  opt.snapshots = {sim::Sec(30), sim::Sec(120)};
+  const auto all = planner::RunTrialStats(s, p, 9, {0, 40}, 2, {}, opt);
+  auto half = planner::RunTrialStats(s, p, 9, {0, 20}, 1, {}, opt);
+  half.Merge(planner::RunTrialStats(s, p, 9, {20, 20}, 1, {}, opt));
+  REQUIRE(all.snaps.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(all.snaps[i].used == half.snaps[i].used);
+    CHECK(all.snaps[i].running == half.snaps[i].running);
+    CHECK(all.snaps[i].waiting_new == half.snaps[i].waiting_new);
+    CHECK(all.snaps[i].rejected == half.snaps[i].rejected);
+    std::uint64_t n = 0;
+    for (const auto& [v, c] : all.snaps[i].running[0]) n += c;
+    CHECK(n == 40);
+  }
+  const auto cli = testing::RunSwarmplan("plan --trials 30 --no-sensitivity --no-fixes --at 15s,2m --json");
+  CHECK(cli.out.find("\"snapshots\"") != std::string::npos);
+  CHECK(cli.out.find("\"at_s\": 120.0") != std::string::npos);
+  const auto text = testing::RunSwarmplan("plan --trials 30 --no-sensitivity --no-fixes --at 15s");
+  CHECK(text.out.find("at 15.0 s after the first step: ex_net ") != std::string::npos);
+  CHECK(testing::RunSwarmplan("plan --at 15s --shard 0/2 --json").status == 1);
+}
