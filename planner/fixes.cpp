@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 
+#include "model/constraint.hpp"
 #include "planner/runner.hpp"
 #include "planner/trial_stats.hpp"
 
@@ -181,6 +182,26 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
                                        " before the plan and back to " + std::to_string(r) + " after it",
                                    std::to_string(r - during->first) + " replica(s) fewer while the plan runs",
                                    during->second));
+        }
+      }
+      // At most ceil(r / (eligible nodes - 1)) tasks a node: one node out
+      // of service still leaves room for all, and no node piles up the
+      // replacements of a drain (each of which takes an address before the
+      // old task frees its own).
+      if (svc.max_replicas_per_node == 0) {
+        std::uint32_t nodes = 0;
+        for (const auto& n : s.nodes) {
+          nodes += !n.down && model::ConstraintsMatch(svc.constraints, n.name, n.role, n.labels);
+        }
+        if (nodes >= 3) {
+          Scenario w = s;
+          const std::uint32_t cap = (r + nodes - 2) / (nodes - 1);
+          w.services[si].max_replicas_per_node = cap;
+          out.push_back(prove.Make("max-replicas",
+                                   "limit " + svc.name + " to " + std::to_string(cap) +
+                                       " tasks a node (--replicas-max-per-node " + std::to_string(cap) + ")",
+                                   "with more than one node out of service, some replicas wait in PENDING",
+                                   prove.JudgeChanged(w)));
         }
       }
       // DNS round-robin: no VIP, where no ingress port needs one.

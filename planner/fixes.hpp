@@ -14,6 +14,8 @@
 //              the most replicas during the plan that survive
 //   empty-node a node that never runs the network's services (a placement
 //              constraint node.hostname!=NODE): one load-balancer address less
+//   max-replicas  at most ceil(replicas / (nodes - 1)) tasks a node, so
+//              that a drain cannot pile replacements on one node
 //   dnsrr      DNS round-robin instead of a VIP, for a service that
 //              publishes no ingress port: one address less
 //   order      the seed procedure, when the given order has hazards
@@ -31,7 +33,7 @@
 namespace swarmplan::planner {
 
 struct Fix {
-  std::string kind;    // "subnet", "replicas", "scale", "empty-node", "dnsrr", "order"
+  std::string kind;    // "subnet", "replicas", "scale", "max-replicas", "empty-node", "dnsrr", "order"
   std::string what;    // what to do, for a person
   std::string cost;    // what it costs
   bool proven = false;  // simulated: no trial went wrong

@@ -211,14 +211,16 @@ TEST_CASE("fixes: each fix offered for the seed survives trials it was not prove
 }
 
 TEST_CASE("plan --search: prints the order found and refuses what it cannot do", "[unit][cli][search]") {
-  const auto ok = testing::RunSwarmplan("plan --search --replicas 16 --trials 200 --no-sensitivity --no-fixes");
+  const auto ok = testing::RunSwarmplan("plan --search --search-trials 32 --replicas 16 --trials 200 --no-sensitivity --no-fixes");
   CHECK(ok.status == 2);  // still at risk, better than the seed's
   CHECK(ok.out.find("Search: over 200 trials") != std::string::npos);
   CHECK(ok.err.find("swarmplan: search: ") != std::string::npos);
-  const auto json = testing::RunSwarmplan("plan --search --trials 100 --no-sensitivity --json");
+  const auto json = testing::RunSwarmplan("plan --search --search-trials 16 --trials 100 --no-sensitivity --no-fixes --json");
   CHECK(json.out.find("\"search\"") != std::string::npos);
   CHECK(json.out.find("\"seed_procedure_at_risk\"") != std::string::npos);
-  CHECK(json.out.find("\"fixes\"") != std::string::npos);
+  const auto fixes = testing::RunSwarmplan("plan --trials 50 --no-sensitivity --json");
+  CHECK(fixes.out.find("\"fixes\"") != std::string::npos);
+  CHECK(fixes.out.find("\"proven\": true") != std::string::npos);
   const auto with_order = testing::RunSwarmplan("plan --search --order worker1");
   CHECK(with_order.status == 1);
   CHECK(with_order.err.find("--search finds the order itself") != std::string::npos);
