@@ -18,6 +18,7 @@ constexpr const char* kOnPaper = "on paper";
 
 struct Judged {
   std::uint64_t trials = 0, failing = 0;
+  std::vector<std::uint32_t> lowest_running;  // per service, over every trial
   std::vector<std::string> order;  // the plan judged, when it is not the given one
   bool safe() const { return failing == 0 && trials > 0; }
 };
@@ -35,14 +36,20 @@ class Prover {
     }
     const auto results = RunTrials(s, p, opt_.seed, {0, opt_.trials}, opt_.threads);
     j.trials = results.size();
-    for (const auto& r : results) j.failing += r.at_risk();
+    for (const auto& r : results) {
+      j.failing += r.at_risk();
+      if (j.lowest_running.empty()) j.lowest_running.assign(r.services.size(), UINT32_MAX);
+      for (std::size_t k = 0; k < r.services.size(); ++k) {
+        j.lowest_running[k] = std::min(j.lowest_running[k], r.services[k].min_running);
+      }
+    }
     return j;
   }
   // A changed scenario with the plan made for it (`wrap` adds steps around
   // it, e.g. a scale down and back).
   Judged JudgeChanged(const Scenario& s, const std::function<Plan(Plan)>& wrap = {}) const {
     std::optional<Plan> p = opt_.plan_for && s.Validate() ? opt_.plan_for(s) : std::optional<Plan>(given_);
-    if (!p) return Judged{0, 1, {}};
+    if (!p) return Judged{0, 1, {}, {}};
     const bool other = p->steps.size() != given_.steps.size() || PlanWords(s, *p) != PlanWords(s, given_);
     if (wrap) p = wrap(*p);
     Judged j = Judge(s, *p);
@@ -197,11 +204,14 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
           Scenario w = s;
           const std::uint32_t cap = (r + nodes - 2) / (nodes - 1);
           w.services[si].max_replicas_per_node = cap;
+          const Judged j = prove.JudgeChanged(w);
+          const std::uint32_t low = si < j.lowest_running.size() ? j.lowest_running[si] : 0;
           out.push_back(prove.Make("max-replicas",
                                    "limit " + svc.name + " to " + std::to_string(cap) +
                                        " tasks a node (--replicas-max-per-node " + std::to_string(cap) + ")",
-                                   "with more than one node out of service, some replicas wait in PENDING",
-                                   prove.JudgeChanged(w)));
+                                   "while nodes are out of service the rest wait in PENDING: as few as " +
+                                       std::to_string(low) + " of " + std::to_string(r) + " running in the trials",
+                                   j));
         }
       }
       // DNS round-robin: no VIP, where no ingress port needs one.
