@@ -1,24 +1,11 @@
 #include <sstream>
 
 #include "planner/render.hpp"
+#include "planner/timeline.hpp"
 
 namespace swarmplan::planner {
 
 namespace {
-
-std::string Html(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // JSON inside <script>: "</" would end the element early.
 std::string ScriptSafe(const std::string& json) {
@@ -40,7 +27,7 @@ std::string RenderHtml(const Report& r, const std::string& text_report, const st
   std::ostringstream o;
   const std::string verdict = r.safe ? "SAFE" : "AT RISK";
   o << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    << "<title>swarmplan: " << Html(r.scenario_name) << ": " << verdict << "</title>\n"
+    << "<title>swarmplan: " << MarkupEscape(r.scenario_name) << ": " << verdict << "</title>\n"
     << "<style>\n"
     << "body{font-family:sans-serif;max-width:1000px;margin:1em auto;color:#222}\n"
     << ".verdict{font-size:1.4em;padding:.4em .8em;border-radius:4px;display:inline-block}\n"
@@ -49,9 +36,9 @@ std::string RenderHtml(const Report& r, const std::string& text_report, const st
     << "pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}\n"
     << ".proven{color:#174d1d}.paper{color:#666}\n"
     << "</style>\n</head>\n<body>\n";
-  o << "<h1>swarmplan: " << Html(r.scenario_name) << "</h1>\n";
-  o << "<p>" << (r.upgrade ? "upgrade " + Html(r.from) + " &rarr; " + Html(r.to) : "change: " + Html(r.change))
-    << ", " << r.plan_steps.size() << " steps (" << Html(r.plan_origin) << "); seed " << r.seed << ", " << r.trials
+  o << "<h1>swarmplan: " << MarkupEscape(r.scenario_name) << "</h1>\n";
+  o << "<p>" << (r.upgrade ? "upgrade " + MarkupEscape(r.from) + " &rarr; " + MarkupEscape(r.to) : "change: " + MarkupEscape(r.change))
+    << ", " << r.plan_steps.size() << " steps (" << MarkupEscape(r.plan_origin) << "); seed " << r.seed << ", " << r.trials
     << " trials</p>\n";
   o << "<p class=\"verdict " << (r.safe ? "safe" : "risk") << "\" id=\"verdict\">" << verdict << ": P(a task rejected) = "
     << static_cast<double>(static_cast<long>(r.p_reject * 1000 + 0.5)) / 10 << "% (95% CI "
@@ -60,8 +47,8 @@ std::string RenderHtml(const Report& r, const std::string& text_report, const st
 
   o << "<h2>Address budget</h2>\n<table>\n<tr><th>network</th><th>subnet</th><th>before</th><th>after</th></tr>\n";
   for (const auto& b : r.budget) {
-    o << "<tr><td>" << Html(b.name) << "</td><td>" << Html(b.subnet) << "</td><td>" << Html(b.Sum(false))
-      << "</td><td>" << Html(b.Sum(true)) << "</td></tr>\n";
+    o << "<tr><td>" << MarkupEscape(b.name) << "</td><td>" << MarkupEscape(b.subnet) << "</td><td>" << MarkupEscape(b.Sum(false))
+      << "</td><td>" << MarkupEscape(b.Sum(true)) << "</td></tr>\n";
   }
   o << "</table>\n";
 
@@ -72,23 +59,23 @@ std::string RenderHtml(const Report& r, const std::string& text_report, const st
     o << "<h2>What to change</h2>\n<ul id=\"fixes\">\n";
     for (const auto& f : r.fixes) {
       if (f.proven) {
-        o << "<li class=\"proven\">" << Html(f.what) << " <em>(proven: " << f.failing << "/" << f.trials
-          << " trials at risk; cost: " << Html(f.cost) << ")</em></li>\n";
+        o << "<li class=\"proven\">" << MarkupEscape(f.what) << " <em>(proven: " << f.failing << "/" << f.trials
+          << " trials at risk; cost: " << MarkupEscape(f.cost) << ")</em></li>\n";
       } else {
-        o << "<li class=\"paper\">on paper: " << Html(f.what) << "</li>\n";
+        o << "<li class=\"paper\">on paper: " << MarkupEscape(f.what) << "</li>\n";
       }
     }
     if (!r.has_fixes) {
-      for (const auto& h : r.paper_fixes) o << "<li class=\"paper\">on paper: " << Html(h) << "</li>\n";
+      for (const auto& h : r.paper_fixes) o << "<li class=\"paper\">on paper: " << MarkupEscape(h) << "</li>\n";
     }
-    for (const auto& h : r.recommendations) o << "<li>" << Html(h) << "</li>\n";
+    for (const auto& h : r.recommendations) o << "<li>" << MarkupEscape(h) << "</li>\n";
     o << "</ul>\n";
   }
 
   o << "<h2>The plan</h2>\n<ol>\n";
-  for (const auto& st : r.plan_steps) o << "<li>" << Html(st) << "</li>\n";
+  for (const auto& st : r.plan_steps) o << "<li>" << MarkupEscape(st) << "</li>\n";
   o << "</ol>\n";
-  o << "<h2>The whole report</h2>\n<pre>" << Html(text_report) << "</pre>\n";
+  o << "<h2>The whole report</h2>\n<pre>" << MarkupEscape(text_report) << "</pre>\n";
   o << "<script type=\"application/json\" id=\"report-data\">" << ScriptSafe(ReportToJson(r).dump()) << "</script>\n";
   // Counts the series drawn and their points, and checks the report data
   // parses: the page says what it found, so a test can read it.

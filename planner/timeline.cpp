@@ -20,22 +20,6 @@ bool SameValues(const Timeline::Point& a, const Timeline::Point& b) {
   return a.used == b.used && a.running == b.running && a.waiting_new == b.waiting_new && a.rejected == b.rejected;
 }
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        // Control characters are not allowed in XML 1.0.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
-    }
-  }
-  return out;
-}
-
 std::string Num(double v, int digits = 1) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -51,6 +35,22 @@ std::string Field(const std::string& text) {
 }
 
 }  // namespace
+
+std::string MarkupEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        // Control characters are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
+    }
+  }
+  return out;
+}
 
 Timeline RecordTimeline(const model::Scenario& s, const Plan& p, std::uint64_t seed) {
   Timeline tl;
@@ -120,9 +120,9 @@ std::string TimelineSvg(const Timeline& tl, const std::string& title) {
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << Num(height)
     << "\" viewBox=\"0 0 " << width << " " << Num(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  o << "<title>" << Escape(title) << "</title>\n";
+  o << "<title>" << MarkupEscape(title) << "</title>\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o << "<text x=\"" << left << "\" y=\"20\" font-size=\"15\" font-weight=\"bold\">" << Escape(title) << "</text>\n";
+  o << "<text x=\"" << left << "\" y=\"20\" font-size=\"15\" font-weight=\"bold\">" << MarkupEscape(title) << "</text>\n";
   o << "<text x=\"" << left << "\" y=\"38\" fill=\"#555\">trial seed " << tl.seed << "; time since the plan's first step ("
     << Num(t_end) << " s in all); dashed lines: steps</text>\n";
   // A step line through the points of one series.
@@ -130,15 +130,15 @@ std::string TimelineSvg(const Timeline& tl, const std::string& title) {
                           const char* colour, const std::string& name) {
     if (tl.points.empty()) return;
     const auto y = [&](double v) { return y0 + panel_h - panel_h * v / y_max; };
-    o << "<path class=\"series\" data-name=\"" << Escape(name) << "\" fill=\"none\" stroke=\"" << colour
+    o << "<path class=\"series\" data-name=\"" << MarkupEscape(name) << "\" fill=\"none\" stroke=\"" << colour
       << "\" stroke-width=\"1.6\" d=\"M" << Num(x(tl.points[0].t)) << " " << Num(y(value(tl.points[0])));
     for (std::size_t i = 1; i < tl.points.size(); ++i) {
       o << " H" << Num(x(tl.points[i].t)) << " V" << Num(y(value(tl.points[i])));
     }
-    o << " H" << Num(x(t_end)) << "\"><title>" << Escape(name) << "</title></path>\n";
+    o << " H" << Num(x(t_end)) << "\"><title>" << MarkupEscape(name) << "</title></path>\n";
   };
   const auto frame = [&](double y0, double y_max, const std::string& label) {
-    o << "<text x=\"" << left << "\" y=\"" << Num(y0 - 8) << "\" font-weight=\"bold\">" << Escape(label) << "</text>\n";
+    o << "<text x=\"" << left << "\" y=\"" << Num(y0 - 8) << "\" font-weight=\"bold\">" << MarkupEscape(label) << "</text>\n";
     o << "<rect x=\"" << left << "\" y=\"" << Num(y0) << "\" width=\"" << Num(plot_w) << "\" height=\"" << panel_h
       << "\" fill=\"#fafafa\" stroke=\"#bbb\"/>\n";
     for (int k = 0; k <= 2; ++k) {
@@ -149,7 +149,7 @@ std::string TimelineSvg(const Timeline& tl, const std::string& title) {
     for (const auto& m : tl.marks) {
       o << "<line x1=\"" << Num(x(m.t)) << "\" x2=\"" << Num(x(m.t)) << "\" y1=\"" << Num(y0) << "\" y2=\""
         << Num(y0 + panel_h) << "\" stroke=\"#999\" stroke-dasharray=\"3,3\"><title>step " << m.index + 1 << ": "
-        << Escape(m.step) << "</title></line>\n";
+        << MarkupEscape(m.step) << "</title></line>\n";
     }
     o << "<text x=\"" << Num(left + plot_w) << "\" y=\"" << Num(y0 + panel_h + 14) << "\" text-anchor=\"end\" fill=\"#555\">"
       << Num(t_end) << " s</text>\n";

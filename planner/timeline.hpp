@@ -35,6 +35,10 @@ struct Timeline {
   double end = 0;  // when the trial ended (converged or gave up)
 };
 
+// Text for SVG or HTML: &, <, >, " escaped; control characters (other
+// than newline and tab), which XML 1.0 does not allow, left out.
+std::string MarkupEscape(const std::string& text);
+
 // Runs trial `seed` of the plan (the seed `simulate --seed` takes) and
 // records its timeline from the first step to the end.
 Timeline RecordTimeline(const model::Scenario& s, const Plan& p, std::uint64_t seed);
