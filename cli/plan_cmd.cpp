@@ -52,28 +52,35 @@ std::expected<std::vector<sim::Time>, std::string> ParseAt(const std::string& te
   return out;
 }
 
-// `plan --search`: the plan found (nullopt: nothing to upgrade, the plan
-// as given is judged), with its progress and summary on stderr.
-std::expected<std::optional<planner::SearchResult>, std::string> Search(const model::Scenario& scenario,
-                                                                        std::uint64_t seed, std::uint64_t trials,
-                                                                        std::uint64_t verify_trials, unsigned threads) {
+planner::SearchOptions SearchOptionsFor(const model::Scenario& scenario, std::uint64_t seed, std::uint64_t trials,
+                                        std::uint64_t verify_trials, unsigned threads) {
   planner::SearchOptions so;
   so.to = *scenario.upgrade.to;
   so.seed = seed;
   so.trials = trials;
   so.threads = threads;
   so.verify_trials = verify_trials;
+  return so;
+}
+
+// `plan --search`: the plan found (nullopt: nothing to upgrade, the plan
+// as given is judged), with its progress and summary on stderr.
+std::expected<std::optional<planner::SearchResult>, std::string> Search(const model::Scenario& scenario,
+                                                                        std::uint64_t seed, std::uint64_t trials,
+                                                                        std::uint64_t verify_trials, unsigned threads) {
+  planner::SearchOptions so = SearchOptionsFor(scenario, seed, trials, verify_trials, threads);
   const auto t0 = std::chrono::steady_clock::now();
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   so.progress = [&](std::uint64_t n) {
     if (tty) std::cerr << "\rswarmplan: search: " << n << " candidates simulated   " << std::flush;
   };
-  auto r = planner::SearchPlan(scenario, so);
-  if (tty) std::cerr << "\r" << std::string(50, ' ') << "\r";
-  if (!r && r.error().rfind("nothing to search", 0) == 0) {
-    std::cerr << "swarmplan: --search: " << r.error() << "; judging the plan as given\n";
+  if (planner::NodesToUpgrade(scenario, so.to) == 0) {
+    std::cerr << "swarmplan: --search: nothing to search: every node that is up already runs " << so.to.ToString()
+              << " or newer; judging the plan as given\n";
     return std::nullopt;
   }
+  auto r = planner::SearchPlan(scenario, so);
+  if (tty) std::cerr << "\r" << std::string(50, ' ') << "\r";
   if (!r) return std::unexpected("--search: " + r.error());
   if (auto ok = planner::CheckPlan(scenario, r->plan); !ok) {
     return std::unexpected("--search found a plan the checks refuse (a bug): " + ok.error());
@@ -204,12 +211,8 @@ int RunPlan(const PlanArgs& args) {
     if (found) {
       // A fix to a searched plan is proven with the plan the search finds
       // on the changed cluster.
-      planner::SearchOptions so;
-      so.to = *scenario.upgrade.to;
-      so.seed = seed;
-      so.trials = search_trials;
-      so.threads = threads;
-      so.verify_trials = std::min<std::uint64_t>(*trials, planner::kFixTrials);
+      const planner::SearchOptions so = SearchOptionsFor(
+          scenario, seed, search_trials, std::min<std::uint64_t>(*trials, planner::kFixTrials), threads);
       plan_for = [so](const model::Scenario& changed) -> std::optional<planner::Plan> {
         auto r = planner::SearchPlan(changed, so);
         if (!r) return std::nullopt;

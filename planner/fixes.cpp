@@ -34,15 +34,10 @@ class Prover {
       j.failing = 1;
       return j;
     }
-    const auto results = RunTrials(s, p, opt_.seed, {0, opt_.trials}, opt_.threads);
-    j.trials = results.size();
-    for (const auto& r : results) {
-      j.failing += r.at_risk();
-      if (j.lowest_running.empty()) j.lowest_running.assign(r.services.size(), UINT32_MAX);
-      for (std::size_t k = 0; k < r.services.size(); ++k) {
-        j.lowest_running[k] = std::min(j.lowest_running[k], r.services[k].min_running);
-      }
-    }
+    const TrialsJudged t = JudgeTrials(s, p, opt_.seed, {0, opt_.trials}, opt_.threads);
+    j.trials = t.trials;
+    j.failing = t.at_risk;
+    j.lowest_running = t.lowest_running;
     return j;
   }
   // A changed scenario with the plan made for it (`wrap` adds steps around

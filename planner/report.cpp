@@ -98,7 +98,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.example_seed = stats.worst_index != UINT64_MAX ? stats.worst_seed : stats.first_seed;
   // Waiting in NEW for an address that frees moments later is ordinary swarm
   // behaviour during a drain; rejections and failing to converge are not.
-  rep.safe = rep.p_reject == 0 && rep.p_not_converged == 0 && rep.p_plan_failed == 0;
+  rep.safe = rep.SafeAtDefaults();
 
   // What to change: nothing on a SAFE verdict.
   if (rep.safe) return rep;
@@ -143,7 +143,7 @@ void AddFixes(Report& rep, const model::Scenario& s, const Plan& p, std::uint64_
   // Only a plan that goes wrong under the default timings: a fix proven
   // against those would prove nothing for a plan that is at risk only
   // under other timings.
-  if (rep.p_reject == 0 && rep.p_not_converged == 0 && rep.p_plan_failed == 0) return;
+  if (rep.SafeAtDefaults()) return;
   FixOptions opt;
   opt.seed = rep.seed;
   opt.trials = std::min<std::uint64_t>(trials, kFixTrials);

@@ -85,6 +85,9 @@ struct Report {
   // FNV-1a of every trial's unseed in index order: equal for two runs (any
   // threads, any shards) only if every trial took the same path.
   std::uint64_t unseed = 0;
+  // No trial at the default timings rejected a task, failed a step or
+  // missed convergence (the verdict before the sensitivity designs).
+  bool SafeAtDefaults() const { return p_reject == 0 && p_not_converged == 0 && p_plan_failed == 0; }
   std::vector<std::string> recommendations;  // advice besides the fixes
   std::vector<std::string> tight_networks;   // overlays that ran out or do not fit on paper
   // Fixes worked out on paper from the budget; AddFixes() replaces them

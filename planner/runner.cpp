@@ -67,4 +67,21 @@ TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t 
   return all;
 }
 
+TrialsJudged JudgeTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, TrialRange range,
+                         unsigned threads) {
+  TrialsJudged j;
+  for (const TrialResult& r : RunTrials(s, p, base_seed, range, threads)) {
+    ++j.trials;
+    j.at_risk += r.at_risk();
+    j.rejected += r.metrics.rejected_total();
+    j.mean_seconds += r.plan_s;
+    if (j.lowest_running.empty()) j.lowest_running.assign(r.services.size(), UINT32_MAX);
+    for (std::size_t k = 0; k < r.services.size() && k < j.lowest_running.size(); ++k) {
+      j.lowest_running[k] = std::min(j.lowest_running[k], r.services[k].min_running);
+    }
+  }
+  if (j.trials > 0) j.mean_seconds /= static_cast<double>(j.trials);
+  return j;
+}
+
 }  // namespace swarmplan::planner

@@ -32,4 +32,15 @@ TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t 
                          unsigned threads, const std::function<void(std::uint64_t done)>& progress = {},
                          const TrialOptions& opt = {});
 
+// A plan's trials boiled down to what the search and the fixes compare:
+// trials at risk, rejected tasks, mean duration, and per service the fewest
+// replicas running in any trial.
+struct TrialsJudged {
+  std::uint64_t trials = 0, at_risk = 0, rejected = 0;
+  double mean_seconds = 0;
+  std::vector<std::uint32_t> lowest_running;
+};
+TrialsJudged JudgeTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, TrialRange range,
+                         unsigned threads);
+
 }  // namespace swarmplan::planner

@@ -85,15 +85,8 @@ struct Verdict {
 };
 
 Verdict Verify(const Scenario& s, const Plan& p, const SearchOptions& opt) {
-  Verdict v;
-  const auto results = RunTrials(s, p, opt.seed, {0, opt.verify_trials}, opt.threads);
-  for (const auto& r : results) {
-    v.at_risk += r.at_risk();
-    v.rejected += r.metrics.rejected_total();
-    v.seconds += r.plan_s;
-  }
-  v.seconds /= static_cast<double>(std::max<std::size_t>(1, results.size()));
-  return v;
+  const TrialsJudged j = JudgeTrials(s, p, opt.seed, {0, opt.verify_trials}, opt.threads);
+  return {j.at_risk, j.rejected, j.mean_seconds};
 }
 
 
@@ -394,9 +387,13 @@ std::expected<SearchResult, std::string> Searcher::Run(bool grouped) {
 
 }  // namespace
 
+std::size_t NodesToUpgrade(const Scenario& s, model::EngineVersion to) {
+  return static_cast<std::size_t>(
+      std::count_if(s.nodes.begin(), s.nodes.end(), [&](const auto& n) { return !n.down && n.engine < to; }));
+}
+
 std::expected<SearchResult, std::string> SearchPlan(const Scenario& s, const SearchOptions& opt) {
-  std::size_t to_upgrade = 0;
-  for (const auto& n : s.nodes) to_upgrade += !n.down && n.engine < opt.to;
+  const std::size_t to_upgrade = NodesToUpgrade(s, opt.to);
   const bool grouped = opt.force_grouped || to_upgrade > opt.exhaustive_limit;
   if (opt.trials == 0) return std::unexpected("the search needs at least one trial per candidate");
   // Two searches: with the drain before every stop, and with the restart

@@ -84,6 +84,10 @@ struct SearchResult {
   bool default_kept = false;  // the seed procedure was as good or better
 };
 
+// Nodes a search would upgrade: up and below `to`. With none, there is
+// nothing to search.
+std::size_t NodesToUpgrade(const model::Scenario& s, model::EngineVersion to);
+
 // REQUIRES: s.Validate() holds.
 std::expected<SearchResult, std::string> SearchPlan(const model::Scenario& s, const SearchOptions& opt);
 
