@@ -19,6 +19,10 @@ std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s,
     case planner::Action::kScale: return ex.ScaleService(s.services[st.service].name, st.replicas);
     case planner::Action::kUpdate: return ex.UpdateService(s.services[st.service].name);
     case planner::Action::kRollback: return ex.RollbackService(s.services[st.service].name);
+    case planner::Action::kNetworkAdd:
+    case planner::Action::kNetworkRm:
+      return ex.ChangeNetwork(s.services[st.service].name, s.networks[st.network].name,
+                              st.action == planner::Action::kNetworkAdd);
     case planner::Action::kDrain: return ex.Drain(node);
     case planner::Action::kActivate: return ex.SetAvailability(node, model::Availability::kActive);
     case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
@@ -67,6 +71,13 @@ std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& sce
         it = now->services.end() - 1;
       }
       st.service = static_cast<std::size_t>(it - now->services.begin());
+      if (st.action == planner::Action::kNetworkAdd || st.action == planner::Action::kNetworkRm) {
+        const std::string& net = scenario.networks[st.network].name;
+        auto n = std::find_if(now->networks.begin(), now->networks.end(),
+                              [&](const model::NetworkSpec& x) { return x.name == net; });
+        if (n == now->networks.end()) return std::unexpected("network " + net + " is no longer in the cluster");
+        st.network = static_cast<std::size_t>(n - now->networks.begin());
+      }
     }
   }
   if (rest.steps.empty()) return 0.0;

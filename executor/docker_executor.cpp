@@ -1,5 +1,6 @@
 #include "executor/docker_executor.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstring>
@@ -285,6 +286,42 @@ std::expected<void, std::string> DockerExecutor::RollbackService(const std::stri
   // `docker service rollback`: the manager takes the previous spec itself.
   return ChangeService(service, "rolling back", "&rollback=previous",
                        [](json&) -> std::expected<void, std::string> { return {}; });
+}
+
+std::expected<void, std::string> DockerExecutor::ChangeNetwork(const std::string& service, const std::string& network,
+                                                              bool add) {
+  // The spec names its networks by ID; the manager resolves a name given in
+  // an update (moby daemon/cluster/services.go populateNetworkID), so an
+  // added network goes in by name and a removed one is matched by both.
+  auto net = Read("/networks/" + network, Deadline());
+  if (!net) return std::unexpected("network " + network + ": " + net.error());
+  const std::string id = SafeStr(*net, "Id");
+  if (SafeStr(*net, "Scope") != "swarm") return std::unexpected("network " + network + " is not a swarm-scoped overlay");
+  return ChangeService(service, add ? "adding a network to" : "removing a network from", "",
+                       [&](json& spec) -> std::expected<void, std::string> {
+    json& tt = spec["TaskTemplate"];
+    if (!tt.is_object()) tt = json::object();
+    json& nets = tt["Networks"];
+    if (!nets.is_array()) nets = json::array();
+    const auto is_it = [&](const json& a) {
+      const std::string target = SafeStr(a, "Target");
+      return target == id || target == network;
+    };
+    const bool there = std::any_of(nets.begin(), nets.end(), is_it);
+    if (add == there) {
+      return std::unexpected("service " + service + (add ? " is already" : " is not") + " on network " + network);
+    }
+    if (add) {
+      nets.push_back(json{{"Target", network}});
+    } else {
+      json kept = json::array();
+      for (const json& a : nets) {
+        if (!is_it(a)) kept.push_back(a);
+      }
+      nets = std::move(kept);
+    }
+    return {};
+  });
 }
 
 std::expected<void, std::string> DockerExecutor::SetAvailability(const std::string& node, model::Availability a) {

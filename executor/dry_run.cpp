@@ -81,6 +81,13 @@ std::expected<void, std::string> DryRunExecutor::RollbackService(const std::stri
   return {};
 }
 
+std::expected<void, std::string> DryRunExecutor::ChangeNetwork(const std::string& service, const std::string& network,
+                                                              bool add) {
+  out_ << "docker service update --detach " << (add ? "--network-add " : "--network-rm ") << network << " " << service
+       << "\n";
+  return {};
+}
+
 std::expected<bool, std::string> DryRunExecutor::WaitConverged() {
   out_ << "docker service ls   # until every service shows all its replicas running\n";
   return true;

@@ -28,6 +28,8 @@ class DryRunExecutor final : public Executor {
   std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
   std::expected<void, std::string> UpdateService(const std::string& service) override;
   std::expected<void, std::string> RollbackService(const std::string& service) override;
+  std::expected<void, std::string> ChangeNetwork(const std::string& service, const std::string& network,
+                                                 bool add) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override { return {0, "", false, ""}; }

@@ -59,6 +59,10 @@ class Executor {
   // manager took the change (a `wait` step waits for the update to finish).
   virtual std::expected<void, std::string> UpdateService(const std::string& service) = 0;
   virtual std::expected<void, std::string> RollbackService(const std::string& service) = 0;
+  // `docker service update --network-add NET` (add) or `--network-rm NET`:
+  // a rolling update onto (or off) an existing overlay.
+  virtual std::expected<void, std::string> ChangeNetwork(const std::string& service, const std::string& network,
+                                                         bool add) = 0;
   // Waits until every service runs as desired; false if the deadline passed.
   virtual std::expected<bool, std::string> WaitConverged() = 0;
   virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;

@@ -127,6 +127,18 @@ std::expected<void, std::string> SimExecutor::RollbackService(const std::string&
   return op_->RollbackService(*id);
 }
 
+std::expected<void, std::string> SimExecutor::ChangeNetwork(const std::string& service, const std::string& network,
+                                                           bool add) {
+  Pace();
+  auto id = FindService(service);
+  if (!id) return std::unexpected(id.error());
+  const model::Swarm& w = *swarm_;
+  for (model::NetworkId k = 1; k < w.networks.size(); ++k) {
+    if (w.networks[k].name == network) return op_->ChangeNetwork(*id, k, add);
+  }
+  return std::unexpected("the swarm has no overlay network named \"" + network + "\"");
+}
+
 std::expected<bool, std::string> SimExecutor::WaitConverged() {
   Pace();
   return op_->WaitConverged();

@@ -50,7 +50,7 @@ void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
 
 bool Agent::HasAttachments(const Task& t) const {
   const Node& n = swarm_.nodes[t.node];
-  for (NetworkId k : swarm_.services[t.service].nets) {
+  for (NetworkId k : swarm_.services[t.service].NetsOf(t.version)) {
     if (n.attach[k] == kNoAddr) return false;
   }
   return true;
@@ -59,7 +59,8 @@ bool Agent::HasAttachments(const Task& t) const {
 void Agent::Prepare(Task& t) {
   Node& n = swarm_.nodes[t.node];
   const Service& s = swarm_.services[t.service];
-  const bool overlay = std::any_of(s.nets.begin(), s.nets.end(), [](NetworkId k) { return k != 0; });
+  const auto& nets = s.NetsOf(t.version);
+  const bool overlay = std::any_of(nets.begin(), nets.end(), [](NetworkId k) { return k != 0; });
   if (overlay && !n.swarm_active) {
     // libnetwork controller.go NewNetwork: the restarted engine's cluster
     // agent is not up yet.
@@ -152,7 +153,7 @@ void Agent::Stop(Task& t) {
   // network and was started; then its container stops.
   const Service& s = swarm_.services[t.service];
   const bool started = t.state >= TaskState::kStarting;
-  const bool bound = !s.nets.empty() && started;
+  const bool bound = !s.NetsOf(t.version).empty() && started;
   sim::Time end = swarm_.Now() + (bound ? swarm_.timings().service_unbind : 0) + StopDuration(t);
   if (started) {
     // A container's teardown waits for the node's previous ones.

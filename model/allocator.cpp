@@ -16,11 +16,14 @@ void Shuffle(std::vector<T>& v, sim::Rng& rng) {
 }  // namespace
 
 int Allocator::AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out) {
+  std::vector<bool> mine(nets.size(), false);  // taken by this call (a VIP may hold some already)
   for (std::size_t i = 0; i < nets.size(); ++i) {
     if (out[i] != kNoAddr) continue;
     out[i] = swarm_.networks[nets[i]].pool.Allocate();
+    mine[i] = out[i] != kNoAddr;
     if (out[i] == kNoAddr) {
       for (std::size_t k = 0; k < i; ++k) {
+        if (!mine[k]) continue;
         Free(nets[k], out[k]);
         out[k] = kNoAddr;
       }
@@ -63,6 +66,28 @@ void Allocator::ReleaseService(Service& s) {
     s.vips[i] = kNoAddr;
   }
   s.vips_done = false;
+}
+
+void Allocator::NetworksChanged(Service& s, const std::vector<NetworkId>& to) {
+  std::vector<std::uint32_t> vips(to.size(), kNoAddr);
+  for (std::size_t i = 0; i < s.nets.size(); ++i) {
+    const auto at = std::find(to.begin(), to.end(), s.nets[i]);
+    if (at != to.end()) {
+      vips[static_cast<std::size_t>(at - to.begin())] = i < s.vips.size() ? s.vips[i] : kNoAddr;
+    } else if (i < s.vips.size() && s.vips[i] != kNoAddr) {
+      const Network& net = swarm_.networks[s.nets[i]];
+      swarm_.trace().Add(swarm_.Now(), "address",
+                         net.pool.Address(s.vips[i]) + " freed on " + net.name + " (VIP of " + s.spec.name +
+                             ", which left the network)");
+      Free(s.nets[i], s.vips[i]);
+      Arm();
+    }
+  }
+  s.vips = std::move(vips);
+  // A VIP on an added network comes with the first task that needs it.
+  if (s.spec.endpoint_mode == EndpointMode::kVip && s.vips_done) {
+    s.vips_done = std::find(s.vips.begin(), s.vips.end(), kNoAddr) == s.vips.end();
+  }
 }
 
 void Allocator::TaskCreated(TaskId t) {
@@ -130,11 +155,12 @@ void Allocator::Batch() {
 bool Allocator::TryAllocate(Task& t) {
   Service& s = swarm_.services[t.service];
   if (!AllocateService(s)) return false;
-  const int failed = AllocateAll(s.nets, t.addrs);
+  const std::vector<NetworkId>& nets = s.NetsOf(t.version);
+  const int failed = AllocateAll(nets, t.addrs);
   if (failed >= 0) {
     if (swarm_.trace().enabled()) {
       swarm_.trace().Add(swarm_.Now(), "address",
-                         "no address left on " + swarm_.networks[s.nets[failed]].name + " for " + swarm_.TaskName(t) +
+                         "no address left on " + swarm_.networks[nets[failed]].name + " for " + swarm_.TaskName(t) +
                              ": it stays NEW");
     }
     return false;
@@ -142,8 +168,8 @@ bool Allocator::TryAllocate(Task& t) {
   t.allocated = true;
   if (swarm_.trace().enabled()) {
     std::string text;
-    for (std::size_t i = 0; i < s.nets.size(); ++i) {
-      const Network& net = swarm_.networks[s.nets[i]];
+    for (std::size_t i = 0; i < nets.size(); ++i) {
+      const Network& net = swarm_.networks[nets[i]];
       text += (i ? ", " : "") + net.pool.Address(t.addrs[i]) + " on " + net.name;
     }
     swarm_.trace().Add(swarm_.Now(), "address", text + " taken by " + swarm_.TaskName(t));
@@ -155,15 +181,15 @@ bool Allocator::TryAllocate(Task& t) {
 
 void Allocator::TaskTerminal(Task& t) {
   if (!t.allocated) return;
-  const Service& s = swarm_.services[t.service];
-  for (std::size_t i = 0; i < s.nets.size(); ++i) {
+  const std::vector<NetworkId>& nets = swarm_.services[t.service].NetsOf(t.version);
+  for (std::size_t i = 0; i < nets.size(); ++i) {
     if (t.addrs[i] == kNoAddr) continue;
     if (swarm_.trace().enabled()) {
-      const Network& net = swarm_.networks[s.nets[i]];
+      const Network& net = swarm_.networks[nets[i]];
       swarm_.trace().Add(swarm_.Now(), "address",
                          net.pool.Address(t.addrs[i]) + " freed on " + net.name + " by " + swarm_.TaskName(t));
     }
-    Free(s.nets[i], t.addrs[i]);
+    Free(nets[i], t.addrs[i]);
     t.addrs[i] = kNoAddr;
   }
   t.allocated = false;

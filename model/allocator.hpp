@@ -31,6 +31,11 @@ class Allocator {
   // The service was removed: its VIPs are freed (allocator.go
   // deallocateService); its tasks free theirs as they end.
   void ReleaseService(Service& s);
+  // The service's spec now attaches `to` instead of s.nets (REQUIRES: not
+  // yet assigned): its VIP on each network it left is freed at once
+  // (allocator.go updates the service's endpoint on a spec change); one on a
+  // network it joined is allocated with the next task.
+  void NetworksChanged(Service& s, const std::vector<NetworkId>& to);
   // A task was created (NEW) and needs addresses.
   void TaskCreated(TaskId t);
   // A task on node n changed (any state <= RUNNING) or a node changed:
@@ -55,7 +60,7 @@ class Allocator {
   bool TryAllocate(Task& t);
   // Fills every kNoAddr entry of `out` (one per network of `nets`), all or
   // nothing. Returns -1, or the index of the network that had no address
-  // (then `out` holds no address at all).
+  // (then `out` holds none of the addresses this call took).
   int AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out);
   void ReallocateNode(NodeId n);
   void Free(std::uint32_t net, std::uint32_t offset);

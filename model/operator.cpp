@@ -57,6 +57,10 @@ std::expected<void, std::string> Operator::RollbackService(ServiceId s) {
   return WithLeader(w_, Deadline(), [&] { return w_.RollbackService(s); });
 }
 
+std::expected<void, std::string> Operator::ChangeNetwork(ServiceId s, NetworkId k, bool add) {
+  return WithLeader(w_, Deadline(), [&] { return w_.ChangeNetwork(s, k, add); });
+}
+
 std::expected<void, std::string> Operator::Drain(NodeId n) {
   auto r = SetAvailability(n, Availability::kDrain);
   if (!r) return r;

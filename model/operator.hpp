@@ -29,6 +29,7 @@ class Operator {
   // `docker service update --force -d` / `docker service rollback -d`.
   std::expected<void, std::string> UpdateService(ServiceId s);
   std::expected<void, std::string> RollbackService(ServiceId s);
+  std::expected<void, std::string> ChangeNetwork(ServiceId s, NetworkId k, bool add);
   // Drain, then wait until the node's tasks stopped.
   std::expected<void, std::string> Drain(NodeId n);
   // `service docker stop`: takes engine_stop. Fails if already stopped.

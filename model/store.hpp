@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/ipam.hpp"
@@ -65,6 +66,12 @@ struct Service {
   ServiceId id = kNoId;
   std::vector<NetworkId> nets;       // user overlays, then ingress if it publishes
   std::vector<std::uint32_t> vips;   // per nets entry, kNoAddr if none (dnsrr or failed)
+  // The networks of the previous spec (what a rollback returns to), and of
+  // older spec versions whose networks differ from a later one's
+  // (network-add / network-rm): (last version with them, networks), oldest
+  // first. A task keeps the networks of the version it was created from.
+  std::vector<NetworkId> previous_nets;
+  std::vector<std::pair<std::uint32_t, std::vector<NetworkId>>> older_nets;
   bool vips_done = false;
   std::vector<Slot> slots;           // replicated: slot i+1; global: one per node
   std::vector<NodeId> pins;          // replicated: slot i+1's first task goes to this node (import)
@@ -86,6 +93,13 @@ struct Service {
   sim::Time below_since = -1;
   sim::Time below_total = 0;
   sim::Time min_running_at = 0;
+
+  const std::vector<NetworkId>& NetsOf(std::uint32_t spec_version) const {
+    for (const auto& [last, n] : older_nets) {
+      if (spec_version <= last) return n;
+    }
+    return nets;
+  }
 
   std::uint32_t desired() const {
     if (!active) return 0;

@@ -60,6 +60,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     if (s.spec.publish_ingress) s.nets.push_back(0);
     s.active = s.spec.deployed;
     s.vips.assign(s.nets.size(), kNoAddr);
+    s.previous_nets = s.nets;
     s.per_node.assign(nodes.size(), 0);
     s.constraint_ok.resize(nodes.size());
     for (const Node& n : nodes) s.constraint_ok[n.id] = MeetsConstraints(s, n);
@@ -175,7 +176,8 @@ std::expected<void, std::string> Swarm::UpdateService(ServiceId id) {
   Service& s = services[id];
   if (!HasLeader()) return std::unexpected("cannot update service " + s.spec.name + ": the swarm has no leader");
   if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
-  ++s.version;
+  s.previous_nets = s.nets;  // a forced update: the previous spec is this one
+  NewSpecVersion(s, s.nets);
   trace_.Add(Now(), "service", s.spec.name + " updated (" + std::string(ToString(s.spec.update.order)) +
                                    ", parallelism " + std::to_string(s.spec.update.parallelism) + ")");
   updater_->Start(id, /*rollback=*/false);
@@ -189,10 +191,52 @@ std::expected<void, std::string> Swarm::RollbackService(ServiceId id) {
   // docker: "service ... does not have a previous spec" (swarmkit
   // controlapi UpdateService with rollback and no PreviousSpec).
   if (s.version == 0 && !s.spec.previous_spec) return std::unexpected("service " + s.spec.name + " has no previous spec to roll back to");
-  ++s.version;  // the previous spec, as a new version the tasks must reach
+  RevertSpec(s);
   trace_.Add(Now(), "service", s.spec.name + " rolled back");
   updater_->Start(id, /*rollback=*/true);
   return {};
+}
+
+std::expected<void, std::string> Swarm::ChangeNetwork(ServiceId id, NetworkId k, bool add) {
+  Service& s = services[id];
+  const char* verb = add ? "--network-add" : "--network-rm";
+  if (!HasLeader()) return std::unexpected("cannot update service " + s.spec.name + ": the swarm has no leader");
+  if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
+  if (k == 0 || k >= networks.size()) return std::unexpected(std::string(verb) + ": not a user overlay");
+  std::vector<NetworkId> to = s.nets;
+  const auto at = std::find(to.begin(), to.end(), k);
+  if (add == (at != to.end())) {
+    return std::unexpected("service " + s.spec.name + (add ? " is already" : " is not") + " on network " +
+                           networks[k].name);
+  }
+  if (add) {
+    // User overlays first, ingress (if it publishes) last.
+    to.insert(!to.empty() && to.back() == 0 ? to.end() - 1 : to.end(), k);
+  } else {
+    to.erase(at);
+  }
+  s.previous_nets = s.nets;
+  NewSpecVersion(s, std::move(to));
+  trace_.Add(Now(), "service", s.spec.name + " updated " + verb + " " + networks[k].name + " (" +
+                                   std::string(ToString(s.spec.update.order)) + ", parallelism " +
+                                   std::to_string(s.spec.update.parallelism) + ")");
+  updater_->Start(id, /*rollback=*/false);
+  return {};
+}
+
+void Swarm::RevertSpec(Service& s) {
+  std::vector<NetworkId> back = s.previous_nets;
+  s.previous_nets = s.nets;
+  NewSpecVersion(s, std::move(back));
+}
+
+void Swarm::NewSpecVersion(Service& s, std::vector<NetworkId> nets) {
+  if (nets != s.nets) {
+    s.older_nets.emplace_back(s.version, s.nets);
+    allocator_->NetworksChanged(s, nets);
+    s.nets = std::move(nets);
+  }
+  ++s.version;
 }
 
 int Swarm::reachable_managers() const {
@@ -270,7 +314,7 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
     n.tasks[pos] = n.tasks.back();
     tasks[n.tasks[pos]].node_pos = pos;
     n.tasks.pop_back();
-    for (NetworkId k : services[t.service].nets) --n.net_tasks[k];
+    for (NetworkId k : services[t.service].NetsOf(t.version)) --n.net_tasks[k];
     t.on_node = false;
     allocator_->NodeEvent(t.node);
   }
@@ -279,7 +323,7 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
   if (t.state == TaskState::kRejected) {
     if (t.err == kErrMissingAttachments) {
       bool held = t.node != kNoId;
-      for (NetworkId k : services[t.service].nets) held = held && nodes[t.node].attach[k] != kNoAddr;
+      for (NetworkId k : services[t.service].NetsOf(t.version)) held = held && nodes[t.node].attach[k] != kNoAddr;
       if (held) ++metrics.rejected_attachment_race; else ++metrics.rejected_missing_attachments;
     }
     else if (t.err == kErrSwarmNotActive) ++metrics.rejected_swarm_inactive;
@@ -327,7 +371,7 @@ void Swarm::AttachToNode(Task& t, NodeId n) {
   t.on_node = true;
   t.node_pos = static_cast<std::uint32_t>(node.tasks.size());
   node.tasks.push_back(t.id);
-  for (NetworkId k : services[t.service].nets) ++node.net_tasks[k];
+  for (NetworkId k : services[t.service].NetsOf(t.version)) ++node.net_tasks[k];
   allocator_->NodeEvent(n);
 }
 

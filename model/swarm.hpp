@@ -67,6 +67,14 @@ class Swarm {
   // back to the previous spec with its rollback_config.
   std::expected<void, std::string> UpdateService(ServiceId s);
   std::expected<void, std::string> RollbackService(ServiceId s);
+  // `docker service update --network-add / --network-rm`: a new spec
+  // version with network k attached or not, rolled out like an update. The
+  // service's VIP on an added network is allocated with its first new task,
+  // on a removed one released at once; tasks keep the networks of the spec
+  // they were created from until they end.
+  std::expected<void, std::string> ChangeNetwork(ServiceId s, NetworkId k, bool add);
+  // Back to the previous spec's networks, as a new version (a rollback).
+  void RevertSpec(Service& s);
   void StopEngine(NodeId n);
   void StartEngine(NodeId n);
   void InstallEngine(NodeId n, EngineVersion v);  // REQUIRES: engine stopped
@@ -128,6 +136,7 @@ class Swarm {
   bool MeetsConstraints(const Service& s, const Node& n) const;
 
  private:
+  void NewSpecVersion(Service& s, std::vector<NetworkId> nets);
   void OnTerminal(Task& t, TaskState old);
   void AttachToNode(Task& t, NodeId n);
   void RefreshCounted(Task& t);

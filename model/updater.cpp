@@ -134,7 +134,7 @@ void Updater::Failed(ServiceId sid, const Task& t) {
   if (run.config.failure_action == FailureAction::kRollback && !run.rollback) {
     swarm_.trace().Add(swarm_.Now(), "update", s.spec.name + ": update rolled back after the failure of " +
                                                    swarm_.TaskName(t));
-    ++s.version;
+    swarm_.RevertSpec(s);
     Start(sid, /*rollback=*/true);
     return;
   }

@@ -1,6 +1,8 @@
 #include "planner/capacity.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string>
 
 namespace swarmplan::planner {
 
@@ -41,16 +43,29 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
   std::vector<bool> activated(s.nodes.size(), false);
   std::vector<bool> deployed_after;
   std::vector<std::uint32_t> replicas_after;
+  // The overlays each service is on at the end, and what a rollback would
+  // return it to.
+  std::vector<std::set<std::string>> nets_after, nets_previous;
   for (const auto& v : s.services) {
     deployed_after.push_back(v.deployed);
     replicas_after.push_back(v.replicas);
+    nets_after.emplace_back(v.networks.begin(), v.networks.end());
   }
+  nets_previous = nets_after;
   if (plan != nullptr) {
     for (const Step& st : plan->steps) {
       if (st.action == Action::kActivate && !s.nodes[st.node].down) activated[st.node] = true;
       if (st.action == Action::kCreate) deployed_after[st.service] = true;
       if (st.action == Action::kRemove) deployed_after[st.service] = false;
       if (st.action == Action::kScale) replicas_after[st.service] = st.replicas;
+      if (st.action == Action::kUpdate) nets_previous[st.service] = nets_after[st.service];
+      if (st.action == Action::kRollback) std::swap(nets_previous[st.service], nets_after[st.service]);
+      if (st.action == Action::kNetworkAdd || st.action == Action::kNetworkRm) {
+        nets_previous[st.service] = nets_after[st.service];
+        const std::string& name = s.networks[st.network].name;
+        if (st.action == Action::kNetworkAdd) nets_after[st.service].insert(name);
+        else nets_after[st.service].erase(name);
+      }
     }
   }
   std::vector<NetworkBudget> out;
@@ -62,14 +77,16 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     std::vector<bool> eligible(s.nodes.size(), false), eligible_after(s.nodes.size(), false);
     for (std::size_t k = 0; k < s.services.size(); ++k) {
       const auto& svc = s.services[k];
-      if (std::find(svc.networks.begin(), svc.networks.end(), net.name) == svc.networks.end()) continue;
+      const bool on_before = std::find(svc.networks.begin(), svc.networks.end(), net.name) != svc.networks.end();
+      const bool on_after = nets_after[k].contains(net.name);
+      if (!on_before && !on_after) continue;
       const bool vip = svc.endpoint_mode == model::EndpointMode::kVip;
       std::uint64_t nodes_before = 0, nodes_after = 0;
       for (std::size_t i = 0; i < s.nodes.size(); ++i) {
         const bool meets = Meets(svc, s.nodes[i]);
         const bool ok = s.nodes[i].availability == model::Availability::kActive && meets;
-        if (ok && svc.deployed) eligible[i] = true;
-        if (meets && (ok || activated[i]) && deployed_after[k]) eligible_after[i] = true;
+        if (ok && svc.deployed && on_before) eligible[i] = true;
+        if (meets && (ok || activated[i]) && deployed_after[k] && on_after) eligible_after[i] = true;
         nodes_before += ok;
         nodes_after += meets && (ok || activated[i]);
       }
@@ -80,13 +97,13 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
         }
         return tasks;
       };
-      if (svc.deployed) {
+      if (svc.deployed && on_before) {
         b.vips += vip;
         const std::uint64_t tasks = count(svc.replicas, nodes_before);
         b.tasks += tasks;
         if (nodes_before > 0) b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_before - 1) / nodes_before);
       }
-      if (deployed_after[k]) {
+      if (deployed_after[k] && on_after) {
         b.vips_after += vip;
         const std::uint64_t tasks = count(replicas_after[k], nodes_after);
         b.tasks_after += tasks;

@@ -28,6 +28,8 @@ std::string_view ToString(Action a) {
     case Action::kScale: return "scale";
     case Action::kUpdate: return "update";
     case Action::kRollback: return "rollback";
+    case Action::kNetworkAdd: return "network-add";
+    case Action::kNetworkRm: return "network-rm";
   }
   return "?";
 }
@@ -46,6 +48,8 @@ std::string Step::Describe(const Scenario& s) const {
     case Action::kScale: return "scale " + s.services[service].name + " to " + std::to_string(replicas);
     case Action::kUpdate: return "rolling update of " + s.services[service].name;
     case Action::kRollback: return "roll back " + s.services[service].name;
+    case Action::kNetworkAdd: return "add " + s.services[service].name + " to network " + s.networks[network].name;
+    case Action::kNetworkRm: return "take " + s.services[service].name + " off network " + s.networks[network].name;
     default: return std::string(ToString(action)) + " " + s.nodes[node].name;
   }
 }
@@ -207,8 +211,12 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       p.steps.push_back({Action::kSleep, 0, {}, sim::Sec(secs)});
       continue;
     }
-    if (verb == "create" || verb == "rm" || verb == "scale" || verb == "update" || verb == "rollback") {
-      if (f.size() != 2 || f[1].empty()) {
+    const bool net_verb = verb == "network-add" || verb == "network-rm";
+    if (verb == "create" || verb == "rm" || verb == "scale" || verb == "update" || verb == "rollback" || net_verb) {
+      if (net_verb && (f.size() != 3 || f[1].empty() || f[2].empty())) {
+        return std::unexpected("order word \"" + w + "\": write " + verb + ":SERVICE:NETWORK");
+      }
+      if (!net_verb && (f.size() != 2 || f[1].empty())) {
         return std::unexpected("order word \"" + w + "\": write " + verb + ":SERVICE" + (verb == "scale" ? "=N" : ""));
       }
       std::string name = f[1];
@@ -234,12 +242,25 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
                                (known.empty() ? "none" : known) + ")");
       }
       Step st;
-      st.action = verb == "create"   ? Action::kCreate
-                  : verb == "rm"     ? Action::kRemove
-                  : verb == "scale"  ? Action::kScale
-                  : verb == "update" ? Action::kUpdate
-                                     : Action::kRollback;
+      st.action = verb == "create"        ? Action::kCreate
+                  : verb == "rm"          ? Action::kRemove
+                  : verb == "scale"       ? Action::kScale
+                  : verb == "update"      ? Action::kUpdate
+                  : verb == "network-add" ? Action::kNetworkAdd
+                  : verb == "network-rm"  ? Action::kNetworkRm
+                                          : Action::kRollback;
       st.service = *svc;
+      if (net_verb) {
+        const auto net = std::find_if(s.networks.begin(), s.networks.end(),
+                                      [&](const model::NetworkSpec& n) { return n.name == f[2]; });
+        if (net == s.networks.end()) {
+          std::string known;
+          for (const auto& n : s.networks) known += (known.empty() ? "" : ", ") + n.name;
+          return std::unexpected("order word \"" + w + "\": no overlay network is named \"" + f[2] +
+                                 "\" in the scenario (networks: " + (known.empty() ? "none" : known) + ")");
+        }
+        st.network = static_cast<std::size_t>(net - s.networks.begin());
+      }
       st.replicas = static_cast<std::uint32_t>(std::max<std::int64_t>(0, replicas));
       p.steps.push_back(st);
       continue;
@@ -248,7 +269,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       return std::unexpected("order word \"" + w +
                              "\": expected NODE, ACTION:NODE (drain, stop, install, start, upgrade, restart, "
                              "activate, pause, promote, demote), create:SERVICE, rm:SERVICE, scale:SERVICE=N, update:SERVICE, "
-                             "rollback:SERVICE, wait or sleep:SECONDS");
+                             "rollback:SERVICE, network-add:SERVICE:NETWORK, network-rm:SERVICE:NETWORK, wait or "
+                             "sleep:SECONDS");
     }
     auto n = node_of(f[1], w);
     if (!n) return std::unexpected(n.error());
@@ -277,7 +299,7 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
     } else {
       return std::unexpected("order word \"" + w + "\": unknown action \"" + verb +
                              "\" (drain, stop, install, start, upgrade, restart, activate, pause, promote, demote, "
-                             "wait, sleep, create, rm, scale, update, rollback)");
+                             "wait, sleep, create, rm, scale, update, rollback, network-add, network-rm)");
     }
   }
   return p;
@@ -309,6 +331,9 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   for (const auto& v : s.services) deployed.push_back(v.deployed);
   std::vector<bool> updated;
   for (const auto& v : s.services) updated.push_back(v.previous_spec);
+  // Each service's overlays as the steps so far leave them.
+  std::vector<std::set<std::string>> on_net;
+  for (const auto& v : s.services) on_net.emplace_back(v.networks.begin(), v.networks.end());
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const Step& st = p.steps[i];
     const std::string where = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + ")";
@@ -391,6 +416,19 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
         if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
         updated[st.service] = true;
         break;
+      case Action::kNetworkAdd:
+      case Action::kNetworkRm: {
+        if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
+        const std::string& net = s.networks[st.network].name;
+        const bool add = st.action == Action::kNetworkAdd;
+        if (add == on_net[st.service].contains(net)) {
+          return std::unexpected(where + ": the service is " + (add ? "already" : "not") + " on " + net +
+                                 " at that point");
+        }
+        if (add) on_net[st.service].insert(net); else on_net[st.service].erase(net);
+        updated[st.service] = true;
+        break;
+      }
       case Action::kRollback:
         if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");
         // Something to roll back to: a previous spec in the cluster
@@ -422,6 +460,11 @@ std::vector<std::string> PlanWords(const Scenario& s, const Plan& p) {
       case Action::kScale: out.push_back("scale:" + s.services[st.service].name + "=" + std::to_string(st.replicas)); break;
       case Action::kUpdate: out.push_back("update:" + s.services[st.service].name); break;
       case Action::kRollback: out.push_back("rollback:" + s.services[st.service].name); break;
+      case Action::kNetworkAdd:
+      case Action::kNetworkRm:
+        out.push_back(std::string(ToString(st.action)) + ":" + s.services[st.service].name + ":" +
+                      s.networks[st.network].name);
+        break;
       default: out.push_back(std::string(ToString(st.action)) + ":" + s.nodes[st.node].name); break;
     }
   }

@@ -14,6 +14,9 @@
 //                  `docker service update --force`)
 //   rollback:SERVICE (back to the spec before an earlier update:SERVICE,
 //                  with its rollback_config)
+//   network-add:SERVICE:NETWORK  network-rm:SERVICE:NETWORK (a rolling
+//                  update onto / off an overlay of the scenario, as
+//                  `docker service update --network-add / --network-rm`)
 // A plan with no install step is a change plan, not an upgrade.
 // A plan is checked before it runs: names must exist, each node's steps must
 // follow its engine's lifecycle, and no step may stop more managers than
@@ -31,7 +34,7 @@ namespace swarmplan::planner {
 enum class Action {
   kDrain, kStop, kInstall, kStart, kActivate, kPause, kPromote, kDemote,  // on a node
   kWait, kSleep,
-  kCreate, kRemove, kScale, kUpdate, kRollback  // on a service
+  kCreate, kRemove, kScale, kUpdate, kRollback, kNetworkAdd, kNetworkRm  // on a service
 };
 std::string_view ToString(Action a);
 
@@ -42,6 +45,7 @@ struct Step {
   sim::Time duration = 0;        // sleep
   std::size_t service = 0;       // create, rm, scale, update, rollback: index in scenario.services
   std::uint32_t replicas = 0;    // scale
+  std::size_t network = 0;       // network-add, network-rm: index in scenario.networks
   std::string Describe(const model::Scenario& s) const;
   bool OnNode() const { return action <= Action::kDemote; }
   bool OnService() const { return action >= Action::kCreate; }

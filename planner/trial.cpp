@@ -29,6 +29,11 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
     case Action::kScale: return op.ScaleService(static_cast<model::ServiceId>(st.service), st.replicas);
     case Action::kUpdate: return op.UpdateService(static_cast<model::ServiceId>(st.service));
     case Action::kRollback: return op.RollbackService(static_cast<model::ServiceId>(st.service));
+    case Action::kNetworkAdd:
+    case Action::kNetworkRm:
+      // Model network k + 1 is the scenario's network k (0 is ingress).
+      return op.ChangeNetwork(static_cast<model::ServiceId>(st.service), static_cast<model::NetworkId>(st.network + 1),
+                              st.action == Action::kNetworkAdd);
   }
   return {};
 }

@@ -184,3 +184,112 @@ TEST_CASE("update: plan words, checks and a trial", "[unit][updater]") {
   CHECK(r.converged);
   CHECK(r.metrics.rejected_total() == 0);
 }
+
+namespace {
+
+// 1 manager + 2 workers, `replicas` tasks on "net" (`small`), a second
+// overlay "big" defined and unused.
+Scenario TwoNetworks(const char* small, const char* big, unsigned replicas) {
+  auto sc = Cluster(1, 2, "20.10", small, replicas);
+  sc.networks.push_back({"big", *Ipv4Cidr::Parse(big), {}});
+  return sc;
+}
+
+NetworkId Net(const Swarm& w, const std::string& name) {
+  for (NetworkId k = 0; k < w.networks.size(); ++k) {
+    if (w.networks[k].name == name) return k;
+  }
+  return kNoId;
+}
+
+}  // namespace
+
+TEST_CASE("network-add / network-rm: a migration to a larger overlay", "[unit][updater]") {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("reproduce: seed " << seed);
+    Swarm w(TwoNetworks("10.1.0.0/27", "10.2.0.0/24", 20), seed);
+    Operator op(w);
+    w.Deploy();
+    REQUIRE(op.WaitConverged());
+    const NetworkId small = Net(w, "net"), big = Net(w, "big");
+    REQUIRE(w.networks[small].pool.used() == 3 + 1 + 20 + 3);  // reserved, VIP, tasks, one LB per node
+    REQUIRE(w.networks[big].pool.used() == 3);
+    REQUIRE(op.ChangeNetwork(0, big, /*add=*/true));
+    CHECK(w.services[0].update_state == UpdateState::kUpdating);
+    REQUIRE(op.WaitConverged());
+    // Every task now has an address on both; the service a VIP on both;
+    // every node a load balancer on both.
+    CHECK(RunningOfVersion(w, 1) == 20);
+    CHECK(w.networks[small].pool.used() == 3 + 1 + 20 + 3);
+    CHECK(w.networks[big].pool.used() == 3 + 1 + 20 + 3);
+    for (const Task& t : w.tasks) {
+      if (t.state == TaskState::kRunning) CHECK(t.addrs.size() == 2);
+    }
+    REQUIRE(op.ChangeNetwork(0, small, /*add=*/false));
+    REQUIRE(op.WaitConverged());
+    CHECK(RunningOfVersion(w, 2) == 20);
+    // Off the small network: its VIP, the tasks' addresses and the nodes'
+    // load balancers (no task there needs them) are all free again.
+    CHECK(w.networks[small].pool.used() == 3);
+    CHECK(w.networks[big].pool.used() == 3 + 1 + 20 + 3);
+    CHECK(w.metrics.rejected_total() == 0);
+    CHECK_FALSE(w.ChangeNetwork(0, small, false));  // not on it any more
+    CHECK_FALSE(w.ChangeNetwork(0, big, true));     // already on it
+    // A rollback returns to the networks before the last change.
+    REQUIRE(op.RollbackService(0));
+    REQUIRE(op.WaitConverged());
+    CHECK(w.networks[small].pool.used() == 3 + 1 + 20 + 3);
+    CHECK(w.networks[big].pool.used() == 3 + 1 + 20 + 3);
+  }
+}
+
+TEST_CASE("network-add onto a full overlay: stop-first leaves replicas down", "[unit][updater]") {
+  // "big" is a /28: 13 addresses, 16 tasks + VIP + LBs cannot fit. The
+  // stop-first update shuts an old task down as it creates the new one, and
+  // the new one waits in NEW: the service loses replicas.
+  Swarm w(TwoNetworks("10.1.0.0/24", "10.2.0.0/28", 16), 3);
+  Operator op(w);
+  w.Deploy();
+  REQUIRE(op.WaitConverged());
+  const NetworkId big = Net(w, "big");
+  REQUIRE(op.ChangeNetwork(0, big, true));
+  op.Sleep(sim::Minute(5));
+  CHECK(w.networks[big].pool.used() == w.networks[big].pool.capacity());
+  CHECK(Count(w, TaskState::kNew) > 0);
+  CHECK(w.services[0].running < 16);
+  CHECK(w.services[0].update_state == UpdateState::kUpdating);
+}
+
+TEST_CASE("network-add / network-rm: plan words, checks, a trial and the dry run", "[unit][updater]") {
+  auto sc = TwoNetworks("10.1.0.0/27", "10.2.0.0/24", 20);
+  const auto to = *EngineVersion::Parse("20.10");
+  const std::vector<std::string> words{"network-add:svc:big", "wait", "network-rm:svc:net", "wait"};
+  auto p = planner::ParseOrder(sc, words, to, true);
+  REQUIRE(p);
+  CHECK(p->steps[0].action == planner::Action::kNetworkAdd);
+  CHECK(p->steps[0].network == 1);
+  CHECK(p->steps[2].action == planner::Action::kNetworkRm);
+  CHECK(p->steps[0].Describe(sc) == "add svc to network big");
+  CHECK(planner::CheckPlan(sc, *p));
+  CHECK(planner::PlanWords(sc, *p) == words);
+  const auto r = planner::RunTrial(sc, *p, 1, {});
+  CHECK_FALSE(r.plan_failed);
+  CHECK(r.converged);
+  CHECK(r.metrics.rejected_total() == 0);
+  REQUIRE(r.networks.size() == 2);
+  CHECK(r.networks[0].used_after == 3);   // net: nothing left
+  CHECK(r.networks[1].used_after == 27);  // big: VIP, 20 tasks, 3 LBs, 3 reserved
+
+  const auto err = [&](std::vector<std::string> w) {
+    auto q = planner::ParseOrder(sc, w, to, true);
+    if (!q) return q.error();
+    auto c = planner::CheckPlan(sc, *q);
+    return c ? std::string() : c.error();
+  };
+  CHECK(err({"network-add:svc"}).find("write network-add:SERVICE:NETWORK") != std::string::npos);
+  CHECK(err({"network-add:svc:nope"}).find("no overlay network is named \"nope\"") != std::string::npos);
+  CHECK(err({"network-add:nope:big"}).find("no service is named \"nope\"") != std::string::npos);
+  CHECK(err({"network-add:svc:net"}).find("already on net") != std::string::npos);
+  CHECK(err({"network-rm:svc:big"}).find("not on big") != std::string::npos);
+  CHECK(err({"network-rm:svc:net", "network-rm:svc:net"}).find("step 2") != std::string::npos);
+}
