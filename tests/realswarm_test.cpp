@@ -39,8 +39,9 @@ struct Outcome {
   std::string error;
 };
 
-// The real swarm's state of service "ex" on overlay "exnet".
-Outcome MeasureReal(int nodes) {
+// The real swarm's state of service "ex" on overlay `net` (its tasks, its
+// VIP and the nodes' load balancers there: the service is on it).
+Outcome MeasureReal(int nodes, const std::string& net = "exnet") {
   Outcome o;
   std::istringstream ps(Dk(1, "service ps ex --no-trunc --format '{{.CurrentState}}|{{.Error}}'"));
   std::string line;
@@ -63,7 +64,7 @@ Outcome MeasureReal(int nodes) {
   }
   int lbs = 0;
   for (int i = 1; i <= nodes; ++i) {
-    lbs += Dk(i, "network inspect exnet -f '{{json .Containers}}'").find("\"lb-exnet\"") != std::string::npos;
+    lbs += Dk(i, "network inspect " + net + " -f '{{json .Containers}}'").find("\"lb-" + net + "\"") != std::string::npos;
   }
   o.used = static_cast<std::uint64_t>(3 + 1 + with_address + lbs);
   return o;
@@ -82,7 +83,7 @@ void SettleReal() {
   }
 }
 
-Outcome MeasureModel(const Swarm& w) {
+Outcome MeasureModel(const Swarm& w, NetworkId net = 1) {
   Outcome o;
   for (const auto& t : w.tasks) {
     o.running += t.state == TaskState::kRunning;
@@ -92,7 +93,7 @@ Outcome MeasureModel(const Swarm& w) {
       o.error = t.err;
     }
   }
-  o.used = w.networks[1].pool.used();
+  o.used = w.networks[net].pool.used();
   return o;
 }
 
@@ -142,7 +143,7 @@ void Record(Row row) {
 }
 
 // Runs the model for 20 seeds: build, deploy, settle, `actions`, settle.
-void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operator&)>& actions) {
+void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operator&)>& actions, NetworkId net = 1) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     Swarm w(s, seed);
     Operator op(w);
@@ -150,7 +151,7 @@ void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operato
     op.Sleep(sim::Minute(3));
     actions(w, op);
     op.Sleep(sim::Minute(3));
-    const Outcome o = MeasureModel(w);
+    const Outcome o = MeasureModel(w, net);
     row.run_min = std::min(row.run_min, o.running);
     row.run_max = std::max(row.run_max, o.running);
     row.new_min = std::min(row.new_min, o.stuck_new);
@@ -339,5 +340,61 @@ TEST_CASE("real swarm: 3 nodes - /27 - scale to full - start-first update", "[re
     REQUIRE(op.UpdateService(0));
     CHECK(w.services[0].update_state == UpdateState::kUpdating);
   });
+  Record(row);
+}
+
+TEST_CASE("real swarm: 3 nodes - network-add then network-rm - a migration to a larger overlay", "[realswarm][rs1]") {
+  // 12 replicas on exnet (/27), four at a time moved onto bignet (/24):
+  // `--network-add bignet` (the new tasks are on both), then `--network-rm
+  // exnet`. At the end the tasks, the VIP and the nodes' load balancers are
+  // on bignet only; exnet holds nothing but its 3 reserved addresses.
+  Row row;
+  row.scenario = "3 nodes, 12 replicas on a /27 moved to a /24 (network-add, network-rm, parallelism 4)";
+  std::uint64_t real_small = 0;
+  {
+    Harness h(3, 1);
+    CreateReal("10.10.0.0/27", 12);
+    Dk(1, "network create -d overlay --subnet 10.12.0.0/24 bignet");
+    SettleReal();
+    Dk(1, "service update -d --update-parallelism 4 --network-add bignet ex");
+    SettleReal();
+    Dk(1, "service update -d --network-rm exnet ex");
+    SettleReal();
+    row.real = MeasureReal(3, "bignet");
+    int lbs = 0;
+    for (int i = 1; i <= 3; ++i) {
+      lbs += Dk(i, "network inspect exnet -f '{{json .Containers}}'").find("\"lb-exnet\"") != std::string::npos;
+    }
+    real_small = static_cast<std::uint64_t>(3 + lbs) +
+                 (Dk(1, "service inspect ex -f '{{json .Endpoint.VirtualIPs}}'").find("10.10.0.") != std::string::npos);
+  }
+  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 12);
+  s.networks.push_back({"bignet", *Ipv4Cidr::Parse("10.12.0.0/24"), {}});
+  s.services[0].update.parallelism = 4;
+  std::uint64_t model_small_min = UINT64_MAX, model_small_max = 0;
+  Model(row, s, [&](Swarm& w, Operator& op) {
+    REQUIRE(op.ChangeNetwork(0, 2, /*add=*/true));
+    REQUIRE(op.WaitConverged());
+    REQUIRE(op.ChangeNetwork(0, 1, /*add=*/false));
+    REQUIRE(op.WaitConverged());
+    (void)w;
+  }, /*net=*/2);
+  // The source network as well: the model frees all of it.
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    Swarm w(s, seed);
+    Operator op(w);
+    w.Deploy();
+    op.Sleep(sim::Minute(3));
+    REQUIRE(op.ChangeNetwork(0, 2, true));
+    REQUIRE(op.WaitConverged());
+    REQUIRE(op.ChangeNetwork(0, 1, false));
+    REQUIRE(op.WaitConverged());
+    model_small_min = std::min(model_small_min, w.networks[1].pool.used());
+    model_small_max = std::max(model_small_max, w.networks[1].pool.used());
+  }
+  INFO("exnet after the migration: real " << real_small << " addresses, model " << model_small_min << "-"
+                                          << model_small_max);
+  CHECK(real_small >= model_small_min);
+  CHECK(real_small <= model_small_max);
   Record(row);
 }
