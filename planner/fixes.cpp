@@ -18,6 +18,7 @@ constexpr const char* kOnPaper = "on paper";
 
 struct Judged {
   std::uint64_t trials = 0, failing = 0;
+  double mean_seconds = 0;
   std::vector<std::uint32_t> lowest_running;  // per service, over every trial
   std::vector<std::string> order;  // the plan judged, when it is not the given one
   bool safe() const { return failing == 0 && trials > 0; }
@@ -37,6 +38,7 @@ class Prover {
     const TrialsJudged t = JudgeTrials(s, p, opt_.seed, {0, opt_.trials}, opt_.threads);
     j.trials = t.trials;
     j.failing = t.at_risk;
+    j.mean_seconds = t.mean_seconds;
     j.lowest_running = t.lowest_running;
     return j;
   }
@@ -44,11 +46,25 @@ class Prover {
   // it, e.g. a scale down and back).
   Judged JudgeChanged(const Scenario& s, const std::function<Plan(Plan)>& wrap = {}) const {
     std::optional<Plan> p = opt_.plan_for && s.Validate() ? opt_.plan_for(s) : std::optional<Plan>(given_);
-    if (!p) return Judged{0, 1, {}, {}};
+    if (!p) return Judged{0, 1, 0, {}, {}};
     const bool other = p->steps.size() != given_.steps.size() || PlanWords(s, *p) != PlanWords(s, given_);
     if (wrap) p = wrap(*p);
     Judged j = Judge(s, *p);
     if (other) j.order = PlanWords(s, *p);
+    return j;
+  }
+  // `before` with `moves` (steps) first, then the plan made for `after`
+  // (the cluster as the moves leave it).
+  Judged JudgeMoved(const Scenario& before, const Scenario& after, const std::vector<Step>& moves) const {
+    std::optional<Plan> p = opt_.plan_for && after.Validate() ? opt_.plan_for(after) : std::optional<Plan>(given_);
+    if (!p) return Judged{0, 1, 0, {}, {}};
+    Plan q;
+    q.origin = p->origin;
+    q.steps = moves;
+    q.steps.insert(q.steps.end(), p->steps.begin(), p->steps.end());
+    if (auto ok = CheckPlan(before, q); !ok) return Judged{0, 1, 0, {}, {}};
+    Judged j = Judge(before, q);
+    j.order = PlanWords(before, q);
     return j;
   }
 
@@ -97,6 +113,28 @@ bool OnNetwork(const model::ServiceSpec& svc, const std::string& net) {
   return std::find(svc.networks.begin(), svc.networks.end(), net) != svc.networks.end();
 }
 
+// A range of the given prefix near `near` that overlaps no network of `s`
+// (nor ingress), and a name no network has: where a new overlay could go.
+std::optional<model::NetworkSpec> FreeOverlay(const Scenario& s, const std::string& name,
+                                              const model::Ipv4Cidr& near, int prefix) {
+  model::NetworkSpec n;
+  n.name = name;
+  while (std::any_of(s.networks.begin(), s.networks.end(), [&](const auto& x) { return x.name == n.name; })) {
+    n.name += "-2";
+  }
+  const std::uint64_t size = std::uint64_t{1} << (32 - prefix);
+  const std::uint64_t first = (near.base & ~static_cast<std::uint32_t>(size - 1)) + size;
+  for (std::uint64_t i = 0; i < 4096; ++i) {
+    const std::uint64_t base = first + i * size;
+    if (base + size > (std::uint64_t{1} << 32)) break;
+    n.subnet = {static_cast<std::uint32_t>(base), prefix};
+    Scenario t = s;
+    t.networks.push_back(n);
+    if (t.Validate()) return n;
+  }
+  return std::nullopt;
+}
+
 std::optional<model::EngineVersion> Target(const Plan& p) {
   for (const Step& st : p.steps) {
     if (st.action == Action::kInstall) return st.version;
@@ -136,10 +174,48 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
                                "give " + net + " a /" + std::to_string(prefix) + " (e.g. " +
                                    w.networks[ki].subnet.ToString() +
                                    "): a subnet cannot be resized in place, so create the new overlay and move "
-                                   "the services to it (the move itself is not simulated)",
+                                   "the services to it (the move: the \"migrate\" fix, when it is proven)",
                                std::to_string(w.networks[ki].subnet.size()) + " addresses instead of " +
                                    std::to_string(cur.size()),
                                j));
+      // The move itself, simulated: a new overlay of that size beside the
+      // old one, each service on it moved with a rolling update onto the
+      // new network and another off the old one, then the plan.
+      const auto wide = FreeOverlay(s, net + "-wide", cur, prefix);
+      if (!wide) break;
+      Scenario before = s, after = s;
+      before.networks.push_back(*wide);
+      after.networks.push_back(*wide);
+      const std::size_t wi = before.networks.size() - 1;
+      std::vector<Step> moves;
+      std::string names;
+      for (std::size_t si = 0; si < s.services.size(); ++si) {
+        if (!OnNetwork(s.services[si], net)) continue;
+        std::replace(after.services[si].networks.begin(), after.services[si].networks.end(), net, wide->name);
+        names += (names.empty() ? "" : ", ") + s.services[si].name;
+        if (!s.services[si].deployed) {
+          before.services[si].networks = after.services[si].networks;  // created on the new one
+          continue;
+        }
+        Step add{Action::kNetworkAdd, 0, {}, 0, si};
+        add.network = wi;
+        Step rm{Action::kNetworkRm, 0, {}, 0, si};
+        rm.network = ki;
+        moves.insert(moves.end(), {add, Step{Action::kWait}, rm, Step{Action::kWait}});
+      }
+      if (moves.empty()) break;
+      const Judged m = prove.JudgeMoved(before, after, moves);
+      const double extra = std::max(0.0, m.mean_seconds - j.mean_seconds);
+      out.push_back(prove.Make("migrate",
+                               "create " + wide->name + " (docker network create -d overlay --subnet " +
+                                   wide->subnet.ToString() + " " + wide->name + ") and move " + names +
+                                   " to it before the plan: docker service update --network-add " + wide->name +
+                                   ", wait, then --network-rm " + net + ", wait, one service at a time",
+                               std::to_string(moves.size() / 2) + " rolling updates first, about " +
+                                   std::to_string(static_cast<int>(extra / 60 + 0.5)) + " min more in the trials; " +
+                                   "services still on " + net + " reach these ones only through the new network "
+                                   "if they join it too",
+                               m));
     }
     if (!subnet_found && overlap) {
       out.push_back({"subnet",

@@ -2,12 +2,15 @@
 // offered: the changed scenario (or plan) is run over the same trial seeds
 // as the verdict (common random numbers), and a fix counts only if none of
 // those trials rejects a task, fails a step or misses convergence. What
-// cannot be simulated here (moving services to a new overlay) is labelled
-// "on paper".
+// cannot be simulated here (a wider range that overlaps another network) is
+// labelled "on paper".
 //
 // Candidates, for every overlay the plan runs out of:
 //   subnet     the smallest widening of the subnet that survives (the
 //              widened subnet, as a new overlay would have it)
+//   migrate    the move to such a new overlay, simulated before the plan:
+//              a free range of that size beside the old one, each service
+//              moved with network-add (new), wait, network-rm (old), wait
 //   replicas   the most replicas of each replicated service on it that
 //              survive, found by bisection
 //   scale      the service scaled down before the plan and back after it:
@@ -33,7 +36,7 @@
 namespace swarmplan::planner {
 
 struct Fix {
-  std::string kind;    // "subnet", "replicas", "scale", "max-replicas", "empty-node", "dnsrr", "order"
+  std::string kind;    // "subnet", "migrate", "replicas", "scale", "max-replicas", "empty-node", "dnsrr", "order"
   std::string what;    // what to do, for a person
   std::string cost;    // what it costs
   bool proven = false;  // simulated: no trial went wrong
