@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "compose/stack.hpp"
 #include "docker/import.hpp"
 #include "model/scenario_json.hpp"
 
@@ -53,6 +54,10 @@ void ScenarioOptions::Register(CLI::App& app, bool trial_seed) {
                  "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps "
                  "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S, "
                  "create:SVC, rm:SVC, scale:SVC=N, update:SVC, rollback:SVC)");
+  given_["--compose"] = app.add_option("--compose", compose,
+                 "a Compose file to deploy as `docker stack deploy -c FILE --stack NAME` onto the cluster (the scenario "
+                 "file or --host): the plan is the deploy (services created, or scaled / moved between networks on a redeploy)");
+  given_["--stack"] = app.add_option("--stack", stack, "with --compose: the stack's name (services and networks are NAME_key)");
   given_["--activate-managers"] = app.add_option("--activate-managers", activate, "after-all (default) or each");
   given_["--seed"] = app.add_option("--seed", seed_text,
                                      trial_seed ? "the trial's own seed, as a report's reproduce line gives it (default 1)"
@@ -139,6 +144,19 @@ std::expected<model::Scenario, std::string> ScenarioOptions::Load() const {
     }
     if (auto ok = s.Validate(); !ok) return std::unexpected(ok.error());
   }
+  if (Given("--stack") && !Given("--compose")) return std::unexpected("--stack names the stack of --compose: give --compose FILE too");
+  if (Given("--compose")) {
+    if (file.empty() && !Given("--host")) {
+      return std::unexpected("--compose needs the cluster the stack lands on: a scenario file or --host");
+    }
+    if (!Given("--stack")) return std::unexpected("--compose needs --stack NAME, as docker stack deploy needs one");
+    if (Given("--order")) return std::unexpected("--compose plans the stack's deploy: leave out --order");
+    auto st = compose::DeployFile(s, compose, stack);
+    if (!st) return std::unexpected("--compose: " + st.error());
+    for (const std::string& n : st->notes) std::cerr << "swarmplan: note: " << n << "\n";
+    s = std::move(st->scenario);
+    s.upgrade.order = std::move(st->order);
+  }
   if (auto ok = ApplyUpgradeFlags(s); !ok) return std::unexpected(ok.error());
   return s;
 }
@@ -207,6 +225,8 @@ std::string ScenarioOptions::ReproducePrefix(const char* command) const {
   add("--ingress", ingress);
   add("--to", to);
   add("--order", order);
+  add("--compose", compose);
+  add("--stack", stack);
   add("--activate-managers", activate);
   return c;
 }

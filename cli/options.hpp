@@ -20,6 +20,7 @@ struct ScenarioOptions {
   std::string host;  // --host: the live swarm at this Docker host
   std::string subnet, ingress, from, to, order, activate, seed_text;
   std::string replicas, managers, workers;  // decimal counts, checked in Load()
+  std::string compose, stack;  // --compose FILE --stack NAME: docker stack deploy onto the cluster
   bool json = false;
 
   // `trial_seed`: --seed names one trial's own seed (`simulate`, as the

@@ -154,6 +154,9 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
     const std::size_t ki = static_cast<std::size_t>(k - s.networks.begin());
     const model::Ipv4Cidr cur = k->subnet;
 
+    const bool any_deployed = std::any_of(s.services.begin(), s.services.end(), [&](const model::ServiceSpec& v) {
+      return v.deployed && OnNetwork(v, net);
+    });
     // A wider subnet: the smallest widening (up to 16 times the addresses)
     // that survives, with the same base where it does not overlap.
     bool subnet_found = false, overlap = false;
@@ -173,8 +176,10 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
       out.push_back(prove.Make("subnet",
                                "give " + net + " a /" + std::to_string(prefix) + " (e.g. " +
                                    w.networks[ki].subnet.ToString() +
-                                   "): a subnet cannot be resized in place, so create the new overlay and move "
-                                   "the services to it (the move: the \"migrate\" fix, when it is proven)",
+                                   (any_deployed ? "): a subnet cannot be resized in place, so create the new overlay "
+                                                   "and move the services to it (the move: the \"migrate\" fix, when "
+                                                   "it is proven)"
+                                                 : ") where the network is defined, before its services are created"),
                                std::to_string(w.networks[ki].subnet.size()) + " addresses instead of " +
                                    std::to_string(cur.size()),
                                j));
@@ -201,7 +206,8 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
         add.network = wi;
         Step rm{Action::kNetworkRm, 0, {}, 0, si};
         rm.network = ki;
-        moves.insert(moves.end(), {add, Step{Action::kWait}, rm, Step{Action::kWait}});
+        const Step wait{Action::kWait, 0, {}, 0};
+        moves.insert(moves.end(), {add, wait, rm, wait});
       }
       if (moves.empty()) break;
       const Judged m = prove.JudgeMoved(before, after, moves);

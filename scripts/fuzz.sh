@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 secs="${FUZZ_SECONDS:-60}"
 bash scripts/install-deps.sh  # clang-16 and libclang-rt-16-dev among the rest
 cmake --preset fuzz >/dev/null
-targets=(cidr scenario merge api_answers journal)
+targets=(cidr scenario merge api_answers journal compose)
 cmake --build --preset fuzz --target "${targets[@]/#/fuzz_}"
 mkdir -p build-fuzz/findings
 status=0

@@ -1,0 +1,274 @@
+// `plan --compose`: Compose files read as docker stack deploy reads them.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "compose/stack.hpp"
+#include "helpers.hpp"
+#include "model/scenario_json.hpp"
+#include "planner/plan.hpp"
+#include "planner/trial.hpp"
+#include "run_swarmplan.hpp"
+
+using namespace swarmplan;
+using namespace swarmplan::testing;
+
+namespace {
+
+// The seed's cluster (5 nodes, zones a, b, c, a, b) on `engine`, no services.
+model::Scenario SeedCluster(const char* engine = "20.10") {
+  auto s = model::ScenarioFromFile(std::string(SWARMPLAN_DATA) + "/seed-cluster.json");
+  REQUIRE(s);
+  for (auto& n : s->nodes) n.engine = *model::EngineVersion::Parse(engine);
+  return *s;
+}
+
+compose::Environment Env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string Error(const model::Scenario& c, const std::string& yaml, std::map<std::string, std::string> env = {}) {
+  auto st = compose::Deploy(c, yaml, "stack.yml", "st", Env(std::move(env)));
+  return st ? std::string() : st.error();
+}
+
+const model::ServiceSpec* Service(const model::Scenario& s, const std::string& name) {
+  for (const auto& v : s.services) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("compose: the seed's exhaust stack", "[unit][compose]") {
+  const model::Scenario c = SeedCluster();
+  const std::string yaml = Slurp(std::string(SWARMPLAN_DATA) + "/compose/exhaust.yml");
+  auto st = compose::Deploy(c, yaml, "exhaust.yml", "ex", Env({}));
+  REQUIRE(st);
+  CHECK(st->order == std::vector<std::string>{"create:ex_service", "wait"});
+  REQUIRE(st->scenario.networks.size() == 1);
+  CHECK(st->scenario.networks[0].name == "ex_net");
+  CHECK(st->scenario.networks[0].subnet.ToString() == "10.0.0.0/27");
+  const auto* svc = Service(st->scenario, "ex_service");
+  REQUIRE(svc);
+  CHECK(svc->replicas == 24);  // ${EX_REPLICAS:-24}
+  CHECK_FALSE(svc->deployed);
+  CHECK(svc->networks == std::vector<std::string>{"ex_net"});
+  // The variable, and the merge key (<<: *sleeper) that brought image and
+  // command (accepted, not modelled).
+  auto twenty = compose::Deploy(c, yaml, "exhaust.yml", "ex", Env({{"EX_REPLICAS", "20"}}));
+  REQUIRE(twenty);
+  CHECK(Service(twenty->scenario, "ex_service")->replicas == 20);
+  // The deploy as a plan: 24 tasks, a VIP and 5 load balancers do not fit
+  // 29 addresses on 20.10; the trial says so.
+  auto p = planner::ParseOrder(st->scenario, st->order, {20, 10}, true);
+  REQUIRE(p);
+  REQUIRE(planner::CheckPlan(st->scenario, *p));
+  CHECK_FALSE(p->Upgrades());
+  const auto r = planner::RunTrial(st->scenario, *p, 1, {});
+  CHECK(r.networks.at(0).peak_used == 32);
+}
+
+TEST_CASE("compose: the seed's test stack: global, published, constraints, restart policy", "[unit][compose]") {
+  const model::Scenario c = SeedCluster();
+  auto st = compose::Deploy(c, Slurp(std::string(SWARMPLAN_DATA) + "/compose/test.yml"), "test.yml", "test", Env({}));
+  REQUIRE(st);
+  CHECK(st->order == std::vector<std::string>{"create:test_client", "create:test_service", "wait"});
+  const auto* web = Service(st->scenario, "test_service");
+  const auto* client = Service(st->scenario, "test_client");
+  REQUIRE(web);
+  REQUIRE(client);
+  CHECK(web->mode == model::ServiceMode::kGlobal);
+  CHECK(web->publish_ingress);
+  REQUIRE(web->constraints.size() == 1);
+  CHECK(web->constraints[0].key == "node.platform.os");
+  CHECK(client->replicas == 2);
+  CHECK(client->restart_delay == sim::Sec(5));
+  CHECK_FALSE(client->publish_ingress);
+  REQUIRE(client->constraints.size() == 1);
+  CHECK_FALSE(client->constraints[0].equal);
+}
+
+TEST_CASE("compose: external networks, the default network, durations, sizes, update_config", "[unit][compose]") {
+  model::Scenario c = SeedCluster();
+  c.networks.push_back({"shared", *model::Ipv4Cidr::Parse("10.0.0.0/24"), {}});
+  const std::string yaml = R"(
+services:
+  api:
+    image: example/api
+    stop_grace_period: 1m30s
+    networks:
+      shared: {}
+      back:
+    deploy:
+      replicas: 3
+      endpoint_mode: dnsrr
+      resources:
+        reservations: {cpus: '0.5', memory: 512M}
+      update_config: {parallelism: 2, delay: 10s, order: start-first, failure_action: rollback, monitor: 500ms}
+  worker:
+    image: example/worker
+    ports:
+      - target: 80
+        mode: host
+networks:
+  shared:
+    external: true
+  back:
+    name: backend
+)";
+  auto st = compose::Deploy(c, yaml, "stack.yml", "st", Env({}));
+  REQUIRE(st);
+  const auto* api = Service(st->scenario, "st_api");
+  const auto* worker = Service(st->scenario, "st_worker");
+  REQUIRE(api);
+  REQUIRE(worker);
+  CHECK(api->networks == std::vector<std::string>{"shared", "backend"});
+  CHECK(api->stop_grace_period == sim::Sec(90));
+  CHECK(api->endpoint_mode == model::EndpointMode::kDnsrr);
+  CHECK(api->reserve_nano_cpus == 500'000'000);
+  CHECK(api->reserve_memory_bytes == 512LL * 1024 * 1024);
+  CHECK(api->update.parallelism == 2);
+  CHECK(api->update.delay == sim::Sec(10));
+  CHECK(api->update.order == model::UpdateOrder::kStartFirst);
+  CHECK(api->update.failure_action == model::FailureAction::kRollback);
+  CHECK(api->update.monitor == sim::Ms(500));
+  // No networks: the stack's default network, on the first free /24 of
+  // swarm's pool (10.0.0.0/24 is taken by "shared", backend took 10.0.1.0/24).
+  CHECK(worker->networks == std::vector<std::string>{"st_default"});
+  CHECK_FALSE(worker->publish_ingress);  // host mode
+  std::map<std::string, std::string> subnets;
+  for (const auto& n : st->scenario.networks) subnets[n.name] = n.subnet.ToString();
+  CHECK(subnets.at("backend") == "10.0.1.0/24");
+  CHECK(subnets.at("st_default") == "10.0.2.0/24");
+  CHECK(subnets.size() == 3);
+  // An external network the cluster does not have.
+  model::Scenario bare = SeedCluster();
+  CHECK(Error(bare, yaml).find("networks.shared: external network shared is not in the cluster") != std::string::npos);
+}
+
+TEST_CASE("compose: a redeploy scales and moves networks, and refuses what it does not model", "[unit][compose]") {
+  model::Scenario c = SeedCluster();
+  c.networks.push_back({"ex_net", *model::Ipv4Cidr::Parse("10.0.0.0/27"), {}});
+  model::ServiceSpec running;
+  running.name = "ex_service";
+  running.replicas = 24;
+  running.networks = {"ex_net"};
+  c.services.push_back(running);
+  const std::string base = Slurp(std::string(SWARMPLAN_DATA) + "/compose/exhaust.yml");
+  auto same = compose::Deploy(c, base, "exhaust.yml", "ex", Env({}));
+  REQUIRE(same);
+  CHECK(same->order == std::vector<std::string>{"wait"});
+  auto fewer = compose::Deploy(c, base, "exhaust.yml", "ex", Env({{"EX_REPLICAS", "20"}}));
+  REQUIRE(fewer);
+  CHECK(fewer->order == std::vector<std::string>{"scale:ex_service=20", "wait"});
+  const std::string moved = R"(
+services:
+  service:
+    image: busybox
+    deploy: {replicas: 24}
+    networks: [wide]
+networks:
+  wide:
+    ipam: {config: [{subnet: 10.0.4.0/24}]}
+)";
+  auto mv = compose::Deploy(c, moved, "stack.yml", "ex", Env({}));
+  REQUIRE(mv);
+  CHECK(mv->order == std::vector<std::string>{"network-add:ex_service:ex_wide", "network-rm:ex_service:ex_net", "wait"});
+  auto p = planner::ParseOrder(mv->scenario, mv->order, {20, 10}, true);
+  REQUIRE(p);
+  CHECK(planner::CheckPlan(mv->scenario, *p));
+  const std::string dnsrr = R"(
+services:
+  service:
+    image: busybox
+    deploy: {replicas: 24, endpoint_mode: dnsrr}
+    networks: [net]
+networks:
+  net: {ipam: {config: [{subnet: 10.0.0.0/27}]}}
+)";
+  auto refused = compose::Deploy(c, dnsrr, "stack.yml", "ex", Env({}));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().find("services.service: endpoint_mode differs from the running service") != std::string::npos);
+}
+
+TEST_CASE("compose: bad files get one error naming the field", "[unit][compose]") {
+  const model::Scenario c = SeedCluster();
+  const auto has = [&](const std::string& yaml, const std::string& what, std::map<std::string, std::string> env = {}) {
+    const std::string e = Error(c, yaml, std::move(env));
+    INFO("yaml:\n" << yaml << "\nerror: " << e);
+    CHECK(e.find(what) != std::string::npos);
+  };
+  has("services: [", "stack.yml:1:");  // not YAML, with its place
+  has("version: '3'\n", "the stack has no services");
+  has("services:\n  a:\n    image: x\n    replcas: 2\n", "stack.yml:4:5: services.a.replcas: unknown field");
+  has("services:\n  a:\n    deploy: {replicas: many}\n", "services.a.deploy.replicas: expected a whole number");
+  has("services:\n  a:\n    stop_grace_period: 10 seconds\n", "services.a.stop_grace_period: \"10 seconds\" is not a duration");
+  has("services:\n  a:\n    networks: [nope]\n", "services.a.networks: refers to undefined network nope");
+  has("services:\n  a:\n    deploy: {placement: {preferences: [{spread: node.labels.zone}]}}\n",
+      "placement preferences (spread) are not modelled");
+  has("services:\n  a:\n    deploy: {mode: replicated-job}\n", "jobs are not modelled");
+  has("services:\n  a: {networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.9.0.0/24}, {subnet: 10.9.1.0/24}]}}\n",
+      "more than one subnet on a network is not modelled");
+  has("services:\n  a: {networks: [n]}\nnetworks:\n  n: {driver: bridge}\n", "networks.n.driver");
+  has("services:\n  a: {networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.0.0.0/33}]}}\n",
+      "networks.n.ipam.config[0].subnet");
+  has("services:\n  a:\n    deploy: {replicas: \"${N:?say how many}\"}\n", "required variable N is missing a value: say how many");
+  has("services:\n  a:\n    image: \"cost $ 5\"\n", "invalid interpolation format");
+  has("services:\n  a:\n    deploy: {resources: {reservations: {memory: lots}}}\n", "\"lots\" is not a size");
+  has("services:\n  a:\n    deploy: {update_config: {order: sideways}}\n", "expected stop-first or start-first");
+  has("services:\n  a:\n    deploy: {mode: global, replicas: 2}\n", "a global service has no replica count");
+  has(std::string(5000, '[') + std::string(5000, ']'), "nested over 200 deep");
+  // Aliases of aliases (a "billion laughs"): refused, not expanded.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += std::string(k ? ", " : "") + "*a" + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  has(bomb + "services: {a: {image: x}}\n", "expands (through aliases) to over a million values");
+  // The same network twice: the range overlaps one of the cluster's.
+  model::Scenario taken = c;
+  taken.networks.push_back({"other", *model::Ipv4Cidr::Parse("10.9.0.0/24"), {}});
+  CHECK(Error(taken, "services:\n  a: {networks: [n]}\nnetworks:\n  n: {ipam: {config: [{subnet: 10.9.0.0/25}]}}\n")
+            .find("overlaps") != std::string::npos);
+  CHECK(compose::Deploy(c, "services: {a: {image: x}}", "f.yml", "bad name!", Env({})).error().find("stack name") !=
+        std::string::npos);
+  // $$ is a dollar; an unset variable is blank, and said.
+  auto ok = compose::Deploy(c, "services:\n  a:\n    command: echo $$HOME ${UNSET}\n", "f.yml", "st", Env({}));
+  REQUIRE(ok);
+  REQUIRE(ok->notes.size() >= 1);
+  CHECK(ok->notes[0].find("UNSET variable is not set") != std::string::npos);
+  // Ignored as docker ignores them, and said.
+  auto ign = compose::Deploy(c, "services:\n  a: {image: x, build: ., container_name: y}\n", "f.yml", "st", Env({}));
+  REQUIRE(ign);
+  CHECK(std::any_of(ign->notes.begin(), ign->notes.end(),
+                    [](const std::string& n) { return n.find("build, container_name") != std::string::npos; }));
+}
+
+TEST_CASE("compose: plan --compose on the command line", "[unit][compose][cli]") {
+  const std::string cluster = std::string(SWARMPLAN_DATA) + "/seed-cluster.json";
+  const std::string stack = std::string(SWARMPLAN_DATA) + "/compose/exhaust.yml";
+  auto r = RunSwarmplan("plan " + cluster + " --compose " + stack + " --stack ex --to 17.06 --trials 50 "
+                        "--no-sensitivity --no-fixes");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("change (no engine upgrade") != std::string::npos);
+  CHECK(r.out.find("create service ex_service") != std::string::npos);
+  CHECK(r.out.find("--compose") != std::string::npos);  // the reproduce line repeats it
+  const auto fails = [](const std::string& args, const std::string& what) {
+    auto f = RunSwarmplan(args);
+    INFO(f.err);
+    CHECK(f.status == 1);
+    CHECK(f.err.find(what) != std::string::npos);
+  };
+  fails("plan " + cluster + " --compose " + stack, "--compose needs --stack NAME");
+  fails("plan --compose " + stack + " --stack ex", "--compose needs the cluster the stack lands on");
+  fails("plan " + cluster + " --compose " + stack + " --stack ex --order wait", "leave out --order");
+  fails("plan " + cluster + " --stack ex", "give --compose FILE too");
+  fails("plan " + cluster + " --compose /nonexistent.yml --stack ex", "cannot read the Compose file");
+}
