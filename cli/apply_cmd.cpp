@@ -20,8 +20,11 @@ int RunApply(const ApplyArgs& args) {
     if (args.scenario.file.empty() && args.scenario.host.empty()) {
       return Fail("the docker executor works on a live swarm: give --host H (or a scenario file, with DOCKER_HOST naming the manager)");
     }
-    for (const std::string* t : {&args.upgrade_command, &args.stop_command, &args.start_command}) {
+    for (const std::string* t : {&args.upgrade_command, &args.stop_command, &args.start_command, &args.leave_command}) {
       if (auto e = executor::ExpandTemplate(*t, "n", "a", "i", "v"); !e) return Fail(e.error());
+    }
+    if (auto e = executor::ExpandTemplate(args.join_command, "n", "", "", "", {{"token", "t"}, {"manager", "m"}}); !e) {
+      return Fail(e.error());
     }
   } else if (args.executor != "dry-run" && args.executor != "sim") {
     return Fail("--executor must be dry-run, sim or docker, not \"" + args.executor + "\"");
@@ -50,6 +53,8 @@ int RunApply(const ApplyArgs& args) {
     opt.upgrade_command = args.upgrade_command;
     opt.stop_command = args.stop_command;
     opt.start_command = args.start_command;
+    opt.join_command = args.join_command;
+    opt.leave_command = args.leave_command;
     opt.step_timeout = std::chrono::seconds(*timeout);
     bool installs = false;
     // A stop with no install before the node's start (restart:N) needs its

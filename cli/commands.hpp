@@ -34,7 +34,7 @@ struct ApplyArgs {
   std::string max_risk = "0";
   std::string gate_trials = "200";
   bool force = false;
-  std::string upgrade_command, stop_command, start_command;
+  std::string upgrade_command, stop_command, start_command, join_command, leave_command;
   std::string step_timeout = "600";
 };
 

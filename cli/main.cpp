@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
                         "docker executor: shell command that upgrades a node's engine; {node} {addr} {id} {version} are substituted");
   apply_cmd->add_option("--stop-command", apply.stop_command, "docker executor: command that stops a node's engine (default: the upgrade command restarts it)");
   apply_cmd->add_option("--start-command", apply.start_command, "docker executor: command that starts a node's engine");
+  apply_cmd->add_option("--join-command", apply.join_command,
+                        "docker executor: command that joins a node to the swarm (join:NODE); {node} {token} {manager} are substituted");
+  apply_cmd->add_option("--leave-command", apply.leave_command,
+                        "docker executor: command that makes a node leave the swarm (leave:NODE); {node} {addr} {id}");
   apply_cmd->add_option("--step-timeout", apply.step_timeout, "docker executor: seconds a drain, start or convergence may take (default 600)");
 
   ImportArgs import;

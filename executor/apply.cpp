@@ -28,6 +28,9 @@ std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s,
     case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
     case planner::Action::kPromote: return ex.SetRole(node, model::Role::kManager);
     case planner::Action::kDemote: return ex.SetRole(node, model::Role::kWorker);
+    case planner::Action::kJoin: return ex.JoinNode(node, st.role);
+    case planner::Action::kLeave: return ex.LeaveNode(node);
+    case planner::Action::kNodeRm: return ex.RemoveNode(node);
     case planner::Action::kStop: return ex.StopEngine(node);
     case planner::Action::kInstall: return ex.InstallEngine(node, st.version);
     case planner::Action::kStart: return ex.StartEngine(node);

@@ -71,7 +71,8 @@ bool LiveTaskState(const std::string& s) {
 
 std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, const std::string& node,
                                                        const std::string& addr, const std::string& id,
-                                                       const std::string& version) {
+                                                       const std::string& version,
+                                                       const std::map<std::string, std::string>& extra) {
   std::string out;
   for (std::size_t i = 0; i < tmpl.size(); ++i) {
     if (tmpl[i] != '{') {
@@ -85,7 +86,12 @@ std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, 
     else if (word == "addr") out += ShellQuote(addr);
     else if (word == "id") out += ShellQuote(id);
     else if (word == "version") out += ShellQuote(version);
-    else return std::unexpected("command template \"" + tmpl + "\": unknown placeholder {" + word + "} (known: {node} {addr} {id} {version})");
+    else if (extra.contains(word)) out += ShellQuote(extra.at(word));
+    else {
+      std::string known = "{node} {addr} {id} {version}";
+      for (const auto& [k, v] : extra) known += " {" + k + "}";
+      return std::unexpected("command template \"" + tmpl + "\": unknown placeholder {" + word + "} (known: " + known + ")");
+    }
     i = close;
   }
   return out;
@@ -93,8 +99,11 @@ std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, 
 
 std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::DockerEndpoint& ep, DockerExecutorOptions opt) {
   // Check the templates before anything runs.
-  for (const std::string* t : {&opt.upgrade_command, &opt.stop_command, &opt.start_command}) {
+  for (const std::string* t : {&opt.upgrade_command, &opt.stop_command, &opt.start_command, &opt.leave_command}) {
     if (auto e = ExpandTemplate(*t, "n", "a", "i", "v"); !e) return std::unexpected(e.error());
+  }
+  if (auto e = ExpandTemplate(opt.join_command, "n", "", "", "", {{"token", "t"}, {"manager", "m"}}); !e) {
+    return std::unexpected(e.error());
   }
   auto api = docker::DockerApi::Connect(ep);
   if (!api) return std::unexpected(api.error());
@@ -335,6 +344,12 @@ std::expected<void, std::string> DockerExecutor::RunTemplate(const char* what, c
   const std::string addr = SafeStr(Obj(*n, "Status"), "Addr");
   auto cmd = ExpandTemplate(tmpl, node, addr, SafeStr(*n, "ID"), version);
   if (!cmd) return std::unexpected(cmd.error());
+  return RunCommand(what, node, *cmd);
+}
+
+std::expected<void, std::string> DockerExecutor::RunCommand(const char* what, const std::string& node,
+                                                            const std::string& command) {
+  const std::string* cmd = &command;
   std::cerr << "swarmplan apply: " << what << " " << node << ": " << *cmd << "\n";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -371,6 +386,63 @@ std::expected<void, std::string> DockerExecutor::RunTemplate(const char* what, c
     return std::unexpected(std::string(what) + " command for " + node + " failed (" + how + "): " + *cmd);
   }
   return {};
+}
+
+std::expected<void, std::string> DockerExecutor::JoinNode(const std::string& node, model::Role r) {
+  if (opt_.join_command.empty()) {
+    return std::unexpected("the plan joins " + node + " to the swarm: give --join-command (e.g. \"ssh {node} docker "
+                           "swarm join --token {token} {manager}\")");
+  }
+  const auto deadline = Deadline();
+  auto sw = Read("/swarm", deadline);
+  if (!sw) return std::unexpected(sw.error());
+  auto info = Read("/info", deadline);
+  if (!info) return std::unexpected(info.error());
+  const std::string token = SafeStr(Obj(*sw, "JoinTokens"), r == model::Role::kManager ? "Manager" : "Worker");
+  std::string manager;
+  const json& remote = Obj(Obj(*info, "Swarm"), "RemoteManagers");
+  if (remote.is_array() && !remote.empty()) manager = SafeStr(remote[0], "Addr");
+  if (token.empty() || manager.empty()) return std::unexpected("the manager's answers hold no join token or manager address");
+  auto cmd = ExpandTemplate(opt_.join_command, node, "", "", "", {{"token", token}, {"manager", manager}});
+  if (!cmd) return std::unexpected(cmd.error());
+  if (auto ok = RunCommand("join", node, *cmd); !ok) return ok;
+  // In: the managers list it ready.
+  while (true) {
+    auto n = FindNode(node, Clock::now());
+    if (n && SafeStr(Obj(*n, "Status"), "State") == "ready") return {};
+    if (Clock::now() >= deadline) {
+      return std::unexpected(node + " is not a ready node of the swarm " + std::to_string(opt_.step_timeout.count()) +
+                             " s after its join");
+    }
+    std::this_thread::sleep_for(opt_.poll);
+  }
+}
+
+std::expected<void, std::string> DockerExecutor::LeaveNode(const std::string& node) {
+  if (opt_.leave_command.empty()) {
+    return std::unexpected("the plan has " + node + " leave the swarm: give --leave-command (e.g. \"ssh {addr} docker swarm leave\")");
+  }
+  return RunTemplate("leave", opt_.leave_command, node, "");
+}
+
+std::expected<void, std::string> DockerExecutor::RemoveNode(const std::string& node) {
+  // docker node rm refuses a node that is not down: wait for the managers
+  // to see it down, as a person retrying the command would.
+  const auto deadline = Deadline();
+  while (true) {
+    auto n = FindNode(node, deadline);
+    if (!n) return std::unexpected(n.error());
+    if (SafeStr(Obj(*n, "Status"), "State") == "down") {
+      auto r = api_.Delete("/nodes/" + SafeStr(*n, "ID"));
+      if (!r) return std::unexpected("removing node " + node + ": " + r.error().message);
+      return {};
+    }
+    if (Clock::now() >= deadline) {
+      return std::unexpected("node " + node + " is not down and can't be removed (" +
+                             std::to_string(opt_.step_timeout.count()) + " s)");
+    }
+    std::this_thread::sleep_for(opt_.poll);
+  }
 }
 
 std::expected<void, std::string> DockerExecutor::StopEngine(const std::string& node) {

@@ -33,6 +33,8 @@ struct DockerExecutorOptions {
   std::string upgrade_command;  // required when the plan installs an engine
   std::string stop_command;     // optional
   std::string start_command;    // optional
+  std::string join_command;     // for join:NODE ({node} {token} {manager})
+  std::string leave_command;    // for leave:NODE ({node} {addr} {id})
   std::chrono::seconds step_timeout{600};     // drain, start, converge deadline
   std::chrono::seconds command_timeout{1800};  // each command
   std::chrono::milliseconds poll{500};
@@ -59,6 +61,9 @@ class DockerExecutor final : public Executor {
   std::expected<void, std::string> RollbackService(const std::string& service) override;
   std::expected<void, std::string> ChangeNetwork(const std::string& service, const std::string& network,
                                                  bool add) override;
+  std::expected<void, std::string> JoinNode(const std::string& node, model::Role r) override;
+  std::expected<void, std::string> LeaveNode(const std::string& node) override;
+  std::expected<void, std::string> RemoveNode(const std::string& node) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;
@@ -75,6 +80,8 @@ class DockerExecutor final : public Executor {
   std::expected<void, std::string> UpdateSpec(const std::string& node, const char* field, const char* value);
   std::expected<void, std::string> RunTemplate(const char* what, const std::string& tmpl, const std::string& node,
                                                const std::string& version);
+  // Runs an expanded command line with /bin/sh, bounded by command_timeout.
+  std::expected<void, std::string> RunCommand(const char* what, const std::string& node, const std::string& cmd);
   Clock::time_point Deadline() const { return Clock::now() + opt_.step_timeout; }
   std::expected<nlohmann::json, std::string> FindService(const std::string& name, Clock::time_point deadline);
   // Reads the service, lets `change` edit its spec, posts it back (with
@@ -90,10 +97,12 @@ class DockerExecutor final : public Executor {
   std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
 };
 
-// Replaces {node} {addr} {id} {version} with shell-quoted values; an unknown
-// {word} is an error (so a typo never runs).
+// Replaces {node} {addr} {id} {version} (and the `extra` words, e.g.
+// {token} {manager} of a join) with shell-quoted values; an unknown {word}
+// is an error (so a typo never runs).
 std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, const std::string& node,
                                                        const std::string& addr, const std::string& id,
-                                                       const std::string& version);
+                                                       const std::string& version,
+                                                       const std::map<std::string, std::string>& extra = {});
 
 }  // namespace swarmplan::executor

@@ -88,6 +88,22 @@ std::expected<void, std::string> DryRunExecutor::ChangeNetwork(const std::string
   return {};
 }
 
+std::expected<void, std::string> DryRunExecutor::JoinNode(const std::string& node, model::Role r) {
+  out_ << "docker swarm join --token \"$(docker swarm join-token -q " << model::ToString(r)
+       << ")\" MANAGER_ADDR:2377   # on " << node << "\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::LeaveNode(const std::string& node) {
+  out_ << "docker swarm leave   # on " << node << "\n";
+  return {};
+}
+
+std::expected<void, std::string> DryRunExecutor::RemoveNode(const std::string& node) {
+  out_ << "docker node rm " << node << "   # once docker node ls shows it Down\n";
+  return {};
+}
+
 std::expected<bool, std::string> DryRunExecutor::WaitConverged() {
   out_ << "docker service ls   # until every service shows all its replicas running\n";
   return true;

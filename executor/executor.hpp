@@ -63,6 +63,11 @@ class Executor {
   // a rolling update onto (or off) an existing overlay.
   virtual std::expected<void, std::string> ChangeNetwork(const std::string& service, const std::string& network,
                                                          bool add) = 0;
+  // Membership: `docker swarm join` / `docker swarm leave` run on the node,
+  // `docker node rm` once the managers see it down.
+  virtual std::expected<void, std::string> JoinNode(const std::string& node, model::Role r) = 0;
+  virtual std::expected<void, std::string> LeaveNode(const std::string& node) = 0;
+  virtual std::expected<void, std::string> RemoveNode(const std::string& node) = 0;
   // Waits until every service runs as desired; false if the deadline passed.
   virtual std::expected<bool, std::string> WaitConverged() = 0;
   virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;

@@ -139,6 +139,27 @@ std::expected<void, std::string> SimExecutor::ChangeNetwork(const std::string& s
   return std::unexpected("the swarm has no overlay network named \"" + network + "\"");
 }
 
+std::expected<void, std::string> SimExecutor::JoinNode(const std::string& node, model::Role r) {
+  Pace();
+  auto id = Find(node);
+  if (!id) return std::unexpected(id.error());
+  return op_->Join(*id, r);
+}
+
+std::expected<void, std::string> SimExecutor::LeaveNode(const std::string& node) {
+  Pace();
+  auto id = Find(node);
+  if (!id) return std::unexpected(id.error());
+  return op_->Leave(*id);
+}
+
+std::expected<void, std::string> SimExecutor::RemoveNode(const std::string& node) {
+  Pace();
+  auto id = Find(node);
+  if (!id) return std::unexpected(id.error());
+  return op_->RemoveNode(*id);
+}
+
 std::expected<bool, std::string> SimExecutor::WaitConverged() {
   Pace();
   return op_->WaitConverged();

@@ -34,6 +34,9 @@ class SimExecutor final : public Executor {
   std::expected<void, std::string> RollbackService(const std::string& service) override;
   std::expected<void, std::string> ChangeNetwork(const std::string& service, const std::string& network,
                                                  bool add) override;
+  std::expected<void, std::string> JoinNode(const std::string& node, model::Role r) override;
+  std::expected<void, std::string> LeaveNode(const std::string& node) override;
+  std::expected<void, std::string> RemoveNode(const std::string& node) override;
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;

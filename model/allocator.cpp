@@ -208,7 +208,9 @@ void Allocator::ReallocateNode(NodeId id) {
   for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
     Network& net = swarm_.networks[k];
     bool need;
-    if (net.ingress) {
+    if (!n.member) {
+      need = false;  // not in the swarm (not joined, or removed): holds nothing
+    } else if (net.ingress) {
       need = true;  // every node always holds one ingress address
     } else if (policy == LbPolicy::kNone) {
       continue;  // the leader knows nothing of LB addresses on user overlays
@@ -230,7 +232,7 @@ void Allocator::ReallocateNode(NodeId id) {
       added = true;
       swarm_.trace().Add(swarm_.Now(), "address",
                          net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")");
-    } else if (!need && n.attach[k] != kNoAddr && policy == LbPolicy::kOnDemand) {
+    } else if (!need && n.attach[k] != kNoAddr && (policy == LbPolicy::kOnDemand || !n.member)) {
       swarm_.trace().Add(swarm_.Now(), "address",
                          net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
                              n.name + ", no task needs it)");

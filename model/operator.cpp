@@ -61,6 +61,20 @@ std::expected<void, std::string> Operator::ChangeNetwork(ServiceId s, NetworkId 
   return WithLeader(w_, Deadline(), [&] { return w_.ChangeNetwork(s, k, add); });
 }
 
+std::expected<void, std::string> Operator::Join(NodeId n, Role r) {
+  return WithLeader(w_, Deadline(), [&] { return w_.JoinNode(n, r); });
+}
+
+std::expected<void, std::string> Operator::Leave(NodeId n) { return w_.LeaveNode(n); }
+
+std::expected<void, std::string> Operator::RemoveNode(NodeId n) {
+  if (!RunUntil([&] { return w_.nodes[n].state == NodeState::kDown || !w_.nodes[n].member; }, Deadline())) {
+    return std::unexpected("node " + w_.NodeName(n) + " is not down and can't be removed (still not down after " +
+                           std::to_string(w_.timings().converge_timeout / sim::kSecond) + " s)");
+  }
+  return WithLeader(w_, Deadline(), [&] { return w_.RemoveNode(n); });
+}
+
 std::expected<void, std::string> Operator::Drain(NodeId n) {
   auto r = SetAvailability(n, Availability::kDrain);
   if (!r) return r;

@@ -30,6 +30,12 @@ class Operator {
   std::expected<void, std::string> UpdateService(ServiceId s);
   std::expected<void, std::string> RollbackService(ServiceId s);
   std::expected<void, std::string> ChangeNetwork(ServiceId s, NetworkId k, bool add);
+  // `docker swarm join` on the node (returns once the managers took it, not
+  // when it is ready), `docker swarm leave` on it, and `docker node rm`,
+  // retried (as a person would) until the managers see the node down.
+  std::expected<void, std::string> Join(NodeId n, Role r);
+  std::expected<void, std::string> Leave(NodeId n);
+  std::expected<void, std::string> RemoveNode(NodeId n);
   // Drain, then wait until the node's tasks stopped.
   std::expected<void, std::string> Drain(NodeId n);
   // `service docker stop`: takes engine_stop. Fails if already stopped.

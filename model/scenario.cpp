@@ -26,7 +26,7 @@ std::optional<std::size_t> Scenario::FindNode(const std::string& node_name) cons
 std::optional<std::size_t> Scenario::InitialLeader() const {
   if (!leader.empty()) return FindNode(leader);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].role == Role::kManager && !nodes[i].down) return i;
+    if (nodes[i].role == Role::kManager && !nodes[i].out()) return i;
   }
   return std::nullopt;
 }
@@ -47,13 +47,14 @@ std::expected<void, std::string> Scenario::Validate() const {
     if (!names.insert(nodes[i].name).second) {
       return std::unexpected("/nodes/" + std::to_string(i) + "/name: \"" + nodes[i].name + "\" appears twice");
     }
-    managers += nodes[i].role == Role::kManager;
+    managers += nodes[i].role == Role::kManager && nodes[i].joined;
   }
-  if (managers == 0) return std::unexpected("/nodes: a swarm needs at least one manager");
+  if (managers == 0) return std::unexpected("/nodes: a swarm needs at least one manager (in the swarm: not \"joined\": false)");
   if (!leader.empty()) {
     auto l = FindNode(leader);
     if (!l) return std::unexpected("/leader: no node is named \"" + leader + "\"");
     if (nodes[*l].role != Role::kManager) return std::unexpected("/leader: \"" + leader + "\" is not a manager");
+    if (!nodes[*l].joined) return std::unexpected("/leader: \"" + leader + "\" is not in the swarm yet (\"joined\": false)");
   }
   const Ipv4Cidr ing = EffectiveIngress();
   std::set<std::string> nets;
@@ -96,7 +97,7 @@ std::expected<void, std::string> Scenario::Validate() const {
   if (task_count > 5'000'000) return std::unexpected("/services: more than 5000000 tasks in all");
   // Down nodes: the swarm must still have a leader and quorum at the start.
   int managers_down = 0;
-  for (const auto& n : nodes) managers_down += n.role == Role::kManager && n.down;
+  for (const auto& n : nodes) managers_down += n.role == Role::kManager && n.joined && n.down;
   if (managers_down * 2 >= managers) {
     return std::unexpected("/nodes: " + std::to_string(managers_down) + " of " + std::to_string(managers) +
                            " managers are down: the swarm has no quorum, so nothing can be planned on it");

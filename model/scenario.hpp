@@ -64,6 +64,9 @@ struct Timings {
   Range node_down_after{sim::Sec(15), sim::Sec(20)};  // heartbeat 5 s x grace 3, plus jitter
   Range engine_stop{sim::Sec(1), sim::Sec(4)};  // the daemon's own shutdown, besides stopping its containers
   Range engine_start{sim::Sec(3), sim::Sec(10)};
+  // `docker swarm join` on a running engine: its certificate, then its
+  // first session with a manager (not measured; a few seconds on a LAN).
+  Range node_join{sim::Sec(1), sim::Sec(4)};
   // After an engine start, how long libnetwork still refuses swarm-scoped
   // networks ("swarm is not active") while the worker may already prepare
   // tasks. The agent turns ready on its first session message, which carries
@@ -98,6 +101,10 @@ struct NodeSpec {
   std::int64_t nano_cpus = 0;     // 0: not modelled
   std::int64_t memory_bytes = 0;  // 0: not modelled
   bool down = false;  // "state": "down": the engine is not running when the run starts
+  // "joined": false: a host that is not in the swarm yet; a plan's
+  // join:NODE brings it in, with `role`.
+  bool joined = true;
+  bool out() const { return down || !joined; }  // takes no part when the run starts
 };
 
 // How a rolling update (or a rollback) replaces tasks: docker's defaults

@@ -120,7 +120,7 @@ const std::vector<std::string_view> kTopKeys = {"schema_version", "name", "ingre
                                                 "services", "tasks", "leader", "upgrade", "timings"};
 const std::vector<std::string_view> kNetworkKeys = {"name", "subnet", "held"};
 const std::vector<std::string_view> kNodeKeys = {"name", "role", "engine", "availability", "state",
-                                                 "labels", "cpus", "memory_mb"};
+                                                 "labels", "cpus", "memory_mb", "joined"};
 const std::vector<std::string_view> kServiceKeys = {
     "name", "mode", "replicas", "networks", "endpoint_mode", "constraints", "max_replicas_per_node", "restart",
     "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed",
@@ -151,6 +151,7 @@ const std::vector<TimingField>& TimingTable() {
       {"node_down_after_ms", &Timings::node_down_after},
       {"engine_stop_ms", &Timings::engine_stop},
       {"engine_start_ms", &Timings::engine_start},
+      {"node_join_ms", &Timings::node_join},
       {"swarm_active_after_ready_ms", &Timings::swarm_active_after_ready},
       {"election_ms", &Timings::election},
       {"operator_step_ms", &Timings::operator_step},
@@ -247,6 +248,11 @@ std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& 
   if (r.Has("state")) {
     SP_TRY(st, ReadEnum<NodeState>(r, "state"));
     n.down = st == NodeState::kDown;
+  }
+  if (r.Has("joined")) {
+    SP_TRY(b, r.Bool("joined"));
+    n.joined = b;
+    if (!n.joined && n.down) return std::unexpected(r.Path("joined") + ": a node not in the swarm has no state; leave \"state\" out");
   }
   if (!r.Has("engine")) return std::unexpected(ptr + "/engine is required (e.g. \"17.06\")");
   SP_TRY(ev, r.String("engine"));
@@ -597,6 +603,7 @@ json ScenarioToJson(const Scenario& s) {
     json o{{"name", n.name}, {"role", ToString(n.role)}, {"availability", ToString(n.availability)},
            {"engine", n.engine.ToString()}};
     if (n.down) o["state"] = ToString(NodeState::kDown);
+    if (!n.joined) o["joined"] = false;
     if (!n.labels.empty()) o["labels"] = n.labels;
     if (n.nano_cpus) o["cpus"] = n.nano_cpus / 1'000'000'000;
     if (n.memory_bytes) o["memory_mb"] = n.memory_bytes / (1024 * 1024);

@@ -37,6 +37,8 @@ struct Node {
   std::int64_t nano_cpus = 0, memory_bytes = 0;            // capacity (0: unlimited)
   std::int64_t reserved_nano_cpus = 0, reserved_memory = 0;  // by counted tasks
 
+  bool member = true;   // in the swarm (false: not joined yet, or removed)
+  bool left = false;    // `docker swarm leave` ran on it: down for good until removed
   bool engine_running = true;
   bool connected = true;           // its agent is connected to the managers
   bool swarm_active = true;        // libnetwork's cluster agent is up

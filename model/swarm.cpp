@@ -35,13 +35,14 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     n.memory_bytes = spec.memory_bytes;
     n.attach.assign(networks.size(), kNoAddr);
     n.net_tasks.assign(networks.size(), 0);
-    if (spec.down) {  // down when the run starts: it holds what it held, runs nothing
+    if (spec.down || !spec.joined) {  // down when the run starts: it holds what it held, runs nothing
       n.engine_running = false;
       n.connected = false;
       n.swarm_active = false;
       n.state = NodeState::kDown;
     }
-    if (n.role == Role::kManager) ++managers_;
+    n.member = spec.joined;
+    if (n.role == Role::kManager && n.member) ++managers_;
   }
 
   // REQUIRES: sc.Validate() passed, so an up manager leads.
@@ -155,6 +156,7 @@ std::expected<void, std::string> Swarm::SetRole(NodeId id, Role r) {
   Node& n = nodes[id];
   const char* verb = r == Role::kManager ? "promote" : "demote";
   if (!HasLeader()) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": the swarm has no leader");
+  if (!n.member) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": it is not in the swarm");
   if (n.role == r) return {};
   if (r == Role::kWorker && managers_ == 1) {
     return std::unexpected("cannot demote " + n.name + ": it is the last manager");
@@ -169,6 +171,61 @@ std::expected<void, std::string> Swarm::SetRole(NodeId id, Role r) {
   // A demoted leader steps down; so does any leader once the managers up
   // are no longer a majority (a demotion while managers are down).
   if (HasLeader() && ((r == Role::kWorker && leader_ == id) || !HasQuorum())) LeaderLost();
+  return {};
+}
+
+std::expected<void, std::string> Swarm::JoinNode(NodeId id, Role r) {
+  Node& n = nodes[id];
+  if (!HasLeader()) return std::unexpected("cannot join " + n.name + ": the swarm has no leader");
+  if (n.member) return std::unexpected(n.name + " is already in the swarm");
+  trace_.Add(Now(), "node", n.name + " joins as " + std::string(ToString(r)));
+  n.member = true;
+  n.left = false;
+  n.role = r;
+  n.availability = Availability::kActive;
+  for (Service& s : services) s.constraint_ok[id] = MeetsConstraints(s, n);
+  if (r == Role::kManager) ++managers_;
+  n.engine_running = true;
+  ++n.epoch;
+  const std::uint32_t epoch = n.epoch;
+  engine_.After(Draw(timings_.node_join), [this, id, epoch] {
+    if (nodes[id].epoch == epoch && nodes[id].member) NodeReconnected(id);
+  });
+  return {};
+}
+
+std::expected<void, std::string> Swarm::LeaveNode(NodeId id) {
+  Node& n = nodes[id];
+  if (!n.member) return std::unexpected(n.name + " is not in the swarm");
+  // docker: a manager must be demoted first (or leave with --force, which
+  // this model does not plan).
+  if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before it leaves");
+  trace_.Add(Now(), "node", n.name + " leaves the swarm");
+  StopEngine(id);
+  n.left = true;
+  return {};
+}
+
+std::expected<void, std::string> Swarm::RemoveNode(NodeId id) {
+  Node& n = nodes[id];
+  if (!HasLeader()) return std::unexpected("cannot remove " + n.name + ": the swarm has no leader");
+  if (!n.member) return std::unexpected(n.name + " is not in the swarm");
+  if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before removing it");
+  if (n.state != NodeState::kDown) {
+    return std::unexpected("node " + n.name + " is not down and can't be removed (docker node rm without --force)");
+  }
+  trace_.Add(Now(), "node", n.name + " removed from the swarm");
+  engine_.Cancel(n.down_timer);
+  n.member = false;
+  const std::vector<TaskId> on_node = n.tasks;
+  for (TaskId tid : on_node) {
+    Task& t = tasks[tid];
+    if (IsTerminal(t.state)) continue;
+    SetDesired(t, TaskState::kShutdown);
+    if (!IsTerminal(t.state)) SetState(t, TaskState::kOrphaned, "node removed");
+  }
+  allocator_->NodeEvent(id);  // frees its load-balancer addresses
+  scheduler_->NodeChanged(id);
   return {};
 }
 
@@ -508,7 +565,7 @@ void Swarm::InstallEngine(NodeId id, EngineVersion v) {
 
 void Swarm::StartEngine(NodeId id) {
   Node& n = nodes[id];
-  if (n.engine_running) return;
+  if (n.engine_running || !n.member || n.left) return;
   trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " starting");
   n.engine_running = true;
   const std::uint32_t epoch = n.epoch;

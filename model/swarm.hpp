@@ -57,6 +57,17 @@ class Swarm {
   // quorum counts change at once; a demoted leader steps down and another
   // manager is elected); `node.role` constraints are re-checked.
   std::expected<void, std::string> SetRole(NodeId n, Role r);
+  // Membership. `docker swarm join` on a host not in the swarm: a manager
+  // joins Raft at once, the node is ready after node_join. `docker swarm
+  // leave` on a worker: its engine stops running swarm tasks and it is down
+  // once its heartbeat expires; its tasks (and their addresses) stay in the
+  // store, as a down node's do, until `docker node rm` (only for a node the
+  // managers see down) deletes it: its tasks end, its load-balancer
+  // addresses are freed (swarmkit allocator deallocateNode, the
+  // orchestrators' task deletion on EventDeleteNode).
+  std::expected<void, std::string> JoinNode(NodeId n, Role r);
+  std::expected<void, std::string> LeaveNode(NodeId n);
+  std::expected<void, std::string> RemoveNode(NodeId n);
   // Service changes, through the leader (`docker service create / rm /
   // scale`). A service defined with deployed=false is created here.
   std::expected<void, std::string> CreateService(ServiceId s);

@@ -41,6 +41,10 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
   // The cluster at the start, and as the plan leaves it: nodes it activates
   // take tasks, services it creates, removes or scales change the count.
   std::vector<bool> activated(s.nodes.size(), false);
+  // In the swarm at the start, and as the plan leaves it (join, node-rm;
+  // a node that only left still holds what it held).
+  std::vector<bool> in_before(s.nodes.size()), in_after(s.nodes.size());
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) in_before[i] = in_after[i] = s.nodes[i].joined;
   std::vector<bool> deployed_after;
   std::vector<std::uint32_t> replicas_after;
   // The overlays each service is on at the end, and what a rollback would
@@ -55,6 +59,8 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
   if (plan != nullptr) {
     for (const Step& st : plan->steps) {
       if (st.action == Action::kActivate && !s.nodes[st.node].down) activated[st.node] = true;
+      if (st.action == Action::kJoin) in_after[st.node] = activated[st.node] = true;
+      if (st.action == Action::kNodeRm) in_after[st.node] = activated[st.node] = false;
       if (st.action == Action::kCreate) deployed_after[st.service] = true;
       if (st.action == Action::kRemove) deployed_after[st.service] = false;
       if (st.action == Action::kScale) replicas_after[st.service] = st.replicas;
@@ -84,11 +90,12 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
       std::uint64_t nodes_before = 0, nodes_after = 0;
       for (std::size_t i = 0; i < s.nodes.size(); ++i) {
         const bool meets = Meets(svc, s.nodes[i]);
-        const bool ok = s.nodes[i].availability == model::Availability::kActive && meets;
+        const bool ok = s.nodes[i].availability == model::Availability::kActive && meets && in_before[i];
+        const bool ok_after = meets && in_after[i] && (ok || activated[i]);
         if (ok && svc.deployed && on_before) eligible[i] = true;
-        if (meets && (ok || activated[i]) && deployed_after[k] && on_after) eligible_after[i] = true;
+        if (ok_after && deployed_after[k] && on_after) eligible_after[i] = true;
         nodes_before += ok;
-        nodes_after += meets && (ok || activated[i]);
+        nodes_after += ok_after;
       }
       auto count = [&](std::uint32_t replicas, std::uint64_t nodes) {
         std::uint64_t tasks = svc.mode == model::ServiceMode::kGlobal ? nodes : replicas;
@@ -114,8 +121,11 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     b.eligible_after = static_cast<std::uint64_t>(std::count(eligible_after.begin(), eligible_after.end(), true));
     const std::uint64_t with_tasks = std::min(b.eligible_nodes, b.tasks);
     const std::uint64_t with_tasks_after = std::min(b.eligible_after, b.tasks_after);
-    b.lb_before = model::LbAddresses(from_leader.lb_policy(), s.nodes.size(), with_tasks);
-    b.lb_after = model::LbAddresses(to.lb_policy(), s.nodes.size(), with_tasks_after);
+    const auto members = [](const std::vector<bool>& in) {
+      return static_cast<std::uint64_t>(std::count(in.begin(), in.end(), true));
+    };
+    b.lb_before = model::LbAddresses(from_leader.lb_policy(), members(in_before), with_tasks);
+    b.lb_after = model::LbAddresses(to.lb_policy(), members(in_after), with_tasks_after);
     out.push_back(b);
   }
   return out;

@@ -275,7 +275,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
       if (svc.max_replicas_per_node == 0) {
         std::uint32_t nodes = 0;
         for (const auto& n : s.nodes) {
-          nodes += !n.down && model::ConstraintsMatch(svc.constraints, n.name, n.role, n.labels);
+          nodes += !n.out() && model::ConstraintsMatch(svc.constraints, n.name, n.role, n.labels);
         }
         if (nodes >= 3) {
           Scenario w = s;
@@ -308,7 +308,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
       std::optional<std::size_t> spare;
       for (std::size_t i = s.nodes.size(); i-- > 0;) {
         const auto& n = s.nodes[i];
-        if (!n.down && n.role == model::Role::kWorker && n.availability == model::Availability::kActive) {
+        if (!n.out() && n.role == model::Role::kWorker && n.availability == model::Availability::kActive) {
           spare = i;
           break;
         }

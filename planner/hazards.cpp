@@ -49,8 +49,8 @@ std::vector<std::string> Hazards(const model::Scenario& s, const Plan& p) {
         if (role[st.node] == Role::kManager) {
           int managers = 0, up = 0;
           for (std::size_t i = 0; i < n; ++i) {
-            managers += role[i] == Role::kManager;
-            up += role[i] == Role::kManager && running[i] && !s.nodes[i].down;
+            managers += role[i] == Role::kManager && s.nodes[i].joined;
+            up += role[i] == Role::kManager && running[i] && !s.nodes[i].out();
           }
           if (up * 2 <= managers) {
             const std::string msg = "step " + std::to_string(k + 1) + " stops " + s.nodes[st.node].name + ": with " +

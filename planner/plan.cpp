@@ -21,6 +21,9 @@ std::string_view ToString(Action a) {
     case Action::kPause: return "pause";
     case Action::kPromote: return "promote";
     case Action::kDemote: return "demote";
+    case Action::kJoin: return "join";
+    case Action::kLeave: return "leave";
+    case Action::kNodeRm: return "node-rm";
     case Action::kWait: return "wait";
     case Action::kSleep: return "sleep";
     case Action::kCreate: return "create";
@@ -50,6 +53,8 @@ std::string Step::Describe(const Scenario& s) const {
     case Action::kRollback: return "roll back " + s.services[service].name;
     case Action::kNetworkAdd: return "add " + s.services[service].name + " to network " + s.networks[network].name;
     case Action::kNetworkRm: return "take " + s.services[service].name + " off network " + s.networks[network].name;
+    case Action::kJoin: return s.nodes[node].name + " joins as " + std::string(model::ToString(role));
+    case Action::kNodeRm: return "remove node " + s.nodes[node].name;
     default: return std::string(ToString(action)) + " " + s.nodes[node].name;
   }
 }
@@ -98,11 +103,11 @@ Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
   // A node that is down cannot be drained or restarted: it is left out
   // (the report lists the plan's steps, so the user sees it is missing).
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].role == Role::kManager && i != leader && !s.nodes[i].down) order.push_back(i);
+    if (s.nodes[i].role == Role::kManager && i != leader && !s.nodes[i].out()) order.push_back(i);
   }
   order.push_back(leader);
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].role == Role::kWorker && !s.nodes[i].down) order.push_back(i);
+    if (s.nodes[i].role == Role::kWorker && !s.nodes[i].out()) order.push_back(i);
   }
   Plan p = FromNodeOrder(s, order, to, true);
   p.origin = "default: the seed procedure (managers one at a time, leader last, activated together; then each worker)";
@@ -129,7 +134,7 @@ void NoteIncomplete(const Scenario& s, Plan& p, model::EngineVersion to) {
   std::string left;
   std::size_t count = 0;
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].down || engine[i] >= to) continue;
+    if (s.nodes[i].out() || engine[i] >= to) continue;
     ++count;
     if (count <= 5) left += (left.empty() ? "" : ", ") + s.nodes[i].name + " (" + engine[i].ToString() + ")";
   }
@@ -235,6 +240,11 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       for (std::size_t i = 0; i < s.services.size(); ++i) {
         if (s.services[i].name == name) svc = i;
       }
+      if (!svc && verb == "rm" && s.FindNode(name)) {
+        Step st{Action::kNodeRm, *s.FindNode(name), {}, 0};
+        p.steps.push_back(st);
+        continue;
+      }
       if (!svc) {
         std::string known;
         for (const auto& v : s.services) known += (known.empty() ? "" : ", ") + v.name;
@@ -268,15 +278,26 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
     if (f.size() < 2 || f.size() > 3 || f[1].empty()) {
       return std::unexpected("order word \"" + w +
                              "\": expected NODE, ACTION:NODE (drain, stop, install, start, upgrade, restart, "
-                             "activate, pause, promote, demote), create:SERVICE, rm:SERVICE, scale:SERVICE=N, update:SERVICE, "
+                             "activate, pause, promote, demote, join, leave, node-rm), create:SERVICE, rm:SERVICE, scale:SERVICE=N, update:SERVICE, "
                              "rollback:SERVICE, network-add:SERVICE:NETWORK, network-rm:SERVICE:NETWORK, wait or "
                              "sleep:SECONDS");
     }
     auto n = node_of(f[1], w);
     if (!n) return std::unexpected(n.error());
     model::EngineVersion v = to;
+    if (verb == "join") {
+      Step st{Action::kJoin, *n, {}, 0};
+      st.role = s.nodes[*n].role;
+      if (f.size() == 3) {
+        auto r = model::ParseName<model::Role>(f[2]);
+        if (!r) return std::unexpected("order word \"" + w + "\": the role is manager or worker, not \"" + f[2] + "\"");
+        st.role = *r;
+      }
+      p.steps.push_back(st);
+      continue;
+    }
     if (f.size() == 3) {
-      if (verb != "install" && verb != "upgrade") return std::unexpected("order word \"" + w + "\": only install and upgrade take a version");
+      if (verb != "install" && verb != "upgrade") return std::unexpected("order word \"" + w + "\": only install and upgrade take a version (and join a role)");
       auto pv = model::EngineVersion::Parse(f[2]);
       if (!pv) return std::unexpected("order word \"" + w + "\": " + pv.error());
       v = *pv;
@@ -289,6 +310,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
     else if (verb == "pause") p.steps.push_back({Action::kPause, *n, {}, 0});
     else if (verb == "promote") p.steps.push_back({Action::kPromote, *n, {}, 0});
     else if (verb == "demote") p.steps.push_back({Action::kDemote, *n, {}, 0});
+    else if (verb == "leave") p.steps.push_back({Action::kLeave, *n, {}, 0});
+    else if (verb == "node-rm") p.steps.push_back({Action::kNodeRm, *n, {}, 0});
     else if (verb == "upgrade") {
       p.steps.push_back({Action::kStop, *n, {}, 0});
       p.steps.push_back({Action::kInstall, *n, v, 0});
@@ -299,7 +322,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
     } else {
       return std::unexpected("order word \"" + w + "\": unknown action \"" + verb +
                              "\" (drain, stop, install, start, upgrade, restart, activate, pause, promote, demote, "
-                             "wait, sleep, create, rm, scale, update, rollback, network-add, network-rm)");
+                             "join, leave, node-rm, wait, sleep, create, rm, scale, update, rollback, network-add, "
+                             "network-rm)");
     }
   }
   return p;
@@ -316,15 +340,20 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   std::set<std::size_t> stopped_by_plan;
   std::vector<bool> running(s.nodes.size(), true);
   std::vector<model::EngineVersion> engine;
+  // Membership: in the swarm, and left (down for good until removed).
+  std::vector<bool> member(s.nodes.size(), true), left(s.nodes.size(), false);
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    running[i] = !s.nodes[i].down;
+    running[i] = !s.nodes[i].out();
+    member[i] = s.nodes[i].joined;
     engine.push_back(s.nodes[i].engine);
   }
   std::vector<Role> role;  // as the steps so far leave each node
   for (const auto& n : s.nodes) role.push_back(n.role);
-  int managers = static_cast<int>(std::count(role.begin(), role.end(), Role::kManager));
+  int managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(), [](const auto& n) {
+    return n.role == Role::kManager && n.joined;
+  }));
   const int down_managers = static_cast<int>(std::count_if(s.nodes.begin(), s.nodes.end(), [](const auto& n) {
-    return n.role == Role::kManager && n.down;
+    return n.role == Role::kManager && n.joined && n.down;
   }));
   int managers_up = managers - down_managers;
   std::vector<bool> deployed;
@@ -337,7 +366,43 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const Step& st = p.steps[i];
     const std::string where = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + ")";
+    if (st.OnNode() && st.action != Action::kJoin) {
+      const std::string& name = s.nodes[st.node].name;
+      if (!member[st.node]) {
+        return std::unexpected(where + ": " + name + " is not in the swarm at that point (join:" + name + " first)");
+      }
+      if (left[st.node] && st.action != Action::kNodeRm) {
+        return std::unexpected(where + ": " + name + " left the swarm; what is left to do is node-rm:" + name);
+      }
+    }
     switch (st.action) {
+      case Action::kJoin:
+        if (member[st.node]) return std::unexpected(where + ": " + s.nodes[st.node].name + " is already in the swarm");
+        member[st.node] = true;
+        left[st.node] = false;
+        running[st.node] = true;
+        role[st.node] = st.role;
+        if (st.role == Role::kManager) {
+          ++managers;
+          ++managers_up;
+        }
+        break;
+      case Action::kLeave:
+        if (role[st.node] == Role::kManager) return std::unexpected(where + ": a manager leaves only once demoted (demote:" + s.nodes[st.node].name + " first)");
+        if (!running[st.node]) return std::unexpected(where + ": its engine is not running, so nothing can run `docker swarm leave` on it");
+        left[st.node] = true;
+        running[st.node] = false;
+        break;
+      case Action::kNodeRm:
+        if (role[st.node] == Role::kManager) return std::unexpected(where + ": docker removes a manager only once demoted (demote:" + s.nodes[st.node].name + " first)");
+        if (running[st.node] && !left[st.node]) {
+          return std::unexpected(where + ": docker node rm refuses a node that is not down: leave:" + s.nodes[st.node].name +
+                                 " or stop:" + s.nodes[st.node].name + " first");
+        }
+        member[st.node] = false;
+        left[st.node] = false;
+        running[st.node] = false;
+        break;
       case Action::kStop:
         if (!running[st.node]) {
           return std::unexpected(where + (s.nodes[st.node].down && !stopped_by_plan.contains(st.node)
@@ -443,7 +508,9 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
     }
   }
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (!running[i] && !s.nodes[i].down) return std::unexpected("the plan leaves " + s.nodes[i].name + "'s engine stopped at the end");
+    if (!running[i] && !s.nodes[i].down && member[i] && !left[i]) {
+      return std::unexpected("the plan leaves " + s.nodes[i].name + "'s engine stopped at the end");
+    }
   }
   return {};
 }
@@ -464,6 +531,9 @@ std::vector<std::string> PlanWords(const Scenario& s, const Plan& p) {
       case Action::kNetworkRm:
         out.push_back(std::string(ToString(st.action)) + ":" + s.services[st.service].name + ":" +
                       s.networks[st.network].name);
+        break;
+      case Action::kJoin:
+        out.push_back("join:" + s.nodes[st.node].name + ":" + std::string(model::ToString(st.role)));
         break;
       default: out.push_back(std::string(ToString(st.action)) + ":" + s.nodes[st.node].name); break;
     }

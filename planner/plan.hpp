@@ -8,6 +8,11 @@
 //   drain:NODE  stop:NODE  install:NODE[:VERSION]  start:NODE
 //   upgrade:NODE[:VERSION] (stop, install, start)   restart:NODE (stop, start)
 //   activate:NODE  pause:NODE  promote:NODE  demote:NODE  wait  sleep:SECONDS
+//   join:NODE[:ROLE] (a node of the scenario with "joined": false; ROLE
+//                  manager or worker, default its role in the scenario)
+//   leave:NODE (`docker swarm leave` on a worker)
+//   node-rm:NODE, or rm:NODE when no service has that name (`docker node rm`
+//                  once the managers see it down)
 //   create:SERVICE (a service of the scenario with "deployed": false)
 //   rm:SERVICE     scale:SERVICE=N
 //   update:SERVICE (a rolling update with the service's update_config, as
@@ -32,7 +37,7 @@
 namespace swarmplan::planner {
 
 enum class Action {
-  kDrain, kStop, kInstall, kStart, kActivate, kPause, kPromote, kDemote,  // on a node
+  kDrain, kStop, kInstall, kStart, kActivate, kPause, kPromote, kDemote, kJoin, kLeave, kNodeRm,  // on a node
   kWait, kSleep,
   kCreate, kRemove, kScale, kUpdate, kRollback, kNetworkAdd, kNetworkRm  // on a service
 };
@@ -46,8 +51,9 @@ struct Step {
   std::size_t service = 0;       // create, rm, scale, update, rollback: index in scenario.services
   std::uint32_t replicas = 0;    // scale
   std::size_t network = 0;       // network-add, network-rm: index in scenario.networks
+  model::Role role = model::Role::kWorker;  // join
   std::string Describe(const model::Scenario& s) const;
-  bool OnNode() const { return action <= Action::kDemote; }
+  bool OnNode() const { return action <= Action::kNodeRm; }
   bool OnService() const { return action >= Action::kCreate; }
 };
 

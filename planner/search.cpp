@@ -63,7 +63,7 @@ std::vector<NodeClass> Classes(const Scenario& s, model::EngineVersion to, bool 
   std::vector<NodeClass> out;
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
     const auto& n = s.nodes[i];
-    if (n.down || !(n.engine < to)) continue;
+    if (n.out() || !(n.engine < to)) continue;
     const bool manager = n.role == Role::kManager;
     const Key key{manager, n.engine, n.availability, n.labels, n.nano_cpus, n.memory_bytes, pinned[i]};
     if (grouped && i != leader) {
@@ -389,7 +389,7 @@ std::expected<SearchResult, std::string> Searcher::Run(bool grouped) {
 
 std::size_t NodesToUpgrade(const Scenario& s, model::EngineVersion to) {
   return static_cast<std::size_t>(
-      std::count_if(s.nodes.begin(), s.nodes.end(), [&](const auto& n) { return !n.down && n.engine < to; }));
+      std::count_if(s.nodes.begin(), s.nodes.end(), [&](const auto& n) { return !n.out() && n.engine < to; }));
 }
 
 std::expected<SearchResult, std::string> SearchPlan(const Scenario& s, const SearchOptions& opt) {

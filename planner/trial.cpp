@@ -19,6 +19,9 @@ std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
     case Action::kPause: return op.SetAvailability(node, model::Availability::kPause);
     case Action::kPromote: return op.SetRole(node, model::Role::kManager);
     case Action::kDemote: return op.SetRole(node, model::Role::kWorker);
+    case Action::kJoin: return op.Join(node, st.role);
+    case Action::kLeave: return op.Leave(node);
+    case Action::kNodeRm: return op.RemoveNode(node);
     case Action::kStop: return op.Stop(node);
     case Action::kInstall: return op.Install(node, st.version);
     case Action::kStart: return op.Start(node);
