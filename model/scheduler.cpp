@@ -232,11 +232,138 @@ void Scheduler::Tick() {
   }
   for (std::size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[swarm_.rng().Below(i)]);
   for (const auto& g : groups) {
+    const ServiceId sid = swarm_.tasks[g.front()].service;
+    if (swarm_.services[sid].spec.mode == ServiceMode::kGlobal) {
+      for (TaskId id : g) {
+        Task& t = swarm_.tasks[id];
+        if (t.state == TaskState::kPending && !Place(t)) unplaced_.push_back(id);
+      }
+      continue;
+    }
+    // A replicated group: an imported placement first, task by task; the
+    // rest as one batch over the best nodes.
+    std::vector<TaskId> batch;
     for (TaskId id : g) {
       Task& t = swarm_.tasks[id];
       if (t.state != TaskState::kPending) continue;
-      if (!Place(t)) unplaced_.push_back(id);
+      if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
+        Explain(t, t.pin, true);
+        swarm_.AssignNode(t, t.pin);
+        continue;
+      }
+      batch.push_back(id);
     }
+    if (batch.size() == 1) {
+      if (!Place(swarm_.tasks[batch[0]])) unplaced_.push_back(batch[0]);
+    } else if (!batch.empty()) {
+      PlaceBatch(sid, batch);
+    }
+  }
+}
+
+std::vector<NodeId> Scheduler::BestNodes(ServiceId sid, std::size_t k) {
+  Index& ix = index_[sid];
+  std::vector<Entry> keep;  // to push back: the chosen ones, duplicates, those without room
+  std::vector<NodeId> out;
+  // Duplicates of a node in the heap are skipped: by a scan for a few, by
+  // a mark per node for a big batch.
+  std::vector<std::uint8_t> mark(k > 32 ? swarm_.nodes.size() : 0, 0);
+  const auto chosen = [&](NodeId n) {
+    return k > 32 ? mark[n] != 0 : std::find(out.begin(), out.end(), n) != out.end();
+  };
+  const std::size_t bound = 4 * ix.heap.size() + 4 * swarm_.nodes.size() + 64 + k;
+  for (std::size_t guard = 0; !ix.heap.empty() && out.size() < k; ++guard) {
+    if (guard > bound) {
+      throw std::logic_error("scheduler: node index did not settle");
+    }
+    const Entry top = ix.heap.front();
+    std::pop_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+    ix.heap.pop_back();
+    if (!Eligible(sid, top.node)) continue;  // dropped; offered again if it comes back
+    const std::uint64_t now_rank = Rank(sid, top.node);
+    if (top.rank != now_rank) {
+      ix.heap.push_back({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
+      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+      continue;
+    }
+    keep.push_back(top);
+    if (chosen(top.node) || !Fits(sid, top.node)) continue;
+    out.push_back(top.node);
+    if (k > 32) mark[top.node] = 1;
+  }
+  for (const Entry& e : keep) {
+    ix.heap.push_back(e);
+    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+  }
+  return out;
+}
+
+void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
+  // swarmkit scheduleNTasksOnNodes over the best len(batch) nodes, sorted
+  // by nodeLess (equals in random order): the first pass stays on a node
+  // until the next one is strictly better than it has become; once it
+  // reached the last node, one task per node round-robin; a node that no
+  // longer passes the filters (max_replicas_per_node, reservations) is
+  // skipped for the rest of the batch. The decisions are made on the
+  // scheduler's own counts, then committed in one transaction in Go's map
+  // order (applySchedulingDecisions): at random, which is the order the
+  // allocator then sees the nodes' new tasks in.
+  const Service& s = swarm_.services[sid];
+  const std::vector<NodeId> nodes = BestNodes(sid, batch.size());
+  const std::size_t n = nodes.size();
+  std::vector<std::uint32_t> added(n, 0);
+  const auto rank = [&](std::size_t i) {
+    const std::uint64_t a = added[i];
+    return Rank(sid, nodes[i]) + (a << 24) + a;
+  };
+  const auto passes = [&](std::size_t i) {
+    const NodeId node = nodes[i];
+    const Node& nd = swarm_.nodes[node];
+    if (!Eligible(sid, node)) return false;
+    if (s.spec.max_replicas_per_node != 0 && s.per_node[node] + added[i] >= s.spec.max_replicas_per_node) return false;
+    const std::int64_t more = static_cast<std::int64_t>(added[i]) + 1;
+    if (nd.nano_cpus > 0 && s.spec.reserve_nano_cpus > 0 &&
+        nd.reserved_nano_cpus + more * s.spec.reserve_nano_cpus > nd.nano_cpus) {
+      return false;
+    }
+    return !(nd.memory_bytes > 0 && s.spec.reserve_memory_bytes > 0 &&
+             nd.reserved_memory + more * s.spec.reserve_memory_bytes > nd.memory_bytes);
+  };
+  std::vector<std::pair<TaskId, NodeId>> decided;
+  if (n > 0) {
+    std::vector<std::uint8_t> failed(n, 0);
+    std::size_t it = 0;
+    while (decided.size() < batch.size()) {
+      const std::size_t at = it % n;
+      decided.emplace_back(batch[decided.size()], nodes[at]);
+      ++added[at];
+      if (decided.size() == batch.size()) break;
+      if (it + 1 < n) {
+        if (rank(it + 1) < rank(at)) ++it;
+      } else {
+        ++it;
+      }
+      const std::size_t from = it;
+      bool none = false;
+      while (failed[it % n] || !passes(it % n)) {
+        failed[it % n] = 1;
+        if (++it - from == n) {
+          none = true;
+          break;
+        }
+      }
+      if (none) break;
+    }
+  }
+  for (std::size_t i = decided.size(); i > 1; --i) std::swap(decided[i - 1], decided[swarm_.rng().Below(i)]);
+  for (const auto& [id, node] : decided) {
+    Task& t = swarm_.tasks[id];
+    Explain(t, node, false);
+    swarm_.AssignNode(t, node);
+  }
+  for (std::size_t next = decided.size(); next < batch.size(); ++next) {
+    Task& t = swarm_.tasks[batch[next]];
+    if (!Place(t)) unplaced_.push_back(batch[next]);  // says why it stays PENDING
   }
 }
 

@@ -87,6 +87,11 @@ class Scheduler {
   void Rebuild(ServiceId s);
   // The best node for s, or kNoId; leaves it in the heap.
   NodeId Best(ServiceId s);
+  // The best k distinct nodes for s with room, best first (equals in random
+  // order); they stay in the heap.
+  std::vector<NodeId> BestNodes(ServiceId s, std::size_t k);
+  // Several tasks of one replicated service, as swarmkit places a batch.
+  void PlaceBatch(ServiceId s, const std::vector<TaskId>& batch);
 
   Swarm& swarm_;
   std::vector<Index> index_;  // per service

@@ -296,6 +296,33 @@ TEST_CASE("scheduler: without failures a batch still spreads evenly", "[unit][sc
   CHECK(per[3] == 3);
 }
 
+TEST_CASE("scheduler: a batch piles onto one node next to a failing one (scheduleNTasksOnNodes)", "[unit][scheduler]") {
+  // w2 runs 4 tasks, w1 is activated empty, w3 has 6 recent failures of the
+  // service. Scaling 4 -> 16 places 12 tasks in one batch over the nodes
+  // sorted [w1 (0), w2 (4), w3 (failing)]: the first pass stays on w1 until
+  // w2 is strictly better (w1 at 5), moves to w2, and never moves on to the
+  // failing w3, so w2 takes the other 6: 5 / 11 / 0, not the even 8 / 8 a
+  // least-loaded choice per task would give.
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("reproduce: seed " << seed);
+    auto sc = Cluster(1, 3, "20.10", "10.1.0.0/24", 4);
+    sc.nodes[0].availability = Availability::kDrain;
+    sc.nodes[1].availability = Availability::kPause;
+    sc.services[0].recent_failures["w3"] = 6;
+    Swarm w(sc, seed);
+    w.Deploy();
+    w.engine().RunUntil(S(20));
+    REQUIRE(PerNode(w)[2] == 4);
+    REQUIRE(w.SetAvailability(1, Availability::kActive));
+    REQUIRE(w.ScaleService(0, 16));
+    w.engine().RunUntil(S(40));
+    const auto per = PerNode(w);
+    CHECK(per[1] == 5);
+    CHECK(per[2] == 11);
+    CHECK(per[3] == 0);
+  }
+}
+
 TEST_CASE("an engine stop lasts as long as its containers take to stop", "[unit][operator]") {
   // Restarting w1 without a drain: its tasks ignore SIGTERM for 30 s, so
   // dockerd's shutdown takes 30 s more and the node, whose heartbeats
@@ -315,16 +342,22 @@ TEST_CASE("an engine stop lasts as long as its containers take to stop", "[unit]
     return down;
   };
   // The operator's pause between the stop and the start (2-10 s) and the
-  // engine's own stop and start can add up to the heartbeat grace by
-  // themselves now and then; the 30 s the containers add make it certain.
+  // engine's own stop (1-4 s) and start (3-10 s) add up to more than the
+  // heartbeat grace (15-20 s) by themselves in about 25% of runs (the
+  // chance that U(1,4) + U(2,10) + U(3,10) > U(15,20), plus a fraction of
+  // a second of container stops); the 30 s the containers add make it
+  // certain. 100 seeds: 25 expected, 13-38 holds the count with 99.8%.
+  constexpr int kSeeds = 100;
   int down_ignoring = 0, down_obeying = 0;
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     down_ignoring += run(false, seed);
     down_obeying += run(true, seed);
   }
-  INFO("marked down: " << down_ignoring << "/20 ignoring SIGTERM, " << down_obeying << "/20 obeying");
-  CHECK(down_ignoring == 20);
-  CHECK(down_obeying <= 6);
+  INFO("marked down: " << down_ignoring << "/" << kSeeds << " ignoring SIGTERM, " << down_obeying << "/" << kSeeds
+                       << " obeying (seeds 1-" << kSeeds << ")");
+  CHECK(down_ignoring == kSeeds);
+  CHECK(down_obeying >= 13);
+  CHECK(down_obeying <= 38);
 }
 
 TEST_CASE("services: scale up and down - remove - create later", "[unit][orchestrator]") {
