@@ -33,7 +33,11 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
     if (first.is_null()) {
       first = j;
     } else {
-      for (const char* key : {"seed", "trials_total", "scenario", "plan"}) {
+      for (const char* key : {"seed", "trials_total", "scenario", "plan", "at_us"}) {
+        if (j.contains(key) != first.contains(key)) {
+          return Fail(f + ": its " + std::string(key) + " differs from " + files[0] + "'s: shares of different runs");
+        }
+        if (!j.contains(key)) continue;
         if (j.at(key) != first.at(key)) return Fail(f + ": its " + std::string(key) + " differs from " + files[0] + "'s: shares of different runs");
       }
     }
@@ -73,7 +77,20 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (!plan) return Fail("the shares' plan: " + plan.error());
   plan->origin = first.at("plan").at("origin").get<std::string>();
   const std::uint64_t seed = first.at("seed").get<std::uint64_t>();
-  planner::Report rep = planner::Aggregate(*s, *plan, seed, all);
+  planner::TrialStats stats;
+  for (std::size_t i = 0; i < all.size(); ++i) stats.Add(all[i], i);
+  planner::Report rep = planner::Aggregate(*s, *plan, seed, stats);
+  // The `--at` snapshots, as the unsharded run reports them.
+  if (first.contains("at_us")) {
+    for (const auto& t : first.at("at_us")) rep.snapshot_at_s.push_back(sim::ToSeconds(t.get<sim::Time>()));
+    for (const auto& r : all) {
+      if (r.snapshots.size() != rep.snapshot_at_s.size()) {
+        return Fail("a trial record holds " + std::to_string(r.snapshots.size()) + " snapshots, not the " +
+                    std::to_string(rep.snapshot_at_s.size()) + " its share's --at names");
+      }
+    }
+    rep.snapshots = stats.snaps;
+  }
   // The timing design is bounded and seeded: redone here, it is the one the
   // unsharded run would have made.
   if (first.value("sensitivity", false)) {

@@ -124,7 +124,6 @@ int RunPlan(const PlanArgs& args) {
     if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
       return Fail("--svg, --csv and --html draw a whole run's report: leave out --shard");
     }
-    if (!args.at.empty()) return Fail("--at is not carried through shards yet: leave out --shard");
     shard_index = *i;
     shard_count = *n;
     range = planner::Shard(*trials, shard_index, shard_count);
@@ -162,7 +161,7 @@ int RunPlan(const PlanArgs& args) {
   if (!args.shard.empty()) {
     // A share lists every trial's record (merge checks each one): its size
     // grows with the share, so shares are the way to split a big run.
-    const auto results = planner::RunTrials(scenario, plan, seed, range, threads);
+    const auto results = planner::RunTrials(scenario, plan, seed, range, threads, topt);
     nlohmann::json j;
     j["schema_version"] = 1;
     j["kind"] = "swarmplan-shard";
@@ -174,6 +173,7 @@ int RunPlan(const PlanArgs& args) {
     j["reproduce_prefix"] = args.scenario.ReproducePrefix("simulate");
     j["sensitivity"] = !args.no_sensitivity;
     j["fixes"] = !args.no_fixes;
+    j["at_us"] = topt.snapshots;  // `--at`, for merge to name the snapshots' times
     j["results"] = nlohmann::json::array();
     for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
     std::cout << j.dump() << "\n";

@@ -16,14 +16,14 @@ TrialRange Shard(std::uint64_t trials, std::uint64_t index, std::uint64_t shares
 }
 
 std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed,
-                                   TrialRange range, unsigned threads) {
+                                   TrialRange range, unsigned threads, const TrialOptions& opt) {
   std::vector<TrialResult> out(range.count);
   std::atomic<std::uint64_t> next{0};
   auto work = [&] {
     for (;;) {
       const std::uint64_t i = next.fetch_add(1);
       if (i >= range.count) return;
-      out[i] = RunTrial(s, p, sim::TrialSeed(base_seed, range.first + i));
+      out[i] = RunTrial(s, p, sim::TrialSeed(base_seed, range.first + i), opt);
     }
   };
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::uint64_t>(1, range.count))));

@@ -22,7 +22,7 @@ struct TrialRange {
 TrialRange Shard(std::uint64_t trials, std::uint64_t index, std::uint64_t shares);
 
 std::vector<TrialResult> RunTrials(const model::Scenario& s, const Plan& p, std::uint64_t base_seed,
-                                   TrialRange range, unsigned threads);
+                                   TrialRange range, unsigned threads, const TrialOptions& opt = {});
 
 // The same trials, kept only as statistics (one accumulator per thread,
 // merged): memory independent of range.count. `progress` (if given) is

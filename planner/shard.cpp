@@ -10,7 +10,7 @@ json TrialToJson(const TrialResult& t) {
   for (const auto& s : t.services) {
     svcs.push_back({s.name, s.desired, s.running_before, s.min_running, s.below_desired_s, s.running_after, s.new_after});
   }
-  return {{"seed", t.seed}, {"unseed", t.unseed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
+  json out = {{"seed", t.seed}, {"unseed", t.unseed}, {"deploy_converged", t.deploy_converged}, {"converged", t.converged},
           {"plan_failed", t.plan_failed}, {"plan_error", t.plan_error}, {"plan_s", t.plan_s},
           {"rejected_attachments", t.metrics.rejected_missing_attachments}, {"rejected_race", t.metrics.rejected_attachment_race},
           {"rejected_swarm_inactive", t.metrics.rejected_swarm_inactive},
@@ -18,6 +18,14 @@ json TrialToJson(const TrialResult& t) {
           {"attachment_failures", t.metrics.attachment_failures}, {"max_unallocated", t.metrics.max_unallocated},
           {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"empty_nodes", t.empty_nodes},
           {"networks", nets}, {"services", svcs}};
+  // The state at each `--at` time: per network addresses in use, per
+  // service running, NEW and rejected so far.
+  if (!t.snapshots.empty()) {
+    json snaps = json::array();
+    for (const StateCounts& c : t.snapshots) snaps.push_back({c.used, c.running, c.waiting_new, c.rejected});
+    out["snapshots"] = std::move(snaps);
+  }
+  return out;
 }
 
 std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
@@ -48,6 +56,12 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
       t.services.push_back({s.at(0).get<std::string>(), s.at(1).get<std::uint32_t>(), s.at(2).get<std::uint32_t>(),
                             s.at(3).get<std::uint32_t>(), s.at(4).get<double>(), s.at(5).get<std::uint32_t>(),
                             s.size() > 6 ? s.at(6).get<std::uint32_t>() : 0U});
+    }
+    if (j.contains("snapshots")) {
+      for (const auto& c : j.at("snapshots")) {
+        t.snapshots.push_back({c.at(0).get<std::vector<std::uint64_t>>(), c.at(1).get<std::vector<std::uint32_t>>(),
+                               c.at(2).get<std::vector<std::uint32_t>>(), c.at(3).get<std::vector<std::uint32_t>>()});
+      }
     }
     return t;
   } catch (const json::exception& e) {

@@ -3,6 +3,8 @@
 // Chromium without a script error and finds its series.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -173,5 +175,21 @@ TEST_CASE("snapshots: the state at chosen times, without changing the trial", "[
   CHECK(cli.out.find("\"at_s\": 120.0") != std::string::npos);
   const auto text = testing::RunSwarmplan("plan --trials 30 --no-sensitivity --no-fixes --at 15s");
   CHECK(text.out.find("at 15.0 s after the first step: ex_net ") != std::string::npos);
-  CHECK(testing::RunSwarmplan("plan --at 15s --shard 0/2 --json").status == 1);
+  // Through shards: the merged report's snapshots are the unsharded run's.
+  const std::string a = Temp("at0.json"), b = Temp("at1.json");
+  const std::string run = "plan --trials 30 --no-sensitivity --no-fixes --at 15s,2m --json";
+  REQUIRE(testing::RunSwarmplan(run + " --shard 0/2 > " + a).status == 0);
+  REQUIRE(testing::RunSwarmplan(run + " --shard 1/2 > " + b).status == 0);
+  const auto merged = testing::RunSwarmplan("merge --json " + a + " " + b);
+  const auto whole = nlohmann::json::parse(cli.out);
+  const auto from_shards = nlohmann::json::parse(merged.out);
+  REQUIRE(whole.contains("snapshots"));
+  CHECK(from_shards.at("snapshots") == whole.at("snapshots"));
+  // Shares of runs with different --at do not merge.
+  const std::string c = Temp("at2.json");
+  REQUIRE(testing::RunSwarmplan("plan --trials 30 --no-sensitivity --no-fixes --at 15s --json --shard 1/2 > " + c).status == 0);
+  const auto mixed = testing::RunSwarmplan("merge " + a + " " + c);
+  CHECK(mixed.status == 1);
+  CHECK(mixed.err.find("at_us differs") != std::string::npos);
+  for (const auto& f : {a, b, c}) std::remove(f.c_str());
 }
