@@ -76,40 +76,8 @@ void Scheduler::OfferNode(NodeId nid) {
 }
 
 NodeId Scheduler::Best(ServiceId sid) {
-  Index& ix = index_[sid];
-  std::vector<Entry> unfit;  // current but without room: put back afterwards
-  NodeId best = kNoId;
-  // Each round either returns, drops an entry or replaces a stale one with
-  // a larger current key, so the loop is bounded by the heap's contents.
-  for (std::size_t guard = 0; !ix.heap.empty(); ++guard) {
-    if (guard > 4 * ix.heap.size() + 4 * swarm_.nodes.size() + 64) {
-      throw std::logic_error("scheduler: node index did not settle");
-    }
-    const Entry top = ix.heap.front();
-    std::pop_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-    ix.heap.pop_back();
-    if (!Eligible(sid, top.node)) continue;  // dropped; offered again if it comes back
-    const std::uint64_t now_rank = Rank(sid, top.node);
-    if (top.rank != now_rank) {
-      // The node got worse since this entry (or a duplicate) was pushed.
-      ix.heap.push_back({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
-      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-      continue;
-    }
-    if (!Fits(sid, top.node)) {
-      unfit.push_back(top);
-      continue;
-    }
-    ix.heap.push_back(top);  // stays; its key goes stale once assigned
-    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-    best = top.node;
-    break;
-  }
-  for (const Entry& e : unfit) {
-    ix.heap.push_back(e);
-    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-  }
-  return best;
+  const std::vector<NodeId> best = BestNodes(sid, 1);
+  return best.empty() ? kNoId : best.front();
 }
 
 bool Scheduler::Eligible(ServiceId sid, NodeId nid) const {
