@@ -26,6 +26,8 @@ int RunApply(const ApplyArgs& args) {
     if (auto e = executor::ExpandTemplate(args.join_command, "n", "", "", "", {{"token", "t"}, {"manager", "m"}}); !e) {
       return Fail(e.error());
     }
+    if (auto e = executor::ExpandStackCommand(args.stack_command, "f", "s", "h"); !e) return Fail(e.error());
+    if (args.stack_command.empty()) return Fail("--stack-command is empty: give the command that runs docker stack deploy");
   } else if (args.executor != "dry-run" && args.executor != "sim") {
     return Fail("--executor must be dry-run, sim or docker, not \"" + args.executor + "\"");
   }
@@ -55,6 +57,7 @@ int RunApply(const ApplyArgs& args) {
     opt.start_command = args.start_command;
     opt.join_command = args.join_command;
     opt.leave_command = args.leave_command;
+    opt.stack_command = args.stack_command;
     opt.step_timeout = std::chrono::seconds(*timeout);
     bool installs = false;
     // A stop with no install before the node's start (restart:N) needs its
@@ -88,6 +91,7 @@ int RunApply(const ApplyArgs& args) {
   opt.force = args.force;
   opt.journal = args.journal;
   opt.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (!args.scenario.compose.empty()) opt.stack = executor::StackDeploy{args.scenario.compose, args.scenario.stack};
   auto result = executor::Apply(*ex, scenario, plan, opt, std::cerr);
   if (!result) return Fail(result.error());
   std::cerr << "swarmplan apply: " << result->message << "\n";

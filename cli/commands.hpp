@@ -35,6 +35,7 @@ struct ApplyArgs {
   std::string gate_trials = "200";
   bool force = false;
   std::string upgrade_command, stop_command, start_command, join_command, leave_command;
+  std::string stack_command = "docker -H {host} stack deploy --compose-file {file} {stack}";
   std::string step_timeout = "600";
 };
 

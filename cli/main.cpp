@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
                         "docker executor: command that joins a node to the swarm (join:NODE); {node} {token} {manager} are substituted");
   apply_cmd->add_option("--leave-command", apply.leave_command,
                         "docker executor: command that makes a node leave the swarm (leave:NODE); {node} {addr} {id}");
+  apply_cmd->add_option("--stack-command", apply.stack_command,
+                        "docker executor, with --compose: the command that deploys the stack; {file} {stack} {host} are "
+                        "substituted (default: docker -H {host} stack deploy --compose-file {file} {stack})");
   apply_cmd->add_option("--step-timeout", apply.step_timeout, "docker executor: seconds a drain, start or convergence may take (default 600)");
 
   ImportArgs import;

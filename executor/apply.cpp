@@ -45,6 +45,13 @@ std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s,
   return {};
 }
 
+// The steps `docker stack deploy` performs: a Compose plan is these, then
+// a wait (compose/stack.hpp).
+bool IsDeployStep(const planner::Step& st) {
+  return st.action == planner::Action::kCreate || st.action == planner::Action::kScale ||
+         st.action == planner::Action::kNetworkAdd || st.action == planner::Action::kNetworkRm;
+}
+
 // Predicted risk of the steps from `first` on, from the cluster as it is.
 std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& scenario, const planner::Plan& plan,
                                         std::size_t first, std::uint64_t seed, std::uint64_t trials, unsigned threads) {
@@ -71,6 +78,14 @@ std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& sce
         model::ServiceSpec added = spec;
         added.deployed = false;
         now->services.push_back(added);
+        // Its networks too, if the deploy creates them (a Compose stack's).
+        for (const std::string& net : spec.networks) {
+          const bool there = std::any_of(now->networks.begin(), now->networks.end(),
+                                         [&](const model::NetworkSpec& x) { return x.name == net; });
+          const auto def = std::find_if(scenario.networks.begin(), scenario.networks.end(),
+                                        [&](const model::NetworkSpec& x) { return x.name == net; });
+          if (!there && def != scenario.networks.end()) now->networks.push_back(*def);
+        }
         it = now->services.end() - 1;
       }
       st.service = static_cast<std::size_t>(it - now->services.begin());
@@ -142,12 +157,25 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
                                                        std::to_string(opt.max_risk)};
       }
     }
-    log << "swarmplan apply: " << what << "\n";
-    auto done = Perform(ex, scenario, st);
-    if (!done) return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
+    // A Compose plan's deploy steps run together as docker stack deploy.
+    std::size_t last = i;
+    if (opt.stack && ex.DeploysStacks() && IsDeployStep(st)) {
+      while (last + 1 < plan.steps.size() && IsDeployStep(plan.steps[last + 1])) ++last;
+      log << "swarmplan apply: steps " << i + 1 << "-" << last + 1 << "/" << plan.steps.size()
+          << " (the stack's deploy): docker stack deploy " << opt.stack->name << "\n";
+      auto done = ex.DeployStack(*opt.stack);
+      if (!done) return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
+    } else {
+      log << "swarmplan apply: " << what << "\n";
+      auto done = Perform(ex, scenario, st);
+      if (!done) return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
+    }
     const auto seen = ex.Observe();
     // The step ran: it is recorded even when what follows stops the run.
-    if (auto r = record(i, st); !r) return std::unexpected(r.error());
+    for (; i < last; ++i) {
+      if (auto r = record(i, plan.steps[i]); !r) return std::unexpected(r.error());
+    }
+    if (auto r = record(i, plan.steps[i]); !r) return std::unexpected(r.error());
     if (!seen.error.empty()) {
       return ApplyResult{ApplyOutcome::kStopped, "stopped after " + what + ": cannot observe the cluster: " + seen.error};
     }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <expected>
 #include <ostream>
+#include <optional>
 #include <string>
 
 #include "executor/executor.hpp"
@@ -31,6 +32,9 @@ struct ApplyOptions {
   bool force = false;               // run a plan predicted at risk
   std::string journal;              // path, or empty for none
   unsigned threads = 1;
+  // Set when the plan is a Compose deploy (`--compose`): an executor that
+  // DeploysStacks() runs it for the plan's deploy steps.
+  std::optional<StackDeploy> stack;
 };
 
 enum class ApplyOutcome {

@@ -9,6 +9,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "docker/import.hpp"
 
@@ -53,18 +55,38 @@ std::string UrlEncode(const std::string& s) {
   return out;
 }
 
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
 bool LiveTaskState(const std::string& s) {
   const auto st = model::ParseTaskState(s);
   return st && !model::IsTerminal(*st);
+}
+
+}  // namespace
+
+namespace {
+
+// Replaces each {word} of `tmpl` with the shell-quoted value `words` gives
+// it; a { not closed or a word not known is an error naming `what`.
+std::expected<std::string, std::string> ExpandWords(const std::string& what, const std::string& tmpl,
+                                                    const std::vector<std::pair<std::string, std::string>>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] != '{') {
+      out += tmpl[i];
+      continue;
+    }
+    const auto close = tmpl.find('}', i);
+    if (close == std::string::npos) return std::unexpected(what + " \"" + tmpl + "\": a { is not closed");
+    const std::string word = tmpl.substr(i + 1, close - i - 1);
+    const auto it = std::find_if(words.begin(), words.end(), [&](const auto& w) { return w.first == word; });
+    if (it == words.end()) {
+      std::string known;
+      for (const auto& w : words) known += (known.empty() ? "{" : " {") + w.first + "}";
+      return std::unexpected(what + " \"" + tmpl + "\": unknown placeholder {" + word + "} (known: " + known + ")");
+    }
+    out += ShellQuote(it->second);
+    i = close;
+  }
+  return out;
 }
 
 }  // namespace
@@ -73,28 +95,14 @@ std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, 
                                                        const std::string& addr, const std::string& id,
                                                        const std::string& version,
                                                        const std::map<std::string, std::string>& extra) {
-  std::string out;
-  for (std::size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] != '{') {
-      out += tmpl[i];
-      continue;
-    }
-    const auto close = tmpl.find('}', i);
-    if (close == std::string::npos) return std::unexpected("command template \"" + tmpl + "\": a { is not closed");
-    const std::string word = tmpl.substr(i + 1, close - i - 1);
-    if (word == "node") out += ShellQuote(node);
-    else if (word == "addr") out += ShellQuote(addr);
-    else if (word == "id") out += ShellQuote(id);
-    else if (word == "version") out += ShellQuote(version);
-    else if (extra.contains(word)) out += ShellQuote(extra.at(word));
-    else {
-      std::string known = "{node} {addr} {id} {version}";
-      for (const auto& [k, v] : extra) known += " {" + k + "}";
-      return std::unexpected("command template \"" + tmpl + "\": unknown placeholder {" + word + "} (known: " + known + ")");
-    }
-    i = close;
-  }
-  return out;
+  std::vector<std::pair<std::string, std::string>> words = {{"node", node}, {"addr", addr}, {"id", id}, {"version", version}};
+  for (const auto& [k, v] : extra) words.emplace_back(k, v);
+  return ExpandWords("command template", tmpl, words);
+}
+
+std::expected<std::string, std::string> ExpandStackCommand(const std::string& tmpl, const std::string& file,
+                                                           const std::string& stack, const std::string& host) {
+  return ExpandWords("--stack-command", tmpl, {{"file", file}, {"stack", stack}, {"host", host}});
 }
 
 std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::DockerEndpoint& ep, DockerExecutorOptions opt) {
@@ -105,10 +113,12 @@ std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::Do
   if (auto e = ExpandTemplate(opt.join_command, "n", "", "", "", {{"token", "t"}, {"manager", "m"}}); !e) {
     return std::unexpected(e.error());
   }
+  if (auto e = ExpandStackCommand(opt.stack_command, "f", "s", "h"); !e) return std::unexpected(e.error());
   auto api = docker::DockerApi::Connect(ep);
   if (!api) return std::unexpected(api.error());
   if (auto ok = api->RequireManager(); !ok) return std::unexpected(ok.error());
   DockerExecutor ex(std::move(*api), std::move(opt));
+  ex.host_ = ep.socket.empty() ? ep.host : "unix://" + ep.socket;
   auto tasks = ex.api_.GetOr("/tasks");
   if (!tasks) return std::unexpected(tasks.error());
   if (!tasks->is_array()) return std::unexpected("the task list is not an array");
@@ -237,6 +247,14 @@ std::expected<void, std::string> DockerExecutor::CreateService(const model::Serv
   return std::unexpected("creating service " + spec.name + " needs its image and command, which a scenario does not "
                          "hold: create it yourself (docker service create / docker stack deploy), then resume "
                          "this plan from its journal");
+}
+
+std::expected<void, std::string> DockerExecutor::DeployStack(const StackDeploy& d) {
+  auto cmd = ExpandStackCommand(opt_.stack_command, d.file, d.name, host_);
+  if (!cmd) return std::unexpected(cmd.error());
+  // docker stack deploy returns once the manager took the services; the
+  // plan's wait step follows their tasks.
+  return RunCommand("stack deploy", d.name, *cmd);
 }
 
 std::expected<void, std::string> DockerExecutor::RemoveService(const std::string& service) {

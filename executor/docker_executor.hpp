@@ -8,6 +8,8 @@
 //                              without them the upgrade command is taken to
 //                              restart the engine itself (a package upgrade
 //                              does); start waits until the node is Ready
+//   stack deploy               runs --stack-command (a Compose plan's
+//                              create / scale / network steps at once)
 //   wait                       until every service runs as desired
 //   observe                    tasks rejected since the executor started
 // Templates get {node} (name), {addr} (the address the swarm knows the node
@@ -35,6 +37,10 @@ struct DockerExecutorOptions {
   std::string start_command;    // optional
   std::string join_command;     // for join:NODE ({node} {token} {manager})
   std::string leave_command;    // for leave:NODE ({node} {addr} {id})
+  // A Compose plan's deploy ({file} {stack} {host}, e.g. "docker -H {host}
+  // stack deploy --compose-file {file} {stack}"); empty: deploy steps are
+  // refused (a scenario holds no image to create a service from).
+  std::string stack_command;
   std::chrono::seconds step_timeout{600};     // drain, start, converge deadline
   std::chrono::seconds command_timeout{1800};  // each command
   std::chrono::milliseconds poll{500};
@@ -55,6 +61,8 @@ class DockerExecutor final : public Executor {
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
   std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
+  bool DeploysStacks() const override { return !opt_.stack_command.empty(); }
+  std::expected<void, std::string> DeployStack(const StackDeploy& d) override;
   std::expected<void, std::string> RemoveService(const std::string& service) override;
   std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
   std::expected<void, std::string> UpdateService(const std::string& service) override;
@@ -94,6 +102,7 @@ class DockerExecutor final : public Executor {
   DockerExecutorOptions opt_;
   std::set<std::string> rejected_before_;  // task ids already rejected at start
   std::string cluster_id_;                  // the swarm's cluster ID (/info)
+  std::string host_;                        // the manager, as the docker CLI's -H takes it
   std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
 };
 
@@ -104,5 +113,10 @@ std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, 
                                                        const std::string& addr, const std::string& id,
                                                        const std::string& version,
                                                        const std::map<std::string, std::string>& extra = {});
+
+// Replaces {file} {stack} {host} of --stack-command with shell-quoted
+// values; any other {word} is an error.
+std::expected<std::string, std::string> ExpandStackCommand(const std::string& tmpl, const std::string& file,
+                                                           const std::string& stack, const std::string& host);
 
 }  // namespace swarmplan::executor

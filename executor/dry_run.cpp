@@ -66,6 +66,11 @@ std::expected<void, std::string> DryRunExecutor::RemoveService(const std::string
   return {};
 }
 
+std::expected<void, std::string> DryRunExecutor::DeployStack(const StackDeploy& d) {
+  out_ << "docker stack deploy --compose-file " << ShellQuote(d.file) << " " << ShellQuote(d.name) << "\n";
+  return {};
+}
+
 std::expected<void, std::string> DryRunExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
   out_ << "docker service scale --detach " << service << "=" << replicas << "\n";
   return {};

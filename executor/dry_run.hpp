@@ -24,6 +24,8 @@ class DryRunExecutor final : public Executor {
   std::expected<void, std::string> InstallEngine(const std::string& node, model::EngineVersion v) override;
   std::expected<void, std::string> StartEngine(const std::string& node) override;
   std::expected<void, std::string> CreateService(const model::ServiceSpec& spec) override;
+  bool DeploysStacks() const override { return true; }
+  std::expected<void, std::string> DeployStack(const StackDeploy& d) override;
   std::expected<void, std::string> RemoveService(const std::string& service) override;
   std::expected<void, std::string> ScaleService(const std::string& service, std::uint32_t replicas) override;
   std::expected<void, std::string> UpdateService(const std::string& service) override;

@@ -18,6 +18,22 @@
 
 namespace swarmplan::executor {
 
+// `s` as one word of a /bin/sh command line.
+inline std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+// `docker stack deploy --compose-file FILE NAME`.
+struct StackDeploy {
+  std::string file;
+  std::string name;
+};
+
 struct Observation {
   std::uint64_t rejected = 0;  // tasks rejected since the executor started
   std::string last_error;      // the newest rejection's error
@@ -68,6 +84,13 @@ class Executor {
   virtual std::expected<void, std::string> JoinNode(const std::string& node, model::Role r) = 0;
   virtual std::expected<void, std::string> LeaveNode(const std::string& node) = 0;
   virtual std::expected<void, std::string> RemoveNode(const std::string& node) = 0;
+  // A Compose plan's deploy steps (services created, scaled, moved between
+  // networks) as docker's own `docker stack deploy` does them, all at once.
+  // An executor that cannot (the simulator) performs the steps one by one.
+  virtual bool DeploysStacks() const { return false; }
+  virtual std::expected<void, std::string> DeployStack(const StackDeploy& d) {
+    return std::unexpected("the " + std::string(name()) + " executor cannot run docker stack deploy for " + d.name);
+  }
   // Waits until every service runs as desired; false if the deadline passed.
   virtual std::expected<bool, std::string> WaitConverged() = 0;
   virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;

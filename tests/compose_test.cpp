@@ -272,3 +272,30 @@ TEST_CASE("compose: plan --compose on the command line", "[unit][compose][cli]")
   fails("plan " + cluster + " --stack ex", "give --compose FILE too");
   fails("plan " + cluster + " --compose /nonexistent.yml --stack ex", "cannot read the Compose file");
 }
+
+TEST_CASE("compose: apply --compose deploys the stack with one docker stack deploy", "[unit][compose][cli]") {
+  // The dry run prints docker's own command for all the deploy's steps (not
+  // one docker service create per service), then the plan's wait.
+  const std::string cluster = std::string(SWARMPLAN_DATA) + "/seed-cluster.json";
+  const std::string stack = std::string(SWARMPLAN_DATA) + "/compose/test.yml";
+  auto r = RunSwarmplan("apply " + cluster + " --compose " + stack + " --stack test --to 17.06 --gate-trials 20");
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("docker stack deploy --compose-file '" + stack + "' 'test'") != std::string::npos);
+  CHECK(r.out.find("docker service create") == std::string::npos);
+  CHECK(r.err.find("(the stack's deploy): docker stack deploy test") != std::string::npos);
+  // The simulator performs the steps one by one instead.
+  auto sim = RunSwarmplan("apply " + cluster + " --compose " + stack + " --stack test --to 17.06 --gate-trials 20 "
+                          "--executor sim");
+  INFO(sim.err);
+  CHECK(sim.status == 0);
+  CHECK(sim.err.find("docker stack deploy") == std::string::npos);
+  CHECK(sim.err.find("create service test_client") != std::string::npos);
+  // The docker executor's stack command is checked before anything runs.
+  auto bad = RunSwarmplan("apply " + cluster + " --compose " + stack + " --stack test --executor docker "
+                          "--stack-command 'docker stack deploy -c {file} {stak}'");
+  CHECK(bad.status == 1);
+  CHECK(bad.err.find("unknown placeholder {stak}") != std::string::npos);
+  CHECK(bad.err.find("{file} {stack} {host}") != std::string::npos);
+}
+

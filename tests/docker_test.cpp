@@ -416,6 +416,13 @@ TEST_CASE("command templates substitute quoted values and refuse typos", "[live]
   REQUIRE_FALSE(typo);
   CHECK(typo.error().find("{adress}") != std::string::npos);
   CHECK_FALSE(ExpandTemplate("ssh {addr", "n", "a", "i", "v"));
+  auto st = ExpandStackCommand("docker -H {host} stack deploy -c {file} {stack}", "my stack.yml", "web", "unix:///s");
+  REQUIRE(st);
+  CHECK(*st == "docker -H 'unix:///s' stack deploy -c 'my stack.yml' 'web'");
+  auto wrong = ExpandStackCommand("deploy {node}", "f", "s", "h");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().find("--stack-command") != std::string::npos);
+  CHECK(wrong.error().find("{node}") != std::string::npos);
 }
 
 TEST_CASE("scenario tasks, held addresses and node state are checked", "[live][scenario]") {

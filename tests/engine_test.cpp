@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <queue>
+#include <set>
 #include <vector>
 
 #include "sim/engine.hpp"
@@ -112,4 +113,56 @@ TEST_CASE("scheduling earlier than a dropped tombstone still fires in order", "[
   f.Schedule(700, [&] { order.push_back(2); });
   f.RunUntil(10000);
   CHECK(order == std::vector<int>{3, 1, 2, 4});
+}
+
+TEST_CASE("engine matches a reference under interleaved schedules, cancels and peeks", "[unit][engine]") {
+  // Events fire while others are scheduled at every scale (0 to hours
+  // ahead), some cancelled, with peeks at the next time in between: the
+  // calendar resizes, re-estimates its width and jumps empty years. The
+  // reference is an ordered set of (time, schedule order).
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    INFO("seed " << seed << " (reproduce: swarmplan_tests \"engine matches a reference under interleaved schedules*\")");
+    Rng rng(seed);
+    Engine e;
+    std::set<std::pair<Time, int>> ref;
+    std::vector<std::pair<EventId, std::pair<Time, int>>> live;
+    std::vector<int> got, want;
+    int next = 0;
+    auto schedule = [&] {
+      const Time scales[] = {0, 1, 100, 10'000, 1'000'000, 3'600'000'000};
+      const Time d = static_cast<Time>(rng.Below(static_cast<std::uint64_t>(scales[rng.Below(6)]) + 1));
+      const int id = next++;
+      live.push_back({e.After(d, [&got, id] { got.push_back(id); }), {e.Now() + d, id}});
+      ref.insert({e.Now() + d, id});
+    };
+    for (int i = 0; i < 200; ++i) schedule();
+    for (int round = 0; round < 3000; ++round) {
+      const auto what = rng.Below(10);
+      if (what < 4) {
+        schedule();
+      } else if (what < 5 && !live.empty()) {
+        const std::size_t k = rng.Below(live.size());
+        const bool was = ref.erase(live[k].second) > 0;
+        CHECK(e.Cancel(live[k].first) == was);
+        live[k] = live.back();
+        live.pop_back();
+      } else if (what < 6) {
+        CHECK(e.NextTime() == (ref.empty() ? INT64_MAX : ref.begin()->first));
+      } else if (!ref.empty()) {
+        want.push_back(ref.begin()->second);
+        const Time t = ref.begin()->first;
+        ref.erase(ref.begin());
+        REQUIRE(e.Step());
+        CHECK(e.Now() == t);
+      }
+      CHECK(e.pending() == ref.size());
+    }
+    while (!ref.empty()) {
+      want.push_back(ref.begin()->second);
+      ref.erase(ref.begin());
+    }
+    while (e.Step()) {}
+    CHECK(got == want);
+    CHECK(e.pending() == 0);
+  }
 }

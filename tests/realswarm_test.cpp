@@ -25,6 +25,8 @@
 
 #include "helpers.hpp"
 #include "realswarm/harness.hpp"
+#include "run_swarmplan.hpp"
+#include "compose/stack.hpp"
 #include "model/operator.hpp"
 
 using namespace swarmplan;
@@ -474,5 +476,62 @@ TEST_CASE("real swarm: 3 nodes - /27 - one service then another on the same netw
   second.deployed = false;
   s.services.push_back(second);
   Model(row, s, [](Swarm&, Operator& op) { REQUIRE(op.CreateService(1)); });
+  Record(row);
+}
+
+TEST_CASE("real swarm: 3 nodes - a Compose stack of two services deployed by swarmplan apply", "[realswarm][rs1]") {
+  // swarmplan apply --compose with the docker executor: the plan's create
+  // steps are docker stack deploy itself, gated by the prediction. 13 + 10
+  // tasks on one /27: 3 reserved + 2 VIPs + 23 + 3 load balancers = 31.
+  const std::string yaml =
+      "services:\n"
+      "  web:\n"
+      "    image: local/bb:1\n"
+      "    command: sleep 100000\n"
+      "    stop_grace_period: 2s\n"
+      "    networks: [net]\n"
+      "    deploy: {replicas: 13}\n"
+      "  api:\n"
+      "    image: local/bb:1\n"
+      "    command: sleep 100000\n"
+      "    stop_grace_period: 2s\n"
+      "    networks: [net]\n"
+      "    deploy: {replicas: 10}\n"
+      "networks:\n"
+      "  net:\n"
+      "    driver: overlay\n"
+      "    ipam: {config: [{subnet: 10.10.0.0/27}]}\n";
+  const std::string file = "rs-stack-" + RsPrefix() + ".yml";
+  {
+    std::ofstream f(file);
+    f << yaml;
+  }
+  Row row;
+  row.scenario = "3 nodes, a Compose stack (13 + 10 replicas on one /27) applied by swarmplan (docker stack deploy)";
+  {
+    Harness h(3, 1);
+    const std::string host = "unix:///run/" + RsPrefix() + "1/docker.sock";
+    const Run a = RunSwarmplan("apply --host " + host + " --compose " + file + " --stack st --executor docker "
+                               "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
+                               "--gate-trials 40");
+    INFO(a.out << a.err);
+    CHECK(a.status == 0);
+    CHECK(a.err.find("(the stack's deploy): docker stack deploy st") != std::string::npos);
+    CHECK(a.err.find("swarmplan apply: done") != std::string::npos);
+    SettleReal("st_web st_api");
+    row.real = MeasureReal(3, "st_net", {"st_api", "st_web"});
+  }
+  Scenario cluster = HarnessScenario(1, 2, "10.10.0.0/27", 1);
+  cluster.services.clear();
+  cluster.networks.clear();
+  auto st = compose::Deploy(cluster, yaml, file, "st", [](const std::string&) { return std::nullopt; });
+  REQUIRE(st);
+  const Scenario& s = st->scenario;
+  REQUIRE(s.services.size() == 2);
+  REQUIRE(s.networks.size() == 1);
+  Model(row, s, [](Swarm&, Operator& op) {
+    REQUIRE(op.CreateService(0));
+    REQUIRE(op.CreateService(1));
+  }, 1);
   Record(row);
 }

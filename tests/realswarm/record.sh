@@ -13,6 +13,8 @@
 #                  activate node2 and drain node1
 #   trap3          3 nodes, /27, 26 replicas with node2 paused, then activate
 #                  node2 and drain node3 (the seed's trap in miniature)
+#   joindrain3     3 nodes, /27, 24 replicas on node1+node2 with node3 out of
+#                  the swarm; node3 joins, 10 s later node2 is drained
 #
 # One swarm serves all runs of a recording (SWARMPLAN_RS_PREFIX picks its
 # namespace prefix, so two recordings can run side by side); between runs the
@@ -41,6 +43,7 @@ case $SCENARIO in
   deploy3-27-28) NODES=3 REPLICAS=28 ;;
   drain1-2n) NODES=2 REPLICAS=26 ;;
   trap3) NODES=3 REPLICAS=26 ;;
+  joindrain3) NODES=3 REPLICAS=24 ;;
   *) echo "unknown scenario '$SCENARIO'" >&2; exit 1 ;;
 esac
 
@@ -102,6 +105,15 @@ $SW up "$NODES" 1 >/dev/null
 for run in $(seq 1 "$RUNS"); do
   : > "$WORK/polls"
   case $SCENARIO in drain1-2n | trap3) dk 1 node update --availability pause node2 >/dev/null ;; esac
+  if [ "$SCENARIO" = joindrain3 ]; then
+    # node3 leaves and is removed, so that it joins afresh below.
+    dk 3 swarm leave >/dev/null
+    for _ in $(seq 1 60); do
+      dk 1 node ls --format '{{.Hostname}} {{.Status}}' | grep -q '^node3 Down' && break
+      sleep 1
+    done
+    dk 1 node rm node3 >/dev/null
+  fi
   dk 1 network create -d overlay --subnet 10.10.0.0/27 exnet >/dev/null
   touch "$WORK/poll"
   poll &
@@ -113,6 +125,12 @@ for run in $(seq 1 "$RUNS"); do
   acted=null
   case $SCENARIO in drain1-2n | trap3) acted=$(date +%s.%N) ;; esac
   case $SCENARIO in
+    joindrain3)
+      dk 3 swarm join --advertise-addr 192.168.77.13 --token "$(dk 1 swarm join-token -q worker)" 192.168.77.11:2377 >/dev/null
+      sleep 10
+      acted=$(date +%s.%N)
+      dk 1 node update --availability drain node2 >/dev/null
+      settle ;;
     drain1-2n)
       dk 1 node update --availability active node2 >/dev/null
       dk 1 node update --availability drain node1 >/dev/null
