@@ -52,6 +52,11 @@ bool IsDeployStep(const planner::Step& st) {
          st.action == planner::Action::kNetworkAdd || st.action == planner::Action::kNetworkRm;
 }
 
+std::vector<model::NetworkSpec>::const_iterator NetworkNamed(const std::vector<model::NetworkSpec>& nets,
+                                                            const std::string& name) {
+  return std::find_if(nets.begin(), nets.end(), [&](const model::NetworkSpec& x) { return x.name == name; });
+}
+
 // Predicted risk of the steps from `first` on, from the cluster as it is.
 std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& scenario, const planner::Plan& plan,
                                         std::size_t first, std::uint64_t seed, std::uint64_t trials, unsigned threads) {
@@ -80,19 +85,17 @@ std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& sce
         now->services.push_back(added);
         // Its networks too, if the deploy creates them (a Compose stack's).
         for (const std::string& net : spec.networks) {
-          const bool there = std::any_of(now->networks.begin(), now->networks.end(),
-                                         [&](const model::NetworkSpec& x) { return x.name == net; });
-          const auto def = std::find_if(scenario.networks.begin(), scenario.networks.end(),
-                                        [&](const model::NetworkSpec& x) { return x.name == net; });
-          if (!there && def != scenario.networks.end()) now->networks.push_back(*def);
+          const auto def = NetworkNamed(scenario.networks, net);
+          if (NetworkNamed(now->networks, net) == now->networks.end() && def != scenario.networks.end()) {
+            now->networks.push_back(*def);
+          }
         }
         it = now->services.end() - 1;
       }
       st.service = static_cast<std::size_t>(it - now->services.begin());
       if (st.action == planner::Action::kNetworkAdd || st.action == planner::Action::kNetworkRm) {
         const std::string& net = scenario.networks[st.network].name;
-        auto n = std::find_if(now->networks.begin(), now->networks.end(),
-                              [&](const model::NetworkSpec& x) { return x.name == net; });
+        auto n = NetworkNamed(now->networks, net);
         if (n == now->networks.end()) return std::unexpected("network " + net + " is no longer in the cluster");
         st.network = static_cast<std::size_t>(n - now->networks.begin());
       }
@@ -172,10 +175,10 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     }
     const auto seen = ex.Observe();
     // The step ran: it is recorded even when what follows stops the run.
-    for (; i < last; ++i) {
+    for (; i <= last; ++i) {
       if (auto r = record(i, plan.steps[i]); !r) return std::unexpected(r.error());
     }
-    if (auto r = record(i, plan.steps[i]); !r) return std::unexpected(r.error());
+    i = last;
     if (!seen.error.empty()) {
       return ApplyResult{ApplyOutcome::kStopped, "stopped after " + what + ": cannot observe the cluster: " + seen.error};
     }

@@ -60,10 +60,6 @@ bool LiveTaskState(const std::string& s) {
   return st && !model::IsTerminal(*st);
 }
 
-}  // namespace
-
-namespace {
-
 // Replaces each {word} of `tmpl` with the shell-quoted value `words` gives
 // it; a { not closed or a word not known is an error naming `what`.
 std::expected<std::string, std::string> ExpandWords(const std::string& what, const std::string& tmpl,

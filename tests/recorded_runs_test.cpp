@@ -129,11 +129,15 @@ void Compare(const std::string& recorded, const Scenario& scenario, const std::f
     model.push_back(ModelOutcome(w));
   }
   const int n_real = static_cast<int>(real.size());
-  for (const Classify& c : reported) {
+  // outcome -> (real runs, model seeds) under one classification.
+  const auto tally = [&](const Classify& c) {
     std::map<std::string, std::pair<int, int>> seen;
     for (const Outcome& o : real) ++seen[c(o)].first;
     for (const Outcome& o : model) ++seen[c(o)].second;
-    for (const auto& [outcome, counts] : seen) {
+    return seen;
+  };
+  for (const Classify& c : reported) {
+    for (const auto& [outcome, counts] : tally(c)) {
       const Interval real_ci = Wilson(static_cast<double>(counts.first) / n_real, n_real);
       const double p_model = static_cast<double>(counts.second) / kModelTrials;
       const bool agrees = p_model >= real_ci.lo && p_model <= real_ci.hi;
@@ -143,10 +147,7 @@ void Compare(const std::string& recorded, const Scenario& scenario, const std::f
     }
   }
   for (const Classify& c : classes) {
-    std::map<std::string, std::pair<int, int>> seen;  // outcome -> (real, model)
-    for (const Outcome& o : real) ++seen[c(o)].first;
-    for (const Outcome& o : model) ++seen[c(o)].second;
-    for (const auto& [outcome, counts] : seen) {
+    for (const auto& [outcome, counts] : tally(c)) {
       const double p_real = static_cast<double>(counts.first) / n_real;
       const double p_model = static_cast<double>(counts.second) / kModelTrials;
       const Interval real_ci = Wilson(p_real, n_real);
