@@ -12,6 +12,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "model/strict_json.hpp"
+
 namespace swarmplan::compose {
 
 namespace {
@@ -20,13 +22,22 @@ using model::Scenario;
 using model::ServiceSpec;
 
 // Fields of a service that swarmplan does not model and that change nothing
-// it predicts (addresses, placement, timing of the tasks' life).
+// it predicts (addresses, placement, timing of the tasks' life); those of the
+// container spec that a redeploy compares are read (ReadContainer), the
+// rest are in kUncompared.
 const std::set<std::string> kInert = {
     "image", "command", "entrypoint", "environment", "env_file", "volumes", "configs", "secrets", "labels",
     "healthcheck", "logging", "hostname", "user", "working_dir", "cap_add", "cap_drop", "dns", "dns_search",
     "dns_opt", "extra_hosts", "init", "stop_signal", "sysctls", "ulimits", "tmpfs", "tty", "stdin_open",
     "read_only", "domainname", "isolation", "credential_spec", "expose", "group_add", "stop_grace_period",
     "deploy", "networks", "ports"};
+// Fields of the task template that a redeploy does not compare with the
+// running service (swarmplan does not read them back from the Engine API):
+// a change there is a rolling update that swarmplan does not plan.
+const std::set<std::string> kUncompared = {
+    "volumes", "configs", "secrets", "healthcheck", "logging", "cap_add", "cap_drop", "dns", "dns_search",
+    "dns_opt", "extra_hosts", "init", "sysctls", "ulimits", "tmpfs", "tty", "stdin_open", "read_only",
+    "domainname", "isolation", "credential_spec", "group_add"};
 // Fields docker's stack deploy itself ignores (it says "Ignoring unsupported
 // options"): accepted, listed in the notes.
 const std::set<std::string> kIgnoredByDocker = {
@@ -39,6 +50,7 @@ class Reader {
   Reader(std::string file, Environment env) : file_(std::move(file)), env_(std::move(env)) {}
 
   std::vector<std::string>& notes() { return notes_; }
+  std::optional<std::string> Lookup(const std::string& name) const { return env_ ? env_(name) : std::nullopt; }
 
   std::unexpected<std::string> Err(const std::string& path, const std::string& what) const {
     return std::unexpected(file_ + ": " + path + ": " + what);
@@ -217,7 +229,7 @@ class Reader {
         if (name.empty()) return Err(n, path, "invalid interpolation format in \"" + in + "\" (write $$ for a $)");
         i = k - 1;
       }
-      const std::optional<std::string> v = env_ ? env_(name) : std::nullopt;
+      const std::optional<std::string> v = Lookup(name);
       const bool empty = !v || v->empty();
       if (op == ":-" && empty) { out += arg; continue; }
       if (op == "-" && !v) { out += arg; continue; }
@@ -515,6 +527,212 @@ std::set<std::string> ConstraintTexts(const ServiceSpec& s) {
   return out;
 }
 
+// Words of a command given as one string, split as docker's loader splits
+// them (go-shellwords): blanks separate, '...' is literal, "..." keeps
+// blanks and takes \" \\ \$ \`, a backslash outside quotes escapes.
+std::expected<std::vector<std::string>, std::string> ShellWords(const std::string& text) {
+  std::vector<std::string> out;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0; else word += c;
+      continue;
+    }
+    if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < text.size() && std::string("\"\\$`").find(text[i + 1]) != std::string::npos) {
+        word += text[++i];
+      } else {
+        word += c;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (in_word) out.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+    } else {
+      word += c;
+    }
+  }
+  if (quote != 0) return std::unexpected(std::string("an unclosed ") + quote + " quote");
+  if (in_word) out.push_back(std::move(word));
+  return out;
+}
+
+// The words of a command (`entrypoint`, `command`): a list, or one string
+// split into words.
+std::expected<std::vector<std::string>, std::string> ReadCommand(Reader& r, const YAML::Node& n, const std::string& path) {
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      auto v = r.Str(n[i], path + "[" + std::to_string(i) + "]");
+      if (!v) return std::unexpected(v.error());
+      out.push_back(*v);
+    }
+    return out;
+  }
+  auto v = r.Str(n, path);
+  if (!v) return std::unexpected(v.error());
+  auto words = ShellWords(*v);
+  if (!words) return r.Err(n, path, words.error());
+  return *words;
+}
+
+// KEY=VALUE pairs of a list or a mapping (`environment`, `labels`); a
+// value left out is nullopt.
+std::expected<std::map<std::string, std::optional<std::string>>, std::string> ReadPairs(Reader& r, const YAML::Node& n,
+                                                                                        const std::string& path) {
+  std::map<std::string, std::optional<std::string>> out;
+  if (n.IsNull()) return out;
+  if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      auto v = r.Str(n[i], path + "[" + std::to_string(i) + "]");
+      if (!v) return std::unexpected(v.error());
+      const std::size_t eq = v->find('=');
+      if (eq == 0) return r.Err(n[i], path + "[" + std::to_string(i) + "]", "\"" + *v + "\" has no name before =");
+      if (eq == std::string::npos) out[*v] = std::nullopt; else out[v->substr(0, eq)] = v->substr(eq + 1);
+    }
+    return out;
+  }
+  if (!n.IsMap()) return r.Err(n, path, "expected a list of KEY=VALUE or a mapping");
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    if (kv.second.IsNull()) {
+      out[k] = std::nullopt;
+      continue;
+    }
+    auto v = r.Str(kv.second, path + "." + k);
+    if (!v) return std::unexpected(v.error());
+    out[k] = *v;
+  }
+  return out;
+}
+
+// An env_file, read as docker reads one (opts.ParseEnvFile): a line is
+// KEY=VALUE (the value as written), or KEY alone (taken from the
+// environment, left out if unset); blank lines and # comments skipped.
+std::expected<void, std::string> ReadEnvFile(Reader& r, const YAML::Node& n, const std::string& path,
+                                             const std::string& file, std::map<std::string, std::optional<std::string>>& env) {
+  auto name = r.Str(n, path);
+  if (!name) return std::unexpected(name.error());
+  std::string full = *name;
+  const std::size_t slash = file.rfind('/');
+  if (!full.empty() && full[0] != '/' && slash != std::string::npos) full = file.substr(0, slash + 1) + full;
+  auto text = model::ReadInputFile(full, 1u << 20, "env_file");
+  if (!text) return r.Err(n, path, text.error());
+  std::istringstream in(*text);
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    if (no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line.erase(0, start);
+    const std::size_t eq = line.find('=');
+    const std::string key = line.substr(0, eq);
+    if (key.empty() || key.find_first_of(" \t") != std::string::npos) {
+      return r.Err(n, path, full + ":" + std::to_string(no) + ": \"" + key + "\" is not a variable name (no blanks)");
+    }
+    if (eq != std::string::npos) {
+      env[key] = line.substr(eq + 1);
+    } else if (auto v = r.Lookup(key)) {
+      env[key] = *v;
+    }
+  }
+  return {};
+}
+
+// The container spec docker's converter makes of a service (docker/cli
+// cli/compose/convert Service): image, entrypoint as Command, command as
+// Args, env_file then environment (a KEY without a value from the deploying
+// shell's environment), labels with the stack's namespace label.
+std::expected<model::ContainerSpec, std::string> ReadContainer(Reader& r, const YAML::Node& n, const std::string& path,
+                                                               const std::string& file, const std::string& stack) {
+  model::ContainerSpec c;
+  using Text = std::pair<const char*, std::string*>;
+  for (auto [key, field] : {Text{"image", &c.image}, Text{"user", &c.user}, Text{"working_dir", &c.dir},
+                            Text{"hostname", &c.hostname}, Text{"stop_signal", &c.stop_signal}}) {
+    if (!n[key] || n[key].IsNull()) continue;
+    auto v = r.Str(n[key], path + "." + key);
+    if (!v) return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (n["entrypoint"]) {
+    auto v = ReadCommand(r, n["entrypoint"], path + ".entrypoint");
+    if (!v) return std::unexpected(v.error());
+    c.command = *v;
+  }
+  if (n["command"]) {
+    auto v = ReadCommand(r, n["command"], path + ".command");
+    if (!v) return std::unexpected(v.error());
+    c.args = *v;
+  }
+  std::map<std::string, std::optional<std::string>> env;
+  if (const YAML::Node ef = n["env_file"]) {
+    if (ef.IsSequence()) {
+      for (std::size_t i = 0; i < ef.size(); ++i) {
+        if (auto ok = ReadEnvFile(r, ef[i], path + ".env_file[" + std::to_string(i) + "]", file, env); !ok) return std::unexpected(ok.error());
+      }
+    } else if (auto ok = ReadEnvFile(r, ef, path + ".env_file", file, env); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (n["environment"]) {
+    auto v = ReadPairs(r, n["environment"], path + ".environment");
+    if (!v) return std::unexpected(v.error());
+    for (auto& [k, val] : *v) env[k] = val ? val : r.Lookup(k);
+  }
+  for (const auto& [k, v] : env) c.env.push_back(v ? k + "=" + *v : k);
+  std::sort(c.env.begin(), c.env.end());
+  if (n["labels"]) {
+    auto v = ReadPairs(r, n["labels"], path + ".labels");
+    if (!v) return std::unexpected(v.error());
+    for (const auto& [k, val] : *v) c.labels[k] = val.value_or("");
+  }
+  c.labels["com.docker.stack.namespace"] = stack;
+  return c;
+}
+
+// The image a running service was deployed with, as a redeploy of `wanted`
+// compares it: docker pins an image to its digest (name:tag@sha256:...) when
+// it can reach the registry; a file naming the tag alone is pinned again on
+// redeploy, to the same digest unless the tag moved.
+std::string ComparableImage(const std::string& running, const std::string& wanted) {
+  const std::size_t at = running.find('@');
+  if (at == std::string::npos || wanted.find('@') != std::string::npos) return running;
+  return running.substr(0, at);
+}
+
+// What differs between the container the service runs and the one the file
+// gives, in words ("image a:1 -> a:2", "environment"); empty if nothing.
+std::vector<std::string> ContainerChanges(const model::ContainerSpec& running, const model::ContainerSpec& wanted) {
+  std::vector<std::string> out;
+  const std::string was = ComparableImage(running.image, wanted.image);
+  if (was != wanted.image) out.push_back("image " + (was.empty() ? "(none)" : was) + " -> " + wanted.image);
+  if (running.command != wanted.command) out.push_back("entrypoint");
+  if (running.args != wanted.args) out.push_back("command");
+  if (running.env != wanted.env) out.push_back("environment");
+  if (running.labels != wanted.labels) out.push_back("labels");
+  if (running.user != wanted.user) out.push_back("user");
+  if (running.dir != wanted.dir) out.push_back("working_dir");
+  if (running.hostname != wanted.hostname) out.push_back("hostname");
+  if (running.stop_signal != wanted.stop_signal) out.push_back("stop_signal");
+  return out;
+}
+
 bool ValidStackName(const std::string& n) {
   if (n.empty() || n.size() > 63 || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
   return std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.'; });
@@ -648,6 +866,7 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
   struct Planned {
     ServiceSpec spec;
     std::set<std::string> given;
+    std::vector<std::string> uncompared;  // fields of kUncompared the file gives
   };
   std::vector<Planned> planned;
   std::set<std::string> ignored;
@@ -668,6 +887,12 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
     Planned p;
     p.spec.name = stack + "_" + key;
     p.spec.replicas = 1;
+    auto container = ReadContainer(r, n, path, file, stack);
+    if (!container) return std::unexpected(container.error());
+    p.spec.container = std::move(*container);
+    for (const auto& kv : n) {
+      if (kUncompared.contains(kv.first.Scalar())) p.uncompared.push_back(kv.first.Scalar());
+    }
     if (n["stop_grace_period"]) {
       auto v = r.Duration(n["stop_grace_period"], path + ".stop_grace_period");
       if (!v) return std::unexpected(v.error());
@@ -749,6 +974,7 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
     }
     ServiceSpec& cur = *it;
     const std::string path = "services." + p.spec.name.substr(stack.size() + 1);
+    const std::size_t order_before = out.order.size();
     if (p.spec.mode != cur.mode) return std::unexpected(file + ": " + path + ".deploy.mode: a service's mode cannot change (docker refuses it)");
     if (p.spec.mode == model::ServiceMode::kReplicated && p.spec.replicas != cur.replicas) {
       out.order.push_back("scale:" + cur.name + "=" + std::to_string(p.spec.replicas));
@@ -759,6 +985,36 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
     for (const std::string& w : cur.networks) {
       if (std::find(p.spec.networks.begin(), p.spec.networks.end(), w) == p.spec.networks.end()) out.order.push_back("network-rm:" + cur.name + ":" + w);
     }
+    // A changed container is a rolling update of every task (docker sends
+    // the whole spec; swarmkit's IsTaskDirty compares the task specs). A
+    // network change rolls every task already, carrying the new container.
+    const bool rolled = std::any_of(out.order.begin() + static_cast<std::ptrdiff_t>(order_before), out.order.end(),
+                                    [](const std::string& w) { return w.rfind("network-", 0) == 0; });
+    std::string why;
+    if (!cur.container) {
+      why = "the cluster's description does not say what its containers run (swarmplan import records it), so "
+            "whether this deploy changes them cannot be told: planned as the rolling update docker performs if "
+            "they changed";
+    } else {
+      const std::vector<std::string> changes = ContainerChanges(*cur.container, *p.spec.container);
+      for (const auto& c : changes) why += (why.empty() ? "" : ", ") + c;
+      if (!why.empty()) why = "its " + why + (changes.size() == 1 ? " changes" : " change") + ": a rolling update";
+      if (cur.container->image.find('@') != std::string::npos && p.spec.container->image.find('@') == std::string::npos &&
+          ComparableImage(cur.container->image, p.spec.container->image) == p.spec.container->image) {
+        r.notes().push_back(path + ": the running image is pinned to a digest (" + cur.container->image +
+                            "); docker pins " + p.spec.container->image +
+                            " again from the registry, and rolls the service out if the tag has moved: assumed not");
+      }
+    }
+    if (!why.empty() && !rolled) out.order.push_back("update:" + cur.name);
+    if (!why.empty()) r.notes().push_back(path + ": " + why + (rolled ? " (with the network change)" : ""));
+    if (!p.uncompared.empty() && cur.container) {
+      std::string list;
+      for (const auto& k : p.uncompared) list += (list.empty() ? "" : ", ") + k;
+      r.notes().push_back(path + ": " + list + " not compared with the running service; if changed, docker rolls the "
+                          "service out, which this plan does not include");
+    }
+    cur.container = p.spec.container;
     const auto differs = [&](const char* field, bool changed) -> std::expected<void, std::string> {
       if (p.given.contains(field) && changed) {
         return std::unexpected(file + ": " + path + ": " + field +

@@ -6,15 +6,18 @@
 // services added (stack-scoped names, NAME_key, as docker names them; a
 // network's `name:` and external networks as given), and the deploy as plan
 // words: a new service is created (create:S), one the cluster already runs
-// is scaled (scale:S=N) or moved between networks (network-add / network-rm)
-// where the file changes that; then one `wait`. Services are deployed in
+// is scaled (scale:S=N), moved between networks (network-add / network-rm)
+// or rolled out again (update:S) where the file changes its replicas, its
+// networks or what its containers run (model::ContainerSpec, compared with
+// the cluster's); then one `wait`. Services are deployed in
 // name order, all at once, as docker does.
 //
 // Read as docker reads it: ${VAR}, ${VAR:-default}, ${VAR-default},
 // ${VAR:?error}, ${VAR?error}, $VAR and $$ are interpolated from the
 // environment in every value; extension fields (x-*) are ignored; YAML
-// anchors, aliases and merge keys (<<) work. Fields that change nothing
-// swarmplan models (image, command, volumes, ...) are accepted; fields docker
+// anchors, aliases and merge keys (<<) work; env_file is read relative to
+// the file. Fields that change nothing swarmplan models (volumes, secrets,
+// ...) are accepted; fields docker
 // itself ignores for a stack are listed in the notes; a field docker's
 // schema does not have, a wrong type, or something that matters to
 // placement or addresses and that swarmplan does not model (placement

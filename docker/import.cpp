@@ -31,6 +31,34 @@ model::UpdateConfig ReadUpdateConfig(const json& spec, const char* key) {
   return c;
 }
 
+// The container part of a task template, as a Compose redeploy is compared
+// with it (model::ContainerSpec). Strings of the API that are not strings
+// are left out rather than guessed.
+model::ContainerSpec ReadContainer(const json& cs) {
+  model::ContainerSpec c;
+  c.image = Str(cs, "Image");
+  c.user = Str(cs, "User");
+  c.dir = Str(cs, "Dir");
+  c.hostname = Str(cs, "Hostname");
+  c.stop_signal = Str(cs, "StopSignal");
+  const auto list = [&](const char* key, std::vector<std::string>& out) {
+    for (const json& v : Obj(cs, key)) {
+      if (v.is_string()) out.push_back(v.get<std::string>());
+    }
+  };
+  list("Command", c.command);
+  list("Args", c.args);
+  list("Env", c.env);
+  std::sort(c.env.begin(), c.env.end());
+  const json& labels = Obj(cs, "Labels");
+  if (labels.is_object()) {
+    for (auto it = labels.begin(); it != labels.end(); ++it) {
+      if (it.value().is_string()) c.labels[it.key()] = it.value().get<std::string>();
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
@@ -140,6 +168,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       v.update = ReadUpdateConfig(spec, "UpdateConfig");
       v.rollback = ReadUpdateConfig(spec, "RollbackConfig");
       v.previous_spec = s.contains("PreviousSpec") && s["PreviousSpec"].is_object();
+      v.container = ReadContainer(Obj(tt, "ContainerSpec"));
       sc.services.push_back(std::move(v));
     }
     if (!st.tasks.is_array()) return std::unexpected("the task list is not an array");

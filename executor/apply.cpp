@@ -49,7 +49,8 @@ std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s,
 // a wait (compose/stack.hpp).
 bool IsDeployStep(const planner::Step& st) {
   return st.action == planner::Action::kCreate || st.action == planner::Action::kScale ||
-         st.action == planner::Action::kNetworkAdd || st.action == planner::Action::kNetworkRm;
+         st.action == planner::Action::kUpdate || st.action == planner::Action::kNetworkAdd ||
+         st.action == planner::Action::kNetworkRm;
 }
 
 std::vector<model::NetworkSpec>::const_iterator NetworkNamed(const std::vector<model::NetworkSpec>& nets,

@@ -119,6 +119,24 @@ struct UpdateConfig {
   bool operator==(const UpdateConfig&) const = default;
 };
 
+// What a service's containers run: the part of its task template that
+// changes nothing swarmplan predicts but that decides whether a redeploy is
+// a rolling update. swarmkit replaces a task whose task spec differs in any
+// way from the service's (orchestrator IsTaskDirty), so a `docker stack
+// deploy` that changes the image, the command or the environment restarts
+// every task through the updater. Read from the Engine API's
+// TaskTemplate.ContainerSpec by `swarmplan import`, and from a Compose file
+// as docker's converter maps it (entrypoint -> command, command -> args).
+struct ContainerSpec {
+  std::string image;
+  std::vector<std::string> command;  // ContainerSpec.Command (Compose `entrypoint`)
+  std::vector<std::string> args;     // ContainerSpec.Args (Compose `command`)
+  std::vector<std::string> env;      // "KEY=VALUE" or "KEY", sorted
+  std::map<std::string, std::string> labels;  // container labels
+  std::string user, dir, hostname, stop_signal;
+  bool operator==(const ContainerSpec&) const = default;
+};
+
 struct ServiceSpec {
   std::string name;
   ServiceMode mode = ServiceMode::kReplicated;
@@ -146,6 +164,9 @@ struct ServiceSpec {
   // from the task history): the scheduler underweights those nodes, as the
   // live leader does. Counted as failures at the start of the run.
   std::map<std::string, std::uint32_t> recent_failures;
+  // Not known for a scenario written by hand; a Compose redeploy of such a
+  // service is planned as a rolling update (it cannot tell).
+  std::optional<ContainerSpec> container;
 };
 
 // A task of the cluster as it is (from `swarmplan import`). Tasks from

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "model/strict_json.hpp"
 
@@ -81,6 +82,16 @@ class Reader {
     }
     return out;
   }
+  std::expected<std::map<std::string, std::string>, std::string> StringMap(const char* key) const {
+    const json& v = j_.at(key);
+    if (!v.is_object()) return std::unexpected(Path(key) + " must be an object of strings");
+    std::map<std::string, std::string> out;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!it.value().is_string()) return std::unexpected(Path(key) + "/" + it.key() + " must be a string");
+      out[it.key()] = it.value().get<std::string>();
+    }
+    return out;
+  }
   std::string Where() const { return ptr_.empty() ? "the document" : ptr_; }
 
  private:
@@ -124,7 +135,9 @@ const std::vector<std::string_view> kNodeKeys = {"name", "role", "engine", "avai
 const std::vector<std::string_view> kServiceKeys = {
     "name", "mode", "replicas", "networks", "endpoint_mode", "constraints", "max_replicas_per_node", "restart",
     "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed",
-    "update_config", "rollback_config", "previous_spec", "recent_failures"};
+    "update_config", "rollback_config", "previous_spec", "recent_failures", "container"};
+const std::vector<std::string_view> kContainerKeys = {"image", "command", "args", "env", "labels",
+                                                      "user", "dir", "hostname", "stop_signal"};
 const std::vector<std::string_view> kUpdateConfigKeys = {"parallelism", "delay_ms", "order", "failure_action",
                                                          "monitor_ms", "max_failure_ratio"};
 const std::vector<std::string_view> kRestartKeys = {"condition", "delay_ms", "max_attempts"};
@@ -260,12 +273,8 @@ std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& 
   if (!v) return std::unexpected(r.Path("engine") + ": " + v.error());
   n.engine = *v;
   if (r.Has("labels")) {
-    const json& l = r.At("labels");
-    if (!l.is_object()) return std::unexpected(r.Path("labels") + " must be an object of strings");
-    for (auto it = l.begin(); it != l.end(); ++it) {
-      if (!it.value().is_string()) return std::unexpected(r.Path("labels") + "/" + it.key() + " must be a string");
-      n.labels[it.key()] = it.value().get<std::string>();
-    }
+    SP_TRY(l, r.StringMap("labels"));
+    n.labels = std::move(l);
   }
   if (r.Has("cpus")) {
     SP_TRY(c, r.Int("cpus", 1, 100000));
@@ -324,6 +333,46 @@ json UpdateConfigToJson(const UpdateConfig& c) {
           {"failure_action", ToString(c.failure_action)},
           {"monitor_ms", c.monitor / sim::kMillisecond},
           {"max_failure_ratio", c.max_failure_ratio}};
+}
+
+std::expected<ContainerSpec, std::string> ReadContainer(const json& j, const std::string& ptr) {
+  Reader r(j, ptr);
+  SP_CHECK(r.Keys(kContainerKeys));
+  ContainerSpec c;
+  using Text = std::pair<const char*, std::string*>;
+  for (auto [key, field] : {Text{"image", &c.image}, Text{"user", &c.user}, Text{"dir", &c.dir},
+                            Text{"hostname", &c.hostname}, Text{"stop_signal", &c.stop_signal}}) {
+    if (!r.Has(key)) continue;
+    SP_TRY(v, r.String(key));
+    *field = std::move(v);
+  }
+  using List = std::pair<const char*, std::vector<std::string>*>;
+  for (auto [key, field] : {List{"command", &c.command}, List{"args", &c.args}, List{"env", &c.env}}) {
+    if (!r.Has(key)) continue;
+    SP_TRY(v, r.Strings(key));
+    *field = std::move(v);
+  }
+  std::sort(c.env.begin(), c.env.end());
+  if (r.Has("labels")) {
+    SP_TRY(l, r.StringMap("labels"));
+    c.labels = std::move(l);
+  }
+  return c;
+}
+
+json ContainerToJson(const ContainerSpec& c) {
+  json o = json::object();
+  using Text = std::pair<const char*, const std::string*>;
+  for (auto [key, field] : {Text{"image", &c.image}, Text{"user", &c.user}, Text{"dir", &c.dir},
+                            Text{"hostname", &c.hostname}, Text{"stop_signal", &c.stop_signal}}) {
+    if (!field->empty()) o[key] = *field;
+  }
+  using List = std::pair<const char*, const std::vector<std::string>*>;
+  for (auto [key, field] : {List{"command", &c.command}, List{"args", &c.args}, List{"env", &c.env}}) {
+    if (!field->empty()) o[key] = *field;
+  }
+  if (!c.labels.empty()) o["labels"] = c.labels;
+  return o;
 }
 
 std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::string& ptr) {
@@ -415,6 +464,10 @@ std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::st
   if (r.Has("previous_spec")) {
     SP_TRY(b, r.Bool("previous_spec"));
     s.previous_spec = b;
+  }
+  if (r.Has("container")) {
+    SP_TRY(c, ReadContainer(r.At("container"), r.Path("container")));
+    s.container = std::move(c);
   }
   if (r.Has("update_config")) {
     SP_TRY(c, ReadUpdateConfig(Reader(r.At("update_config"), r.Path("update_config")), false));
@@ -557,6 +610,7 @@ const std::vector<FieldList>& ScenarioFieldNames() {
     std::vector<FieldList> l = {{"", kTopKeys},          {"networks[]", kNetworkKeys}, {"nodes[]", kNodeKeys},
                                 {"services[]", kServiceKeys}, {"services[].restart", kRestartKeys},
                                 {"services[].update_config", kUpdateConfigKeys},
+                                {"services[].container", kContainerKeys},
                                 {"tasks[]", kTaskKeys},  {"upgrade", kUpgradeKeys}};
     FieldList t{"timings", {}};
     for (const TimingField& f : TimingTable()) t.keys.push_back(f.key);
@@ -629,6 +683,7 @@ json ScenarioToJson(const Scenario& s) {
     if (!v.deployed) o["deployed"] = false;
     if (v.previous_spec) o["previous_spec"] = true;
     if (!v.recent_failures.empty()) o["recent_failures"] = v.recent_failures;
+    if (v.container) o["container"] = ContainerToJson(*v.container);
     if (v.update != UpdateConfig{}) o["update_config"] = UpdateConfigToJson(v.update);
     if (v.rollback != UpdateConfig{}) o["rollback_config"] = UpdateConfigToJson(v.rollback);
     j["services"].push_back(o);

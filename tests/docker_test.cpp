@@ -284,6 +284,9 @@ TEST_CASE("a recorded 3-node swarm imports as a scenario plan accepts", "[live][
   CHECK(svc["dns"]->networks.size() == 2);
   CHECK(svc["dns"]->reserve_memory_bytes == 64LL * 1024 * 1024);
   CHECK(svc["dns"]->restart_condition == model::RestartCondition::kOnFailure);
+  // What the containers run, as a Compose redeploy compares it.
+  REQUIRE(svc["web"]->container);
+  CHECK(*svc["web"]->container == model::ContainerSpec{.image = "local/bb:1", .args = {"httpd", "-f", "-p", "80"}});
   // Live tasks: 6 ex + 2 dns + 2 web, each with its node and address.
   std::map<std::string, int> per_service;
   for (const auto& t : s.tasks) {

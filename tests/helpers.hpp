@@ -1,6 +1,9 @@
 // Small builders shared by the tests.
 #pragma once
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -56,6 +59,22 @@ inline std::string Slurp(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// A fresh directory under the system's temporary one, removed with
+// everything in it when the test leaves its scope.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "swarmplan-test-XXXXXX").string();
+    path = mkdtemp(t.data()) ? t : std::string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 // Tasks of service 0 in `state` on node `n` (kNoId: any node).
 inline int Count(const model::Swarm& w, model::TaskState state, model::NodeId n = model::kNoId) {

@@ -23,6 +23,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "helpers.hpp"
 #include "realswarm/harness.hpp"
 #include "run_swarmplan.hpp"
@@ -483,43 +485,66 @@ TEST_CASE("real swarm: 3 nodes - a Compose stack of two services deployed by swa
   // swarmplan apply --compose with the docker executor: the plan's create
   // steps are docker stack deploy itself, gated by the prediction. 13 + 10
   // tasks on one /27: 3 reserved + 2 VIPs + 23 + 3 load balancers = 31.
-  const std::string yaml =
-      "services:\n"
-      "  web:\n"
-      "    image: local/bb:1\n"
-      "    command: sleep 100000\n"
-      "    stop_grace_period: 2s\n"
-      "    networks: [net]\n"
-      "    deploy: {replicas: 13}\n"
-      "  api:\n"
-      "    image: local/bb:1\n"
-      "    command: sleep 100000\n"
-      "    stop_grace_period: 2s\n"
-      "    networks: [net]\n"
-      "    deploy: {replicas: 10}\n"
-      "networks:\n"
-      "  net:\n"
-      "    driver: overlay\n"
-      "    ipam: {config: [{subnet: 10.10.0.0/27}]}\n";
+  // Then two redeploys read against the live cluster: the same file again
+  // (nothing changes: no step), and web with one more environment variable
+  // (a start-first rolling update of its 13 tasks with one free address).
+  const auto stack = [](const std::string& web_env) {
+    return "services:\n"
+           "  web:\n"
+           "    image: local/bb:1\n"
+           "    command: sleep 100000\n"
+           "    stop_grace_period: 2s\n" +
+           web_env +
+           "    networks: [net]\n"
+           "    deploy: {replicas: 13, update_config: {order: start-first, parallelism: 1}}\n"
+           "  api:\n"
+           "    image: local/bb:1\n"
+           "    command: sleep 100000\n"
+           "    stop_grace_period: 2s\n"
+           "    networks: [net]\n"
+           "    deploy: {replicas: 10}\n"
+           "networks:\n"
+           "  net:\n"
+           "    driver: overlay\n"
+           "    ipam: {config: [{subnet: 10.10.0.0/27}]}\n";
+  };
+  const std::string yaml = stack("");
   const std::string file = "rs-stack-" + RsPrefix() + ".yml";
-  {
-    std::ofstream f(file);
-    f << yaml;
-  }
-  Row row;
+  const std::string file2 = "rs-stack2-" + RsPrefix() + ".yml";
+  std::ofstream(file) << yaml;
+  std::ofstream(file2) << stack("    environment: [RELEASE=2]\n");
+  Row row, row2;
   row.scenario = "3 nodes, a Compose stack (13 + 10 replicas on one /27) applied by swarmplan (docker stack deploy)";
+  row2.scenario = "3 nodes, that stack redeployed with a new environment for web: start-first update, 1 free address";
   {
     Harness h(3, 1);
     const std::string host = "unix:///run/" + RsPrefix() + "1/docker.sock";
-    const Run a = RunSwarmplan("apply --host " + host + " --compose " + file + " --stack st --executor docker "
-                               "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
-                               "--gate-trials 40");
+    const auto apply = [&](const std::string& f) {
+      return RunSwarmplan("apply --host " + host + " --compose " + f + " --stack st --executor docker "
+                          "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
+                          "--gate-trials 40");
+    };
+    const Run a = apply(file);
     INFO(a.out << a.err);
     CHECK(a.status == 0);
     CHECK(a.err.find("(the stack's deploy): docker stack deploy st") != std::string::npos);
     CHECK(a.err.find("swarmplan apply: done") != std::string::npos);
     SettleReal("st_web st_api");
     row.real = MeasureReal(3, "st_net", {"st_api", "st_web"});
+    // The same file against the live cluster: its containers read back
+    // equal, so the plan is only the wait.
+    const Run same = RunSwarmplan("plan --host " + host + " --compose " + file + " --stack st --trials 20 --json");
+    INFO(same.out << same.err);
+    CHECK(same.status == 0);
+    const auto steps = nlohmann::json::parse(same.out, nullptr, false);
+    CHECK((steps.is_object() && steps["plan"]["steps"] == nlohmann::json::array({"wait for convergence"})));
+    const Run b = apply(file2);
+    INFO(b.out << b.err);
+    CHECK(b.status == 0);
+    CHECK(b.err.find("rolling update") != std::string::npos);
+    CHECK(b.err.find("swarmplan apply: done") != std::string::npos);
+    SettleReal("st_web st_api");
+    row2.real = MeasureReal(3, "st_net", {"st_api", "st_web"});
   }
   Scenario cluster = HarnessScenario(1, 2, "10.10.0.0/27", 1);
   cluster.services.clear();
@@ -529,9 +554,17 @@ TEST_CASE("real swarm: 3 nodes - a Compose stack of two services deployed by swa
   const Scenario& s = st->scenario;
   REQUIRE(s.services.size() == 2);
   REQUIRE(s.networks.size() == 1);
+  REQUIRE(s.services[1].name == "st_web");
   Model(row, s, [](Swarm&, Operator& op) {
     REQUIRE(op.CreateService(0));
     REQUIRE(op.CreateService(1));
   }, 1);
   Record(row);
+  Model(row2, s, [](Swarm&, Operator& op) {
+    REQUIRE(op.CreateService(0));
+    REQUIRE(op.CreateService(1));
+    op.Sleep(sim::Minute(3));
+    REQUIRE(op.UpdateService(1));
+  }, 1);
+  Record(row2);
 }

@@ -72,3 +72,29 @@ TEST_CASE("update_config and rollback_config round-trip; bad values are named", 
   CHECK(err(R"("rollback_config": {"failure_action": "rollback"})").find("cannot itself roll back") != std::string::npos);
   CHECK(err(R"("update_config": {"parallelism": 0, "delay_ms": 500})").empty());
 }
+
+TEST_CASE("a service's container round-trips; bad values are named", "[unit][scenario][compose]") {
+  model::Scenario s = model::DefaultScenario();
+  s.services[0].container = model::ContainerSpec{.image = "app:2@sha256:00ff", .command = {"/bin/sh"},
+                                                 .args = {"-c", "run it"}, .env = {"A=1", "B"},
+                                                 .labels = {{"tier", "web"}}, .user = "u", .dir = "/d",
+                                                 .hostname = "h", .stop_signal = "SIGINT"};
+  auto back = model::ScenarioFromJson(model::ScenarioToJson(s).dump(), "t");
+  REQUIRE(back);
+  REQUIRE(back->services[0].container);
+  CHECK(*back->services[0].container == *s.services[0].container);
+  CHECK_FALSE(model::ScenarioToJson(model::DefaultScenario())["services"][0].contains("container"));
+  const auto err = [](const std::string& container) {
+    auto r = model::ScenarioFromJson(
+        R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
+            "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
+            "services": [{"name": "web", "networks": ["n"], "container": )" + container + "}]}",
+        "t");
+    return r ? std::string() : r.error();
+  };
+  CHECK(err(R"({"image": 3})") == "t: /services/0/container/image must be a string");
+  CHECK(err(R"({"env": "A=1"})") == "t: /services/0/container/env must be an array of strings");
+  CHECK(err(R"({"labels": {"a": 1}})") == "t: /services/0/container/labels/a must be a string");
+  CHECK(err(R"({"imgae": "x"})").find("/services/0/container/imgae: unknown field") != std::string::npos);
+  CHECK(err(R"({})").empty());
+}

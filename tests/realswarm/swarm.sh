@@ -127,9 +127,20 @@ start_node() {
 }
 
 down() {
-  local n
+  local n pids=() pid
   n=$(cat "$STATE/nodes" 2>/dev/null || echo 0)
-  for i in $(seq 1 "$n"); do stop_node "$i"; done
+  # Every engine asked to stop at once, then waited for (each stops its
+  # containers first): a swarm comes down in the time of its slowest node.
+  for i in $(seq 1 "$n"); do
+    [ -f "/run/${P}$i/docker.pid" ] || continue
+    pid=$(cat "/run/${P}$i/docker.pid")
+    kill "$pid" 2>/dev/null || true
+    pids+=("$pid")
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   for i in $(seq 1 "$n"); do
     ip netns del "${P}$i" 2>/dev/null || true
     ip link del "v${P}$i" 2>/dev/null || true
