@@ -77,8 +77,8 @@ void Agent::Prepare(Task& t) {
       Task& w = swarm_.tasks[id];
       if (w.waiting_attach && swarm_.nodes[w.node].epoch == epoch) Reject(w, kErrMissingAttachments);
     });
-    swarm_.trace().Add(swarm_.Now(), "task", swarm_.TaskName(t) + " waits in PREPARING for " + n.name +
-                                                 "'s network attachments");
+    swarm_.trace().Add(swarm_.Now(), "task", [&] { return swarm_.TaskName(t) + " waits in PREPARING for " + n.name +
+                                                 "'s network attachments"; });
     return;
   }
   t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });

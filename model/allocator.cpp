@@ -16,7 +16,8 @@ void Shuffle(std::vector<T>& v, sim::Rng& rng) {
 }  // namespace
 
 int Allocator::AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out) {
-  std::vector<bool> mine(nets.size(), false);  // taken by this call (a VIP may hold some already)
+  std::vector<std::uint8_t>& mine = mine_;  // taken by this call (a VIP may hold some already)
+  mine.assign(nets.size(), 0);
   for (std::size_t i = 0; i < nets.size(); ++i) {
     if (out[i] != kNoAddr) continue;
     out[i] = swarm_.networks[nets[i]].pool.Allocate();
@@ -40,15 +41,13 @@ bool Allocator::AllocateService(Service& s) {
   if (s.spec.endpoint_mode == EndpointMode::kVip) {
     const int failed = AllocateAll(s.nets, s.vips);
     if (failed >= 0) {
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         "service " + s.spec.name + ": no VIP left on " + swarm_.networks[s.nets[failed]].name +
-                             "; its tasks wait (\"has pending allocations\")");
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return "service " + s.spec.name + ": no VIP left on " + swarm_.networks[s.nets[failed]].name +
+                             "; its tasks wait (\"has pending allocations\")"; });
       return false;
     }
     for (std::size_t i = 0; i < s.nets.size(); ++i) {
       const Network& net = swarm_.networks[s.nets[i]];
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         net.pool.Address(s.vips[i]) + " taken on " + net.name + " (VIP of " + s.spec.name + ")");
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(s.vips[i]) + " taken on " + net.name + " (VIP of " + s.spec.name + ")"; });
     }
   }
   s.vips_done = true;
@@ -60,8 +59,7 @@ void Allocator::ReleaseService(Service& s) {
   for (std::size_t i = 0; i < s.nets.size() && i < s.vips.size(); ++i) {
     if (s.vips[i] == kNoAddr) continue;
     const Network& net = swarm_.networks[s.nets[i]];
-    swarm_.trace().Add(swarm_.Now(), "address",
-                       net.pool.Address(s.vips[i]) + " freed on " + net.name + " (VIP of removed " + s.spec.name + ")");
+    swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(s.vips[i]) + " freed on " + net.name + " (VIP of removed " + s.spec.name + ")"; });
     Free(s.nets[i], s.vips[i]);
     s.vips[i] = kNoAddr;
   }
@@ -76,9 +74,8 @@ void Allocator::NetworksChanged(Service& s, const std::vector<NetworkId>& to) {
       vips[static_cast<std::size_t>(at - to.begin())] = i < s.vips.size() ? s.vips[i] : kNoAddr;
     } else if (i < s.vips.size() && s.vips[i] != kNoAddr) {
       const Network& net = swarm_.networks[s.nets[i]];
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         net.pool.Address(s.vips[i]) + " freed on " + net.name + " (VIP of " + s.spec.name +
-                             ", which left the network)");
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(s.vips[i]) + " freed on " + net.name + " (VIP of " + s.spec.name +
+                             ", which left the network)"; });
       Free(s.nets[i], s.vips[i]);
       Arm();
     }
@@ -112,8 +109,9 @@ void Allocator::Arm() {
 void Allocator::Batch() {
   armed_ = false;
   if (!swarm_.HasLeader()) return;  // LeaderChanged() re-arms
-  std::vector<Work> work;
+  std::vector<Work>& work = work_;
   work.swap(queue_);
+  queue_.clear();
   for (const Work& w : work) {
     if (w.kind == Kind::kNode) {
       node_queued_[w.id] = 0;
@@ -134,7 +132,8 @@ void Allocator::Batch() {
   if (something_freed_ && !unallocated_.empty()) {
     something_freed_ = false;
     Shuffle(unallocated_, swarm_.rng());
-    std::vector<TaskId> still;
+    std::vector<TaskId>& still = still_;
+    still.clear();
     for (TaskId id : unallocated_) {
       Task& t = swarm_.tasks[id];
       if (t.state != TaskState::kNew) continue;
@@ -159,9 +158,8 @@ bool Allocator::TryAllocate(Task& t) {
   const int failed = AllocateAll(nets, t.addrs);
   if (failed >= 0) {
     if (swarm_.trace().enabled()) {
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         "no address left on " + swarm_.networks[nets[failed]].name + " for " + swarm_.TaskName(t) +
-                             ": it stays NEW");
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return "no address left on " + swarm_.networks[nets[failed]].name + " for " + swarm_.TaskName(t) +
+                             ": it stays NEW"; });
     }
     return false;
   }
@@ -172,7 +170,7 @@ bool Allocator::TryAllocate(Task& t) {
       const Network& net = swarm_.networks[nets[i]];
       text += (i ? ", " : "") + net.pool.Address(t.addrs[i]) + " on " + net.name;
     }
-    swarm_.trace().Add(swarm_.Now(), "address", text + " taken by " + swarm_.TaskName(t));
+    swarm_.trace().Add(swarm_.Now(), "address", [&] { return text + " taken by " + swarm_.TaskName(t); });
   }
   swarm_.SetState(t, TaskState::kPending);
   swarm_.scheduler().Enqueue(t.id);
@@ -186,8 +184,7 @@ void Allocator::TaskTerminal(Task& t) {
     if (t.addrs[i] == kNoAddr) continue;
     if (swarm_.trace().enabled()) {
       const Network& net = swarm_.networks[nets[i]];
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         net.pool.Address(t.addrs[i]) + " freed on " + net.name + " by " + swarm_.TaskName(t));
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(t.addrs[i]) + " freed on " + net.name + " by " + swarm_.TaskName(t); });
     }
     Free(nets[i], t.addrs[i]);
     t.addrs[i] = kNoAddr;
@@ -224,18 +221,15 @@ void Allocator::ReallocateNode(NodeId id) {
       if (off == kNoAddr) {
         ++swarm_.metrics.attachment_failures;
         if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
-        swarm_.trace().Add(swarm_.Now(), "address",
-                           "no address left on " + net.name + " for the load balancer of " + n.name);
+        swarm_.trace().Add(swarm_.Now(), "address", [&] { return "no address left on " + net.name + " for the load balancer of " + n.name; });
         continue;
       }
       n.attach[k] = off;
       added = true;
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")");
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")"; });
     } else if (!need && n.attach[k] != kNoAddr && (policy == LbPolicy::kOnDemand || !n.member)) {
-      swarm_.trace().Add(swarm_.Now(), "address",
-                         net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
-                             n.name + ", no task needs it)");
+      swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
+                             n.name + ", no task needs it)"; });
       Free(k, n.attach[k]);
       n.attach[k] = kNoAddr;
     }

@@ -69,6 +69,10 @@ class Allocator {
   std::vector<Work> queue_;
   std::vector<TaskId> pending_;      // created in this batch
   std::vector<TaskId> unallocated_;  // failed before, waiting for a retry
+  // Scratch, kept so that a batch allocates nothing once warm.
+  std::vector<Work> work_;
+  std::vector<TaskId> still_;
+  std::vector<std::uint8_t> mine_;
   bool armed_ = false;
   bool something_freed_ = false;
   sim::EventId retry_timer_;

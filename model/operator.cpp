@@ -128,8 +128,8 @@ bool Operator::WaitConverged(sim::Time budget) {
 bool Operator::WaitConverged() {
   const bool ok = WaitConverged(w_.timings().converge_timeout);
   if (!ok) {
-    w_.trace().Add(w_.Now(), "step", "gave up waiting after " +
-                                         std::to_string(w_.timings().converge_timeout / sim::kSecond) + " s");
+    w_.trace().Add(w_.Now(), "step", [&] { return "gave up waiting after " +
+                                         std::to_string(w_.timings().converge_timeout / sim::kSecond) + " s"; });
   }
   return ok;
 }

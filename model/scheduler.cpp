@@ -76,8 +76,8 @@ void Scheduler::OfferNode(NodeId nid) {
 }
 
 NodeId Scheduler::Best(ServiceId sid) {
-  const std::vector<NodeId> best = BestNodes(sid, 1);
-  return best.empty() ? kNoId : best.front();
+  BestNodes(sid, 1, best_);
+  return best_.empty() ? kNoId : best_.front();
 }
 
 bool Scheduler::Eligible(ServiceId sid, NodeId nid) const {
@@ -177,8 +177,9 @@ void Scheduler::Arm() {
 void Scheduler::Tick() {
   first_wait_ = -1;
   if (!swarm_.HasLeader()) return;  // LeaderChanged() re-arms
-  std::vector<TaskId> work;
+  std::vector<TaskId>& work = work_;
   work.swap(queue_);
+  queue_.clear();
   if (retry_unplaced_) {
     retry_unplaced_ = false;
     work.insert(work.end(), unplaced_.begin(), unplaced_.end());
@@ -186,20 +187,26 @@ void Scheduler::Tick() {
   }
   // Like swarmkit's scheduler, place the batch by task group (service), the
   // groups in random order (Go map order), each group's tasks together.
-  std::vector<std::vector<TaskId>> groups;
-  std::vector<std::uint32_t> group_of(index_.size(), UINT32_MAX);
+  // The scratch vectors are members, reused: once warm a tick allocates
+  // nothing. groups_[0, count) are this tick's.
+  std::vector<std::vector<TaskId>>& groups = groups_;
+  std::vector<std::uint32_t>& group_of = group_of_;
+  group_of.assign(index_.size(), UINT32_MAX);
+  std::size_t count = 0;
   for (TaskId id : work) {
     const Task& t = swarm_.tasks[id];
     if (t.state != TaskState::kPending) continue;
     std::uint32_t& g = group_of[t.service];
     if (g == UINT32_MAX) {
-      g = static_cast<std::uint32_t>(groups.size());
-      groups.emplace_back();
+      g = static_cast<std::uint32_t>(count++);
+      if (groups.size() < count) groups.emplace_back();
+      groups[g].clear();
     }
     groups[g].push_back(id);
   }
-  for (std::size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[swarm_.rng().Below(i)]);
-  for (const auto& g : groups) {
+  for (std::size_t i = count; i > 1; --i) std::swap(groups[i - 1], groups[swarm_.rng().Below(i)]);
+  for (std::size_t gi = 0; gi < count; ++gi) {
+    const std::vector<TaskId>& g = groups[gi];
     const ServiceId sid = swarm_.tasks[g.front()].service;
     if (swarm_.services[sid].spec.mode == ServiceMode::kGlobal) {
       for (TaskId id : g) {
@@ -210,7 +217,8 @@ void Scheduler::Tick() {
     }
     // A replicated group: an imported placement first, task by task; the
     // rest as one batch over the best nodes.
-    std::vector<TaskId> batch;
+    std::vector<TaskId>& batch = batch_;
+    batch.clear();
     for (TaskId id : g) {
       Task& t = swarm_.tasks[id];
       if (t.state != TaskState::kPending) continue;
@@ -229,13 +237,15 @@ void Scheduler::Tick() {
   }
 }
 
-std::vector<NodeId> Scheduler::BestNodes(ServiceId sid, std::size_t k) {
+void Scheduler::BestNodes(ServiceId sid, std::size_t k, std::vector<NodeId>& out) {
   Index& ix = index_[sid];
-  std::vector<Entry> keep;  // to push back: the chosen ones, duplicates, those without room
-  std::vector<NodeId> out;
+  std::vector<Entry>& keep = keep_;  // to push back: the chosen ones, duplicates, those without room
+  keep.clear();
+  out.clear();
   // Duplicates of a node in the heap are skipped: by a scan for a few, by
-  // a mark per node for a big batch.
-  std::vector<std::uint8_t> mark(k > 32 ? swarm_.nodes.size() : 0, 0);
+  // a mark per node for a big batch (all clear between calls).
+  std::vector<std::uint8_t>& mark = mark_;
+  if (k > 32 && mark.size() < swarm_.nodes.size()) mark.resize(swarm_.nodes.size(), 0);
   const auto chosen = [&](NodeId n) {
     return k > 32 ? mark[n] != 0 : std::find(out.begin(), out.end(), n) != out.end();
   };
@@ -263,7 +273,9 @@ std::vector<NodeId> Scheduler::BestNodes(ServiceId sid, std::size_t k) {
     ix.heap.push_back(e);
     std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
   }
-  return out;
+  if (k > 32) {
+    for (NodeId n : out) mark[n] = 0;
+  }
 }
 
 void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
@@ -277,7 +289,8 @@ void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
   // order (applySchedulingDecisions): at random, which is the order the
   // allocator then sees the nodes' new tasks in.
   const Service& s = swarm_.services[sid];
-  const std::vector<NodeId> nodes = BestNodes(sid, batch.size());
+  std::vector<NodeId>& nodes = batch_nodes_;
+  BestNodes(sid, batch.size(), nodes);
   const std::size_t n = nodes.size();
   std::vector<std::uint32_t> added(n, 0);
   const auto rank = [&](std::size_t i) {
@@ -362,7 +375,7 @@ bool Scheduler::Place(Task& t) {
                               : "no suitable node (insufficient resources or node unavailable)";
   if (t.err != why) {
     t.err = why;
-    swarm_.trace().Add(swarm_.Now(), "task", swarm_.TaskName(t) + " stays PENDING: \"" + why + "\"");
+    swarm_.trace().Add(swarm_.Now(), "task", [&] { return swarm_.TaskName(t) + " stays PENDING: \"" + why + "\""; });
   }
   return false;
 }
@@ -373,7 +386,7 @@ void Scheduler::Explain(const Task& t, NodeId chosen, bool pinned) {
   const Service& s = swarm_.services[sid];
   std::string text = swarm_.TaskName(t) + (chosen != kNoId ? " -> " + swarm_.nodes[chosen].name : " -> no node") + ": ";
   if (pinned) {
-    swarm_.trace().Add(swarm_.Now(), "explain", text + "where the imported cluster had its slot (the node still fits)");
+    swarm_.trace().Add(swarm_.Now(), "explain", [&] { return text + "where the imported cluster had its slot (the node still fits)"; });
     return;
   }
   struct Ranked {

@@ -89,7 +89,7 @@ class Scheduler {
   NodeId Best(ServiceId s);
   // The best k distinct nodes for s with room, best first (equals in random
   // order); they stay in the heap.
-  std::vector<NodeId> BestNodes(ServiceId s, std::size_t k);
+  void BestNodes(ServiceId s, std::size_t k, std::vector<NodeId>& out);
   // Several tasks of one replicated service, as swarmkit places a batch.
   void PlaceBatch(ServiceId s, const std::vector<TaskId>& batch);
 
@@ -101,6 +101,16 @@ class Scheduler {
   bool retry_unplaced_ = false;
   sim::Time first_wait_ = -1;
   sim::EventId tick_;
+  // Scratch of Tick, BestNodes and PlaceBatch, kept across ticks so that a
+  // warm run allocates nothing per placement.
+  std::vector<TaskId> work_;
+  std::vector<std::vector<TaskId>> groups_;
+  std::vector<std::uint32_t> group_of_;
+  std::vector<TaskId> batch_;
+  std::vector<Entry> keep_;
+  std::vector<std::uint8_t> mark_;
+  std::vector<NodeId> best_;
+  std::vector<NodeId> batch_nodes_;
 };
 
 }  // namespace swarmplan::model

@@ -103,8 +103,8 @@ bool Swarm::MeetsConstraints(const Service& s, const Node& n) const {
 void Swarm::Deploy() {
   leader_ = initial_leader_;
   lb_policy_ = nodes[leader_].engine.lb_policy();
-  trace_.Add(Now(), "leader", nodes[leader_].name + " leads (engine " + nodes[leader_].engine.ToString() +
-                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")");
+  trace_.Add(Now(), "leader", [&] { return nodes[leader_].name + " leads (engine " + nodes[leader_].engine.ToString() +
+                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")"; });
   scheduler_->Init();
   // Nodes joined before the networks and services were created: every node
   // holds its ingress address; pre-18.09 leaders also give each node one
@@ -119,7 +119,7 @@ std::expected<void, std::string> Swarm::CreateService(ServiceId id) {
   Service& s = services[id];
   if (!HasLeader()) return std::unexpected("cannot create service " + s.spec.name + ": the swarm has no leader");
   if (s.active) return std::unexpected("service " + s.spec.name + " already exists");
-  trace_.Add(Now(), "service", s.spec.name + " created");
+  trace_.Add(Now(), "service", [&] { return s.spec.name + " created"; });
   s.active = true;
   for (Slot& sl : s.slots) sl = Slot{};
   UpdateRunning(s, 0);  // from now on it is below its desired count until its tasks run
@@ -131,7 +131,7 @@ std::expected<void, std::string> Swarm::RemoveService(ServiceId id) {
   Service& s = services[id];
   if (!HasLeader()) return std::unexpected("cannot remove service " + s.spec.name + ": the swarm has no leader");
   if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
-  trace_.Add(Now(), "service", s.spec.name + " removed");
+  trace_.Add(Now(), "service", [&] { return s.spec.name + " removed"; });
   s.active = false;
   orchestrator_->RemoveService(s);
   allocator_->ReleaseService(s);
@@ -144,7 +144,7 @@ std::expected<void, std::string> Swarm::ScaleService(ServiceId id, std::uint32_t
   if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
   if (s.spec.mode != ServiceMode::kReplicated) return std::unexpected("service " + s.spec.name + " is global: it cannot be scaled");
   if (replicas == s.spec.replicas) return {};
-  trace_.Add(Now(), "service", s.spec.name + " scaled " + std::to_string(s.spec.replicas) + " -> " + std::to_string(replicas));
+  trace_.Add(Now(), "service", [&] { return s.spec.name + " scaled " + std::to_string(s.spec.replicas) + " -> " + std::to_string(replicas); });
   const std::uint32_t from = s.spec.replicas;
   s.spec.replicas = replicas;
   orchestrator_->Scale(s, from);
@@ -161,7 +161,7 @@ std::expected<void, std::string> Swarm::SetRole(NodeId id, Role r) {
   if (r == Role::kWorker && managers_ == 1) {
     return std::unexpected("cannot demote " + n.name + ": it is the last manager");
   }
-  trace_.Add(Now(), "node", n.name + " " + verb + "d to " + std::string(ToString(r)));
+  trace_.Add(Now(), "node", [&] { return n.name + " " + verb + "d to " + std::string(ToString(r)); });
   n.role = r;
   managers_ += r == Role::kManager ? 1 : -1;
   for (Service& s : services) s.constraint_ok[id] = MeetsConstraints(s, n);
@@ -178,7 +178,7 @@ std::expected<void, std::string> Swarm::JoinNode(NodeId id, Role r) {
   Node& n = nodes[id];
   if (!HasLeader()) return std::unexpected("cannot join " + n.name + ": the swarm has no leader");
   if (n.member) return std::unexpected(n.name + " is already in the swarm");
-  trace_.Add(Now(), "node", n.name + " joins as " + std::string(ToString(r)));
+  trace_.Add(Now(), "node", [&] { return n.name + " joins as " + std::string(ToString(r)); });
   n.member = true;
   n.left = false;
   n.role = r;
@@ -200,7 +200,7 @@ std::expected<void, std::string> Swarm::LeaveNode(NodeId id) {
   // docker: a manager must be demoted first (or leave with --force, which
   // this model does not plan).
   if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before it leaves");
-  trace_.Add(Now(), "node", n.name + " leaves the swarm");
+  trace_.Add(Now(), "node", [&] { return n.name + " leaves the swarm"; });
   StopEngine(id);
   n.left = true;
   return {};
@@ -214,7 +214,7 @@ std::expected<void, std::string> Swarm::RemoveNode(NodeId id) {
   if (n.state != NodeState::kDown) {
     return std::unexpected("node " + n.name + " is not down and can't be removed (docker node rm without --force)");
   }
-  trace_.Add(Now(), "node", n.name + " removed from the swarm");
+  trace_.Add(Now(), "node", [&] { return n.name + " removed from the swarm"; });
   engine_.Cancel(n.down_timer);
   n.member = false;
   const std::vector<TaskId> on_node = n.tasks;
@@ -235,8 +235,8 @@ std::expected<void, std::string> Swarm::UpdateService(ServiceId id) {
   if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
   s.previous_nets = s.nets;  // a forced update: the previous spec is this one
   NewSpecVersion(s, s.nets);
-  trace_.Add(Now(), "service", s.spec.name + " updated (" + std::string(ToString(s.spec.update.order)) +
-                                   ", parallelism " + std::to_string(s.spec.update.parallelism) + ")");
+  trace_.Add(Now(), "service", [&] { return s.spec.name + " updated (" + std::string(ToString(s.spec.update.order)) +
+                                   ", parallelism " + std::to_string(s.spec.update.parallelism) + ")"; });
   updater_->Start(id, /*rollback=*/false);
   return {};
 }
@@ -249,7 +249,7 @@ std::expected<void, std::string> Swarm::RollbackService(ServiceId id) {
   // controlapi UpdateService with rollback and no PreviousSpec).
   if (s.version == 0 && !s.spec.previous_spec) return std::unexpected("service " + s.spec.name + " has no previous spec to roll back to");
   RevertSpec(s);
-  trace_.Add(Now(), "service", s.spec.name + " rolled back");
+  trace_.Add(Now(), "service", [&] { return s.spec.name + " rolled back"; });
   updater_->Start(id, /*rollback=*/true);
   return {};
 }
@@ -274,9 +274,9 @@ std::expected<void, std::string> Swarm::ChangeNetwork(ServiceId id, NetworkId k,
   }
   s.previous_nets = s.nets;
   NewSpecVersion(s, std::move(to));
-  trace_.Add(Now(), "service", s.spec.name + " updated " + verb + " " + networks[k].name + " (" +
+  trace_.Add(Now(), "service", [&] { return s.spec.name + " updated " + verb + " " + networks[k].name + " (" +
                                    std::string(ToString(s.spec.update.order)) + ", parallelism " +
-                                   std::to_string(s.spec.update.parallelism) + ")");
+                                   std::to_string(s.spec.update.parallelism) + ")"; });
   updater_->Start(id, /*rollback=*/false);
   return {};
 }
@@ -323,7 +323,7 @@ TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskS
   t.addrs.assign(services[sid].nets.size(), kNoAddr);
   ++transitional_;
   if (trace_.enabled()) {
-    trace_.Add(Now(), "task", TaskName(t) + " created NEW (desired " + std::string(ToString(desired)) + ")");
+    trace_.Add(Now(), "task", [&] { return TaskName(t) + " created NEW (desired " + std::string(ToString(desired)) + ")"; });
   }
   // A global task carries its node from birth; the allocator recomputes
   // that node's attachments before it allocates the task (doTaskAlloc).
@@ -398,8 +398,8 @@ void Swarm::SetDesired(Task& t, TaskState d) {
   if (t.desired == d) return;
   const bool was_transitional = Transitional(t);
   if (trace_.enabled()) {
-    trace_.Add(Now(), "task", TaskName(t) + " desired " + std::string(ToString(t.desired)) + " -> " +
-                                  std::string(ToString(d)));
+    trace_.Add(Now(), "task", [&] { return TaskName(t) + " desired " + std::string(ToString(t.desired)) + " -> " +
+                                  std::string(ToString(d)); });
   }
   t.desired = d;
   const bool is_transitional = Transitional(t);
@@ -527,8 +527,8 @@ std::expected<void, std::string> Swarm::SetAvailability(NodeId id, Availability 
   }
   Node& n = nodes[id];
   if (n.availability == a) return {};
-  trace_.Add(Now(), "node", n.name + " availability " + std::string(ToString(n.availability)) + " -> " +
-                                std::string(ToString(a)));
+  trace_.Add(Now(), "node", [&] { return n.name + " availability " + std::string(ToString(n.availability)) + " -> " +
+                                std::string(ToString(a)); });
   n.availability = a;
   scheduler_->NodeChanged(id);
   allocator_->NodeEvent(id);
@@ -540,7 +540,7 @@ std::expected<void, std::string> Swarm::SetAvailability(NodeId id, Availability 
 void Swarm::StopEngine(NodeId id) {
   Node& n = nodes[id];
   if (!n.engine_running) return;
-  trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " stopped");
+  trace_.Add(Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " stopped"; });
   n.engine_running = false;
   n.connected = false;
   ++n.epoch;
@@ -550,8 +550,8 @@ void Swarm::StopEngine(NodeId id) {
   if (n.role == Role::kManager) {
     if (leader_ == id) LeaderLost();
     if (!HasQuorum()) {
-      trace_.Add(Now(), "leader", "quorum lost: " + std::to_string(reachable_managers()) + " of " +
-                                      std::to_string(managers_) + " managers reachable");
+      trace_.Add(Now(), "leader", [&] { return "quorum lost: " + std::to_string(reachable_managers()) + " of " +
+                                      std::to_string(managers_) + " managers reachable"; });
     }
   }
 }
@@ -559,14 +559,14 @@ void Swarm::StopEngine(NodeId id) {
 void Swarm::InstallEngine(NodeId id, EngineVersion v) {
   Node& n = nodes[id];
   assert(!n.engine_running);
-  trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " -> " + v.ToString() + " installed");
+  trace_.Add(Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " -> " + v.ToString() + " installed"; });
   n.engine = v;
 }
 
 void Swarm::StartEngine(NodeId id) {
   Node& n = nodes[id];
   if (n.engine_running || !n.member || n.left) return;
-  trace_.Add(Now(), "node", n.name + " engine " + n.engine.ToString() + " starting");
+  trace_.Add(Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " starting"; });
   n.engine_running = true;
   const std::uint32_t epoch = n.epoch;
   engine_.After(Draw(timings_.engine_start), [this, id, epoch] {
@@ -583,7 +583,7 @@ void Swarm::NodeDown(NodeId id) {
     return;
   }
   if (n.state == NodeState::kDown) return;
-  trace_.Add(Now(), "node", n.name + " is down (heartbeat expired)");
+  trace_.Add(Now(), "node", [&] { return n.name + " is down (heartbeat expired)"; });
   n.state = NodeState::kDown;
   scheduler_->NodeChanged(id);
   orchestrator_->NodeDown(id);
@@ -597,7 +597,7 @@ void Swarm::NodeReconnected(NodeId id) {
   n.connected = true;
   const sim::Time inactive = Draw(timings_.swarm_active_after_ready);
   n.swarm_active = inactive == 0;
-  trace_.Add(Now(), "node", n.name + " is ready (engine " + n.engine.ToString() + ")");
+  trace_.Add(Now(), "node", [&] { return n.name + " is ready (engine " + n.engine.ToString() + ")"; });
   if (!n.swarm_active) {
     const std::uint32_t epoch = n.epoch;
     engine_.After(inactive, [this, id, epoch] {
@@ -612,7 +612,7 @@ void Swarm::NodeReconnected(NodeId id) {
 }
 
 void Swarm::LeaderLost() {
-  trace_.Add(Now(), "leader", nodes[leader_].name + " stopped leading");
+  trace_.Add(Now(), "leader", [&] { return nodes[leader_].name + " stopped leading"; });
   leader_ = kNoId;
   ScheduleElection();
 }
@@ -633,8 +633,8 @@ void Swarm::Elect() {
   }
   leader_ = candidates[rng_.Below(candidates.size())];
   lb_policy_ = nodes[leader_].engine.lb_policy();
-  trace_.Add(Now(), "leader", nodes[leader_].name + " elected leader (engine " + nodes[leader_].engine.ToString() +
-                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")");
+  trace_.Add(Now(), "leader", [&] { return nodes[leader_].name + " elected leader (engine " + nodes[leader_].engine.ToString() +
+                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")"; });
   allocator_->LeaderChanged();
   scheduler_->LeaderChanged();
   orchestrator_->LeaderChanged();

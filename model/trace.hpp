@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sim/time.hpp"
@@ -25,6 +26,12 @@ class Trace {
   void SetExplain(bool on) { explain_ = enabled_ && on; }
   void Add(sim::Time t, std::string kind, std::string text) {
     if (enabled_) events_.push_back({t, std::move(kind), std::move(text)});
+  }
+  // The text made only when recording: trials build no strings.
+  template <typename MakeText>
+    requires std::is_invocable_v<MakeText>
+  void Add(sim::Time t, const char* kind, MakeText&& make) {
+    if (enabled_) events_.push_back({t, kind, std::string(make())});
   }
   const std::vector<TraceEvent>& events() const { return events_; }
 

@@ -84,9 +84,9 @@ void Updater::Next(ServiceId sid, std::uint32_t generation, std::size_t w) {
   worker.old = run.config.order == UpdateOrder::kStartFirst ? cur.id : kNoId;
   run.updated[fresh] = -1;
   if (swarm_.trace().enabled()) {
-    swarm_.trace().Add(swarm_.Now(), "update", swarm_.TaskName(cur) + " replaced by " +
+    swarm_.trace().Add(swarm_.Now(), "update", [&] { return swarm_.TaskName(cur) + " replaced by " +
                                                  swarm_.TaskName(swarm_.tasks[fresh]) + " (" +
-                                                   std::string(ToString(run.config.order)) + ")");
+                                                   std::string(ToString(run.config.order)) + ")"; });
   }
 }
 
@@ -132,15 +132,15 @@ void Updater::Failed(ServiceId sid, const Task& t) {
   Service& s = swarm_.services[sid];
   run.stopped = true;
   if (run.config.failure_action == FailureAction::kRollback && !run.rollback) {
-    swarm_.trace().Add(swarm_.Now(), "update", s.spec.name + ": update rolled back after the failure of " +
-                                                   swarm_.TaskName(t));
+    swarm_.trace().Add(swarm_.Now(), "update", [&] { return s.spec.name + ": update rolled back after the failure of " +
+                                                   swarm_.TaskName(t); });
     swarm_.RevertSpec(s);
     Start(sid, /*rollback=*/true);
     return;
   }
   s.update_state = run.rollback ? UpdateState::kRollbackPaused : UpdateState::kPaused;
-  swarm_.trace().Add(swarm_.Now(), "update", s.spec.name + ": " + (run.rollback ? "rollback" : "update") +
-                                                 " paused after the failure of " + swarm_.TaskName(t));
+  swarm_.trace().Add(swarm_.Now(), "update", [&] { return s.spec.name + ": " + (run.rollback ? "rollback" : "update") +
+                                                 " paused after the failure of " + swarm_.TaskName(t); });
   MaybeFinish(sid);
 }
 
@@ -169,7 +169,7 @@ void Updater::MaybeFinish(ServiceId sid) {
     r.active = false;
     Service& s = swarm_.services[sid];
     s.update_state = r.rollback ? UpdateState::kRollbackCompleted : UpdateState::kCompleted;
-    swarm_.trace().Add(swarm_.Now(), "update", s.spec.name + ": " + (r.rollback ? "rollback" : "update") + " completed");
+    swarm_.trace().Add(swarm_.Now(), "update", [&] { return s.spec.name + ": " + (r.rollback ? "rollback" : "update") + " completed"; });
   });
 }
 
