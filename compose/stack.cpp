@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -985,20 +986,22 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
     for (const std::string& w : cur.networks) {
       if (std::find(p.spec.networks.begin(), p.spec.networks.end(), w) == p.spec.networks.end()) out.order.push_back("network-rm:" + cur.name + ":" + w);
     }
-    // A changed container is a rolling update of every task (docker sends
-    // the whole spec; swarmkit's IsTaskDirty compares the task specs). A
-    // network change rolls every task already, carrying the new container.
+    // A changed spec is a rolling update (docker sends the whole spec;
+    // swarmkit's IsTaskDirty compares each task's spec with the service's):
+    // what the containers run, the restart policy, the stop grace period,
+    // the reservations, the placement. A field the file leaves out takes
+    // docker's default, as docker's converter does. A network change rolls
+    // every task already and carries the rest with it.
     const bool rolled = std::any_of(out.order.begin() + static_cast<std::ptrdiff_t>(order_before), out.order.end(),
                                     [](const std::string& w) { return w.rfind("network-", 0) == 0; });
-    std::string why;
+    std::vector<std::string> changes;
     if (!cur.container) {
-      why = "the cluster's description does not say what its containers run (swarmplan import records it), so "
-            "whether this deploy changes them cannot be told: planned as the rolling update docker performs if "
-            "they changed";
+      r.notes().push_back(path + ": the cluster's description does not say what its containers run (swarmplan "
+                          "import records it), so whether this deploy changes them cannot be told: planned as the "
+                          "rolling update docker performs if they changed" +
+                          std::string(rolled ? " (with the network change)" : ""));
     } else {
-      const std::vector<std::string> changes = ContainerChanges(*cur.container, *p.spec.container);
-      for (const auto& c : changes) why += (why.empty() ? "" : ", ") + c;
-      if (!why.empty()) why = "its " + why + (changes.size() == 1 ? " changes" : " change") + ": a rolling update";
+      changes = ContainerChanges(*cur.container, *p.spec.container);
       if (cur.container->image.find('@') != std::string::npos && p.spec.container->image.find('@') == std::string::npos &&
           ComparableImage(cur.container->image, p.spec.container->image) == p.spec.container->image) {
         r.notes().push_back(path + ": the running image is pinned to a digest (" + cur.container->image +
@@ -1006,15 +1009,52 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
                             " again from the registry, and rolls the service out if the tag has moved: assumed not");
       }
     }
-    if (!why.empty() && !rolled) out.order.push_back("update:" + cur.name);
-    if (!why.empty()) r.notes().push_back(path + ": " + why + (rolled ? " (with the network change)" : ""));
+    const bool restart = p.spec.restart_condition != cur.restart_condition ||
+                         p.spec.restart_delay != cur.restart_delay ||
+                         p.spec.restart_max_attempts != cur.restart_max_attempts;
+    const bool resources = p.spec.reserve_nano_cpus != cur.reserve_nano_cpus ||
+                           p.spec.reserve_memory_bytes != cur.reserve_memory_bytes;
+    const bool constraints = ConstraintTexts(p.spec) != ConstraintTexts(cur);
+    const bool max_replicas = p.spec.max_replicas_per_node != cur.max_replicas_per_node;
+    if (restart) changes.push_back("restart_policy");
+    if (p.spec.stop_grace_period != cur.stop_grace_period) changes.push_back("stop_grace_period");
+    if (resources) changes.push_back("resources");
+    if (constraints) changes.push_back("constraints");
+    if (max_replicas) changes.push_back("max_replicas_per_node");
+    if ((constraints || max_replicas) && cur.mode == model::ServiceMode::kGlobal) {
+      return std::unexpected(file + ": " + path + ": the placement of a global service differs from the running "
+                             "service; a redeploy that changes it is not modelled yet");
+    }
+    const bool placement_only = changes.size() == static_cast<std::size_t>(constraints) + max_replicas && !rolled;
+    if (!changes.empty() || !cur.container) {
+      auto next = std::make_shared<ServiceSpec>(cur);
+      next->restart_condition = p.spec.restart_condition;
+      next->restart_delay = p.spec.restart_delay;
+      next->restart_max_attempts = p.spec.restart_max_attempts;
+      next->stop_grace_period = p.spec.stop_grace_period;
+      next->reserve_nano_cpus = p.spec.reserve_nano_cpus;
+      next->reserve_memory_bytes = p.spec.reserve_memory_bytes;
+      next->constraints = p.spec.constraints;
+      next->max_replicas_per_node = p.spec.max_replicas_per_node;
+      next->container = p.spec.container;
+      next->update_to.reset();
+      cur.update_to = std::move(next);
+      if (!rolled) out.order.push_back("update:" + cur.name);
+    }
+    if (!changes.empty()) {
+      std::string what;
+      for (const auto& c : changes) what += (what.empty() ? "" : ", ") + c;
+      r.notes().push_back(path + ": its " + what + (changes.size() == 1 ? " changes" : " change") + ": a rolling update" +
+                          (rolled ? " (with the network change)"
+                           : placement_only ? " of the tasks on nodes that no longer meet its placement"
+                                            : ""));
+    }
     if (!p.uncompared.empty() && cur.container) {
       std::string list;
       for (const auto& k : p.uncompared) list += (list.empty() ? "" : ", ") + k;
       r.notes().push_back(path + ": " + list + " not compared with the running service; if changed, docker rolls the "
                           "service out, which this plan does not include");
     }
-    cur.container = p.spec.container;
     const auto differs = [&](const char* field, bool changed) -> std::expected<void, std::string> {
       if (p.given.contains(field) && changed) {
         return std::unexpected(file + ": " + path + ": " + field +
@@ -1023,14 +1063,6 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
       return {};
     };
     for (const auto& check : {differs("endpoint_mode", p.spec.endpoint_mode != cur.endpoint_mode),
-                              differs("constraints", ConstraintTexts(p.spec) != ConstraintTexts(cur)),
-                              differs("stop_grace_period", p.spec.stop_grace_period != cur.stop_grace_period),
-                              differs("restart_policy", p.spec.restart_condition != cur.restart_condition ||
-                                                            p.spec.restart_delay != cur.restart_delay ||
-                                                            p.spec.restart_max_attempts != cur.restart_max_attempts),
-                              differs("max_replicas_per_node", p.spec.max_replicas_per_node != cur.max_replicas_per_node),
-                              differs("resources", p.spec.reserve_nano_cpus != cur.reserve_nano_cpus ||
-                                                       p.spec.reserve_memory_bytes != cur.reserve_memory_bytes),
                               differs("ports", p.spec.publish_ingress != cur.publish_ingress)}) {
       if (!check) return std::unexpected(check.error());
     }

@@ -139,11 +139,12 @@ void Agent::Start(Task& t) {
 }
 
 sim::Time Agent::StopDuration(const Task& t) {
-  const Service& s = swarm_.services[t.service];
+  // The task's own spec: its grace period is the one it was created with.
+  const ServiceSpec& spec = swarm_.services[t.service].SpecOf(t.version);
   if (t.state < TaskState::kStarting) return swarm_.rng().Duration(sim::Ms(10), sim::Ms(100));  // no process
-  if (s.spec.exits_on_sigterm) return std::min(swarm_.Draw(swarm_.timings().container_stop), s.spec.stop_grace_period);
+  if (spec.exits_on_sigterm) return std::min(swarm_.Draw(swarm_.timings().container_stop), spec.stop_grace_period);
   // SIGTERM ignored: killed after the grace period, then torn down.
-  return s.spec.stop_grace_period + swarm_.Draw(swarm_.timings().container_kill);
+  return spec.stop_grace_period + swarm_.Draw(swarm_.timings().container_kill);
 }
 
 void Agent::Stop(Task& t) {

@@ -92,16 +92,18 @@ void Orchestrator::DelayEnded(Task& t) {
 
 bool Orchestrator::RestartAllowed(const Task& t) const {
   const Service& s = swarm_.services[t.service];
-  switch (s.spec.restart_condition) {
+  // The task's own restart policy (restart.go shouldRestart reads t.Spec).
+  const ServiceSpec& spec = s.SpecOf(t.version);
+  switch (spec.restart_condition) {
     case RestartCondition::kNone: return false;
     case RestartCondition::kOnFailure:
       if (t.state == TaskState::kComplete || t.state == TaskState::kShutdown) return false;
       break;
     case RestartCondition::kAny: break;
   }
-  if (s.spec.restart_max_attempts != 0) {
+  if (spec.restart_max_attempts != 0) {
     const Slot& sl = s.spec.mode == ServiceMode::kGlobal ? s.slots[t.slot] : s.slots[t.slot - 1];
-    if (sl.restarts >= s.spec.restart_max_attempts) return false;
+    if (sl.restarts >= spec.restart_max_attempts) return false;
   }
   return true;
 }
@@ -127,7 +129,7 @@ void Orchestrator::Restart(Task& old, bool counts) {
   if (counts) ++SlotOf(s, old).restarts;
   // No restart delay for a task on a drained node (restart.go Restart).
   const bool drained = old.node != kNoId && swarm_.nodes[old.node].availability == Availability::kDrain;
-  const sim::Time delay = drained ? 0 : s.spec.restart_delay;
+  const sim::Time delay = drained ? 0 : s.SpecOf(old.version).restart_delay;  // the old task's (restart.go)
   const TaskId old_id = old.id;
   const std::uint32_t slot = old.slot;
   swarm_.SetDesired(old, TaskState::kShutdown);

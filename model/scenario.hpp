@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <expected>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -167,6 +168,13 @@ struct ServiceSpec {
   // Not known for a scenario written by hand; a Compose redeploy of such a
   // service is planned as a rolling update (it cannot tell).
   std::optional<ContainerSpec> container;
+  // The spec the plan's next rolling update of this service rolls out, when
+  // it changes more than the networks: restart policy, stop grace period,
+  // reservations, constraints, max_replicas_per_node (a Compose redeploy
+  // that changes them; scenario key `update_to`). Tasks keep the spec of
+  // the version they were created from (swarmkit reads a task's own spec
+  // for its restart policy, stop grace and reservations).
+  std::shared_ptr<const ServiceSpec> update_to;
 };
 
 // A task of the cluster as it is (from `swarmplan import`). Tasks from

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "model/strict_json.hpp"
@@ -135,7 +136,12 @@ const std::vector<std::string_view> kNodeKeys = {"name", "role", "engine", "avai
 const std::vector<std::string_view> kServiceKeys = {
     "name", "mode", "replicas", "networks", "endpoint_mode", "constraints", "max_replicas_per_node", "restart",
     "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed",
-    "update_config", "rollback_config", "previous_spec", "recent_failures", "container"};
+    "update_config", "rollback_config", "previous_spec", "recent_failures", "container", "update_to"};
+// What a service's `update_to` may say: the fields a rolling update rolls
+// out beyond the networks (ServiceSpec::update_to).
+const std::vector<std::string_view> kUpdateToKeys = {
+    "restart", "stop_grace_period_ms", "exits_on_sigterm", "reserve_cpus_milli", "reserve_memory_mb",
+    "constraints", "max_replicas_per_node", "container"};
 const std::vector<std::string_view> kContainerKeys = {"image", "command", "args", "env", "labels",
                                                       "user", "dir", "hostname", "stop_signal"};
 const std::vector<std::string_view> kUpdateConfigKeys = {"parallelism", "delay_ms", "order", "failure_action",
@@ -469,6 +475,21 @@ std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::st
     SP_TRY(c, ReadContainer(r.At("container"), r.Path("container")));
     s.container = std::move(c);
   }
+  if (r.Has("update_to")) {
+    // The service as written, with update_to's fields over it, read as a
+    // service: the same checks and defaults, errors under /update_to.
+    const std::string at = r.Path("update_to");
+    Reader u(r.At("update_to"), at);
+    SP_CHECK(u.Keys(kUpdateToKeys));
+    json merged = j;
+    merged.erase("update_to");
+    for (auto it = r.At("update_to").begin(); it != r.At("update_to").end(); ++it) merged[it.key()] = it.value();
+    SP_TRY(to, ReadService(merged, at));
+    if (s.mode == ServiceMode::kGlobal && (u.Has("constraints") || u.Has("max_replicas_per_node"))) {
+      return std::unexpected(at + ": a change of a global service's placement is not modelled");
+    }
+    s.update_to = std::make_shared<const ServiceSpec>(std::move(to));
+  }
   if (r.Has("update_config")) {
     SP_TRY(c, ReadUpdateConfig(Reader(r.At("update_config"), r.Path("update_config")), false));
     s.update = c;
@@ -611,6 +632,7 @@ const std::vector<FieldList>& ScenarioFieldNames() {
                                 {"services[]", kServiceKeys}, {"services[].restart", kRestartKeys},
                                 {"services[].update_config", kUpdateConfigKeys},
                                 {"services[].container", kContainerKeys},
+                                {"services[].update_to", kUpdateToKeys},
                                 {"tasks[]", kTaskKeys},  {"upgrade", kUpgradeKeys}};
     FieldList t{"timings", {}};
     for (const TimingField& f : TimingTable()) t.keys.push_back(f.key);
@@ -684,6 +706,22 @@ json ScenarioToJson(const Scenario& s) {
     if (v.previous_spec) o["previous_spec"] = true;
     if (!v.recent_failures.empty()) o["recent_failures"] = v.recent_failures;
     if (v.container) o["container"] = ContainerToJson(*v.container);
+    if (v.update_to) {
+      const ServiceSpec& u = *v.update_to;
+      json cs = json::array();
+      for (const auto& c : u.constraints) cs.push_back(c.text);
+      json to{{"restart", {{"condition", ToString(u.restart_condition)},
+                           {"delay_ms", u.restart_delay / sim::kMillisecond},
+                           {"max_attempts", u.restart_max_attempts}}},
+              {"stop_grace_period_ms", u.stop_grace_period / sim::kMillisecond},
+              {"exits_on_sigterm", u.exits_on_sigterm},
+              {"reserve_cpus_milli", u.reserve_nano_cpus / 1'000'000},
+              {"reserve_memory_mb", u.reserve_memory_bytes / (1024 * 1024)},
+              {"constraints", cs},
+              {"max_replicas_per_node", u.max_replicas_per_node}};
+      if (u.container) to["container"] = ContainerToJson(*u.container);
+      o["update_to"] = to;
+    }
     if (v.update != UpdateConfig{}) o["update_config"] = UpdateConfigToJson(v.update);
     if (v.rollback != UpdateConfig{}) o["rollback_config"] = UpdateConfigToJson(v.rollback);
     j["services"].push_back(o);

@@ -123,8 +123,9 @@ void Scheduler::CountChanged(const Task& t, int delta) {
   Service& s = swarm_.services[t.service];
   n.active_tasks = static_cast<std::uint32_t>(static_cast<int>(n.active_tasks) + delta);
   s.per_node[t.node] = static_cast<std::uint16_t>(static_cast<int>(s.per_node[t.node]) + delta);
-  n.reserved_nano_cpus += delta * s.spec.reserve_nano_cpus;
-  n.reserved_memory += delta * s.spec.reserve_memory_bytes;
+  const ServiceSpec& spec = s.SpecOf(t.version);  // a task holds the reservations it was created with
+  n.reserved_nano_cpus += delta * spec.reserve_nano_cpus;
+  n.reserved_memory += delta * spec.reserve_memory_bytes;
   if (index_.empty() || delta > 0) return;  // a growing key is fixed lazily
   OfferNode(t.node);
   if (!unplaced_.empty()) {

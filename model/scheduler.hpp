@@ -16,15 +16,10 @@
 // Decisions are committed in batches (scheduler_batch_gap, at most
 // scheduler_batch_max after the first task waits).
 //
-// Departure from swarmkit, on purpose for now: swarmkit places a batch of
-// one service with scheduleNTasksOnNodes (nodes sorted once, stay on a node
-// until the next is strictly better, then round-robin; decisions committed
-// in Go map order). Modelled that way, the conformance scenario "26
-// replicas with node2 paused, activate node2, drain node3" never rejected
-// in 20 seeds while the real swarm rejected in 2 of its last 4 runs; the
-// least-loaded-each-time rule here agrees with it. Which part of the real
-// iteration the model misses is still to be found (docs/swarm-semantics.md
-// section 4 states the upstream rule).
+// A batch of several tasks of one service is placed as swarmkit's
+// scheduleNTasksOnNodes places it (PlaceBatch: the best len(batch) nodes,
+// stay on a node until the next is strictly better, then round-robin;
+// decisions committed in Go's map order); docs/swarm-semantics.md section 4.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +49,9 @@ class Scheduler {
   // `count` failures of service s on node n just before the run (import).
   void FailuresImported(ServiceId s, NodeId n, std::uint32_t count);
   void LeaderChanged();
+  // Service s's constraints or max_replicas_per_node changed (an update
+  // rolling out a new spec): its node index is built again.
+  void SpecChanged(ServiceId s) { Rebuild(s); }
 
   std::size_t unplaced() const { return unplaced_.size(); }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -101,6 +102,25 @@ struct Service {
       if (spec_version <= last) return n;
     }
     return nets;
+  }
+  // The spec of older versions that an update replaced (ServiceSpec's
+  // update_to): (last version with it, spec), oldest first.
+  std::vector<std::pair<std::uint32_t, ServiceSpec>> older_specs;
+  // The version from which only the placement changed (constraints,
+  // max_replicas_per_node): a task of the version before it on a node that
+  // meets the new constraints is not dirty (swarmkit
+  // IsTaskDirtyPlacementConstraintsOnly). 0: none.
+  std::uint32_t placement_only_version = 0;
+  // The rollout fields of the spec before the last update that changed
+  // them (what a rollback returns to); none: the same as now.
+  std::optional<ServiceSpec> previous_fields;
+  // The spec task `t` of version `v` runs with: restart policy, stop grace,
+  // reservations.
+  const ServiceSpec& SpecOf(std::uint32_t spec_version) const {
+    for (const auto& [last, sp] : older_specs) {
+      if (spec_version <= last) return sp;
+    }
+    return spec;
   }
 
   std::uint32_t desired() const {

@@ -234,6 +234,7 @@ std::expected<void, std::string> Swarm::UpdateService(ServiceId id) {
   if (!HasLeader()) return std::unexpected("cannot update service " + s.spec.name + ": the swarm has no leader");
   if (!s.active) return std::unexpected("service " + s.spec.name + " does not exist");
   s.previous_nets = s.nets;  // a forced update: the previous spec is this one
+  ApplyPendingSpec(s, false);
   NewSpecVersion(s, s.nets);
   trace_.Add(Now(), "service", [&] { return s.spec.name + " updated (" + std::string(ToString(s.spec.update.order)) +
                                    ", parallelism " + std::to_string(s.spec.update.parallelism) + ")"; });
@@ -273,6 +274,7 @@ std::expected<void, std::string> Swarm::ChangeNetwork(ServiceId id, NetworkId k,
     to.erase(at);
   }
   s.previous_nets = s.nets;
+  ApplyPendingSpec(s, true);
   NewSpecVersion(s, std::move(to));
   trace_.Add(Now(), "service", [&] { return s.spec.name + " updated " + verb + " " + networks[k].name + " (" +
                                    std::string(ToString(s.spec.update.order)) + ", parallelism " +
@@ -284,7 +286,75 @@ std::expected<void, std::string> Swarm::ChangeNetwork(ServiceId id, NetworkId k,
 void Swarm::RevertSpec(Service& s) {
   std::vector<NetworkId> back = s.previous_nets;
   s.previous_nets = s.nets;
+  s.placement_only_version = 0;
+  if (s.previous_fields) SwapSpec(s, *s.previous_fields);  // back to the fields before the last update
   NewSpecVersion(s, std::move(back));
+}
+
+namespace {
+// The fields an update of the spec rolls out beyond the networks (what a
+// Compose redeploy can change; ServiceSpec::update_to).
+void CopyRolloutFields(ServiceSpec& into, const ServiceSpec& from) {
+  into.restart_condition = from.restart_condition;
+  into.restart_delay = from.restart_delay;
+  into.restart_max_attempts = from.restart_max_attempts;
+  into.stop_grace_period = from.stop_grace_period;
+  into.exits_on_sigterm = from.exits_on_sigterm;
+  into.reserve_nano_cpus = from.reserve_nano_cpus;
+  into.reserve_memory_bytes = from.reserve_memory_bytes;
+  into.constraints = from.constraints;
+  into.max_replicas_per_node = from.max_replicas_per_node;
+  into.container = from.container;
+}
+
+bool SamePlacement(const ServiceSpec& a, const ServiceSpec& b) {
+  return a.max_replicas_per_node == b.max_replicas_per_node &&
+         std::equal(a.constraints.begin(), a.constraints.end(), b.constraints.begin(), b.constraints.end(),
+                    [](const Constraint& x, const Constraint& y) { return x.text == y.text; });
+}
+}  // namespace
+
+void Swarm::ApplyPendingSpec(Service& s, bool networks_change) {
+  if (!s.spec.update_to) {
+    s.previous_fields.reset();  // the previous spec's fields are the current ones
+    s.placement_only_version = 0;
+    return;
+  }
+  const std::shared_ptr<const ServiceSpec> to = std::move(s.spec.update_to);
+  s.spec.update_to.reset();
+  ServiceSpec now = s.spec;
+  CopyRolloutFields(now, *to);
+  const bool placement = !SamePlacement(now, s.spec);
+  ServiceSpec rest = now;  // everything but the placement as it was
+  rest.constraints = s.spec.constraints;
+  rest.max_replicas_per_node = s.spec.max_replicas_per_node;
+  const bool other = networks_change || rest.restart_condition != s.spec.restart_condition ||
+                     rest.restart_delay != s.spec.restart_delay ||
+                     rest.restart_max_attempts != s.spec.restart_max_attempts ||
+                     rest.stop_grace_period != s.spec.stop_grace_period ||
+                     rest.exits_on_sigterm != s.spec.exits_on_sigterm ||
+                     rest.reserve_nano_cpus != s.spec.reserve_nano_cpus ||
+                     rest.reserve_memory_bytes != s.spec.reserve_memory_bytes || rest.container != s.spec.container;
+  SwapSpec(s, std::move(now));
+  trace_.Add(Now(), "service", [&] {
+    return s.spec.name + ": the update rolls out a new spec" + std::string(placement && !other ? " (placement only)" : "");
+  });
+  // Only the placement changed: a task on a node that meets the new
+  // constraints is not dirty.
+  s.placement_only_version = placement && !other ? s.version + 1 : 0;
+}
+
+void Swarm::SwapSpec(Service& s, ServiceSpec next) {
+  const bool placement = !SamePlacement(next, s.spec);
+  s.older_specs.emplace_back(s.version, s.spec);
+  ServiceSpec was = s.spec;
+  was.update_to.reset();
+  CopyRolloutFields(s.spec, next);
+  s.previous_fields = std::move(was);
+  if (placement) {
+    for (const Node& n : nodes) s.constraint_ok[n.id] = MeetsConstraints(s, n);
+    scheduler_->SpecChanged(s.id);
+  }
 }
 
 void Swarm::NewSpecVersion(Service& s, std::vector<NetworkId> nets) {

@@ -148,6 +148,14 @@ class Swarm {
 
  private:
   void NewSpecVersion(Service& s, std::vector<NetworkId> nets);
+  // The spec's update_to, if any, becomes the spec (before the version
+  // bump of the update that rolls it out); the old one is kept for the
+  // tasks created from it. `networks_change`: the update also changes the
+  // networks (network-add / network-rm).
+  void ApplyPendingSpec(Service& s, bool networks_change);
+  // `next`'s rollout fields become the spec's; the old spec is kept for
+  // its tasks and as the one a rollback returns to.
+  void SwapSpec(Service& s, ServiceSpec next);
   void OnTerminal(Task& t, TaskState old);
   void AttachToNode(Task& t, NodeId n);
   void RefreshCounted(Task& t);

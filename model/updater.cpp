@@ -23,12 +23,20 @@ void Updater::Start(ServiceId sid, bool rollback) {
   run.generation = generation;
   run.rollback = rollback;
   run.config = rollback ? s.spec.rollback : s.spec.update;
-  // Dirty slots (updater.go Run: isSlotDirty), taken in slot order.
+  // Dirty slots (updater.go Run: isSlotDirty), taken in slot order. After
+  // a change of the placement alone, a task of the version before on a
+  // node that meets the new constraints is not dirty
+  // (IsTaskDirtyPlacementConstraintsOnly).
+  const auto dirty = [&](const Task& t) {
+    if (t.version == s.version) return false;
+    const bool placement_only = s.placement_only_version == s.version && t.version + 1 == s.version;
+    return !(placement_only && t.node != kNoId && s.constraint_ok[t.node]);
+  };
   for (std::size_t i = 0; i < s.slots.size(); ++i) {
     const Slot& sl = s.slots[i];
     if (sl.retired || sl.current == kNoId) continue;
     const Task& t = swarm_.tasks[sl.current];
-    if (Live(t) && t.version != s.version) run.queue.push_back(static_cast<std::uint32_t>(i));
+    if (Live(t) && dirty(t)) run.queue.push_back(static_cast<std::uint32_t>(i));
   }
   std::reverse(run.queue.begin(), run.queue.end());
   run.dirty = static_cast<std::uint32_t>(run.queue.size());

@@ -265,7 +265,9 @@ networks:
   const auto* svc = Service(up->scenario, "ex_service");
   REQUIRE(svc);
   CHECK(svc->update.order == model::UpdateOrder::kStartFirst);  // the file's update_config drives the update
-  CHECK(svc->container->image == "app:2");
+  CHECK(svc->container->image == "app:1");  // what runs now; the update rolls out the rest
+  REQUIRE(svc->update_to);
+  CHECK(svc->update_to->container->image == "app:2");
   auto p = planner::ParseOrder(up->scenario, up->order, {20, 10}, true);
   REQUIRE(p);
   CHECK(planner::CheckPlan(up->scenario, *p));
@@ -287,6 +289,53 @@ networks:
   CHECK(unknown->notes.end() != std::find_if(unknown->notes.begin(), unknown->notes.end(), [](const std::string& n) {
           return n.find("services.service: the cluster's description does not say what its containers run") == 0;
         }));
+}
+
+TEST_CASE("compose: a redeploy that changes the restart policy or the placement is a rolling update", "[unit][compose]") {
+  model::Scenario c = SeedCluster();
+  c.networks.push_back({"ex_net", *model::Ipv4Cidr::Parse("10.0.0.0/24"), {}});
+  model::ServiceSpec running;
+  running.name = "ex_service";
+  running.replicas = 10;
+  running.networks = {"ex_net"};
+  running.container = model::ContainerSpec{.image = "app:1", .labels = {{"com.docker.stack.namespace", "ex"}}};
+  c.services.push_back(running);
+  const auto deploy = [&](const std::string& extra) {
+    return compose::Deploy(c,
+                           "services:\n  service:\n    image: app:1\n    networks: [net]\n"
+                           "    deploy:\n      replicas: 10\n" + extra +
+                           "networks:\n  net: {name: ex_net, external: true}\n",
+                           "stack.yml", "ex", Env({}));
+  };
+  auto same = deploy("");
+  REQUIRE(same);
+  CHECK(same->order == std::vector<std::string>{"wait"});
+  auto grace = deploy("      restart_policy: {delay: 1s}\n      resources: {reservations: {memory: 64M}}\n");
+  REQUIRE(grace);
+  CHECK(grace->order == std::vector<std::string>{"update:ex_service", "wait"});
+  CHECK(Contains(grace->notes, "services.service: its restart_policy, resources change: a rolling update"));
+  const auto* svc = Service(grace->scenario, "ex_service");
+  REQUIRE(svc);
+  REQUIRE(svc->update_to);
+  CHECK(svc->restart_delay == sim::Sec(5));  // what runs now
+  CHECK(svc->update_to->restart_delay == sim::Sec(1));
+  CHECK(svc->update_to->reserve_memory_bytes == 64LL << 20);
+  auto zone = deploy("      placement: {constraints: [node.labels.zone != c]}\n");
+  REQUIRE(zone);
+  CHECK(zone->order == std::vector<std::string>{"update:ex_service", "wait"});
+  CHECK(Contains(zone->notes, "services.service: its constraints changes: a rolling update of the tasks on nodes "
+                              "that no longer meet its placement"));
+  // Planned and simulated: only the tasks on the zone-c node move.
+  auto p = planner::ParseOrder(zone->scenario, zone->order, {20, 10}, true);
+  REQUIRE(p);
+  REQUIRE(planner::CheckPlan(zone->scenario, *p));
+  const auto r = planner::RunTrial(zone->scenario, *p, 1, {});
+  CHECK_FALSE(r.at_risk());
+  REQUIRE(r.services.size() == 1);
+  // Endpoint mode and ports still refused by name.
+  auto dnsrr = deploy("      endpoint_mode: dnsrr\n");
+  REQUIRE_FALSE(dnsrr);
+  CHECK(dnsrr.error().find("endpoint_mode differs from the running service") != std::string::npos);
 }
 
 TEST_CASE("compose: env_file and quoted commands are read as docker reads them", "[unit][compose]") {

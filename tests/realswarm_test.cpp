@@ -568,3 +568,95 @@ TEST_CASE("real swarm: 3 nodes - a Compose stack of two services deployed by swa
   }, 1);
   Record(row2);
 }
+
+TEST_CASE("real swarm: 3 nodes - a stack redeployed with a constraint that leaves node3", "[realswarm][rs2]") {
+  // A change of the placement alone (docker stack deploy of the same stack
+  // with `node.hostname != node3`): swarmkit replaces only the tasks on the
+  // node that no longer meets it (IsTaskDirtyPlacementConstraintsOnly); the
+  // others keep running untouched, and node3's load-balancer address goes
+  // with its last task: 3 reserved + 1 VIP + 12 tasks + 2 = 18.
+  const auto stack = [](const std::string& placement) {
+    return "services:\n"
+           "  web:\n"
+           "    image: local/bb:1\n"
+           "    command: sleep 100000\n"
+           "    stop_grace_period: 2s\n"
+           "    networks: [net]\n"
+           "    deploy:\n"
+           "      replicas: 12\n" +
+           placement +
+           "networks:\n"
+           "  net:\n"
+           "    driver: overlay\n"
+           "    ipam: {config: [{subnet: 10.10.0.0/27}]}\n";
+  };
+  const std::string file = "rs-place-" + RsPrefix() + ".yml";
+  const std::string file2 = "rs-place2-" + RsPrefix() + ".yml";
+  std::ofstream(file) << stack("");
+  std::ofstream(file2) << stack("      placement: {constraints: [node.hostname != node3]}\n");
+  Row row;
+  row.scenario = "3 nodes, /27, a 12-replica stack redeployed with node.hostname != node3 (placement only)";
+  int real_on_node3 = -1, real_replaced = -1;
+  {
+    Harness h(3, 1);
+    const std::string host = "unix:///run/" + RsPrefix() + "1/docker.sock";
+    const auto apply = [&](const std::string& f) {
+      return RunSwarmplan("apply --host " + host + " --compose " + f + " --stack st --executor docker "
+                          "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
+                          "--gate-trials 40");
+    };
+    const Run a = apply(file);
+    INFO(a.out << a.err);
+    REQUIRE(a.status == 0);
+    SettleReal("st_web");
+    const std::string before = Dk(1, "service ps st_web --filter desired-state=running --format '{{.Node}}'");
+    real_on_node3 = static_cast<int>(std::count(before.begin(), before.end(), '3'));
+    const Run b = apply(file2);
+    INFO(b.out << b.err);
+    CHECK(b.status == 0);
+    CHECK(b.err.find("swarmplan apply: done") != std::string::npos);
+    SettleReal("st_web");
+    row.real = MeasureReal(3, "st_net", {"st_web"});
+    const std::string after = Dk(1, "service ps st_web --format '{{.Node}} {{.DesiredState}}'");
+    real_replaced = 0;
+    std::istringstream in(after);
+    std::string node, desired;
+    while (in >> node >> desired) real_replaced += desired == "Shutdown";
+    CHECK(Dk(1, "service ps st_web --filter desired-state=running --format '{{.Node}}'").find("node3") ==
+          std::string::npos);
+  }
+  Scenario cluster = HarnessScenario(1, 2, "10.10.0.0/27", 1);
+  cluster.services.clear();
+  cluster.networks.clear();
+  const compose::Environment none = [](const std::string&) { return std::nullopt; };
+  auto first = compose::Deploy(cluster, stack(""), file, "st", none);
+  REQUIRE(first);
+  Scenario running = first->scenario;
+  for (auto& v : running.services) v.deployed = true;
+  auto second = compose::Deploy(running, stack("      placement: {constraints: [node.hostname != node3]}\n"), file2,
+                                "st", none);
+  REQUIRE(second);
+  CHECK(second->order == std::vector<std::string>{"update:st_web", "wait"});
+  const Scenario& s = second->scenario;
+  int model_replaced_min = 1 << 30, model_replaced_max = 0, model_node3_min = 1 << 30, model_node3_max = 0;
+  Model(row, s, [&](Swarm& w, Operator& op) {
+    int on3 = 0;
+    for (const Task& t : w.tasks) on3 += t.state == TaskState::kRunning && t.node == 2;
+    model_node3_min = std::min(model_node3_min, on3);
+    model_node3_max = std::max(model_node3_max, on3);
+    REQUIRE(op.UpdateService(0));
+    op.Sleep(sim::Minute(3));
+    int replaced = 0;
+    for (const Task& t : w.tasks) replaced += t.version == 0 && IsTerminal(t.state);
+    model_replaced_min = std::min(model_replaced_min, replaced);
+    model_replaced_max = std::max(model_replaced_max, replaced);
+    CHECK(replaced == on3);  // only node3's tasks, in every seed
+  });
+  INFO("real: " << real_on_node3 << " on node3 before, " << real_replaced << " replaced; model: " << model_node3_min
+                << "-" << model_node3_max << " on node3, " << model_replaced_min << "-" << model_replaced_max
+                << " replaced");
+  CHECK(real_replaced == real_on_node3);
+  CHECK(real_on_node3 >= model_node3_min);
+  CHECK(real_on_node3 <= model_node3_max);
+  Record(row);
+}

@@ -98,3 +98,47 @@ TEST_CASE("a service's container round-trips; bad values are named", "[unit][sce
   CHECK(err(R"({"imgae": "x"})").find("/services/0/container/imgae: unknown field") != std::string::npos);
   CHECK(err(R"({})").empty());
 }
+
+TEST_CASE("a service's update_to round-trips; bad values are named", "[unit][scenario][updater]") {
+  model::Scenario s = model::DefaultScenario();
+  auto to = std::make_shared<model::ServiceSpec>(s.services[0]);
+  to->stop_grace_period = sim::Sec(3);
+  to->restart_condition = model::RestartCondition::kOnFailure;
+  to->reserve_memory_bytes = 64LL << 20;
+  to->constraints.push_back(*model::Constraint::Parse("node.role==worker"));
+  to->container = model::ContainerSpec{.image = "app:2"};
+  s.services[0].update_to = to;
+  const auto j = model::ScenarioToJson(s);
+  auto back = model::ScenarioFromJson(j.dump(), "t");
+  REQUIRE(back);
+  REQUIRE(back->services[0].update_to);
+  const auto& u = *back->services[0].update_to;
+  CHECK(u.stop_grace_period == sim::Sec(3));
+  CHECK(u.restart_condition == model::RestartCondition::kOnFailure);
+  CHECK(u.reserve_memory_bytes == 64LL << 20);
+  REQUIRE(u.constraints.size() == 1);
+  CHECK(u.constraints[0].text == "node.role==worker");
+  CHECK(u.container->image == "app:2");
+  CHECK(u.name == s.services[0].name);
+  CHECK(model::ScenarioToJson(*back) == j);
+  const auto err = [](const std::string& to_json) {
+    auto r = model::ScenarioFromJson(
+        R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
+            "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
+            "services": [{"name": "web", "networks": ["n"], "update_to": )" + to_json + "}]}",
+        "t");
+    return r ? std::string() : r.error();
+  };
+  CHECK(err(R"({"replicas": 3})").find("/services/0/update_to/replicas: unknown field") != std::string::npos);
+  CHECK(err(R"({"stop_grace_period_ms": -1})").find("/services/0/update_to/stop_grace_period_ms") != std::string::npos);
+  CHECK(err(R"({"constraints": ["node.zone=a"]})").find("/services/0/update_to/constraints/0") != std::string::npos);
+  CHECK(err(R"({"restart": {"condition": "any"}})").empty());
+  auto global = model::ScenarioFromJson(
+      R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
+          "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
+          "services": [{"name": "web", "mode": "global", "networks": ["n"],
+                        "update_to": {"constraints": ["node.role==worker"]}}]})",
+      "t");
+  REQUIRE_FALSE(global);
+  CHECK(global.error() == "t: /services/0/update_to: a change of a global service's placement is not modelled");
+}

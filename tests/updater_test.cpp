@@ -293,3 +293,79 @@ TEST_CASE("network-add / network-rm: plan words, checks, a trial and the dry run
   CHECK(err({"network-rm:svc:big"}).find("not on big") != std::string::npos);
   CHECK(err({"network-rm:svc:net", "network-rm:svc:net"}).find("step 2") != std::string::npos);
 }
+
+TEST_CASE("update_to: an update rolls out a new restart policy, grace period and reservations", "[unit][updater]") {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    INFO("reproduce: seed " << seed);
+    auto sc = Cluster(1, 2, "20.10", "10.1.0.0/24", 6);
+    for (auto& n : sc.nodes) n.memory_bytes = 1024LL << 20;
+    sc.services[0].reserve_memory_bytes = 100LL << 20;
+    sc.services[0].stop_grace_period = sim::Sec(10);
+    sc.services[0].exits_on_sigterm = false;  // every stop takes the whole grace period
+    auto to = std::make_shared<ServiceSpec>(sc.services[0]);
+    to->reserve_memory_bytes = 300LL << 20;
+    to->stop_grace_period = sim::Sec(1);
+    to->restart_condition = RestartCondition::kNone;
+    sc.services[0].update_to = to;
+    Swarm w(sc, seed);
+    w.Deploy();
+    w.engine().RunUntil(sim::Sec(30));
+    REQUIRE(RunningOfVersion(w, 0) == 6);
+    std::int64_t reserved = 0;
+    for (const Node& n : w.nodes) reserved += n.reserved_memory;
+    CHECK(reserved == 6 * (100LL << 20));
+    REQUIRE(w.UpdateService(0));
+    const Service& s = w.services[0];
+    CHECK(s.spec.reserve_memory_bytes == 300LL << 20);
+    CHECK_FALSE(s.spec.update_to);
+    CHECK(s.SpecOf(0).reserve_memory_bytes == 100LL << 20);  // the old tasks keep theirs
+    CHECK(s.SpecOf(1).stop_grace_period == sim::Sec(1));
+    // The first old task stops with its own grace period (10 s, SIGTERM
+    // ignored), not the new spec's 1 s.
+    sim::Time first_stop = -1;
+    for (sim::Time t = w.Now(); t < w.Now() + sim::Minute(3) && first_stop < 0; t += sim::Ms(100)) {
+      w.engine().RunUntil(t);
+      for (const Task& k : w.tasks) {
+        if (k.version == 0 && IsTerminal(k.state)) first_stop = t;
+      }
+    }
+    CHECK(first_stop >= sim::Sec(30) + sim::Sec(10));
+    w.engine().RunUntil(sim::Minute(6));
+    CHECK(RunningOfVersion(w, 1) == 6);
+    reserved = 0;
+    for (const Node& n : w.nodes) reserved += n.reserved_memory;
+    CHECK(reserved == 6 * (300LL << 20));
+    // A rollback returns the fields too.
+    REQUIRE(w.RollbackService(0));
+    CHECK(w.services[0].spec.reserve_memory_bytes == 100LL << 20);
+    CHECK(w.services[0].spec.restart_condition == RestartCondition::kAny);
+    w.engine().RunUntil(sim::Minute(12));
+    CHECK(RunningOfVersion(w, 2) == 6);
+    reserved = 0;
+    for (const Node& n : w.nodes) reserved += n.reserved_memory;
+    CHECK(reserved == 6 * (100LL << 20));
+  }
+}
+
+TEST_CASE("update_to: a change of the placement alone replaces only the tasks it no longer allows", "[unit][updater]") {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    INFO("reproduce: seed " << seed);
+    auto sc = Cluster(1, 2, "20.10", "10.1.0.0/24", 6);
+    sc.nodes[2].labels["zone"] = "b";
+    auto to = std::make_shared<ServiceSpec>(sc.services[0]);
+    to->constraints.push_back(*Constraint::Parse("node.labels.zone!=b"));
+    sc.services[0].update_to = to;
+    Swarm w(sc, seed);
+    w.Deploy();
+    w.engine().RunUntil(sim::Sec(30));
+    REQUIRE(RunningOfVersion(w, 0) == 6);
+    const int on_b = Count(w, TaskState::kRunning, 2);
+    REQUIRE(on_b > 0);
+    REQUIRE(w.UpdateService(0));
+    w.engine().RunUntil(sim::Minute(4));
+    CHECK(Count(w, TaskState::kRunning, 2) == 0);
+    CHECK(RunningOfVersion(w, 0) == 6 - on_b);  // the others stay as they are
+    CHECK(RunningOfVersion(w, 1) == on_b);
+    CHECK(w.services[0].update_state == UpdateState::kCompleted);
+  }
+}
