@@ -268,9 +268,9 @@ int RunPlan(const PlanArgs& args) {
     if (args.explain) {
       // The example trial again, with the scheduler's reasons.
       model::Trace trace(true, true);
-      planner::TrialOptions topt;
-      topt.explain = true;
-      planner::RunTrial(scenario, plan, rep.example_seed, topt, &trace);
+      planner::TrialOptions explain_opt;
+      explain_opt.explain = true;
+      planner::RunTrial(scenario, plan, rep.example_seed, explain_opt, &trace);
       std::cout << "\nThe example trial, explained (" << shown.Reproduce("simulate", rep.example_seed)
                 << " --explain):\n";
       char buf[32];

@@ -708,8 +708,8 @@ json ScenarioToJson(const Scenario& s) {
     if (v.container) o["container"] = ContainerToJson(*v.container);
     if (v.update_to) {
       const ServiceSpec& u = *v.update_to;
-      json cs = json::array();
-      for (const auto& c : u.constraints) cs.push_back(c.text);
+      json to_constraints = json::array();
+      for (const auto& c : u.constraints) to_constraints.push_back(c.text);
       json to{{"restart", {{"condition", ToString(u.restart_condition)},
                            {"delay_ms", u.restart_delay / sim::kMillisecond},
                            {"max_attempts", u.restart_max_attempts}}},
@@ -717,7 +717,7 @@ json ScenarioToJson(const Scenario& s) {
               {"exits_on_sigterm", u.exits_on_sigterm},
               {"reserve_cpus_milli", u.reserve_nano_cpus / 1'000'000},
               {"reserve_memory_mb", u.reserve_memory_bytes / (1024 * 1024)},
-              {"constraints", cs},
+              {"constraints", to_constraints},
               {"max_replicas_per_node", u.max_replicas_per_node}};
       if (u.container) to["container"] = ContainerToJson(*u.container);
       o["update_to"] = to;

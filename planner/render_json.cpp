@@ -73,16 +73,16 @@ json ReportToJson(const Report& r) {
     json snaps = json::array();
     for (std::size_t i = 0; i < r.snapshot_at_s.size() && i < r.snapshots.size(); ++i) {
       const auto& sn = r.snapshots[i];
-      json nets = json::object(), svcs = json::object();
+      json snap_nets = json::object(), snap_svcs = json::object();
       for (std::size_t k = 0; k < r.networks.size() && k < sn.used.size(); ++k) {
-        nets[r.networks[k].name] = {{"used", hist(sn.used[k])}};
+        snap_nets[r.networks[k].name] = {{"used", hist(sn.used[k])}};
       }
       for (std::size_t k = 0; k < r.services.size() && k < sn.running.size(); ++k) {
-        svcs[r.services[k].name] = {{"running", hist(sn.running[k])},
+        snap_svcs[r.services[k].name] = {{"running", hist(sn.running[k])},
                                     {"new", hist(sn.waiting_new[k])},
                                     {"rejected_so_far", hist(sn.rejected[k])}};
       }
-      snaps.push_back({{"at_s", r.snapshot_at_s[i]}, {"networks", nets}, {"services", svcs}});
+      snaps.push_back({{"at_s", r.snapshot_at_s[i]}, {"networks", snap_nets}, {"services", snap_svcs}});
     }
     j["snapshots"] = snaps;
   }

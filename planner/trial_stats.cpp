@@ -49,8 +49,13 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
   ++rejected_hist[m.rejected_total()];
   ++empty_nodes_hist[t.empty_nodes];
   if (nets.empty()) {
-    for (const auto& x : t.networks) nets.push_back({x.name, x.capacity, 0, 0, 0});
-    for (const auto& x : t.services) svcs.push_back({x.name, x.desired});
+    for (const auto& x : t.networks) nets.push_back({x.name, x.capacity, 0, 0, 0, {}});
+    for (const auto& x : t.services) {
+      Svc v;
+      v.name = x.name;
+      v.desired = x.desired;
+      svcs.push_back(std::move(v));
+    }
   }
   for (std::size_t k = 0; k < nets.size() && k < t.networks.size(); ++k) {
     nets[k].peak_max = std::max(nets[k].peak_max, t.networks[k].peak_used);
@@ -151,7 +156,7 @@ void TrialStats::Merge(const TrialStats& o) {
   const auto add = [](std::vector<Histogram>& into, const std::vector<Histogram>& from) {
     if (into.size() < from.size()) into.resize(from.size());
     for (std::size_t k = 0; k < from.size(); ++k) {
-      for (const auto& [v, n] : from[k]) into[k][v] += n;
+      for (const auto& [v, count] : from[k]) into[k][v] += count;
     }
   };
   for (std::size_t i = 0; i < o.snaps.size(); ++i) {

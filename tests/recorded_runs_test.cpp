@@ -302,3 +302,12 @@ TEST_CASE("recorded runs: old tasks stop after a drain as the timings say", "[re
   CHECK(Percentile(excess, 0.5) >= -0.5);
   CHECK(Percentile(excess, 0.5) <= kill_width + 0.5);
 }
+
+TEST_CASE("recorded runs: deploy3-27-28", "[recorded]") {
+  // 3 nodes, /27, 28 replicas: 28 tasks for 32 - 3 reserved - 1 VIP = 28
+  // addresses, and every node that runs a task wants one more for its load
+  // balancer: the nodes that got one run tasks, a node without one rejects
+  // its tasks for as long as the scheduler sends it some.
+  Compare("deploy3-27-28", HarnessScenario(1, 2, "10.10.0.0/27", 28), [](Operator&) {},
+          {Rejections, Running, NodesUsed});
+}

@@ -40,7 +40,7 @@ api() { curl -s --max-time 5 --unix-socket "/run/${P}1/docker.sock" "http://d/v1
 
 case $SCENARIO in
   deploy2-27-28) NODES=2 REPLICAS=28 ;;
-  deploy3-27-28) NODES=3 REPLICAS=28 ;;
+  deploy3-27-28) NODES=3 REPLICAS=28 SETTLE=live ;;
   drain1-2n) NODES=2 REPLICAS=26 ;;
   trap3) NODES=3 REPLICAS=26 ;;
   joindrain3) NODES=3 REPLICAS=24 ;;
@@ -58,16 +58,29 @@ poll() {
 
 # Waits until no task is on its way (assigned .. starting, or running while
 # desired shutdown) and the states have not changed for 16 s (at most 300 s).
+# An over-capacity deploy can reject tasks on a node without a
+# load-balancer address for as long as it runs (the restart supervisor
+# replaces them, the scheduler places them back): there (SETTLE=live) only
+# the live tasks count, running per node and waiting in NEW, so a run ends
+# when they hold still while the rejections go on.
 settle() {
   local last="" same=0
   for _ in $(seq 1 150); do
     sleep 2
     local now busy
-    now=$(dk 1 service ps ex --format '{{.Node}} {{.DesiredState}} {{.CurrentState}}' | awk '{print $1,$2,$3}' | sort | uniq -c)
+    if [ "${SETTLE:-all}" = live ]; then
+      now=$(dk 1 service ps ex --filter desired-state=running --format '{{.Node}}|{{.CurrentState}}' |
+            awk -F'|' '{split($2, a, " "); if (a[1] == "Running" || a[1] == "New") print ($1 == "" ? "-" : $1), a[1]}' |
+            sort | uniq -c)
+    else
+      now=$(dk 1 service ps ex --format '{{.Node}} {{.DesiredState}} {{.CurrentState}}' | awk '{print $1,$2,$3}' | sort | uniq -c)
+    fi
     busy=$(echo "$now" | awk '$4 ~ /^(Assigned|Accepted|Preparing|Ready|Starting)$/ || ($3 == "Shutdown" && $4 == "Running")' | wc -l)
-    if [ "$now" = "$last" ] && [ "$busy" = 0 ]; then same=$((same + 1)); else same=0; fi
+    if [ "$now" = "$last" ] && [ "$busy" = 0 ] && [ -n "$now" ]; then same=$((same + 1)); else same=0; fi
     last=$now
-    [ "$same" -ge 8 ] && return 0
+    # Live tasks can sit in PREPARING for the 30 s attachment wait before
+    # they run or are rejected: in that mode they must hold still for 40 s.
+    [ "$same" -ge "$([ "${SETTLE:-all}" = live ] && echo 20 || echo 8)" ] && return 0
   done
 }
 
