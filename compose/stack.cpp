@@ -1028,15 +1028,8 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
     const bool placement_only = changes.size() == static_cast<std::size_t>(constraints) + max_replicas && !rolled;
     if (!changes.empty() || !cur.container) {
       auto next = std::make_shared<ServiceSpec>(cur);
-      next->restart_condition = p.spec.restart_condition;
-      next->restart_delay = p.spec.restart_delay;
-      next->restart_max_attempts = p.spec.restart_max_attempts;
-      next->stop_grace_period = p.spec.stop_grace_period;
-      next->reserve_nano_cpus = p.spec.reserve_nano_cpus;
-      next->reserve_memory_bytes = p.spec.reserve_memory_bytes;
-      next->constraints = p.spec.constraints;
-      next->max_replicas_per_node = p.spec.max_replicas_per_node;
-      next->container = p.spec.container;
+      model::CopyRolloutFields(*next, p.spec);
+      next->exits_on_sigterm = cur.exits_on_sigterm;  // the scenario's assumption; Compose has no such field
       next->update_to.reset();
       cur.update_to = std::move(next);
       if (!rolled) out.order.push_back("update:" + cur.name);

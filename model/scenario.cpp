@@ -187,4 +187,30 @@ Scenario DefaultScenario() {
   return s;
 }
 
+void CopyRolloutFields(ServiceSpec& into, const ServiceSpec& from) {
+  into.restart_condition = from.restart_condition;
+  into.restart_delay = from.restart_delay;
+  into.restart_max_attempts = from.restart_max_attempts;
+  into.stop_grace_period = from.stop_grace_period;
+  into.exits_on_sigterm = from.exits_on_sigterm;
+  into.reserve_nano_cpus = from.reserve_nano_cpus;
+  into.reserve_memory_bytes = from.reserve_memory_bytes;
+  into.constraints = from.constraints;
+  into.max_replicas_per_node = from.max_replicas_per_node;
+  into.container = from.container;
+}
+
+bool SamePlacement(const ServiceSpec& a, const ServiceSpec& b) {
+  return a.max_replicas_per_node == b.max_replicas_per_node &&
+         std::equal(a.constraints.begin(), a.constraints.end(), b.constraints.begin(), b.constraints.end(),
+                    [](const Constraint& x, const Constraint& y) { return x.text == y.text; });
+}
+
+bool SameRolloutBesidesPlacement(const ServiceSpec& a, const ServiceSpec& b) {
+  return a.restart_condition == b.restart_condition && a.restart_delay == b.restart_delay &&
+         a.restart_max_attempts == b.restart_max_attempts && a.stop_grace_period == b.stop_grace_period &&
+         a.exits_on_sigterm == b.exits_on_sigterm && a.reserve_nano_cpus == b.reserve_nano_cpus &&
+         a.reserve_memory_bytes == b.reserve_memory_bytes && a.container == b.container;
+}
+
 }  // namespace swarmplan::model

@@ -234,4 +234,13 @@ struct Scenario {
 // 24-replica service on a /27, upgrading to 18.09.
 Scenario DefaultScenario();
 
+// The fields a rolling update rolls out beyond the networks (what
+// ServiceSpec::update_to carries): restart policy, stop grace, SIGTERM
+// behaviour, reservations, placement, container.
+void CopyRolloutFields(ServiceSpec& into, const ServiceSpec& from);
+// Same constraints and max_replicas_per_node.
+bool SamePlacement(const ServiceSpec& a, const ServiceSpec& b);
+// Same in every rollout field but the placement.
+bool SameRolloutBesidesPlacement(const ServiceSpec& a, const ServiceSpec& b);
+
 }  // namespace swarmplan::model

@@ -291,29 +291,6 @@ void Swarm::RevertSpec(Service& s) {
   NewSpecVersion(s, std::move(back));
 }
 
-namespace {
-// The fields an update of the spec rolls out beyond the networks (what a
-// Compose redeploy can change; ServiceSpec::update_to).
-void CopyRolloutFields(ServiceSpec& into, const ServiceSpec& from) {
-  into.restart_condition = from.restart_condition;
-  into.restart_delay = from.restart_delay;
-  into.restart_max_attempts = from.restart_max_attempts;
-  into.stop_grace_period = from.stop_grace_period;
-  into.exits_on_sigterm = from.exits_on_sigterm;
-  into.reserve_nano_cpus = from.reserve_nano_cpus;
-  into.reserve_memory_bytes = from.reserve_memory_bytes;
-  into.constraints = from.constraints;
-  into.max_replicas_per_node = from.max_replicas_per_node;
-  into.container = from.container;
-}
-
-bool SamePlacement(const ServiceSpec& a, const ServiceSpec& b) {
-  return a.max_replicas_per_node == b.max_replicas_per_node &&
-         std::equal(a.constraints.begin(), a.constraints.end(), b.constraints.begin(), b.constraints.end(),
-                    [](const Constraint& x, const Constraint& y) { return x.text == y.text; });
-}
-}  // namespace
-
 void Swarm::ApplyPendingSpec(Service& s, bool networks_change) {
   if (!s.spec.update_to) {
     s.previous_fields.reset();  // the previous spec's fields are the current ones
@@ -325,16 +302,7 @@ void Swarm::ApplyPendingSpec(Service& s, bool networks_change) {
   ServiceSpec now = s.spec;
   CopyRolloutFields(now, *to);
   const bool placement = !SamePlacement(now, s.spec);
-  ServiceSpec rest = now;  // everything but the placement as it was
-  rest.constraints = s.spec.constraints;
-  rest.max_replicas_per_node = s.spec.max_replicas_per_node;
-  const bool other = networks_change || rest.restart_condition != s.spec.restart_condition ||
-                     rest.restart_delay != s.spec.restart_delay ||
-                     rest.restart_max_attempts != s.spec.restart_max_attempts ||
-                     rest.stop_grace_period != s.spec.stop_grace_period ||
-                     rest.exits_on_sigterm != s.spec.exits_on_sigterm ||
-                     rest.reserve_nano_cpus != s.spec.reserve_nano_cpus ||
-                     rest.reserve_memory_bytes != s.spec.reserve_memory_bytes || rest.container != s.spec.container;
+  const bool other = networks_change || !SameRolloutBesidesPlacement(now, s.spec);
   SwapSpec(s, std::move(now));
   trace_.Add(Now(), "service", [&] {
     return s.spec.name + ": the update rolls out a new spec" + std::string(placement && !other ? " (placement only)" : "");

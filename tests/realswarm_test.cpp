@@ -171,6 +171,15 @@ void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operato
   }
 }
 
+// `swarmplan apply --compose FILE --stack st` with the docker executor on
+// the harness's manager (the stack command without a registry).
+Run ApplyStack(const std::string& file) {
+  const std::string host = "unix:///run/" + RsPrefix() + "1/docker.sock";
+  return RunSwarmplan("apply --host " + host + " --compose " + file + " --stack st --executor docker "
+                      "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
+                      "--gate-trials 40");
+}
+
 void CreateReal(const char* subnet, unsigned replicas) {
   Dk(1, std::string("network create -d overlay --subnet ") + subnet + " exnet");
   Dk(1, "service create -d --name ex --replicas " + std::to_string(replicas) +
@@ -519,12 +528,7 @@ TEST_CASE("real swarm: 3 nodes - a Compose stack of two services deployed by swa
   {
     Harness h(3, 1);
     const std::string host = "unix:///run/" + RsPrefix() + "1/docker.sock";
-    const auto apply = [&](const std::string& f) {
-      return RunSwarmplan("apply --host " + host + " --compose " + f + " --stack st --executor docker "
-                          "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
-                          "--gate-trials 40");
-    };
-    const Run a = apply(file);
+    const Run a = ApplyStack(file);
     INFO(a.out << a.err);
     CHECK(a.status == 0);
     CHECK(a.err.find("(the stack's deploy): docker stack deploy st") != std::string::npos);
@@ -538,7 +542,7 @@ TEST_CASE("real swarm: 3 nodes - a Compose stack of two services deployed by swa
     CHECK(same.status == 0);
     const auto steps = nlohmann::json::parse(same.out, nullptr, false);
     CHECK((steps.is_object() && steps["plan"]["steps"] == nlohmann::json::array({"wait for convergence"})));
-    const Run b = apply(file2);
+    const Run b = ApplyStack(file2);
     INFO(b.out << b.err);
     CHECK(b.status == 0);
     CHECK(b.err.find("rolling update") != std::string::npos);
@@ -599,19 +603,13 @@ TEST_CASE("real swarm: 3 nodes - a stack redeployed with a constraint that leave
   int real_on_node3 = -1, real_replaced = -1;
   {
     Harness h(3, 1);
-    const std::string host = "unix:///run/" + RsPrefix() + "1/docker.sock";
-    const auto apply = [&](const std::string& f) {
-      return RunSwarmplan("apply --host " + host + " --compose " + f + " --stack st --executor docker "
-                          "--stack-command 'docker -H {host} stack deploy --resolve-image never -c {file} {stack}' "
-                          "--gate-trials 40");
-    };
-    const Run a = apply(file);
+    const Run a = ApplyStack(file);
     INFO(a.out << a.err);
     REQUIRE(a.status == 0);
     SettleReal("st_web");
     const std::string before = Dk(1, "service ps st_web --filter desired-state=running --format '{{.Node}}'");
     real_on_node3 = static_cast<int>(std::count(before.begin(), before.end(), '3'));
-    const Run b = apply(file2);
+    const Run b = ApplyStack(file2);
     INFO(b.out << b.err);
     CHECK(b.status == 0);
     CHECK(b.err.find("swarmplan apply: done") != std::string::npos);

@@ -8,6 +8,21 @@
 
 using namespace swarmplan;
 
+namespace {
+
+// The error reading a one-node, one-network scenario whose service "web"
+// also has `fields` (JSON members, e.g. `"container": {...}`); "" if none.
+std::string ServiceError(const std::string& fields) {
+  auto r = model::ScenarioFromJson(
+      R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
+          "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
+          "services": [{"name": "web", "networks": ["n"], )" + fields + "}]}",
+      "t");
+  return r ? std::string() : r.error();
+}
+
+}  // namespace
+
 TEST_CASE("the README lists every scenario key the reader accepts", "[unit][scenario][docs]") {
   std::ifstream in(std::string(SWARMPLAN_SOURCE) + "/README.md");
   REQUIRE(in);
@@ -57,20 +72,11 @@ TEST_CASE("update_config and rollback_config round-trip; bad values are named", 
   CHECK(back->services[0].update == s.services[0].update);
   CHECK(back->services[0].rollback == s.services[0].rollback);
   CHECK(back->services[0].previous_spec);
-  auto with = [](const std::string& field) {
-    return R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
-               "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
-               "services": [{"name": "web", "networks": ["n"], )" + field + "}]}";
-  };
-  auto err = [&](const std::string& field) {
-    auto r = model::ScenarioFromJson(with(field), "t");
-    return r ? std::string() : r.error();
-  };
-  CHECK(err(R"("update_config": {"order": "sideways"})").find("/services/0/update_config/order") != std::string::npos);
-  CHECK(err(R"("update_config": {"max_failure_ratio": 1.5})").find("between 0 and 1") != std::string::npos);
-  CHECK(err(R"("update_config": {"paralelism": 2})").find("unknown field") != std::string::npos);
-  CHECK(err(R"("rollback_config": {"failure_action": "rollback"})").find("cannot itself roll back") != std::string::npos);
-  CHECK(err(R"("update_config": {"parallelism": 0, "delay_ms": 500})").empty());
+  CHECK(ServiceError(R"("update_config": {"order": "sideways"})").find("/services/0/update_config/order") != std::string::npos);
+  CHECK(ServiceError(R"("update_config": {"max_failure_ratio": 1.5})").find("between 0 and 1") != std::string::npos);
+  CHECK(ServiceError(R"("update_config": {"paralelism": 2})").find("unknown field") != std::string::npos);
+  CHECK(ServiceError(R"("rollback_config": {"failure_action": "rollback"})").find("cannot itself roll back") != std::string::npos);
+  CHECK(ServiceError(R"("update_config": {"parallelism": 0, "delay_ms": 500})").empty());
 }
 
 TEST_CASE("a service's container round-trips; bad values are named", "[unit][scenario][compose]") {
@@ -84,14 +90,7 @@ TEST_CASE("a service's container round-trips; bad values are named", "[unit][sce
   REQUIRE(back->services[0].container);
   CHECK(*back->services[0].container == *s.services[0].container);
   CHECK_FALSE(model::ScenarioToJson(model::DefaultScenario())["services"][0].contains("container"));
-  const auto err = [](const std::string& container) {
-    auto r = model::ScenarioFromJson(
-        R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
-            "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
-            "services": [{"name": "web", "networks": ["n"], "container": )" + container + "}]}",
-        "t");
-    return r ? std::string() : r.error();
-  };
+  const auto err = [](const std::string& container) { return ServiceError(R"("container": )" + container); };
   CHECK(err(R"({"image": 3})") == "t: /services/0/container/image must be a string");
   CHECK(err(R"({"env": "A=1"})") == "t: /services/0/container/env must be an array of strings");
   CHECK(err(R"({"labels": {"a": 1}})") == "t: /services/0/container/labels/a must be a string");
@@ -121,24 +120,11 @@ TEST_CASE("a service's update_to round-trips; bad values are named", "[unit][sce
   CHECK(u.container->image == "app:2");
   CHECK(u.name == s.services[0].name);
   CHECK(model::ScenarioToJson(*back) == j);
-  const auto err = [](const std::string& to_json) {
-    auto r = model::ScenarioFromJson(
-        R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
-            "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
-            "services": [{"name": "web", "networks": ["n"], "update_to": )" + to_json + "}]}",
-        "t");
-    return r ? std::string() : r.error();
-  };
+  const auto err = [](const std::string& to_json) { return ServiceError(R"("update_to": )" + to_json); };
   CHECK(err(R"({"replicas": 3})").find("/services/0/update_to/replicas: unknown field") != std::string::npos);
   CHECK(err(R"({"stop_grace_period_ms": -1})").find("/services/0/update_to/stop_grace_period_ms") != std::string::npos);
   CHECK(err(R"({"constraints": ["node.zone=a"]})").find("/services/0/update_to/constraints/0") != std::string::npos);
   CHECK(err(R"({"restart": {"condition": "any"}})").empty());
-  auto global = model::ScenarioFromJson(
-      R"({"schema_version": 1, "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"}],
-          "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
-          "services": [{"name": "web", "mode": "global", "networks": ["n"],
-                        "update_to": {"constraints": ["node.role==worker"]}}]})",
-      "t");
-  REQUIRE_FALSE(global);
-  CHECK(global.error() == "t: /services/0/update_to: a change of a global service's placement is not modelled");
+  CHECK(ServiceError(R"("mode": "global", "update_to": {"constraints": ["node.role==worker"]})") ==
+        "t: /services/0/update_to: a change of a global service's placement is not modelled");
 }
