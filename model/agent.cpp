@@ -20,8 +20,11 @@ void Agent::Dispatch(Task& t) {
   if (n.outbox.size() > 1) return;  // a message to this node is on its way
   const NodeId nid = n.id;
   swarm_.engine().After(swarm_.Draw(swarm_.timings().dispatch_latency), [this, nid] {
-    std::vector<TaskId> batch;
-    batch.swap(swarm_.nodes[nid].outbox);
+    // The outbox keeps its storage for the node's next message.
+    std::vector<TaskId>& batch = message_;
+    std::vector<TaskId>& outbox = swarm_.nodes[nid].outbox;
+    batch.assign(outbox.begin(), outbox.end());
+    outbox.clear();
     for (TaskId id : batch) {
       const std::uint32_t epoch = swarm_.nodes[nid].epoch;
       swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });

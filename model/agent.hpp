@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "model/types.hpp"
 #include "sim/time.hpp"
@@ -55,6 +57,7 @@ class Agent {
   void Reject(Task& t, std::string_view err);
 
   Swarm& swarm_;
+  std::vector<TaskId> message_;  // scratch: the message being delivered
 };
 
 }  // namespace swarmplan::model

@@ -15,7 +15,7 @@ void Shuffle(std::vector<T>& v, sim::Rng& rng) {
 }
 }  // namespace
 
-int Allocator::AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out) {
+int Allocator::AllocateAll(const std::vector<NetworkId>& nets, std::span<std::uint32_t> out) {
   std::vector<std::uint8_t>& mine = mine_;  // taken by this call (a VIP may hold some already)
   mine.assign(nets.size(), 0);
   for (std::size_t i = 0; i < nets.size(); ++i) {
@@ -155,7 +155,7 @@ bool Allocator::TryAllocate(Task& t) {
   Service& s = swarm_.services[t.service];
   if (!AllocateService(s)) return false;
   const std::vector<NetworkId>& nets = s.NetsOf(t.version);
-  const int failed = AllocateAll(nets, t.addrs);
+  const int failed = AllocateAll(nets, t.addrs.span());
   if (failed >= 0) {
     if (swarm_.trace().enabled()) {
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return "no address left on " + swarm_.networks[nets[failed]].name + " for " + swarm_.TaskName(t) +

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "model/types.hpp"
@@ -61,7 +62,7 @@ class Allocator {
   // Fills every kNoAddr entry of `out` (one per network of `nets`), all or
   // nothing. Returns -1, or the index of the network that had no address
   // (then `out` holds none of the addresses this call took).
-  int AllocateAll(const std::vector<NetworkId>& nets, std::vector<std::uint32_t>& out);
+  int AllocateAll(const std::vector<NetworkId>& nets, std::span<std::uint32_t> out);
   void ReallocateNode(NodeId n);
   void Free(std::uint32_t net, std::uint32_t offset);
 

@@ -10,6 +10,9 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <array>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "model/ipam.hpp"
@@ -129,6 +132,33 @@ struct Service {
   }
 };
 
+// A task's addresses, one per network of its service: inline up to
+// kInline networks (nearly every service), on the heap beyond.
+class TaskAddrs {
+ public:
+  static constexpr std::size_t kInline = 4;
+  void assign(std::size_t n, std::uint32_t v) {
+    size_ = n;
+    if (n > kInline) {
+      heap_.assign(n, v);
+    } else {
+      heap_.clear();
+      std::fill(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(n), v);
+    }
+  }
+  std::size_t size() const { return size_; }
+  std::uint32_t* data() { return size_ > kInline ? heap_.data() : inline_.data(); }
+  const std::uint32_t* data() const { return size_ > kInline ? heap_.data() : inline_.data(); }
+  std::uint32_t& operator[](std::size_t i) { return data()[i]; }
+  std::uint32_t operator[](std::size_t i) const { return data()[i]; }
+  std::span<std::uint32_t> span() { return {data(), size_}; }
+
+ private:
+  std::array<std::uint32_t, kInline> inline_{};
+  std::size_t size_ = 0;
+  std::vector<std::uint32_t> heap_;
+};
+
 struct Task {
   TaskId id = kNoId;
   ServiceId service = kNoId;
@@ -137,7 +167,7 @@ struct Task {
   NodeId node = kNoId;
   TaskState state = TaskState::kNew;
   TaskState desired = TaskState::kRunning;
-  std::vector<std::uint32_t> addrs;  // per service net, kNoAddr until allocated
+  TaskAddrs addrs;             // per service net, kNoAddr until allocated
   bool allocated = false;
   bool counted = false;        // in scheduler counts (assigned, live, desired <= RUNNING)
   bool on_node = false;        // in node->tasks and net_tasks
@@ -145,7 +175,9 @@ struct Task {
   bool delivered = false;
   bool report_pending = false;  // the worker reported an end the dispatcher has not committed yet
   TaskState report_state = TaskState::kNew;
-  std::string err;
+  // Why it ended or waits: always one of the model's fixed messages
+  // (static storage), so a task carries no string of its own.
+  std::string_view err;
   sim::Time created = 0;
   sim::Time state_since = 0;
   sim::Time start_after = 0;   // replacement: not before (restart delay)

@@ -377,7 +377,7 @@ void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
   const bool was_transitional = Transitional(t);
   t.state = s;
   t.state_since = Now();
-  if (!err.empty()) t.err = std::string(err);
+  if (!err.empty()) t.err = err;
   if (trace_.enabled()) {
     std::string text = TaskName(t) + " " + std::string(ToString(old)) + " -> " + std::string(ToString(s));
     if (t.node != kNoId && s == TaskState::kAssigned) text += " on " + nodes[t.node].name;
@@ -486,12 +486,13 @@ void Swarm::Report(Task& t, TaskState s, std::string_view err) {
     const sim::Time b = timings_.dispatcher_batch;
     engine_.Schedule((Now() / b + 1) * b, [this] { FlushReports(); });
   }
-  reports_.emplace_back(t.id, std::string(err));
+  reports_.emplace_back(t.id, err);
 }
 
 void Swarm::FlushReports() {
-  std::vector<std::pair<TaskId, std::string>> batch;
+  std::vector<std::pair<TaskId, std::string_view>>& batch = report_batch_;
   batch.swap(reports_);
+  reports_.clear();
   // One transaction: the components that react (allocator, scheduler)
   // run in later events, so they see every task of the batch ended.
   for (auto& [id, err] : batch) {
@@ -499,6 +500,7 @@ void Swarm::FlushReports() {
     t.report_pending = false;
     if (!IsTerminal(t.state)) SetState(t, t.report_state, err);
   }
+  batch.clear();
 }
 
 void Swarm::RefreshCounted(Task& t) {

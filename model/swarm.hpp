@@ -184,7 +184,10 @@ class Swarm {
   LbPolicy lb_policy_ = LbPolicy::kNone;
   int managers_ = 0;
   bool election_pending_ = false;
-  std::vector<std::pair<TaskId, std::string>> reports_;  // waiting for the dispatcher's batch
+  // Waiting for the dispatcher's batch; the errors are the model's fixed
+  // messages (static storage).
+  std::vector<std::pair<TaskId, std::string_view>> reports_;
+  std::vector<std::pair<TaskId, std::string_view>> report_batch_;
   std::uint64_t transitional_ = 0;
   bool measuring_ = false;
 };

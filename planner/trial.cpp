@@ -74,7 +74,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   for (const auto& svc : w.services) running_before.push_back(svc.running);
 
   if (opt.on_event) w.engine().SetObserver([&] { opt.on_event(w); });
-  w.trace().Add(w.Now(), "step", "plan starts (" + p.origin + ")");
+  w.trace().Add(w.Now(), "step", [&] { return "plan starts (" + p.origin + ")"; });
   w.StartMeasuring();
   const Time plan_start = w.Now();
   r.snapshots.resize(opt.snapshots.size());
@@ -91,7 +91,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
     starts.push_back(w.Now());
     const Step& st = p.steps[i];
     if (opt.on_step) opt.on_step(w, i, st.Describe(s));
-    w.trace().Add(w.Now(), "step", std::to_string(i + 1) + "/" + std::to_string(p.steps.size()) + " " + st.Describe(s));
+    w.trace().Add(w.Now(), "step", [&] { return std::to_string(i + 1) + "/" + std::to_string(p.steps.size()) + " " + st.Describe(s); });
     auto done = Perform(op, st);
     if (!done || w.engine().bound_hit()) {
       r.plan_failed = true;
