@@ -10,11 +10,34 @@ namespace {
 constexpr std::size_t kMinBuckets = 16;
 }
 
+std::vector<Engine::Storage>& Engine::Recycled() {
+  thread_local std::vector<Storage> recycled;
+  return recycled;
+}
+
 Engine::Engine(std::uint64_t max_events) : max_events_(max_events) {
+  std::vector<Storage>& recycled = Recycled();
+  if (!recycled.empty()) {
+    Storage& st = recycled.back();
+    node_ = std::move(st.node);
+    free_ = std::move(st.free);
+    days_ = std::move(st.days);
+    all_ = std::move(st.all);
+    gaps_ = std::move(st.gaps);
+    recycled.pop_back();
+  }
   days_.assign(kMinBuckets, Day{});
   mask_ = kMinBuckets - 1;
   shift_ = 10;
   StartDay(0);
+}
+
+Engine::~Engine() {
+  std::vector<Storage>& recycled = Recycled();
+  if (recycled.size() >= 4 || node_.capacity() > (std::size_t{1} << 20)) return;  // keep a few, not huge ones
+  node_.clear();
+  free_.clear();
+  recycled.push_back({std::move(node_), std::move(free_), std::move(days_), std::move(all_), std::move(gaps_)});
 }
 
 void Engine::StartDay(Time t) {
@@ -113,15 +136,16 @@ std::uint32_t Engine::Earliest() {
 
 void Engine::Resize(std::size_t buckets) {
   // Gather every pending slot, in time order.
-  std::vector<std::uint32_t> all;
-  all.reserve(size_);
+  std::vector<std::uint32_t>& all = all_;
+  all.clear();
   for (std::size_t b = 0; b <= mask_; ++b) {
     for (std::uint32_t s = days_[b].head; s != kNil; s = node_[s].next) all.push_back(s);
   }
   std::sort(all.begin(), all.end(), [this](std::uint32_t a, std::uint32_t b) { return Before(a, b); });
   // Brown's estimate of the day width: the mean spacing of (up to) the
   // first 32 distinct times, ignoring gaps over twice the mean, times three.
-  std::vector<Time> gaps;
+  std::vector<Time>& gaps = gaps_;
+  gaps.clear();
   for (std::size_t i = 1; i < all.size() && gaps.size() < 32; ++i) {
     const Time g = node_[all[i]].time - node_[all[i - 1]].time;
     if (g > 0) gaps.push_back(g);

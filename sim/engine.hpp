@@ -37,6 +37,9 @@ class Engine {
   // A run may fire at most `max_events` events (0 = no bound) before
   // RunUntil reports it.
   explicit Engine(std::uint64_t max_events = 0);
+  // Hands its storage to the thread's next engine (trials build one engine
+  // each, one after another: the next starts with warm, allocated arrays).
+  ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -97,9 +100,21 @@ class Engine {
     std::uint32_t head = kNil, tail = kNil;
     Time tail_time = 0;  // so an append needs no look at the tail's node
   };
+  // The arrays an engine leaves behind for the thread's next one.
+  struct Storage {
+    std::vector<Node> node;
+    std::vector<std::uint32_t> free;
+    std::vector<Day> days;
+    std::vector<std::uint32_t> all;
+    std::vector<Time> gaps;
+  };
+  static std::vector<Storage>& Recycled();
+
   std::vector<Node> node_;
   std::vector<std::uint32_t> free_;
   std::vector<Day> days_;
+  std::vector<std::uint32_t> all_;  // Resize's scratch
+  std::vector<Time> gaps_;
   std::size_t mask_ = 0;
   int shift_ = 0;          // day width = 1 << shift_ microseconds
   std::size_t day_ = 0;    // current bucket

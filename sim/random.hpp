@@ -7,6 +7,7 @@
 // (and each thread) owns its own Rng.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 
 #include "sim/time.hpp"
@@ -24,11 +25,40 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed);
 
-  std::uint64_t Next();
+  std::uint64_t Next() {
+    const std::uint64_t result = Rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = Rotl(s_[3], 45);
+    return result;
+  }
   // Uniform in [0, n). REQUIRES: n > 0.
-  std::uint64_t Below(std::uint64_t n);
+  std::uint64_t Below(std::uint64_t n) {
+    assert(n > 0);
+    // Lemire's nearly divisionless method, with rejection for exact
+    // uniformity.
+    U128 m = static_cast<U128>(Next()) * n;
+    auto low = static_cast<std::uint64_t>(m);
+    if (low < n) {
+      const std::uint64_t threshold = (0 - n) % n;
+      while (low < threshold) {
+        m = static_cast<U128>(Next()) * n;
+        low = static_cast<std::uint64_t>(m);
+      }
+    }
+    return static_cast<std::uint64_t>(m >> 64);
+  }
   // Uniform in [lo, hi]. REQUIRES: lo <= hi.
-  std::int64_t Between(std::int64_t lo, std::int64_t hi);
+  std::int64_t Between(std::int64_t lo, std::int64_t hi) {
+    assert(lo <= hi);
+    const auto span = static_cast<std::uint64_t>(hi - lo) + 1;
+    if (span == 0) return static_cast<std::int64_t>(Next());  // full 64-bit range
+    return lo + static_cast<std::int64_t>(Below(span));
+  }
   // Uniform time in [lo, hi].
   Time Duration(Time lo, Time hi) { return Between(lo, hi); }
   // True with probability num/den. REQUIRES: den > 0.
@@ -37,6 +67,8 @@ class Rng {
   Rng Split();
 
  private:
+  __extension__ typedef unsigned __int128 U128;
+  static std::uint64_t Rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4];
 };
 
