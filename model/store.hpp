@@ -3,16 +3,18 @@
 // components in swarm.hpp own every change to it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <string>
-#include <utility>
-#include <array>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/ipam.hpp"
@@ -194,6 +196,64 @@ struct Task {
   std::uint32_t epoch = 0;     // node epoch when the agent took it
   sim::EventId op;             // agent operation in flight
   sim::EventId wait_timeout;   // attachment wait
+};
+
+// The swarm's tasks, by id. Tasks live in chunks of kChunk, so a reference
+// stays valid as tasks are added (as in a deque) while the store allocates
+// once per chunk, and a finished run's chunks go to the thread's next run.
+class TaskStore {
+ public:
+  static constexpr std::size_t kChunk = 64;
+
+  TaskStore() = default;
+  TaskStore(const TaskStore&) = delete;
+  TaskStore& operator=(const TaskStore&) = delete;
+  ~TaskStore();
+
+  Task& operator[](std::size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+  const Task& operator[](std::size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // A new default task at the end.
+  Task& emplace_back();
+
+  template <typename Store, typename T>
+  class Iter {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Task;
+    using difference_type = std::ptrdiff_t;
+    using pointer = T*;
+    using reference = T&;
+    Iter() = default;
+    Iter(Store* s, std::size_t i) : s_(s), i_(i) {}
+    T& operator*() const { return (*s_)[i_]; }
+    T* operator->() const { return &(*s_)[i_]; }
+    Iter& operator++() {
+      ++i_;
+      return *this;
+    }
+    Iter operator++(int) {
+      Iter old = *this;
+      ++i_;
+      return old;
+    }
+    bool operator==(const Iter& o) const { return i_ == o.i_; }
+
+   private:
+    Store* s_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  using iterator = Iter<TaskStore, Task>;
+  using const_iterator = Iter<const TaskStore, const Task>;
+  iterator begin() { return {this, 0}; }
+  iterator end() { return {this, size_}; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size_}; }
+
+ private:
+  std::vector<std::unique_ptr<Task[]>> chunks_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace swarmplan::model

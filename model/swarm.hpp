@@ -119,7 +119,7 @@ class Swarm {
   std::vector<Network> networks;  // [0] is ingress
   std::vector<Node> nodes;
   std::vector<Service> services;
-  std::deque<Task> tasks;  // a deque: references stay valid as tasks are added
+  TaskStore tasks;  // references stay valid as tasks are added
   SwarmMetrics metrics;
 
   // Store mutations. Each keeps counters consistent and notifies components.
