@@ -371,12 +371,13 @@ bool Scheduler::Place(Task& t) {
       return true;
     }
   }
-  const std::string why = index_[sid].heap.empty() && s.spec.mode == ServiceMode::kReplicated
-                              ? "no suitable node (no ready, active node meets the constraints)"
-                              : "no suitable node (insufficient resources or node unavailable)";
+  // Static text: the task keeps a view of it.
+  const std::string_view why = index_[sid].heap.empty() && s.spec.mode == ServiceMode::kReplicated
+                                   ? "no suitable node (no ready, active node meets the constraints)"
+                                   : "no suitable node (insufficient resources or node unavailable)";
   if (t.err != why) {
     t.err = why;
-    swarm_.trace().Add(swarm_.Now(), "task", [&] { return swarm_.TaskName(t) + " stays PENDING: \"" + why + "\""; });
+    swarm_.trace().Add(swarm_.Now(), "task", [&] { return swarm_.TaskName(t) + " stays PENDING: \"" + std::string(why) + "\""; });
   }
   return false;
 }

@@ -123,6 +123,7 @@ class Swarm {
   SwarmMetrics metrics;
 
   // Store mutations. Each keeps counters consistent and notifies components.
+  // An `err` is static text (the task keeps a view of it, Task::err).
   TaskId CreateTask(ServiceId s, std::uint32_t slot, NodeId preset, TaskState desired);
   void SetState(Task& t, TaskState s, std::string_view err = {});
   void SetDesired(Task& t, TaskState d);
