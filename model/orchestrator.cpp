@@ -33,6 +33,7 @@ TaskId Orchestrator::NewTask(ServiceId sid, std::uint32_t slot, NodeId node, Tas
   const TaskId id = swarm_.CreateTask(sid, slot, node, desired);
   Task& t = swarm_.tasks[id];
   if (sl.current != kNoId) {
+    if (sl.history.capacity() == 0) sl.history.reserve(static_cast<std::size_t>(swarm_.timings().task_history));
     sl.history.push_back(sl.current);
     while (static_cast<int>(sl.history.size()) >= swarm_.timings().task_history) sl.history.erase(sl.history.begin());
   }

@@ -293,7 +293,8 @@ void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
   std::vector<NodeId>& nodes = batch_nodes_;
   BestNodes(sid, batch.size(), nodes);
   const std::size_t n = nodes.size();
-  std::vector<std::uint32_t> added(n, 0);
+  std::vector<std::uint32_t>& added = batch_added_;
+  added.assign(n, 0);
   const auto rank = [&](std::size_t i) {
     const std::uint64_t a = added[i];
     return Rank(sid, nodes[i]) + (a << 24) + a;
@@ -311,9 +312,11 @@ void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
     return !(nd.memory_bytes > 0 && s.spec.reserve_memory_bytes > 0 &&
              nd.reserved_memory + more * s.spec.reserve_memory_bytes > nd.memory_bytes);
   };
-  std::vector<std::pair<TaskId, NodeId>> decided;
+  std::vector<std::pair<TaskId, NodeId>>& decided = decided_;
+  decided.clear();
   if (n > 0) {
-    std::vector<std::uint8_t> failed(n, 0);
+    std::vector<std::uint8_t>& failed = batch_failed_;
+    failed.assign(n, 0);
     std::size_t it = 0;
     while (decided.size() < batch.size()) {
       const std::size_t at = it % n;

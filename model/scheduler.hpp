@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "model/types.hpp"
@@ -109,6 +110,9 @@ class Scheduler {
   std::vector<std::uint8_t> mark_;
   std::vector<NodeId> best_;
   std::vector<NodeId> batch_nodes_;
+  std::vector<std::uint32_t> batch_added_;
+  std::vector<std::uint8_t> batch_failed_;
+  std::vector<std::pair<TaskId, NodeId>> decided_;
 };
 
 }  // namespace swarmplan::model

@@ -49,6 +49,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   initial_leader_ = static_cast<NodeId>(sc.InitialLeader().value());
 
   services.resize(sc.services.size());
+  std::size_t per_node_tasks = 0;  // a node's share of the tasks, to size its task list once
   for (std::size_t i = 0; i < sc.services.size(); ++i) {
     Service& s = services[i];
     s.spec = sc.services[i];
@@ -71,12 +72,15 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     } else {
       s.slots.resize(nodes.size());
     }
+    per_node_tasks += (s.spec.mode == ServiceMode::kReplicated ? s.spec.replicas : nodes.size()) / std::max<std::size_t>(nodes.size(), 1) + 1;
     for (const auto& [name, count] : s.spec.recent_failures) {
       for (const Node& n : nodes) {
         if (n.name == name && count > 0) scheduler_->FailuresImported(s.id, n.id, count);
       }
     }
   }
+  // A node's list grows to about its share, twice during a drain or update.
+  for (Node& n : nodes) n.tasks.reserve(2 * per_node_tasks);
   // The placement of an imported cluster: a live task on a node pins its
   // slot's first task there (the scheduler honours it when the node fits).
   if (!sc.tasks.empty()) {
