@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "helpers.hpp"
 #include "run_swarmplan.hpp"
 
 namespace {
@@ -43,17 +44,20 @@ TEST_CASE("plan on a /26 is safe (exit 0) - --json is one document", "[cli]") {
 }
 
 TEST_CASE("shards merge into the unsharded report", "[cli][shard]") {
+  const swarmplan::testing::TempDir dir;
+  REQUIRE(!dir.path.empty());
+  const auto shard = [&](int i) { return dir.path + "/shard_" + std::to_string(i) + ".json"; };
   const Run whole = Swarmplan("plan --trials 40 --seed 9 --json");
   for (int i = 0; i < 2; ++i) {
     const Run part = Swarmplan("plan --trials 40 --seed 9 --json --shard " + std::to_string(i) + "/2");
     REQUIRE(part.status == 0);
-    std::ofstream("cli_shard_" + std::to_string(i) + ".json") << part.out;  // only this test writes them
+    std::ofstream(shard(i)) << part.out;
   }
-  const Run merged = Swarmplan("merge cli_shard_0.json cli_shard_1.json --json");
+  const Run merged = Swarmplan("merge " + shard(0) + " " + shard(1) + " --json");
   CHECK(merged.status == whole.status);
   auto a = nlohmann::json::parse(whole.out), b = nlohmann::json::parse(merged.out);
   CHECK(a == b);
-  ExpectError("merge cli_shard_0.json --json", "trials");
+  ExpectError("merge " + shard(0) + " --json", "trials");
 }
 
 TEST_CASE("bad input gets one clear error line and exit 1", "[cli]") {
@@ -86,11 +90,14 @@ TEST_CASE("bad input gets one clear error line and exit 1", "[cli]") {
   ExpectError("plan --bogus", "bogus");
   ExpectError("plan /nonexistent/scenario.json", "cannot open");
   {
-    std::ofstream("cli_bad.json") << "{\"nodes\": [";
-    ExpectError("plan cli_bad.json", "malformed JSON");
-    std::ofstream("cli_unknown.json") << R"({"nodes":[{"name":"m","role":"manager","engine":"18.09"}],"colour":1})";
-    ExpectError("plan cli_unknown.json", "/colour: unknown field");
-    ExpectError("plan cli_unknown.json --replicas 3", "scenario file");
+    const swarmplan::testing::TempDir dir;
+    REQUIRE(!dir.path.empty());
+    const std::string bad = dir.path + "/bad.json", unknown = dir.path + "/unknown.json";
+    std::ofstream(bad) << "{\"nodes\": [";
+    ExpectError("plan " + bad, "malformed JSON");
+    std::ofstream(unknown) << R"({"nodes":[{"name":"m","role":"manager","engine":"18.09"}],"colour":1})";
+    ExpectError("plan " + unknown, "/colour: unknown field");
+    ExpectError("plan " + unknown + " --replicas 3", "scenario file");
   }
 }
 
@@ -113,8 +120,10 @@ TEST_CASE("every scenario in data/ loads and plans", "[cli][data]") {
 }
 
 TEST_CASE("apply --executor dry-run prints the seed procedure's commands in order", "[cli][apply]") {
-  std::remove("apply_dry.journal");
-  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --executor dry-run --journal apply_dry.journal");
+  const swarmplan::testing::TempDir dir;
+  REQUIRE(!dir.path.empty());
+  const std::string journal = dir.path + "/dry.journal";
+  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --executor dry-run --journal " + journal);
   CHECK(r.status == 0);
   const auto d2 = r.out.find("docker node update --availability drain manager2");
   const auto stop = r.out.find("sudo service docker stop");
@@ -127,27 +136,29 @@ TEST_CASE("apply --executor dry-run prints the seed procedure's commands in orde
   CHECK(inst < act);
   CHECK(act < dw1);  // managers are activated before any worker is touched
   // Resuming a finished journal does nothing again.
-  const Run again = Swarmplan("apply --subnet 10.0.0.0/26 --executor dry-run --journal apply_dry.journal");
+  const Run again = Swarmplan("apply --subnet 10.0.0.0/26 --executor dry-run --journal " + journal);
   CHECK(again.status == 0);
   CHECK(again.out.empty());
   CHECK(again.err.find("resuming: 28 steps already done") != std::string::npos);
 }
 
 TEST_CASE("apply resumes from a journal cut short - a torn last line included", "[cli][apply]") {
-  std::remove("apply_cut.journal");
-  REQUIRE(Swarmplan("apply --subnet 10.0.0.0/26 --journal apply_cut.journal").status == 0);
-  std::ifstream in("apply_cut.journal");
+  const swarmplan::testing::TempDir dir;
+  REQUIRE(!dir.path.empty());
+  const std::string journal = dir.path + "/cut.journal";
+  REQUIRE(Swarmplan("apply --subnet 10.0.0.0/26 --journal " + journal).status == 0);
+  std::ifstream in(journal);
   std::string header, line, kept;
   std::getline(in, header);
   kept = header + "\n";
   for (int i = 0; i < 4 && std::getline(in, line); ++i) kept += line + "\n";
   in.close();
-  std::ofstream("apply_cut.journal") << kept << "do";  // killed while writing step 5's line
-  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --journal apply_cut.journal");
+  std::ofstream(journal) << kept << "do";  // killed while writing step 5's line
+  const Run r = Swarmplan("apply --subnet 10.0.0.0/26 --journal " + journal);
   CHECK(r.status == 0);
   CHECK(r.out.find("drain manager2") == std::string::npos);                  // step 1: done before
   CHECK(r.out.find("docker node update --availability drain manager3") != std::string::npos);  // step 5: redone
-  ExpectError("apply --subnet 10.0.0.0/25 --journal apply_cut.journal", "another plan");
+  ExpectError("apply --subnet 10.0.0.0/25 --journal " + journal, "another plan");
 }
 
 TEST_CASE("apply --executor sim: a safe plan completes - an unsafe one is refused or stopped", "[cli][apply]") {
