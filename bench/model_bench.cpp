@@ -2,6 +2,8 @@
 // large clusters, and trials of the seed scenario.
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -16,6 +18,13 @@ using namespace swarmplan;
 using namespace swarmplan::model;
 
 namespace {
+
+// Minor page faults of this process so far: first touches of memory.
+double MinorFaults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_minflt);
+}
 
 double PeakRssMiB() {
   std::ifstream in("/proc/self/status");
@@ -93,12 +102,14 @@ void WholeUpgrade(benchmark::State& state, bool warm) {
     benchmark::DoNotOptimize(r.events);
   }
   std::uint64_t events = 0, peak_pending = 0;
+  const double faults_before = MinorFaults();
   for (auto _ : state) {
     const auto r = planner::RunTrial(s, p, 1);
     if (!r.converged) state.SkipWithError(("did not converge: " + r.plan_error).c_str());
     events += r.events;
     peak_pending = std::max(peak_pending, r.peak_pending);
   }
+  state.counters["page_faults"] = (MinorFaults() - faults_before) / static_cast<double>(state.iterations());
   state.counters["peak_pending"] = static_cast<double>(peak_pending);
   state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());

@@ -16,12 +16,12 @@ command -v jq >/dev/null || { echo "scaling.sh: needs jq" >&2; exit 1; }
 run() {  # filter -> the benchmark's JSON
   "$bench" --benchmark_filter="$1" --benchmark_format=json 2>/dev/null
 }
-echo "| nodes | events | cold: ms | cold: ns/event | warm: ms | warm: ns/event | cold / warm | peak RSS, cold process |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| nodes | events | cold: ms | cold: ns/event | warm: ms | warm: ns/event | cold / warm | page faults per trial, cold / warm | peak RSS, cold process |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in "${sizes[@]}"; do
   cold=$(run "^BM_WholeUpgrade/$n/")
   warm=$(run "^BM_WholeUpgradeWarm/$n/")
   jq -rn --argjson c "$cold" --argjson w "$warm" --arg n "$n" '
     ($c.benchmarks[0]) as $a | ($w.benchmarks[0]) as $b |
-    "| \($n) | \($a.events | floor) | \($a.real_time | . * 10 | round / 10) | \($a.ns_per_event * 1e9 | round) | \($b.real_time | . * 10 | round / 10) | \($b.ns_per_event * 1e9 | round) | \(($a.ns_per_event / $b.ns_per_event) * 100 | round / 100)x | \($a.peak_rss_MiB | round) MiB |"'
+    "| \($n) | \($a.events | floor) | \($a.real_time | . * 10 | round / 10) | \($a.ns_per_event * 1e9 | round) | \($b.real_time | . * 10 | round / 10) | \($b.ns_per_event * 1e9 | round) | \(($a.ns_per_event / $b.ns_per_event) * 100 | round / 100)x | \($a.page_faults | round) / \($b.page_faults | round) | \($a.peak_rss_MiB | round) MiB |"'
 done
