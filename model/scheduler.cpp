@@ -312,7 +312,7 @@ void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
     return !(nd.memory_bytes > 0 && s.spec.reserve_memory_bytes > 0 &&
              nd.reserved_memory + more * s.spec.reserve_memory_bytes > nd.memory_bytes);
   };
-  std::vector<std::pair<TaskId, NodeId>>& decided = decided_;
+  std::vector<std::pair<TaskId, NodeId>>& decided = batch_decided_;
   decided.clear();
   if (n > 0) {
     std::vector<std::uint8_t>& failed = batch_failed_;

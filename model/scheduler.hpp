@@ -112,7 +112,7 @@ class Scheduler {
   std::vector<NodeId> batch_nodes_;
   std::vector<std::uint32_t> batch_added_;
   std::vector<std::uint8_t> batch_failed_;
-  std::vector<std::pair<TaskId, NodeId>> decided_;
+  std::vector<std::pair<TaskId, NodeId>> batch_decided_;
 };
 
 }  // namespace swarmplan::model

@@ -72,7 +72,8 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     } else {
       s.slots.resize(nodes.size());
     }
-    per_node_tasks += (s.spec.mode == ServiceMode::kReplicated ? s.spec.replicas : nodes.size()) / std::max<std::size_t>(nodes.size(), 1) + 1;
+    // Validate() guarantees a node; a global service puts one task on each.
+    per_node_tasks += s.spec.mode == ServiceMode::kReplicated ? s.spec.replicas / nodes.size() + 1 : 1;
     for (const auto& [name, count] : s.spec.recent_failures) {
       for (const Node& n : nodes) {
         if (n.name == name && count > 0) scheduler_->FailuresImported(s.id, n.id, count);
