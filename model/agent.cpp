@@ -11,23 +11,47 @@ namespace {
 bool Gone(const Task& t) { return IsTerminal(t.state) || t.report_pending; }
 }  // namespace
 
-void Agent::Dispatch(Task& t) {
-  // The dispatcher sends a node its new assignments in one message
-  // (dispatcher.go Assignments batches changes), so tasks assigned together
-  // reach the worker together and start preparing at the same moment.
-  Node& n = swarm_.nodes[t.node];
-  n.outbox.push_back(t.id);
-  if (n.outbox.size() > 1) return;  // a message to this node is on its way
-  const NodeId nid = n.id;
+void Agent::Dispatch(Task& t) { Modified(t.node, t.id); }
+
+void Agent::Modified(NodeId nid, TaskId id) {
+  // dispatcher.go Assignments: every change restarts the quiet wait; the
+  // message goes when it ends, or at once at the 100th change.
+  constexpr std::uint32_t kModificationLimit = 100;
+  Node& n = swarm_.nodes[nid];
+  n.stream.push_back(id);
+  swarm_.engine().Cancel(n.stream_timer);
+  if (++n.stream_mods >= kModificationLimit) {
+    SendStream(nid);
+    return;
+  }
+  n.stream_timer = swarm_.engine().After(swarm_.timings().assignment_quiet, [this, nid] { SendStream(nid); });
+}
+
+void Agent::SendStream(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  n.stream_mods = 0;
+  const bool on_way = !n.in_flight.empty();
+  n.in_flight.insert(n.in_flight.end(), n.stream.begin(), n.stream.end());
+  n.stream.clear();
+  if (on_way) return;  // arrives with the message before it
   swarm_.engine().After(swarm_.Draw(swarm_.timings().dispatch_latency), [this, nid] {
-    // The outbox keeps its storage for the node's next message.
+    // The worker hands each task of the message to its task manager, one
+    // after another: a new task starts preparing, a changed one sees its
+    // new desired state.
     std::vector<TaskId>& batch = message_;
-    std::vector<TaskId>& outbox = swarm_.nodes[nid].outbox;
-    batch.assign(outbox.begin(), outbox.end());
-    outbox.clear();
+    std::vector<TaskId>& in_flight = swarm_.nodes[nid].in_flight;
+    batch.assign(in_flight.begin(), in_flight.end());
+    in_flight.clear();
     for (TaskId id : batch) {
-      const std::uint32_t epoch = swarm_.nodes[nid].epoch;
-      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });
+      const Task& t = swarm_.tasks[id];
+      if (t.node != nid) continue;
+      const sim::Time accept = swarm_.Draw(swarm_.timings().worker_accept);
+      if (!t.delivered) {
+        const std::uint32_t epoch = swarm_.nodes[nid].epoch;
+        swarm_.engine().After(accept, [this, id, epoch] { Deliver(id, epoch); });
+      } else {
+        swarm_.engine().After(accept, [this, id] { DesiredChanged(swarm_.tasks[id]); });
+      }
     }
   });
 }
@@ -41,6 +65,7 @@ void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
     return;
   }
   t.delivered = true;
+  t.seen_desired = t.desired;
   t.epoch = n.epoch;
   if (t.desired > TaskState::kRunning) {
     swarm_.Report(t, TaskState::kShutdown);
@@ -150,33 +175,70 @@ sim::Time Agent::StopDuration(const Task& t) {
   return spec.stop_grace_period + swarm_.Draw(swarm_.timings().container_kill);
 }
 
-void Agent::Stop(Task& t) {
+void Agent::Stop(Task& t, bool retry_wait) {
   swarm_.engine().Cancel(t.op);
-  // The task's shutdown takes it out of the service's load balancing and
-  // waits for gossip first (controller.go Shutdown), if it is on a swarm
-  // network and was started; then its container stops.
+  // A running task's cancelled wait is retried a second later (agent/task.go)
+  // before the shutdown begins; the shutdown takes it out of the service's
+  // load balancing and waits for gossip first (controller.go Shutdown), if
+  // it is on a swarm network and was started; then its container stops.
   const Service& s = swarm_.services[t.service];
   const bool started = t.state >= TaskState::kStarting;
   const bool bound = !s.NetsOf(t.version).empty() && started;
-  sim::Time end = swarm_.Now() + (bound ? swarm_.timings().service_unbind : 0) + StopDuration(t);
-  if (started) {
-    // A container's teardown waits for the node's previous ones.
-    Node& n = swarm_.nodes[t.node];
-    end = std::max(end, n.teardown_free) + swarm_.timings().container_teardown;
-    n.teardown_free = end;
-  }
+  const sim::Time exit = swarm_.Now() + (retry_wait ? swarm_.timings().task_retry_backoff : 0) +
+                         (bound ? swarm_.timings().service_unbind : 0) + StopDuration(t);
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  t.op = swarm_.engine().Schedule(end, [this, id, epoch] {
+  t.op = swarm_.engine().Schedule(exit, [this, id, epoch, started] {
     Task& x = swarm_.tasks[id];
     if (Gone(x) || swarm_.nodes[x.node].epoch != epoch) return;
-    swarm_.Report(x, TaskState::kShutdown);
+    if (!started) {
+      swarm_.Report(x, TaskState::kShutdown);  // no container to tear down
+      return;
+    }
+    AskTeardown(x.node, id, 0);
   });
+}
+
+void Agent::AskTeardown(NodeId nid, TaskId id, std::uint8_t turn) {
+  Node& n = swarm_.nodes[nid];
+  n.teardown_q.emplace_back(id, turn);
+  if (!swarm_.engine().IsPending(n.teardown_turn)) NextTeardownTurn(nid);
+}
+
+void Agent::NextTeardownTurn(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  while (n.teardown_head < n.teardown_q.size()) {
+    const auto [id, turn] = n.teardown_q[n.teardown_head++];
+    if (Gone(swarm_.tasks[id])) continue;
+    const Timings& tm = swarm_.timings();
+    const Range& took = turn == 0 ? tm.teardown_revoke : turn == 1 ? tm.teardown_gateway : tm.teardown_overlay;
+    n.teardown_turn = swarm_.engine().After(swarm_.Draw(took), [this, nid, id, turn] {
+      Task& x = swarm_.tasks[id];
+      if (!Gone(x)) {
+        const Service& s = swarm_.services[x.service];
+        // The overlay endpoint's turn only for a task on swarm networks.
+        const std::uint8_t last = s.NetsOf(x.version).empty() ? 1 : 2;
+        if (turn < last) {
+          swarm_.nodes[nid].teardown_q.emplace_back(id, static_cast<std::uint8_t>(turn + 1));
+        } else {
+          swarm_.Report(x, TaskState::kShutdown);
+        }
+      }
+      NextTeardownTurn(nid);
+    });
+    return;
+  }
+  n.teardown_q.clear();
+  n.teardown_head = 0;
 }
 
 void Agent::DesiredChanged(Task& t) {
   const Node& n = swarm_.nodes[t.node];
   if (!t.delivered || Gone(t) || !n.engine_running || t.epoch != n.epoch) return;
+  // The task manager acts on an update that changes the task (agent/task.go
+  // compares it with the one it runs), not on the same task sent again.
+  if (t.desired == t.seen_desired) return;
+  t.seen_desired = t.desired;
   if (t.waiting_attach) {
     // agent/task.go cancels the operation in flight on every update; the
     // cancelled attachment wait returns its error, which is fatal.
@@ -184,7 +246,7 @@ void Agent::DesiredChanged(Task& t) {
     return;
   }
   if (t.desired > TaskState::kRunning) {
-    Stop(t);
+    Stop(t, /*retry_wait=*/t.state == TaskState::kRunning);
   } else if (t.desired == TaskState::kRunning && t.state == TaskState::kReady) {
     Start(t);
   }
@@ -192,6 +254,9 @@ void Agent::DesiredChanged(Task& t) {
 
 void Agent::EngineStopped(NodeId nid) {
   Node& n = swarm_.nodes[nid];
+  swarm_.engine().Cancel(n.teardown_turn);  // the daemon is gone, and its teardowns with it
+  n.teardown_q.clear();
+  n.teardown_head = 0;
   for (TaskId id : n.tasks) {
     Task& t = swarm_.tasks[id];
     swarm_.engine().Cancel(t.op);

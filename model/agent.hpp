@@ -29,6 +29,9 @@ class Agent {
 
   // The dispatcher sends an assigned task to its node.
   void Dispatch(Task& t);
+  // Task `id` on node n was assigned or its desired state changed: the
+  // node's assignment stream carries it in its next message.
+  void Modified(NodeId n, TaskId id);
   void DesiredChanged(Task& t);
   // Node n gained an attachment: waiting tasks re-check at their next poll.
   void AttachmentAdded(NodeId n);
@@ -47,11 +50,19 @@ class Agent {
   void StopWaiting(Task& t);
 
  private:
+  void SendStream(NodeId n);
   void Deliver(TaskId id, std::uint32_t epoch);
   void Prepare(Task& t);
   void Created(TaskId id, std::uint32_t epoch);
   void Start(Task& t);
-  void Stop(Task& t);
+  // Stops t's container; `retry_wait`: the worker was waiting on it
+  // (RUNNING), so the shutdown begins after task_retry_backoff.
+  void Stop(Task& t, bool retry_wait = false);
+  // Task `id` asks its node's libnetwork for teardown turn `turn` (0 revoke,
+  // 1 gateway endpoint, 2 overlay endpoint); the node serves turns one at a
+  // time, in the order asked.
+  void AskTeardown(NodeId n, TaskId id, std::uint8_t turn);
+  void NextTeardownTurn(NodeId n);
   bool HasAttachments(const Task& t) const;
   void PollAttachments(TaskId id, std::uint32_t epoch);
   void Reject(Task& t, std::string_view err);

@@ -87,17 +87,58 @@ void Allocator::NetworksChanged(Service& s, const std::vector<NetworkId>& to) {
   }
 }
 
-void Allocator::TaskCreated(TaskId t) {
-  queue_.push_back({Kind::kTask, t});
+void Allocator::Log(Kind kind, std::uint32_t id, bool boundary) {
+  const std::uint64_t event = swarm_.engine().fired();
+  const sim::Time now = swarm_.Now();
+  if (!queue_.empty() && queue_.back().kind != Kind::kCommit &&
+      (boundary || event != log_event_ || now != log_time_)) {
+    queue_.push_back({Kind::kCommit, 0});
+  }
+  log_event_ = event;
+  log_time_ = now;
+  // The same node twice in a row in one transaction: once is enough.
+  if (kind == Kind::kNode && !queue_.empty() && queue_.back().kind == Kind::kNode && queue_.back().id == id) return;
+  queue_.push_back({kind, id});
   Arm();
 }
 
-void Allocator::NodeEvent(NodeId n) {
-  if (node_queued_.size() < swarm_.nodes.size()) node_queued_.resize(swarm_.nodes.size(), 0);
-  if (node_queued_[n]) return;
-  node_queued_[n] = 1;
-  queue_.push_back({Kind::kNode, n});
-  Arm();
+void Allocator::TaskCreated(TaskId t) {
+  if (defer_depth_ > 0) {
+    deferred_.push_back({Kind::kTask, t});
+    return;
+  }
+  // The tasks an orchestrator creates are its own transaction, after the
+  // updates it reacted to.
+  const bool boundary = !queue_.empty() && queue_.back().kind != Kind::kTask;
+  Log(Kind::kTask, t, boundary);
+}
+
+void Allocator::NodeEvent(NodeId n, bool own_transaction) {
+  if (own_transaction && defer_depth_ > 0) {
+    deferred_.push_back({Kind::kNode, n});
+    return;
+  }
+  Log(Kind::kNode, n, own_transaction);
+}
+
+void Allocator::EndReactions() {
+  if (--defer_depth_ > 0) return;
+  std::vector<Work> reactions;
+  reactions.swap(deferred_);
+  for (const Work& w : reactions) {
+    if (w.kind == Kind::kTask) {
+      TaskCreated(w.id);
+    } else {
+      NodeEvent(w.id, /*own_transaction=*/true);
+    }
+  }
+  reactions.clear();
+  deferred_.swap(reactions);  // keeps the storage
+}
+
+void Allocator::TaskTerminal(Task& t) {
+  if (!t.allocated && t.node == kNoId) return;
+  Log(Kind::kDead, t.id);
 }
 
 void Allocator::Arm() {
@@ -113,15 +154,31 @@ void Allocator::Batch() {
   work.swap(queue_);
   queue_.clear();
   for (const Work& w : work) {
-    if (w.kind == Kind::kNode) {
-      node_queued_[w.id] = 0;
-      ReallocateNode(w.id);
-    } else {
-      pending_.push_back(w.id);
+    switch (w.kind) {
+      case Kind::kNode: ReallocateNode(w.id); break;
+      case Kind::kTask: pending_.push_back(w.id); break;
+      case Kind::kDead: {
+        Task& t = swarm_.tasks[w.id];
+        Release(t);
+        if (t.node != kNoId) ReallocateNode(t.node);
+        break;
+      }
+      case Kind::kCommit: Commit(); break;
     }
   }
-  // The batch's new tasks, then (after something was freed) the ones that
-  // failed before; both in Go map order, i.e. random.
+  Commit();
+  swarm_.metrics.max_unallocated = std::max<std::uint64_t>(swarm_.metrics.max_unallocated, unallocated_.size());
+  if (!unallocated_.empty() && !swarm_.engine().IsPending(retry_timer_)) {
+    retry_timer_ = swarm_.engine().After(swarm_.timings().unallocated_retry, [this] {
+      something_freed_ = true;
+      Arm();
+    });
+  }
+}
+
+void Allocator::Commit() {
+  // The transaction's new tasks, then (after something was freed) the ones
+  // that failed before; both in Go map order, i.e. random.
   Shuffle(pending_, swarm_.rng());
   for (TaskId id : pending_) {
     Task& t = swarm_.tasks[id];
@@ -130,7 +187,6 @@ void Allocator::Batch() {
   }
   pending_.clear();
   if (something_freed_ && !unallocated_.empty()) {
-    something_freed_ = false;
     Shuffle(unallocated_, swarm_.rng());
     std::vector<TaskId>& still = still_;
     still.clear();
@@ -142,13 +198,6 @@ void Allocator::Batch() {
     unallocated_.swap(still);
   }
   something_freed_ = false;
-  swarm_.metrics.max_unallocated = std::max<std::uint64_t>(swarm_.metrics.max_unallocated, unallocated_.size());
-  if (!unallocated_.empty() && !swarm_.engine().IsPending(retry_timer_)) {
-    retry_timer_ = swarm_.engine().After(swarm_.timings().unallocated_retry, [this] {
-      something_freed_ = true;
-      Arm();
-    });
-  }
 }
 
 bool Allocator::TryAllocate(Task& t) {
@@ -177,7 +226,7 @@ bool Allocator::TryAllocate(Task& t) {
   return true;
 }
 
-void Allocator::TaskTerminal(Task& t) {
+void Allocator::Release(Task& t) {
   if (!t.allocated) return;
   const std::vector<NetworkId>& nets = swarm_.services[t.service].NetsOf(t.version);
   for (std::size_t i = 0; i < nets.size(); ++i) {
@@ -190,7 +239,6 @@ void Allocator::TaskTerminal(Task& t) {
     t.addrs[i] = kNoAddr;
   }
   t.allocated = false;
-  Arm();
 }
 
 void Allocator::Free(std::uint32_t net, std::uint32_t offset) {
@@ -239,7 +287,7 @@ void Allocator::ReallocateNode(NodeId id) {
 
 void Allocator::LeaderChanged() {
   for (Network& net : swarm_.networks) net.pool.ResetCursor();
-  for (const Node& n : swarm_.nodes) NodeEvent(n.id);
+  for (const Node& n : swarm_.nodes) NodeEvent(n.id, /*own_transaction=*/true);
   something_freed_ = true;
   Arm();
 }

@@ -2,11 +2,15 @@
 // manager/allocator/network.go). It gives services their VIPs, tasks their
 // addresses while NEW, and nodes their load-balancer attachments.
 //
-// Work arrives as events and is processed in batches, like the real
-// allocator's commit loop: node reallocations run in event order; new tasks
-// are collected and allocated at the end of the batch in random order (Go
-// map order); tasks that found no address wait in an unallocated set that is
-// retried after something is freed, and every unallocated_retry.
+// It reads the store's changes in the order they were committed, a little
+// after they were (allocator_latency), like the real allocator's event loop:
+// an update of a task on a node recomputes that node's attachments at that
+// point of the log; a task that ended frees its addresses there, then
+// recomputes its node; the tasks created in a transaction are allocated at
+// its commit, in random order (Go map order), and then, if something was
+// freed since the last retry, the tasks that found no address before
+// (doTaskAlloc, EventCommit). The store writes of one simulation event form
+// one transaction.
 #pragma once
 
 #include <cstdint>
@@ -39,25 +43,40 @@ class Allocator {
   void NetworksChanged(Service& s, const std::vector<NetworkId>& to);
   // A task was created (NEW) and needs addresses.
   void TaskCreated(TaskId t);
-  // A task on node n changed (any state <= RUNNING) or a node changed:
-  // its attachments are recomputed in the next batch.
-  void NodeEvent(NodeId n);
-  // A task became terminal: frees its addresses at once and recomputes its
-  // node's attachments.
+  // A task on node n changed (any state <= RUNNING, or its desired state)
+  // or a node changed: its attachments are recomputed at this point of the
+  // log. `own_transaction`: the change is a transaction of its own (a
+  // restart supervisor's start, an orchestrator's reaction), committed after
+  // what the current event wrote so far.
+  void NodeEvent(NodeId n, bool own_transaction = false);
+  // A task became terminal: its addresses are freed at this point of the
+  // log, then its node's attachments recomputed.
   void TaskTerminal(Task& t);
+  // While a transaction of workers' reports is being written (the
+  // dispatcher's batch), what other components do in reaction to it (new
+  // tasks, a restart supervisor's start) is their own later transaction:
+  // logged when the batch ends.
+  void BeginReactions() { ++defer_depth_; }
+  void EndReactions();
   // A new leader's allocator: fresh cursors, then every node reconciled.
   void LeaderChanged();
 
   std::size_t unallocated() const { return unallocated_.size(); }
 
  private:
-  enum class Kind : std::uint8_t { kNode, kTask };
+  enum class Kind : std::uint8_t { kNode, kTask, kDead, kCommit };
   struct Work {
     Kind kind;
     std::uint32_t id;
   };
+  // Appends to the log; a new simulation event (or `boundary`) first
+  // commits the transaction before it.
+  void Log(Kind kind, std::uint32_t id, bool boundary = false);
   void Arm();
   void Batch();
+  // EventCommit: the transaction's new tasks, then the retry.
+  void Commit();
+  void Release(Task& t);
   bool TryAllocate(Task& t);
   // Fills every kNoAddr entry of `out` (one per network of `nets`), all or
   // nothing. Returns -1, or the index of the network that had no address
@@ -77,7 +96,12 @@ class Allocator {
   bool armed_ = false;
   bool something_freed_ = false;
   sim::EventId retry_timer_;
-  std::vector<std::uint8_t> node_queued_;
+  // The transaction being logged: the simulation event (engine's fired
+  // count) and its time.
+  int defer_depth_ = 0;
+  std::vector<Work> deferred_;
+  std::uint64_t log_event_ = UINT64_MAX;
+  sim::Time log_time_ = -1;
 };
 
 }  // namespace swarmplan::model

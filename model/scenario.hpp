@@ -33,29 +33,47 @@ struct Timings {
   Range allocator_latency{sim::Ms(1), sim::Ms(20)};
   sim::Time scheduler_batch_gap = sim::Ms(50);
   sim::Time scheduler_batch_max = sim::Ms(1000);
-  Range dispatch_latency{sim::Ms(5), sim::Ms(150)};
+  // The dispatcher streams each node its assignments: a message goes once
+  // no task of the node was assigned or changed for assignment_quiet, or at
+  // 100 changes (swarmkit manager/dispatcher/dispatcher.go Assignments,
+  // batchingWaitTime and modificationBatchLimit), and reaches the worker
+  // after dispatch_latency.
+  sim::Time assignment_quiet = sim::Ms(100);
+  Range dispatch_latency{sim::Ms(5), sim::Ms(50)};
   // The dispatcher commits workers' status reports in batches, every 100 ms
   // (swarmkit manager/dispatcher/dispatcher.go, maxBatchInterval).
   sim::Time dispatcher_batch = sim::Ms(100);
   // From a message's arrival to each of its tasks starting to prepare: the
   // worker starts one task manager per task, concurrently but not at once.
-  Range worker_accept{sim::Ms(0), sim::Ms(100)};
+  Range worker_accept{sim::Ms(0), sim::Ms(60)};
   Range container_create{sim::Ms(100), sim::Ms(800)};
   Range container_start{sim::Ms(200), sim::Ms(1500)};
   Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM
+  // A running task's worker learns of its new desired state while it waits
+  // on the container; the cancelled wait is retried after a fixed second
+  // before the shutdown begins (swarmkit agent/task.go, ErrTaskRetry).
+  sim::Time task_retry_backoff = sim::Sec(1);
   // Stopping a task attached to any swarm network first takes it out of the
   // service's load balancing and waits for gossip to converge (moby
   // daemon/cluster/executor/container/controller.go Shutdown,
   // defaultGossipConvergeDelay, 2 s and not configurable).
   sim::Time service_unbind = sim::Sec(2);
   // After the grace period of a process that ignores SIGTERM, until its
-  // container is gone: SIGKILL and the daemon's wait for the exit.
-  // Measured on the harness (docs/timings.md).
-  Range container_kill{sim::Ms(1700), sim::Ms(2300)};
-  // Then each stopped task's container is torn down one at a time on its
-  // node: 13 tasks drained at once report SHUTDOWN over ~1.1 s, 26 over
-  // ~2.3 s, a slope of 84 ms per task in the recorded runs.
-  sim::Time container_teardown = sim::Ms(85);
+  // container has exited: SIGKILL and the exit's handling by containerd and
+  // the daemon. Measured on the harness (docs/timings.md).
+  Range container_kill{sim::Ms(500), sim::Ms(1100)};
+  // Then the exited container's network sandbox is torn down in three
+  // turns on its node's libnetwork, which serves turns one at a time in the
+  // order they are asked for: revoking the gateway endpoint's external
+  // connectivity, deleting the gateway endpoint (docker_gwbridge), deleting
+  // the overlay endpoint (only on swarm networks); each turn goes back to
+  // the end of the queue. SHUTDOWN is reported after the last. When many
+  // containers exit at once, their later turns wait behind the first turns
+  // of the rest: a drain's first few tasks report at once, the rest together
+  // at the end (docs/timings.md, measured from the daemon's debug log).
+  Range teardown_revoke{sim::Ms(27), sim::Ms(63)};
+  Range teardown_gateway{sim::Ms(15), sim::Ms(35)};
+  Range teardown_overlay{sim::Ms(20), sim::Ms(46)};
   sim::Time attachment_wait = sim::Sec(30);
   sim::Time attachment_poll = sim::Ms(100);
   sim::Time old_task_timeout = sim::Minute(1);

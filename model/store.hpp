@@ -55,9 +55,20 @@ struct Node {
   std::vector<TaskId> tasks;             // non-terminal tasks assigned here
   std::vector<TaskId> waiting;           // PREPARING, waiting for attachments
   std::vector<TaskId> undelivered;       // assigned while the engine was down
-  std::vector<TaskId> outbox;            // assigned, in the dispatcher's next message to the node
+  // The dispatcher's assignment stream to the node (Agent::Modified): tasks
+  // assigned or changed since the last message, and the messages sent but
+  // not yet arrived.
+  std::vector<TaskId> stream;
+  std::vector<TaskId> in_flight;
+  std::uint32_t stream_mods = 0;
+  sim::EventId stream_timer;
   sim::EventId down_timer;
-  sim::Time teardown_free = 0;     // when the node's container teardown queue is free again
+  // Containers' network teardown (Agent::Stop): the node's libnetwork
+  // serves one turn at a time, in the order asked; (task, turn) pairs from
+  // teardown_head on are waiting, teardown_turn is the one being served.
+  std::vector<std::pair<TaskId, std::uint8_t>> teardown_q;
+  std::uint32_t teardown_head = 0;
+  sim::EventId teardown_turn;
 
   bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }
 };
@@ -177,11 +188,14 @@ struct Task {
   bool delivered = false;
   bool report_pending = false;  // the worker reported an end the dispatcher has not committed yet
   TaskState report_state = TaskState::kNew;
+  bool progress_queued = false;  // a progress report waits for the dispatcher's batch
+  TaskState seen_desired = TaskState::kNew;  // the desired state its worker last received
   // Why it ended or waits: always one of the model's fixed messages
   // (static storage), so a task carries no string of its own.
   std::string_view err;
   sim::Time created = 0;
   sim::Time state_since = 0;
+  sim::Time reported_at = -1;  // the worker's own time of its terminal report (`docker service ps`)
   sim::Time start_after = 0;   // replacement: not before (restart delay)
   NodeId pin = kNoId;          // the node an imported cluster ran this slot on
   TaskId old_task = kNoId;     // replacement: the task it replaces

@@ -1,4 +1,5 @@
 #include "model/swarm.hpp"
+#include <cstdlib>
 
 #include <algorithm>
 #include <cassert>
@@ -430,6 +431,8 @@ void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
   }
   if (IsTerminal(s)) {
     OnTerminal(t, old);
+  } else if (t.on_node && s >= TaskState::kAccepted) {
+    QueueProgress(t);  // the worker's own report
   } else if (t.on_node) {
     allocator_->NodeEvent(t.node);
   }
@@ -448,7 +451,6 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
     n.tasks.pop_back();
     for (NetworkId k : services[t.service].NetsOf(t.version)) --n.net_tasks[k];
     t.on_node = false;
-    allocator_->NodeEvent(t.node);
   }
   RefreshCounted(t);
   const bool failed = t.state == TaskState::kFailed || t.state == TaskState::kRejected;
@@ -483,17 +485,22 @@ void Swarm::SetDesired(Task& t, TaskState d) {
   }
   if (IsTerminal(t.state)) return;
   RefreshCounted(t);
+  // An update of a task on a node: the allocator recomputes the node at it
+  // (the orchestrator's or restart supervisor's own transaction).
+  if (t.on_node) allocator_->NodeEvent(t.node, /*own_transaction=*/true);
   if (d > TaskState::kRunning && t.state < TaskState::kAssigned) {
     // Never reached a node: nothing to stop.
     SetState(t, TaskState::kShutdown);
     return;
   }
-  if (t.delivered) {
-    // The worker learns of it when the dispatcher sends the change, not at
-    // once: this is the race of docs/swarm-semantics.md section 3
-    // between a replacement's start and its node's new LB address.
-    const TaskId id = t.id;
-    engine_.After(Draw(timings_.dispatch_latency), [this, id] { agent_->DesiredChanged(tasks[id]); });
+  if (t.on_node) {
+    // The worker learns of it when the dispatcher's stream sends the
+    // change, not at once: this is the race of docs/swarm-semantics.md
+    // section 3 between a replacement's start and its node's new LB
+    // address. (A task not delivered yet gets its latest desired state with
+    // its assignment.)
+    if (getenv("T1") && t.delivered) { const TaskId id = t.id; engine_.After(Draw(timings_.dispatch_latency), [this, id] { agent_->DesiredChanged(tasks[id]); }); }
+    else agent_->Modified(t.node, t.id);
   }
 }
 
@@ -519,24 +526,49 @@ void Swarm::Report(Task& t, TaskState s, std::string_view err) {
   if (t.report_pending || IsTerminal(t.state)) return;
   t.report_pending = true;
   t.report_state = s;
+  t.reported_at = Now();
   if (reports_.empty()) {
     const sim::Time b = timings_.dispatcher_batch;
     engine_.Schedule((Now() / b + 1) * b, [this] { FlushReports(); });
   }
-  reports_.emplace_back(t.id, err);
+  reports_.push_back({t.id, err, false});
+}
+
+void Swarm::QueueProgress(Task& t) {
+  if (t.progress_queued || t.report_pending) return;  // one entry a task in a batch
+  t.progress_queued = true;
+  if (reports_.empty()) {
+    const sim::Time b = timings_.dispatcher_batch;
+    engine_.Schedule((Now() / b + 1) * b, [this] { FlushReports(); });
+  }
+  reports_.push_back({t.id, {}, true});
 }
 
 void Swarm::FlushReports() {
-  std::vector<std::pair<TaskId, std::string_view>>& batch = report_batch_;
+  std::vector<PendingReport>& batch = report_batch_;
   batch.swap(reports_);
   reports_.clear();
-  // One transaction: the components that react (allocator, scheduler)
-  // run in later events, so they see every task of the batch ended.
-  for (auto& [id, err] : batch) {
-    Task& t = tasks[id];
+  // One transaction (dispatcher.go processUpdates), its updates in Go map
+  // order: random. The allocator handles each update as it comes
+  // (allocator/network.go doTaskAlloc): a terminal task's addresses are
+  // freed at its update, and the node of a task that progressed gets the
+  // load-balancer addresses it lacks right then, from what is free at that
+  // point of the batch. The components that react otherwise (allocator's
+  // commit, scheduler, orchestrator) run in later events, so they see
+  // every task of the batch updated.
+  for (std::size_t i = batch.size(); i > 1; --i) std::swap(batch[i - 1], batch[rng_.Below(i)]);
+  allocator_->BeginReactions();
+  for (const PendingReport& r : batch) {
+    Task& t = tasks[r.id];
+    if (r.progress) {
+      t.progress_queued = false;
+      if (!IsTerminal(t.state) && !t.report_pending && t.on_node) allocator_->NodeEvent(t.node);
+      continue;
+    }
     t.report_pending = false;
-    if (!IsTerminal(t.state)) SetState(t, t.report_state, err);
+    if (!IsTerminal(t.state)) SetState(t, t.report_state, r.err);
   }
+  allocator_->EndReactions();
   batch.clear();
 }
 

@@ -185,10 +185,19 @@ class Swarm {
   LbPolicy lb_policy_ = LbPolicy::kNone;
   int managers_ = 0;
   bool election_pending_ = false;
-  // Waiting for the dispatcher's batch; the errors are the model's fixed
-  // messages (static storage).
-  std::vector<std::pair<TaskId, std::string_view>> reports_;
-  std::vector<std::pair<TaskId, std::string_view>> report_batch_;
+  // A worker's report of a task's progress (ACCEPTED .. RUNNING) reaches
+  // the store with the dispatcher's next batch, where the allocator sees it
+  // as an update of a task on its node (Swarm::SetState).
+  void QueueProgress(Task& t);
+  // Waiting for the dispatcher's batch: terminal reports (their errors are
+  // the model's fixed messages, static storage) and progress reports.
+  struct PendingReport {
+    TaskId id;
+    std::string_view err;
+    bool progress;
+  };
+  std::vector<PendingReport> reports_;
+  std::vector<PendingReport> report_batch_;
   std::uint64_t transitional_ = 0;
   bool measuring_ = false;
 };
