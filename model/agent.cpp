@@ -45,12 +45,11 @@ void Agent::SendStream(NodeId nid) {
     for (TaskId id : batch) {
       const Task& t = swarm_.tasks[id];
       if (t.node != nid) continue;
-      const sim::Time accept = swarm_.Draw(swarm_.timings().worker_accept);
       if (!t.delivered) {
         const std::uint32_t epoch = swarm_.nodes[nid].epoch;
-        swarm_.engine().After(accept, [this, id, epoch] { Deliver(id, epoch); });
+        swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });
       } else {
-        swarm_.engine().After(accept, [this, id] { DesiredChanged(swarm_.tasks[id]); });
+        swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); });
       }
     }
   });

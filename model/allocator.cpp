@@ -249,7 +249,7 @@ void Allocator::Free(std::uint32_t net, std::uint32_t offset) {
 void Allocator::ReallocateNode(NodeId id) {
   Node& n = swarm_.nodes[id];
   const LbPolicy policy = swarm_.lb_policy();
-  bool added = false;
+  bool added = false, changed = false;
   for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
     Network& net = swarm_.networks[k];
     bool need;
@@ -273,15 +273,17 @@ void Allocator::ReallocateNode(NodeId id) {
         continue;
       }
       n.attach[k] = off;
-      added = true;
+      added = changed = true;
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")"; });
     } else if (!need && n.attach[k] != kNoAddr && (policy == LbPolicy::kOnDemand || !n.member)) {
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
                              n.name + ", no task needs it)"; });
       Free(k, n.attach[k]);
       n.attach[k] = kNoAddr;
+      changed = true;
     }
   }
+  if (changed) swarm_.scheduler().StoreCommitted();  // the node's attachments committed
   if (added) swarm_.agent().AttachmentAdded(id);
 }
 

@@ -41,6 +41,9 @@ class Scheduler {
   // Builds the node indexes. REQUIRES: nodes and services exist.
   void Init();
   void Enqueue(TaskId t);
+  // The store committed a transaction now (any component's): the wait
+  // before the next tick starts again.
+  void StoreCommitted();
   // A task started or stopped counting on node n (delta +1/-1).
   void CountChanged(const Task& t, int delta);
   // Node n changed state, availability or engine.
@@ -98,7 +101,11 @@ class Scheduler {
   std::vector<TaskId> unplaced_;
   bool armed_ = false;
   bool retry_unplaced_ = false;
-  sim::Time first_wait_ = -1;
+  // swarmkit's commit debounce (scheduler.go Run): every store commit, of
+  // any component, restarts a scheduler_batch_gap wait, and a tick comes
+  // at most scheduler_batch_max after the first commit of the wait.
+  sim::Time first_wait_ = -1;   // the first commit of the current wait
+  sim::Time last_commit_ = -1;
   sim::EventId tick_;
   // Scratch of Tick, BestNodes and PlaceBatch, kept across ticks so that a
   // warm run allocates nothing per placement.

@@ -66,6 +66,7 @@ struct Node {
   // Containers' network teardown (Agent::Stop): the node's libnetwork
   // serves one turn at a time, in the order asked; (task, turn) pairs from
   // teardown_head on are waiting, teardown_turn is the one being served.
+  sim::Time reporter_free = 0;  // the worker's reporter: when its last status update reached the dispatcher
   std::vector<std::pair<TaskId, std::uint8_t>> teardown_q;
   std::uint32_t teardown_head = 0;
   sim::EventId teardown_turn;
@@ -188,6 +189,7 @@ struct Task {
   bool delivered = false;
   bool report_pending = false;  // the worker reported an end the dispatcher has not committed yet
   TaskState report_state = TaskState::kNew;
+  std::string_view report_err;  // with report_state: one of the model's fixed messages
   bool progress_queued = false;  // a progress report waits for the dispatcher's batch
   TaskState seen_desired = TaskState::kNew;  // the desired state its worker last received
   // Why it ended or waits: always one of the model's fixed messages

@@ -1,5 +1,4 @@
 #include "model/swarm.hpp"
-#include <cstdlib>
 
 #include <algorithm>
 #include <cassert>
@@ -14,6 +13,9 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   orchestrator_ = std::make_unique<Orchestrator>(*this);
   agent_ = std::make_unique<Agent>(*this);
   updater_ = std::make_unique<Updater>(*this);
+  // The dispatcher has been batching since long before the run: its next
+  // batch is anywhere in the coming period.
+  next_tick_ = rng_.Duration(1, timings_.dispatcher_batch);
 
   networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress())});
   for (const auto& n : sc.networks) {
@@ -398,6 +400,7 @@ TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskS
   t.state_since = Now();
   t.addrs.assign(services[sid].nets.size(), kNoAddr);
   ++transitional_;
+  scheduler_->StoreCommitted();
   if (trace_.enabled()) {
     trace_.Add(Now(), "task", [&] { return TaskName(t) + " created NEW (desired " + std::string(ToString(desired)) + ")"; });
   }
@@ -411,6 +414,7 @@ TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskS
 void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
   const TaskState old = t.state;
   if (old == s) return;
+  scheduler_->StoreCommitted();
   assert(!IsTerminal(old) && "terminal tasks do not change state");
   const bool was_transitional = Transitional(t);
   t.state = s;
@@ -473,6 +477,7 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
 
 void Swarm::SetDesired(Task& t, TaskState d) {
   if (t.desired == d) return;
+  scheduler_->StoreCommitted();
   const bool was_transitional = Transitional(t);
   if (trace_.enabled()) {
     trace_.Add(Now(), "task", [&] { return TaskName(t) + " desired " + std::string(ToString(t.desired)) + " -> " +
@@ -499,8 +504,7 @@ void Swarm::SetDesired(Task& t, TaskState d) {
     // section 3 between a replacement's start and its node's new LB
     // address. (A task not delivered yet gets its latest desired state with
     // its assignment.)
-    if (getenv("T1") && t.delivered) { const TaskId id = t.id; engine_.After(Draw(timings_.dispatch_latency), [this, id] { agent_->DesiredChanged(tasks[id]); }); }
-    else agent_->Modified(t.node, t.id);
+    agent_->Modified(t.node, t.id);
   }
 }
 
@@ -526,22 +530,42 @@ void Swarm::Report(Task& t, TaskState s, std::string_view err) {
   if (t.report_pending || IsTerminal(t.state)) return;
   t.report_pending = true;
   t.report_state = s;
+  t.report_err = err;
   t.reported_at = Now();
-  if (reports_.empty()) {
-    const sim::Time b = timings_.dispatcher_batch;
-    engine_.Schedule((Now() / b + 1) * b, [this] { FlushReports(); });
+  Send(t, /*progress=*/false);
+}
+
+void Swarm::Send(const Task& t, bool progress) {
+  // The worker's reporter sends its status updates one call after another
+  // (swarmkit agent/reporter.go): a burst of reports from one node reaches
+  // the dispatcher spread out, and may fall in two of its batches.
+  sim::Time at = Now();
+  if (t.node != kNoId) {
+    Node& n = nodes[t.node];
+    at = std::max(at, n.reporter_free) + Draw(timings_.report_send);
+    n.reporter_free = at;
   }
-  reports_.push_back({t.id, err, false});
+  const TaskId id = t.id;
+  engine_.Schedule(at, [this, id, progress] {
+    if (reports_.empty()) engine_.Schedule(NextDispatcherTick(), [this] { FlushReports(); });
+    reports_.push_back({id, progress});
+  });
+}
+
+sim::Time Swarm::NextDispatcherTick() {
+  const sim::Time b = timings_.dispatcher_batch;
+  const Range& late = timings_.dispatcher_tick_late;
+  // Idle for long: the ticks in between drift by their mean lateness.
+  const sim::Time mean = b + (late.lo + late.hi) / 2;
+  if (Now() - next_tick_ > 64 * mean) next_tick_ += (Now() - next_tick_) / mean * mean - 8 * mean;
+  while (next_tick_ <= Now()) next_tick_ += b + Draw(late);
+  return next_tick_;
 }
 
 void Swarm::QueueProgress(Task& t) {
   if (t.progress_queued || t.report_pending) return;  // one entry a task in a batch
   t.progress_queued = true;
-  if (reports_.empty()) {
-    const sim::Time b = timings_.dispatcher_batch;
-    engine_.Schedule((Now() / b + 1) * b, [this] { FlushReports(); });
-  }
-  reports_.push_back({t.id, {}, true});
+  Send(t, /*progress=*/true);
 }
 
 void Swarm::FlushReports() {
@@ -566,7 +590,7 @@ void Swarm::FlushReports() {
       continue;
     }
     t.report_pending = false;
-    if (!IsTerminal(t.state)) SetState(t, t.report_state, r.err);
+    if (!IsTerminal(t.state)) SetState(t, t.report_state, t.report_err);
   }
   allocator_->EndReactions();
   batch.clear();
@@ -639,6 +663,7 @@ std::expected<void, std::string> Swarm::SetAvailability(NodeId id, Availability 
   trace_.Add(Now(), "node", [&] { return n.name + " availability " + std::string(ToString(n.availability)) + " -> " +
                                 std::string(ToString(a)); });
   n.availability = a;
+  scheduler_->StoreCommitted();
   scheduler_->NodeChanged(id);
   allocator_->NodeEvent(id);
   if (a == Availability::kDrain) orchestrator_->NodeDrained(id);

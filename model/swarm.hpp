@@ -189,13 +189,19 @@ class Swarm {
   // the store with the dispatcher's next batch, where the allocator sees it
   // as an update of a task on its node (Swarm::SetState).
   void QueueProgress(Task& t);
-  // Waiting for the dispatcher's batch: terminal reports (their errors are
-  // the model's fixed messages, static storage) and progress reports.
+  // The dispatcher's next batch after now (dispatcher_batch apart, each
+  // late by dispatcher_tick_late).
+  sim::Time NextDispatcherTick();
+  sim::Time next_tick_ = 0;
+  // Waiting for the dispatcher's batch: terminal reports and progress
+  // reports.
   struct PendingReport {
     TaskId id;
-    std::string_view err;
     bool progress;
   };
+  // The worker's reporter sends t's report (its terminal state, or its
+  // progress); it joins the dispatcher's batch when it arrives.
+  void Send(const Task& t, bool progress);
   std::vector<PendingReport> reports_;
   std::vector<PendingReport> report_batch_;
   std::uint64_t transitional_ = 0;

@@ -8,9 +8,12 @@
 // the attachment wait. Their replacements are created at once (the dispatcher
 // commits the rejections at one of its batch boundaries) and start preparing
 // with desired state READY; when their restart delay ends the desired state
-// becomes RUNNING, and each task learns of it after its own dispatch latency
-// D ~ U[lo, hi]. That change cancels the attachment wait: the task is
-// rejected, and its rejection is committed at the next dispatcher boundary.
+// becomes RUNNING. The dispatcher's stream sends the node all the changes in
+// one message, and the worker hands each task its change after its own
+// delay D ~ U[lo, hi] (worker_update; here the stream's quiet wait and the
+// message's latency are zero, so D is the whole delay). That change cancels
+// the attachment wait: the task is rejected, and its rejection is committed
+// at the next dispatcher boundary.
 // The allocator then sees all the rejections of one commit at once. If the
 // node still has a task, its load balancer takes one of the freed addresses
 // (node events before tasks), the remaining waiters go on, and the race is
@@ -56,9 +59,12 @@ model::Scenario RaceScenario(const Race& r) {
   // spread between tasks of one dispatch, the attachment poll at once; the
   // restart delay (5 s) is a whole number of dispatcher batches (100 ms).
   s.timings.allocator_latency = {0, 0};
+  s.timings.assignment_quiet = 0;
+  s.timings.dispatch_latency = {0, 0};
   s.timings.worker_accept = {0, 0};
+  s.timings.worker_update = {r.dispatch_lo, r.dispatch_hi};
+  s.timings.dispatcher_tick_late = {0, 0};  // batches on a fixed grid
   s.timings.attachment_poll = 1;
-  s.timings.dispatch_latency = {r.dispatch_lo, r.dispatch_hi};
   return s;
 }
 

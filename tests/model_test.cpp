@@ -164,7 +164,12 @@ TEST_CASE("agent: a desired-state change ends the attachment wait when it reache
   REQUIRE(t.waiting_attach);
   w.SetDesired(t, TaskState::kShutdown);
   CHECK(t.waiting_attach);  // the dispatcher has not sent the change yet
-  w.engine().RunUntil(w.Now() + w.timings().dispatch_latency.hi);
+  // Its stream waits for a quiet assignment_quiet, then the message takes
+  // dispatch_latency and the worker worker_accept.
+  const sim::Time quiet = w.timings().assignment_quiet;
+  w.engine().RunUntil(w.Now() + quiet - 1);
+  CHECK(t.waiting_attach);  // still held by the stream
+  w.engine().RunUntil(w.Now() + 1 + w.timings().dispatch_latency.hi + w.timings().worker_accept.hi);
   CHECK_FALSE(t.waiting_attach);  // the worker got it: the wait ended there and then
   w.engine().RunUntil(w.Now() + w.timings().dispatcher_batch);
   CHECK(t.state == TaskState::kRejected);
