@@ -50,7 +50,7 @@ namespace {
 struct Race {
   const char* subnet;
   unsigned replicas;  // = the subnet's free addresses after the VIP
-  sim::Time dispatch_lo, dispatch_hi;
+  sim::Time change_lo, change_hi;
 };
 
 model::Scenario RaceScenario(const Race& r) {
@@ -62,8 +62,9 @@ model::Scenario RaceScenario(const Race& r) {
   s.timings.assignment_quiet = 0;
   s.timings.dispatch_latency = {0, 0};
   s.timings.worker_accept = {0, 0};
-  s.timings.worker_update = {r.dispatch_lo, r.dispatch_hi};
+  s.timings.worker_update = {r.change_lo, r.change_hi};
   s.timings.dispatcher_tick_late = {0, 0};  // batches on a fixed grid
+  s.timings.report_send = {0, 0};           // a report reaches the dispatcher when it is made
   s.timings.attachment_poll = 1;
   return s;
 }
@@ -75,13 +76,13 @@ std::map<std::uint64_t, double> ChainDistribution(const Race& r, const model::Ti
   const unsigned n = r.replicas;
   const sim::Time b = tm.dispatcher_batch;
   REQUIRE(restart_delay % b == 0);
-  // P_w: the share of integer dispatch latencies (microseconds) whose
+  // P_w: the share of integer handling delays (microseconds) whose
   // rejection is committed at the w-th boundary after the delay ends.
   std::map<std::int64_t, double> window;
-  const double span = static_cast<double>(r.dispatch_hi - r.dispatch_lo + 1);
-  for (sim::Time lo = r.dispatch_lo; lo <= r.dispatch_hi;) {
+  const double span = static_cast<double>(r.change_hi - r.change_lo + 1);
+  for (sim::Time lo = r.change_lo; lo <= r.change_hi;) {
     const std::int64_t w = lo / b + 1;
-    const sim::Time hi = std::min(r.dispatch_hi, w * b - 1);
+    const sim::Time hi = std::min(r.change_hi, w * b - 1);
     window[w] += static_cast<double>(hi - lo + 1) / span;
     lo = hi + 1;
   }
@@ -212,8 +213,8 @@ TEST_CASE("markov: the simulated race matches the absorbing chain", "[markov]") 
     // few hundred ms; 40 rounds is more than fit.
     const auto chain = ChainDistribution(r, s.timings, s.services[0].restart_delay, 40);
     std::ostringstream why;
-    why << "race: " << r.replicas << " tasks on " << r.subnet << ", dispatch " << r.dispatch_lo << "-"
-        << r.dispatch_hi << " us; reproduce: swarmplan_tests \"markov: the simulated race matches the absorbing "
+    why << "race: " << r.replicas << " tasks on " << r.subnet << ", change handled after " << r.change_lo << "-"
+        << r.change_hi << " us; reproduce: swarmplan_tests \"markov: the simulated race matches the absorbing "
         << "chain\" (base seed " << kSeed << ", " << kTrials << " trials)\n";
     // Each outcome expected in at least 5 trials is checked on its own
     // (Wilson, two-sided 1e-4) and in the chi-square; rarer ones are pooled
@@ -262,8 +263,8 @@ TEST_CASE("markov: the simulated race matches the absorbing chain", "[markov]") 
     // longer at both ends (the first window's share moves by a tenth or
     // less): the test has the power to see a wrong rule.
     Race off = r;
-    off.dispatch_lo += sim::Ms(10);
-    off.dispatch_hi += sim::Ms(10);
+    off.change_lo += sim::Ms(10);
+    off.change_hi += sim::Ms(10);
     const auto [chi2_off, cells_off] =
         ChiSquare(stats.rejected_hist, ChainDistribution(off, s.timings, s.services[0].restart_delay, 40), kTrials);
     INFO("against a chain 10 ms off: chi-square " << chi2_off << " over " << cells_off << " cells");
