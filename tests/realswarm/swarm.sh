@@ -17,7 +17,8 @@
 #
 # Node i listens on unix:///run/${P}i/docker.sock (P = $SWARMPLAN_RS_PREFIX,
 # default "sprs"). Nothing leaves the machine: no default route, no image
-# pulls (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1).
+# pulls (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1). SWARMPLAN_RS_DEBUG=1 at `up`
+# starts the daemons with --debug (their logs: /run/${P}-state/${P}i.log).
 set -euo pipefail
 P=${SWARMPLAN_RS_PREFIX:-sprs}
 BR=${P}br
@@ -75,7 +76,7 @@ mkdir -p /sys/fs/cgroup/systemd
 mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
 hostname node$i
 exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --data-root /var/lib/$ns --exec-root /run/$ns/exec \
-  -H unix:///run/$ns/docker.sock $extra --pidfile /run/$ns/docker.pid
+  -H unix:///run/$ns/docker.sock $extra --pidfile /run/$ns/docker.pid ${SWARMPLAN_RS_DEBUG:+--debug}
 SH
     nsenter --net="/run/netns/$ns" unshare -m -u sh "$STATE/$ns.sh" > "$STATE/$ns.log" 2>&1 &
   done
