@@ -13,13 +13,14 @@ namespace swarmplan::planner {
 using model::Timings;
 
 const std::vector<UncertainTiming>& UncertainTimings() {
-  // The ranges are the plausible spread of each constant on a healthy
-  // cluster; none is measured precisely yet (README, "Sensitivity").
+  // The ranges (of each constant's upper end) run from about the harness's
+  // measurements (docs/timings.md) to what a busier or more distant cluster
+  // plausibly shows (README, "Sensitivity").
   static const std::vector<UncertainTiming> knobs = {
-      {"worker_accept_ms", &Timings::worker_accept, 20, 400,
+      {"worker_accept_ms", &Timings::worker_accept, 10, 150,
        "how spread out a worker's task starts are after one dispatcher message"},
       {"allocator_latency_ms", &Timings::allocator_latency, 5, 100, "allocator commit latency"},
-      {"dispatch_latency_ms", &Timings::dispatch_latency, 50, 500, "manager to worker message latency"},
+      {"dispatch_latency_ms", &Timings::dispatch_latency, 20, 200, "manager to worker message latency"},
       {"container_start_ms", &Timings::container_start, 500, 3000, "container start time"},
       {"swarm_active_after_ready_ms", &Timings::swarm_active_after_ready, 0, 1500,
        "how long after an engine start libnetwork refuses swarm networks"},
