@@ -37,7 +37,8 @@ struct Timings {
   // no task of the node was assigned or changed for assignment_quiet, or at
   // 100 changes (swarmkit manager/dispatcher/dispatcher.go Assignments,
   // batchingWaitTime and modificationBatchLimit), and reaches the worker
-  // after dispatch_latency.
+  // after dispatch_latency (measured: a message's first task PREPARING
+  // 112-138 ms after its assignment, i.e. 12-38 ms after the quiet wait).
   sim::Time assignment_quiet = sim::Ms(100);
   Range dispatch_latency{sim::Ms(10), sim::Ms(40)};
   // The dispatcher commits workers' status reports in batches, every 100 ms
@@ -52,7 +53,8 @@ struct Timings {
   // took 5.136-5.147 s, i.e. ~0.8 ms a batch; docs/timings.md).
   Range dispatcher_tick_late{0, sim::Ms(2)};
   // From a message's arrival to each of its tasks starting to prepare: the
-  // worker starts one task manager per task, concurrently but not at once.
+  // worker starts one task manager per task, concurrently but not at once
+  // (measured: a message's tasks reach PREPARING over up to ~25 ms).
   Range worker_accept{sim::Ms(0), sim::Ms(25)};
   // From a message's arrival to a changed task's manager acting on it (a
   // new desired state): the managers already run, so a few ms (measured:
@@ -72,7 +74,9 @@ struct Timings {
   sim::Time service_unbind = sim::Sec(2);
   // After the grace period of a process that ignores SIGTERM, until its
   // container has exited: SIGKILL and the exit's handling by containerd and
-  // the daemon. Measured on the harness (docs/timings.md).
+  // the daemon. On the quiet harness SIGKILL came 0-0.26 s after the grace
+  // and the death 0.03-0.6 s after it; fitted to the recorded drains' first
+  // stops (two swarms side by side: about 0.5 s more) (docs/timings.md).
   Range container_kill{sim::Ms(500), sim::Ms(1100)};
   // Then the exited container's network sandbox is torn down in three
   // turns on its node's libnetwork, which serves turns one at a time in the
@@ -82,7 +86,9 @@ struct Timings {
   // the end of the queue. SHUTDOWN is reported after the last. When many
   // containers exit at once, their later turns wait behind the first turns
   // of the rest: a drain's first few tasks report at once, the rest together
-  // at the end (docs/timings.md, measured from the daemon's debug log).
+  // at the end (docs/timings.md, measured from the daemon's debug log:
+  // ~25-45, ~20 and ~22 ms on the quiet harness; fitted to the recorded
+  // drains, ~1.5x slower).
   Range teardown_revoke{sim::Ms(27), sim::Ms(63)};
   Range teardown_gateway{sim::Ms(15), sim::Ms(35)};
   Range teardown_overlay{sim::Ms(20), sim::Ms(46)};
