@@ -167,19 +167,24 @@ void Scheduler::Enqueue(TaskId t) {
 void Scheduler::StoreCommitted() {
   const sim::Time now = swarm_.Now();
   if (now == last_commit_) return;  // one simulation event: one commit
-  const sim::Time gap = swarm_.timings().scheduler_batch_gap;
-  // A wait with nothing to place ended unseen: this commit starts a new one.
-  if (first_wait_ >= 0 && !swarm_.engine().IsPending(tick_) && now >= last_commit_ + gap) first_wait_ = -1;
-  if (first_wait_ < 0) first_wait_ = now;
+  OpenWait(now);
   last_commit_ = now;
   if (swarm_.engine().IsPending(tick_)) Arm();
+}
+
+void Scheduler::OpenWait(sim::Time now) {
+  // A wait with nothing to place ended unseen: `now` starts a new one.
+  if (first_wait_ >= 0 && !swarm_.engine().IsPending(tick_) &&
+      now >= last_commit_ + swarm_.timings().scheduler_batch_gap) {
+    first_wait_ = -1;
+  }
+  if (first_wait_ < 0) first_wait_ = now;
 }
 
 void Scheduler::Arm() {
   const sim::Time now = swarm_.Now();
   const sim::Time gap = swarm_.timings().scheduler_batch_gap;
-  if (first_wait_ >= 0 && !swarm_.engine().IsPending(tick_) && now >= last_commit_ + gap) first_wait_ = -1;
-  if (first_wait_ < 0) first_wait_ = now;
+  OpenWait(now);
   const sim::Time from = std::max(last_commit_, first_wait_);
   const sim::Time at = std::min(from + gap, first_wait_ + swarm_.timings().scheduler_batch_max);
   if (swarm_.engine().IsPending(tick_)) {

@@ -72,6 +72,9 @@ class Scheduler {
     std::vector<std::uint8_t> eligible;  // global services: counted in eligible_nodes
   };
   void Arm();
+  // The wait the scheduler is in at `now`: the current one, or a new one
+  // if the last ended with nothing to place.
+  void OpenWait(sim::Time now);
   void Tick();
   bool Place(Task& t);
   // With the trace's explain flag: why `t` went to `chosen` (or nowhere),

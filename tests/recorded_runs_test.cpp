@@ -164,6 +164,56 @@ void Compare(const std::string& recorded, const Scenario& scenario, const std::f
   }
 }
 
+// The three recorded drains, as record.sh runs them: the cluster, what
+// happens before the drain (an activation, a join), and the node drained.
+struct Drain {
+  const char* file;          // tests/data/realswarm/FILE.jsonl
+  const char* drained_name;  // its node as the recordings name it
+  Scenario scenario;
+  std::function<void(Operator&)> before;
+  NodeId drained;
+  // before, then the drain: the scenario's action for Compare.
+  std::function<void(Operator&)> Actions() const {
+    return [this](Operator& op) {
+      before(op);
+      REQUIRE(op.SetAvailability(drained, Availability::kDrain));
+    };
+  }
+};
+
+void Activate2(Operator& op) {
+  REQUIRE(op.SetAvailability(1, Availability::kActive));
+  op.Sleep(sim::Ms(200));  // record.sh: the next docker command
+}
+
+// 26 replicas on node1 (node2 paused), then activate node2, drain node1.
+Drain Drain1To2n() {
+  Scenario s = HarnessScenario(1, 1, "10.10.0.0/27", 26);
+  s.nodes[1].availability = Availability::kPause;
+  return {"drain1-2n", "node1", s, Activate2, 0};
+}
+
+// 26 replicas on node1 and node3 (node2 paused), then activate node2,
+// drain node3.
+Drain Trap3() {
+  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 26);
+  s.nodes[1].availability = Availability::kPause;
+  return {"trap3", "node3", s, Activate2, 2};
+}
+
+// 24 replicas on node1 and node2 (node3 out of the swarm), then node3
+// joins and, 10 s later, node2 drains.
+Drain JoinDrain3() {
+  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 24);
+  s.nodes[2].joined = false;
+  return {"joindrain3", "node2", s,
+          [](Operator& op) {
+            REQUIRE(op.Join(2, Role::kWorker));
+            op.Sleep(sim::Sec(10));
+          },
+          1};
+}
+
 }  // namespace
 
 TEST_CASE("recorded runs: the Wilson interval", "[recorded]") {
@@ -184,27 +234,13 @@ TEST_CASE("recorded runs: deploy2-27-28", "[recorded]") {
 }
 
 TEST_CASE("recorded runs: drain1-2n", "[recorded]") {
-  Scenario s = HarnessScenario(1, 1, "10.10.0.0/27", 26);
-  s.nodes[1].availability = Availability::kPause;
-  Compare("drain1-2n", s,
-          [](Operator& op) {
-            REQUIRE(op.SetAvailability(1, Availability::kActive));
-            op.Sleep(sim::Ms(200));  // record.sh: the next docker command
-            REQUIRE(op.SetAvailability(0, Availability::kDrain));
-          },
-          {Rejections, Running, NodesUsed});
+  const Drain d = Drain1To2n();
+  Compare(d.file, d.scenario, d.Actions(), {Rejections, Running, NodesUsed});
 }
 
 TEST_CASE("recorded runs: trap3", "[recorded]") {
-  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 26);
-  s.nodes[1].availability = Availability::kPause;
-  Compare("trap3", s,
-          [](Operator& op) {
-            REQUIRE(op.SetAvailability(1, Availability::kActive));
-            op.Sleep(sim::Ms(200));
-            REQUIRE(op.SetAvailability(2, Availability::kDrain));
-          },
-          {Rejections, Running, NodesUsed});
+  const Drain d = Trap3();
+  Compare(d.file, d.scenario, d.Actions(), {Rejections, Running, NodesUsed});
 }
 
 TEST_CASE("recorded runs: joindrain3", "[recorded]") {
@@ -218,15 +254,8 @@ TEST_CASE("recorded runs: joindrain3", "[recorded]") {
   // well under 1% of seeds, where 1 of the 16 real runs lost four at once
   // when node3's assignment stream flushed (README, "Statistical
   // conformance").
-  Scenario s = HarnessScenario(1, 2, "10.10.0.0/27", 24);
-  s.nodes[2].joined = false;
-  Compare("joindrain3", s,
-          [](Operator& op) {
-            REQUIRE(op.Join(2, Role::kWorker));
-            op.Sleep(sim::Sec(10));
-            REQUIRE(op.SetAvailability(1, Availability::kDrain));
-          },
-          {Rejections, Running, NodesUsed}, {RejectedCount});
+  const Drain d = JoinDrain3();
+  Compare(d.file, d.scenario, d.Actions(), {Rejections, Running, NodesUsed}, {RejectedCount});
 }
 
 TEST_CASE("recorded runs: timestamps parse", "[recorded]") {
@@ -236,6 +265,8 @@ TEST_CASE("recorded runs: timestamps parse", "[recorded]") {
   CHECK(std::isnan(Seconds("2026-11-28T12:02:27.5+01:00")));
   CHECK(std::isnan(Seconds("2026-13-28T12:02:27Z")));
 }
+
+namespace {
 
 // The SHUTDOWN times (the workers' own) of the drained node's tasks, in
 // seconds after the drain, one sorted vector a drain. The drain's own time in
@@ -271,23 +302,21 @@ std::vector<std::vector<double>> RealStops(const std::string& file, const std::s
   return out;
 }
 
-// The same in the model: `before` (activation, join), then the drain of
-// node `drained`, for `seeds` seeds.
-std::vector<std::vector<double>> ModelStops(const Scenario& scenario, const std::function<void(Operator&)>& before,
-                                            NodeId drained, int seeds) {
+// The same in the model, for `seeds` seeds.
+std::vector<std::vector<double>> ModelStops(const Drain& d, int seeds) {
   std::vector<std::vector<double>> out;
   for (int seed = 1; seed <= seeds; ++seed) {
-    Swarm w(scenario, static_cast<std::uint64_t>(seed));
+    Swarm w(d.scenario, static_cast<std::uint64_t>(seed));
     Operator op(w);
     w.Deploy();
     op.Sleep(sim::Minute(3));
-    before(op);
+    d.before(op);
     const sim::Time drain = w.Now();
-    REQUIRE(op.SetAvailability(drained, Availability::kDrain));
+    REQUIRE(op.SetAvailability(d.drained, Availability::kDrain));
     op.Sleep(sim::Minute(3));
     std::vector<double> ends;
     for (const auto& t : w.tasks) {
-      if (t.node == drained && t.state == TaskState::kShutdown && t.reported_at >= drain) {
+      if (t.node == d.drained && t.state == TaskState::kShutdown && t.reported_at >= drain) {
         ends.push_back(sim::ToSeconds(t.reported_at - drain));
       }
     }
@@ -323,6 +352,8 @@ StopShape Shape(const std::vector<std::vector<double>>& drains) {
           Percentile(gaps, 0.5), Percentile(gaps, 0.75), Percentile(late, 0.5)};
 }
 
+}  // namespace
+
 TEST_CASE("recorded runs: old tasks stop after a drain as the real ones did", "[recorded]") {
   // Each drained task that was running reports SHUTDOWN after: its worker
   // learning of the drain (the assignment stream), the retried wait (1 s),
@@ -334,36 +365,9 @@ TEST_CASE("recorded runs: old tasks stop after a drain as the real ones did", "[
   // containers down one after another (the model before 2026-11-29: one
   // every 85 ms) has half its stops in the first half of the time, where
   // the real drains have a sixth to a third.
-  struct Case {
-    const char* file;
-    const char* drained_name;
-    Scenario scenario;
-    std::function<void(Operator&)> before;
-    NodeId drained;
-  };
-  Scenario drain1 = HarnessScenario(1, 1, "10.10.0.0/27", 26);
-  drain1.nodes[1].availability = Availability::kPause;
-  Scenario trap = HarnessScenario(1, 2, "10.10.0.0/27", 26);
-  trap.nodes[1].availability = Availability::kPause;
-  Scenario join = HarnessScenario(1, 2, "10.10.0.0/27", 24);
-  join.nodes[2].joined = false;
-  const auto activate = [](Operator& op) {
-    REQUIRE(op.SetAvailability(1, Availability::kActive));
-    op.Sleep(sim::Ms(200));
-  };
-  const std::vector<Case> cases = {
-      {"drain1-2n", "node1", drain1, activate, 0},
-      {"trap3", "node3", trap, activate, 2},
-      {"joindrain3", "node2", join,
-       [](Operator& op) {
-         REQUIRE(op.Join(2, Role::kWorker));
-         op.Sleep(sim::Sec(10));
-       },
-       1},
-  };
-  for (const Case& c : cases) {
+  for (const Drain& c : {Drain1To2n(), Trap3(), JoinDrain3()}) {
     const StopShape real = Shape(RealStops(c.file, c.drained_name));
-    const StopShape model = Shape(ModelStops(c.scenario, c.before, c.drained, 300));
+    const StopShape model = Shape(ModelStops(c, 300));
     INFO(c.file << ": first stop (median) real " << real.first << " s, model " << model.first << " s; span real "
                 << real.span << " s, model " << model.span << " s; share in the first half real " << real.early
                 << ", model " << model.early << "; gaps p25/median/p75 real " << real.gap_p25 << "/"
