@@ -10,6 +10,7 @@
 #include "executor/apply.hpp"
 #include "executor/docker_executor.hpp"
 #include "executor/dry_run.hpp"
+#include "executor/interrupt.hpp"
 #include "executor/sim_executor.hpp"
 
 namespace swarmplan::cli {
@@ -92,9 +93,13 @@ int RunApply(const ApplyArgs& args) {
   opt.journal = args.journal;
   opt.threads = std::max(1u, std::thread::hardware_concurrency());
   if (!args.scenario.compose.empty()) opt.stack = executor::StackDeploy{args.scenario.compose, args.scenario.stack};
+  // From here on SIGINT, SIGTERM and SIGHUP stop the run between steps, or
+  // the running command (which gets the signal too), never mid-record.
+  executor::InstallStopHandlers();
   auto result = executor::Apply(*ex, scenario, plan, opt, std::cerr);
   if (!result) return Fail(result.error());
   std::cerr << "swarmplan apply: " << result->message << "\n";
+  if (result->outcome == executor::ApplyOutcome::kInterrupted) return 128 + result->signal;
   return result->outcome == executor::ApplyOutcome::kDone ? kExitSafe : kExitAtRisk;
 }
 

@@ -17,6 +17,9 @@
 namespace swarmplan::cli {
 
 int RunImport(const ImportArgs& args) {
+  if (!args.output.empty() && args.output != "-") {
+    if (auto ok = CheckOutputPath(args.output); !ok) return Fail(ok.error());
+  }
   auto st = docker::FetchLive(args.host);
   if (!st) return Fail(st.error());
   auto imp = docker::ImportScenario(*st);

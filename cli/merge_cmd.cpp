@@ -33,7 +33,7 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
     if (first.is_null()) {
       first = j;
     } else {
-      for (const char* key : {"seed", "trials_total", "scenario", "plan", "at_us"}) {
+      for (const char* key : {"seed", "trials_total", "scenario", "plan", "at_us", "reproduce_args"}) {
         if (j.contains(key) != first.contains(key)) {
           return Fail(f + ": its " + std::string(key) + " differs from " + files[0] + "'s: shares of different runs");
         }
@@ -100,9 +100,27 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (first.value("fixes", false)) {
     planner::AddFixes(rep, *s, *plan, total, std::max(1u, std::thread::hardware_concurrency()));
   }
-  const std::string prefix = first.contains("reproduce_prefix") && first["reproduce_prefix"].is_string()
-                                 ? first["reproduce_prefix"].get<std::string>()
-                                 : std::string("swarmplan simulate SCENARIO");
+  // The reproduce line is built here from the share's words, each checked
+  // and quoted: a share can never make merge print a command of its choice.
+  std::string prefix = "swarmplan simulate SCENARIO";
+  if (first.contains("reproduce_args")) {
+    const json& a = first.at("reproduce_args");
+    if (!a.is_array()) return Fail(files[0] + ": /reproduce_args must be an array of strings");
+    std::vector<std::string> rwords;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (!a[k].is_string()) return Fail(files[0] + ": /reproduce_args/" + std::to_string(k) + " must be a string");
+      rwords.push_back(a[k].get<std::string>());
+    }
+    // [FILE] then flag-value pairs of the flags a run repeats.
+    std::size_t k = !rwords.empty() && !ScenarioOptions::ReproduceFlags().contains(rwords[0]) ? 1 : 0;
+    for (; k < rwords.size(); k += 2) {
+      if (!ScenarioOptions::ReproduceFlags().contains(rwords[k]) || k + 1 >= rwords.size()) {
+        return Fail(files[0] + ": /reproduce_args/" + std::to_string(k) + ": \"" + rwords[k] +
+                    "\" is not a flag a reproduce line repeats (a share not written by swarmplan plan --shard)");
+      }
+    }
+    prefix = ScenarioOptions::ReproduceLine("simulate", rwords);
+  }
   const std::string reproduce = prefix + " --seed " + std::to_string(rep.example_seed);
   if (as_json) {
     json out = planner::ReportToJson(rep);

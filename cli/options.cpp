@@ -1,5 +1,9 @@
 #include "cli/options.hpp"
 
+#include <set>
+
+#include "executor/executor.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -210,13 +214,15 @@ std::string ScenarioOptions::Reproduce(const char* command, std::uint64_t seed) 
   return ReproducePrefix(command) + " --seed " + std::to_string(seed);
 }
 
-std::string ScenarioOptions::ReproducePrefix(const char* command) const {
-  std::string c = std::string("swarmplan ") + command;
-  if (!file.empty()) c += " " + file;
-  if (!host.empty()) c += " --host '" + host + "'";
+std::vector<std::string> ScenarioOptions::ReproduceArgs() const {
+  std::vector<std::string> words;
+  if (!file.empty()) words.push_back(file);
   auto add = [&](const char* flag, const std::string& v) {
-    if (!v.empty()) c += std::string(" ") + flag + " '" + v + "'";
+    if (v.empty()) return;
+    words.emplace_back(flag);
+    words.push_back(v);
   };
+  add("--host", host);
   add("--subnet", subnet);
   add("--replicas", replicas);
   add("--managers", managers);
@@ -228,7 +234,29 @@ std::string ScenarioOptions::ReproducePrefix(const char* command) const {
   add("--compose", compose);
   add("--stack", stack);
   add("--activate-managers", activate);
+  return words;
+}
+
+const std::set<std::string>& ScenarioOptions::ReproduceFlags() {
+  static const std::set<std::string> flags = {"--host", "--subnet", "--replicas", "--managers", "--workers", "--from",
+                                              "--ingress", "--to", "--order", "--compose", "--stack",
+                                              "--activate-managers"};
+  return flags;
+}
+
+std::string ScenarioOptions::ReproduceLine(const char* command, const std::vector<std::string>& args) {
+  std::string c = std::string("swarmplan ") + command;
+  // A scenario file named like a flag is passed after "--" so it is read as a file.
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i == 0 && !args[0].empty() && args[0][0] == '-' && !ReproduceFlags().contains(args[0])) {
+      c += " ./" + executor::ShellWord(args[0]);
+      continue;
+    }
+    c += " " + executor::ShellWord(args[i]);
+  }
   return c;
 }
+
+std::string ScenarioOptions::ReproducePrefix(const char* command) const { return ReproduceLine(command, ReproduceArgs()); }
 
 }  // namespace swarmplan::cli

@@ -6,6 +6,7 @@
 #include <expected>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -43,8 +44,14 @@ struct ScenarioOptions {
   std::expected<Prepared, std::string> Prepare() const;
   // The command line that repeats this run with another seed.
   std::string Reproduce(const char* command, std::uint64_t seed) const;
-  // The same without " --seed N".
+  // The same without " --seed N". Every word is shell-quoted as needed.
   std::string ReproducePrefix(const char* command) const;
+  // The words after `swarmplan COMMAND` (scenario file, then flag and value
+  // pairs of ReproduceFlags()), as a share carries them for merge.
+  std::vector<std::string> ReproduceArgs() const;
+  static const std::set<std::string>& ReproduceFlags();
+  // `swarmplan COMMAND` and `args`, each word quoted for /bin/sh.
+  static std::string ReproduceLine(const char* command, const std::vector<std::string>& args);
 
  private:
   // Which flags the user gave (an empty value given is an error, not the

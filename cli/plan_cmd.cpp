@@ -128,7 +128,11 @@ int RunPlan(const PlanArgs& args) {
     shard_count = *n;
     range = planner::Shard(*trials, shard_index, shard_count);
   }
-  // Every flag is checked before anything runs.
+  // Every flag is checked before anything runs, the output paths too.
+  for (const std::string* out : {&args.svg, &args.csv, &args.html}) {
+    if (out->empty()) continue;
+    if (auto ok = CheckOutputPath(*out); !ok) return Fail(ok.error());
+  }
   planner::TrialOptions topt;
   if (!args.at.empty()) {
     auto at = ParseAt(args.at);
@@ -170,7 +174,9 @@ int RunPlan(const PlanArgs& args) {
     j["shard"] = {{"index", shard_index}, {"count", shard_count}, {"first", range.first}, {"trials", range.count}};
     j["scenario"] = model::ScenarioToJson(scenario);
     j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
-    j["reproduce_prefix"] = args.scenario.ReproducePrefix("simulate");
+    // The reproduce line's words, not a line: merge quotes them itself and
+    // never prints a command a share could forge.
+    j["reproduce_args"] = args.scenario.ReproduceArgs();
     j["sensitivity"] = !args.no_sensitivity;
     j["fixes"] = !args.no_fixes;
     j["at_us"] = topt.snapshots;  // `--at`, for merge to name the snapshots' times

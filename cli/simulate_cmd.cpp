@@ -15,6 +15,10 @@ namespace swarmplan::cli {
 int RunSimulate(const SimulateArgs& sim) {
   const ScenarioOptions& args = sim.scenario;
   if (sim.jsonl && args.json) return Fail("give --json or --jsonl, not both");
+  for (const std::string* out : {&sim.svg, &sim.csv}) {
+    if (out->empty()) continue;
+    if (auto ok = CheckOutputPath(*out); !ok) return Fail(ok.error());
+  }
   auto prepared = args.Prepare();
   if (!prepared) return Fail(prepared.error());
   const model::Scenario& scenario = prepared->scenario;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "executor/interrupt.hpp"
 #include "executor/journal.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
@@ -110,7 +111,88 @@ std::expected<double, std::string> Risk(Executor& ex, const model::Scenario& sce
   return planner::Aggregate(*now, rest, seed, results).p_reject;
 }
 
+const char* AvailabilityWord(model::Availability a) {
+  return a == model::Availability::kDrain ? "drain" : a == model::Availability::kPause ? "pause" : "active";
+}
+
 }  // namespace
+
+std::expected<InDoubtVerdict, std::string> SettleInDoubt(Executor& ex, const model::Scenario& scenario,
+                                                         const planner::Plan& plan, std::size_t step) {
+  using planner::Action;
+  const planner::Step& st = plan.steps[step];
+  if (ex.ReadsNothingReal()) return InDoubtVerdict{InDoubt::kRedo, "the " + std::string(ex.name()) + " executor changes nothing real"};
+  auto redo = [](std::string why) { return InDoubtVerdict{InDoubt::kRedo, std::move(why)}; };
+  auto skip = [](std::string why) { return InDoubtVerdict{InDoubt::kSkip, std::move(why)}; };
+  auto stop = [](std::string why) { return InDoubtVerdict{InDoubt::kStop, std::move(why)}; };
+  if (st.action == Action::kWait || st.action == Action::kSleep) return redo("waiting again changes nothing");
+  if (st.OnService()) {
+    const std::string& name = scenario.services[st.service].name;
+    auto seen = ex.ReadService(name);
+    if (!seen) return std::unexpected(seen.error());
+    switch (st.action) {
+      case Action::kCreate:
+        return *seen ? skip("service " + name + " exists") : redo("service " + name + " does not exist");
+      case Action::kRemove:
+        return *seen ? redo("service " + name + " still exists") : skip("service " + name + " is gone");
+      case Action::kScale:
+        if (!*seen) return stop("service " + name + " does not exist");
+        return **seen == st.replicas ? skip("service " + name + " wants " + std::to_string(st.replicas) + " replicas already")
+                                     : redo("service " + name + " wants " + std::to_string(**seen) + " replicas");
+      default:
+        if (!*seen) return stop("service " + name + " does not exist");
+        // A rolling update or a rollback done twice is a second rolling
+        // update of the same spec: nothing is lost. A network change done
+        // twice is refused by the executor ("already on the network").
+        return redo("service " + name + " exists; done again, the change is rolled out once more");
+    }
+  }
+  const std::string& node = scenario.nodes[st.node].name;
+  auto seen = ex.ReadNode(node);
+  if (!seen) return std::unexpected(seen.error());
+  const std::string engine = seen->engine ? seen->engine->ToString() : std::string("?");
+  const std::string is = node + " is " + (seen->present ? seen->state : std::string("not in the swarm")) +
+                         (seen->present ? ", " + std::string(AvailabilityWord(seen->availability)) + ", on engine " + engine : "");
+  switch (st.action) {
+    case Action::kJoin:
+      if (!seen->present) return redo(node + " is not in the swarm");
+      return seen->state == "ready" ? skip(is) : stop(is + ": its join may be under way; wait for it to be ready, then run again");
+    case Action::kLeave:
+      if (!seen->present || seen->state == "down") return skip(is);
+      return redo(is);
+    case Action::kNodeRm:
+      return seen->present ? redo(is) : skip(node + " is not in the swarm any more");
+    default: break;
+  }
+  if (!seen->present) return stop(node + " is not in the swarm any more");
+  switch (st.action) {
+    case Action::kDrain:
+      // Draining again is the same API update, then the wait for its tasks.
+      return redo(is);
+    case Action::kActivate:
+    case Action::kPause: {
+      const auto want = st.action == Action::kActivate ? model::Availability::kActive : model::Availability::kPause;
+      return seen->availability == want ? skip(is) : redo(is);
+    }
+    case Action::kPromote:
+    case Action::kDemote: {
+      const auto want = st.action == Action::kPromote ? model::Role::kManager : model::Role::kWorker;
+      return seen->role == want ? skip(is) : redo(is);
+    }
+    case Action::kInstall:
+      if (seen->engine && *seen->engine == st.version) return skip(is + ": the upgrade took effect");
+      if (seen->state == "ready") return redo(is + ": its engine runs, the upgrade did not take effect");
+      return stop(is + ": the interrupted upgrade command may still be running, or have left the install half done; "
+                  "finish it by hand, or bring " + node + " back on its old engine, then run again (the step is "
+                  "skipped once " + node + " reports " + st.version.ToString() + ", redone once it is ready on its old engine)");
+    case Action::kStop:
+      return seen->state == "ready" ? redo(is) : skip(is);
+    case Action::kStart:
+      return redo(is + ": starting waits until it is ready");
+    default: break;
+  }
+  return redo(is);
+}
 
 std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenario& scenario,
                                               const planner::Plan& plan, const ApplyOptions& opt, std::ostream& log) {
@@ -132,19 +214,53 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     return ApplyResult{ApplyOutcome::kRefused,
                        "refusing: the plan is predicted at risk (run `swarmplan plan` for why); --force runs it anyway"};
   }
-  if (journal && journal->finished() > 0) {
-    log << "swarmplan apply: resuming: " << journal->finished() << " steps already done (" << opt.journal << ")\n";
+  if (journal && journal->finished() + journal->in_doubt() > 0) {
+    log << "swarmplan apply: resuming: " << journal->finished() << " steps already done, " << journal->in_doubt()
+        << " in doubt (" << opt.journal << ")\n";
   }
   auto record = [&](std::size_t i, const planner::Step& st) -> std::expected<void, std::string> {
     if (!journal) return {};
     return journal->Record(i, st.Describe(scenario));
   };
-  const std::uint64_t rejected_before = ex.Observe().rejected;
+  auto interrupted = [&](int sig, const std::string& what) {
+    return ApplyResult{ApplyOutcome::kInterrupted,
+                       "interrupted by " + SignalName(sig) + " " + what +
+                           (journal ? "; a run with the same --journal reads the cluster before it redoes or skips it"
+                                    : ""),
+                       sig};
+  };
+  std::uint64_t rejected_before = ex.Observe().rejected;
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
     const planner::Step& st = plan.steps[i];
     const std::string what = "step " + std::to_string(i + 1) + "/" + std::to_string(plan.steps.size()) + " (" +
                              st.Describe(scenario) + ")";
-    if (journal && journal->Done(i)) continue;
+    if (const int sig = StopSignal()) return interrupted(sig, "before " + what + ": it did not start");
+    if (journal && journal->Done(i)) {
+      if (ex.ReplaysJournal()) {
+        // A rehearsal's cluster is new: bring it to where the journal left it.
+        log << "swarmplan apply: replaying " << what << " (done before) on the " << ex.name() << " executor\n";
+        if (auto done = Perform(ex, scenario, st); !done) {
+          return std::unexpected("replaying the journal's " + what + " on the " + std::string(ex.name()) +
+                                 " executor: " + done.error());
+        }
+        rejected_before = ex.Observe().rejected;
+      }
+      continue;
+    }
+    if (journal && journal->InDoubt(i)) {
+      auto verdict = SettleInDoubt(ex, scenario, plan, i);
+      if (!verdict) return std::unexpected(what + " was left in doubt, and the cluster cannot be read: " + verdict.error());
+      const char* word = verdict->what == InDoubt::kRedo ? "redoing it" : verdict->what == InDoubt::kSkip ? "skipping it" : "stopping";
+      log << "swarmplan apply: " << what << " was begun and not finished by an earlier run: " << verdict->why << "; "
+          << word << "\n";
+      if (verdict->what == InDoubt::kStop) {
+        return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ", left in doubt by an earlier run: " + verdict->why};
+      }
+      if (verdict->what == InDoubt::kSkip) {
+        if (auto r = record(i, st); !r) return std::unexpected(r.error());
+        continue;
+      }
+    }
     // Safety gate: before each step that starts something, re-read the
     // cluster and re-plan the rest. Not inside a node's stop-install-start,
     // nor before waits.
@@ -163,16 +279,28 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     }
     // A Compose plan's deploy steps run together as docker stack deploy.
     std::size_t last = i;
-    if (opt.stack && ex.DeploysStacks() && IsDeployStep(st)) {
+    const bool stack = opt.stack && ex.DeploysStacks() && IsDeployStep(st);
+    if (stack) {
       while (last + 1 < plan.steps.size() && IsDeployStep(plan.steps[last + 1])) ++last;
+    }
+    if (const int sig = StopSignal()) return interrupted(sig, "before " + what + ": it did not start");
+    if (journal) {
+      for (std::size_t k = i; k <= last; ++k) {
+        if (auto r = journal->Begin(k, plan.steps[k].Describe(scenario)); !r) return std::unexpected(r.error());
+      }
+    }
+    std::expected<void, std::string> done;
+    if (stack) {
       log << "swarmplan apply: steps " << i + 1 << "-" << last + 1 << "/" << plan.steps.size()
           << " (the stack's deploy): docker stack deploy " << opt.stack->name << "\n";
-      auto done = ex.DeployStack(*opt.stack);
-      if (!done) return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
+      done = ex.DeployStack(*opt.stack);
     } else {
       log << "swarmplan apply: " << what << "\n";
-      auto done = Perform(ex, scenario, st);
-      if (!done) return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
+      done = Perform(ex, scenario, st);
+    }
+    if (!done) {
+      if (const int sig = StopSignal()) return interrupted(sig, "during " + what + ": " + done.error() + "; the step is in doubt");
+      return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};
     }
     const auto seen = ex.Observe();
     // The step ran: it is recorded even when what follows stops the run.

@@ -7,8 +7,17 @@
 //     steps no longer fit the cluster;
 //   - stop after a step that got a task rejected, or when the cluster
 //     cannot be observed;
-//   - record each finished step in the journal (if any), so a resumed run
-//     never repeats one.
+//   - record each step in the journal (if any) before it starts and once it
+//     finished, so a resumed run never repeats a finished step, and reads
+//     the cluster before it touches a step it was stopped inside ("in
+//     doubt"): redone when the cluster shows it did not take effect,
+//     skipped when it did, and the run stops, saying what to check, when
+//     the cluster cannot tell (a node down on its old engine after an
+//     interrupted upgrade: the command may still run, or have half-run);
+//   - on SIGINT, SIGTERM or SIGHUP (executor/interrupt.hpp) stop: the step
+//     running is left in doubt, no further step starts;
+//   - a rehearsal (an executor that ReplaysJournal()) first replays the
+//     journal's finished steps on its fresh simulated cluster.
 // The CLI (`swarmplan apply`) parses the flags, builds the executor and
 // prints; everything that decides is here.
 #pragma once
@@ -40,13 +49,26 @@ struct ApplyOptions {
 enum class ApplyOutcome {
   kDone,     // every step ran
   kRefused,  // predicted at risk before the first step: nothing ran
-  kStopped,  // a safety rule stopped the run part-way (message says which)
+  kStopped,      // a safety rule stopped the run part-way (message says which)
+  kInterrupted,  // a signal stopped it; the step it was in is in doubt
 };
 
 struct ApplyResult {
   ApplyOutcome outcome = ApplyOutcome::kDone;
   std::string message;  // why it was refused or stopped
+  int signal = 0;       // kInterrupted: the signal
 };
+
+// What to do with a step the journal says was begun and not finished.
+enum class InDoubt { kRedo, kSkip, kStop };
+struct InDoubtVerdict {
+  InDoubt what = InDoubt::kRedo;
+  std::string why;  // for a person: what the cluster showed
+};
+// Reads the cluster through `ex` and decides. Errors: the cluster could
+// not be read.
+std::expected<InDoubtVerdict, std::string> SettleInDoubt(Executor& ex, const model::Scenario& scenario,
+                                                         const planner::Plan& plan, std::size_t step);
 
 // Runs `plan` (on `scenario`) through `ex`; progress goes to `log` as one
 // "swarmplan apply: ..." line per event. Errors (bad journal, a failed

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "docker/import.hpp"
+#include "executor/interrupt.hpp"
 
 extern char** environ;
 
@@ -152,6 +153,7 @@ std::expected<json, std::string> DockerExecutor::Read(const std::string& path, C
                 << std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count() << " s\n";
       said = true;
     }
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
@@ -200,6 +202,7 @@ std::expected<void, std::string> DockerExecutor::UpdateSpec(const std::string& n
     if (!retry || Clock::now() >= deadline) {
       return std::unexpected("setting " + node + "'s " + field + " to " + value + ": " + r.error().message);
     }
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
@@ -222,6 +225,7 @@ std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) 
       return std::unexpected(node + " still has " + std::to_string(live) + " live task(s) " +
                              std::to_string(opt_.step_timeout.count()) + " s after the drain");
     }
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
@@ -279,6 +283,7 @@ std::expected<void, std::string> DockerExecutor::ChangeService(
     if (r) return {};
     const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) return std::unexpected(std::string(what) + " " + service + ": " + r.error().message);
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
@@ -380,15 +385,36 @@ std::expected<void, std::string> DockerExecutor::RunCommand(const char* what, co
   if (rc != 0) return std::unexpected(std::string(what) + " " + node + ": cannot run /bin/sh: " + std::strerror(rc));
   const auto deadline = Clock::now() + opt_.command_timeout;
   int status = 0;
+  // Stops the command's process group: `sig`, up to `grace` to end, then
+  // SIGKILL. Returns how it ended, for the message.
+  auto stop_group = [&](int sig, std::chrono::seconds grace) -> std::string {
+    kill(-pid, sig);
+    const auto until = Clock::now() + grace;
+    while (Clock::now() < until) {
+      const pid_t w = waitpid(pid, &status, WNOHANG);
+      if (w == pid || (w < 0 && errno != EINTR)) {
+        kill(-pid, SIGKILL);  // whatever of its group is left
+        return WIFEXITED(status) ? "it ended with exit status " + std::to_string(WEXITSTATUS(status))
+                                 : "it ended on signal " + std::to_string(WTERMSIG(status));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return "it did not end within " + std::to_string(grace.count()) + " s and was killed (SIGKILL)";
+  };
   while (true) {
     const pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
-    if (w < 0) return std::unexpected(std::string(what) + " " + node + ": waiting for the command failed");
+    if (w < 0 && errno != EINTR) return std::unexpected(std::string(what) + " " + node + ": waiting for the command failed");
+    if (const int sig = StopSignal()) {
+      const std::string how = stop_group(sig, opt_.interrupt_grace);
+      return std::unexpected("interrupted by " + SignalName(sig) + " during the " + what + " command for " + node +
+                             ": the command was given " + SignalName(sig) + " and " + how + "; " + *cmd);
+    }
     if (Clock::now() >= deadline) {
-      kill(-pid, SIGTERM);
-      std::this_thread::sleep_for(std::chrono::seconds(2));
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
+      stop_group(SIGTERM, std::chrono::seconds(2));
       return std::unexpected(std::string(what) + " command for " + node + " ran past " +
                              std::to_string(opt_.command_timeout.count()) + " s and was stopped: " + *cmd);
     }
@@ -428,6 +454,7 @@ std::expected<void, std::string> DockerExecutor::JoinNode(const std::string& nod
       return std::unexpected(node + " is not a ready node of the swarm " + std::to_string(opt_.step_timeout.count()) +
                              " s after its join");
     }
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
@@ -455,6 +482,7 @@ std::expected<void, std::string> DockerExecutor::RemoveNode(const std::string& n
       return std::unexpected("node " + node + " is not down and can't be removed (" +
                              std::to_string(opt_.step_timeout.count()) + " s)");
     }
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
@@ -505,6 +533,7 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
       return std::unexpected(node + " is " + last + ", not ready, " + std::to_string(opt_.step_timeout.count()) +
                              " s after its engine start");
     }
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
   installed_.erase(node);
@@ -543,13 +572,55 @@ std::expected<bool, std::string> DockerExecutor::WaitConverged() {
     }
     if (done) return true;
     if (Clock::now() >= deadline) return false;
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
     std::this_thread::sleep_for(opt_.poll);
   }
 }
 
 std::expected<void, std::string> DockerExecutor::Sleep(sim::Time d) {
-  std::this_thread::sleep_for(std::chrono::microseconds(d));
+  const auto until = Clock::now() + std::chrono::microseconds(d);
+  while (Clock::now() < until) {
+    if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
+    std::this_thread::sleep_for(std::min<Clock::duration>(opt_.poll, until - Clock::now()));
+  }
   return {};
+}
+
+std::expected<NodeSeen, std::string> DockerExecutor::ReadNode(const std::string& node) {
+  auto nodes = Read("/nodes", Deadline());
+  if (!nodes) return std::unexpected(nodes.error());
+  if (!nodes->is_array()) return std::unexpected("the node list is not an array");
+  NodeSeen seen;
+  for (const json& n : *nodes) {
+    const std::string host = SafeStr(Obj(n, "Description"), "Hostname");
+    const std::string id = SafeStr(n, "ID");
+    if (!(host == node || id == node || host + "." + id.substr(0, std::min<std::size_t>(12, id.size())) == node)) continue;
+    seen.present = true;
+    seen.state = SafeStr(Obj(n, "Status"), "State");
+    if (seen.state.empty()) seen.state = "unknown";
+    const std::string av = SafeStr(Obj(n, "Spec"), "Availability");
+    seen.availability = av == "drain" ? model::Availability::kDrain
+                        : av == "pause" ? model::Availability::kPause
+                                        : model::Availability::kActive;
+    seen.role = SafeStr(Obj(n, "Spec"), "Role") == "manager" ? model::Role::kManager : model::Role::kWorker;
+    auto v = model::EngineVersion::Parse(SafeStr(Obj(Obj(n, "Description"), "Engine"), "EngineVersion"));
+    if (v) seen.engine = *v;
+    break;
+  }
+  return seen;
+}
+
+std::expected<std::optional<std::uint32_t>, std::string> DockerExecutor::ReadService(const std::string& service) {
+  auto services = Read("/services", Deadline());
+  if (!services) return std::unexpected(services.error());
+  if (!services->is_array()) return std::unexpected("the service list is not an array");
+  for (const json& v : *services) {
+    if (SafeStr(Obj(v, "Spec"), "Name") != service) continue;
+    const json& mode = Obj(Obj(v, "Spec"), "Mode");
+    const std::int64_t want = mode.contains("Replicated") ? Num(Obj(mode, "Replicated"), "Replicas", 1) : 0;
+    return std::optional<std::uint32_t>(static_cast<std::uint32_t>(std::clamp<std::int64_t>(want, 0, UINT32_MAX)));
+  }
+  return std::optional<std::uint32_t>();
 }
 
 Observation DockerExecutor::Observe() {

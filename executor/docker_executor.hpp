@@ -14,7 +14,11 @@
 //   observe                    tasks rejected since the executor started
 // Templates get {node} (name), {addr} (the address the swarm knows the node
 // by), {id} (node id) and {version}, each shell-quoted, and run with
-// /bin/sh -c; a non-zero exit or the time-out stops the plan.
+// /bin/sh -c in a process group of their own; a non-zero exit or the
+// time-out stops the plan. On SIGINT, SIGTERM or SIGHUP (executor/interrupt.hpp)
+// the running command's group gets the same signal and interrupt_grace to
+// end (then SIGKILL), every wait stops at its next poll, and the operation
+// returns an error saying it was interrupted.
 // Reads retry while the manager is unreachable or has no leader (its own
 // engine may be the one restarting), up to the step's deadline.
 #pragma once
@@ -44,6 +48,9 @@ struct DockerExecutorOptions {
   std::chrono::seconds step_timeout{600};     // drain, start, converge deadline
   std::chrono::seconds command_timeout{1800};  // each command
   std::chrono::milliseconds poll{500};
+  // After SIGINT/SIGTERM/SIGHUP, how long a running command has to end
+  // once it got the signal; then its process group is killed.
+  std::chrono::seconds interrupt_grace{30};
 };
 
 class DockerExecutor final : public Executor {
@@ -75,6 +82,8 @@ class DockerExecutor final : public Executor {
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;
+  std::expected<NodeSeen, std::string> ReadNode(const std::string& node) override;
+  std::expected<std::optional<std::uint32_t>, std::string> ReadService(const std::string& service) override;
 
  private:
   DockerExecutor(docker::DockerApi api, DockerExecutorOptions opt) : api_(std::move(api)), opt_(std::move(opt)) {}

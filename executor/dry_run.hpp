@@ -38,6 +38,7 @@ class DryRunExecutor final : public Executor {
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override { return {0, "", false, ""}; }
+  bool ReadsNothingReal() const override { return true; }
 
  private:
   model::Scenario s_;

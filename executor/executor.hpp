@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,29 @@ inline std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
+// `s` as one word of a /bin/sh command line a person pastes: bare when it
+// holds only characters the shell takes literally, quoted otherwise.
+inline std::string ShellWord(const std::string& s) {
+  if (s.empty()) return "''";
+  for (unsigned char c : s) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                       c == '-' || c == '.' || c == '/' || c == ':' || c == ',' || c == '=' || c == '@' || c == '%' ||
+                       c == '+';
+    if (!plain) return ShellQuote(s);
+  }
+  return s;
+}
+
+// `s` inside a `# comment` line: control characters (a line break would end
+// the comment and start a command) shown as '?'.
+inline std::string CommentText(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 // `docker stack deploy --compose-file FILE NAME`.
 struct StackDeploy {
   std::string file;
@@ -39,6 +63,16 @@ struct Observation {
   std::string last_error;      // the newest rejection's error
   bool supported = true;       // false: this executor cannot observe
   std::string error;           // set when observing failed (the cluster did not answer)
+};
+
+// What the cluster says of one node now: read when a step was left in doubt
+// (executor/journal.hpp) to decide whether to redo it, skip it or stop.
+struct NodeSeen {
+  bool present = false;  // the swarm lists the node
+  std::string state;     // "ready", "down", "unknown", "disconnected"
+  model::Availability availability = model::Availability::kActive;
+  model::Role role = model::Role::kWorker;
+  std::optional<model::EngineVersion> engine;  // the engine it last reported
 };
 
 class Executor {
@@ -95,6 +129,24 @@ class Executor {
   virtual std::expected<bool, std::string> WaitConverged() = 0;
   virtual std::expected<void, std::string> Sleep(sim::Time d) = 0;
   virtual Observation Observe() = 0;
+
+  // For a step left in doubt: the node as the cluster sees it now, and a
+  // service's replicas (nullopt: no such service). An executor that cannot
+  // read the cluster says so with an error; apply then redoes the step only
+  // where the executor changes nothing real (ReadsNothingReal()).
+  virtual std::expected<NodeSeen, std::string> ReadNode(const std::string& node) {
+    return std::unexpected("the " + std::string(name()) + " executor cannot read node " + node);
+  }
+  virtual std::expected<std::optional<std::uint32_t>, std::string> ReadService(const std::string& service) {
+    return std::unexpected("the " + std::string(name()) + " executor cannot read service " + service);
+  }
+  // True for an executor whose cluster does not outlive the process (the
+  // simulator): a resume replays the journal's finished steps on it before
+  // going on, so the rehearsal goes on from the cluster those steps made.
+  virtual bool ReplaysJournal() const { return false; }
+  // True if no operation changes anything real (the dry-run), so a step in
+  // doubt can always be done again.
+  virtual bool ReadsNothingReal() const { return false; }
 };
 
 }  // namespace swarmplan::executor

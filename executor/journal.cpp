@@ -4,12 +4,12 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include "model/strict_json.hpp"
 
 namespace swarmplan::executor {
 
@@ -17,19 +17,23 @@ namespace {
 
 constexpr const char* kMagic = "swarmplan-journal ";
 constexpr std::size_t kMaxJournalBytes = 16u << 20;
+constexpr off_t kNameLockAt = off_t{1} << 40;  // the byte whose process lock names the holder
 
-std::string Header(const JournalKey& k) {
-  return std::string(kMagic) + "2 plan " + k.plan_fingerprint + " steps " + std::to_string(k.steps) + " executor " +
-         k.executor + " cluster " + k.cluster;
+std::string Header(const JournalKey& k, int version) {
+  return std::string(kMagic) + std::to_string(version) + " plan " + k.plan_fingerprint + " steps " +
+         std::to_string(k.steps) + " executor " + k.executor + " cluster " + k.cluster;
 }
 
-// Writes all of `data` and syncs it; false on any failure.
+// Writes all of `data` and syncs it; false (errno set) on any failure.
 bool WriteAll(int fd, const std::string& data) {
   std::size_t off = 0;
   while (off < data.size()) {
     const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
     off += static_cast<std::size_t>(n);
   }
   return ::fsync(fd) == 0;
@@ -42,6 +46,25 @@ std::string Field(const std::string& header, const std::string& word) {
   if (p == std::string::npos) return {};
   const auto b = p + key.size();
   return header.substr(b, header.find(' ', b) - b);
+}
+
+// "pid 123 (swarmplan apply --journal j)": who holds a lock, for a person.
+std::string Holder(pid_t pid) {
+  std::string who = "pid " + std::to_string(pid);
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!cmd.empty() && cmd.back() == '\0') cmd.pop_back();
+  for (char& c : cmd) {
+    if (c == '\0') c = ' ';
+    else if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  }
+  if (cmd.size() > 200) cmd = cmd.substr(0, 200) + "...";
+  if (!cmd.empty()) who += " (" + cmd + ")";
+  return who;
+}
+
+std::unexpected<std::string> Errno(const std::string& path, const char* what) {
+  return std::unexpected(path + ": " + what + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -57,59 +80,144 @@ std::string Fingerprint(const std::string& text) {
   return buf;
 }
 
+Journal::Journal(Journal&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), steps_(o.steps_), torn_(o.torn_), begun_(std::move(o.begun_)),
+      done_(std::move(o.done_)) {
+  o.fd_ = -1;
+}
+
+Journal& Journal::operator=(Journal&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(o.path_);
+    fd_ = o.fd_;
+    steps_ = o.steps_;
+    torn_ = o.torn_;
+    begun_ = std::move(o.begun_);
+    done_ = std::move(o.done_);
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Journal::~Journal() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+std::size_t Journal::in_doubt() const {
+  std::size_t n = 0;
+  for (std::size_t s : begun_) n += done_.contains(s) ? 0 : 1;
+  return n;
+}
+
 std::expected<Journal, std::string> Journal::Open(const std::string& path, const JournalKey& key) {
   Journal j;
   j.path_ = path;
   j.steps_ = key.steps;
-  const std::string want = Header(key);
-  if (::access(path.c_str(), F_OK) == 0) {
-    auto text = model::ReadInputFile(path, kMaxJournalBytes, "journal");
-    if (!text) return std::unexpected(text.error());
-    if (!text->empty()) {
-      std::vector<std::string> lines;
-      std::size_t start = 0;
-      while (start < text->size()) {
-        const auto nl = text->find('\n', start);
-        if (nl == std::string::npos) {
-          j.torn_ = true;  // the last line was cut short
-          lines.push_back(text->substr(start));
-          break;
-        }
-        lines.push_back(text->substr(start, nl - start));
-        start = nl + 1;
+  const std::string want = Header(key, 3);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  j.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+  if (j.fd_ < 0) {
+    if (errno == EISDIR) return std::unexpected(path + ": is a directory, not a journal");
+    return Errno(path, "cannot open the journal");
+  }
+  struct stat st {};
+  if (::fstat(j.fd_, &st) != 0) return Errno(path, "cannot read the journal");
+  if (!S_ISREG(st.st_mode)) {
+    return std::unexpected(path + ": is not a regular file (a FIFO, device or socket); a journal must be a file");
+  }
+  if (::fcntl(j.fd_, F_SETFL, O_RDWR | O_APPEND) != 0) return Errno(path, "cannot use the journal");
+  // One run at a time: an open-file-description lock on byte 0 decides
+  // (it conflicts within one process too, and closing another descriptor
+  // of the file never drops it); a process lock far past the end names the
+  // holder (F_GETLK reports a process lock's pid, never an OFD lock's).
+  struct flock lk {};
+  lk.l_type = F_WRLCK;
+  lk.l_whence = SEEK_SET;
+  lk.l_start = 0;
+  lk.l_len = 1;
+  if (::fcntl(j.fd_, F_OFD_SETLK, &lk) != 0) {
+    if (errno != EACCES && errno != EAGAIN) return Errno(path, "cannot lock the journal");
+    struct flock who {};
+    who.l_type = F_WRLCK;
+    who.l_whence = SEEK_SET;
+    who.l_start = kNameLockAt;
+    who.l_len = 1;
+    const bool known = ::fcntl(j.fd_, F_GETLK, &who) == 0 && who.l_type != F_UNLCK && who.l_pid > 0;
+    return std::unexpected(path + ": another apply is running on this journal: " +
+                           (known ? Holder(who.l_pid) : std::string("a process")) +
+                           " holds it; wait for it to end, or stop it (Ctrl-C, or kill -INT " +
+                           (known ? std::to_string(who.l_pid) : std::string("its pid")) + ") and run again");
+  }
+  struct flock name {};
+  name.l_type = F_WRLCK;
+  name.l_whence = SEEK_SET;
+  name.l_start = kNameLockAt;
+  name.l_len = 1;
+  ::fcntl(j.fd_, F_SETLK, &name);  // best effort: only for naming
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxJournalBytes) {
+    return std::unexpected(path + ": the journal is larger than 16 MiB; is it the right file?");
+  }
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::pread(j.fd_, text.data() + got, text.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno(path, "cannot read the journal");
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  if (!text.empty()) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const auto nl = text.find('\n', start);
+      if (nl == std::string::npos) {
+        j.torn_ = true;  // the last line was cut short
+        lines.push_back(text.substr(start));
+        break;
       }
-      for (std::string& l : lines) {
-        if (!l.empty() && l.back() == '\r') l.pop_back();
+      lines.push_back(text.substr(start, nl - start));
+      start = nl + 1;
+    }
+    for (std::string& l : lines) {
+      if (!l.empty() && l.back() == '\r') l.pop_back();
+    }
+    const std::string& header = lines.front();
+    if (header.rfind(kMagic, 0) != 0) return std::unexpected(path + ": not a swarmplan journal");
+    const bool v2 = header == Header(key, 2);
+    if (lines.size() == 1 && j.torn_) {
+      // Killed while writing the header: nothing was done yet.
+      if (want.rfind(header, 0) != 0 && Header(key, 2).rfind(header, 0) != 0) {
+        return std::unexpected(path + ": not a swarmplan journal (its header is cut short)");
       }
-      const std::string& header = lines.front();
-      if (header.rfind(kMagic, 0) != 0) return std::unexpected(path + ": not a swarmplan journal");
-      if (lines.size() == 1 && j.torn_) {
-        // Killed while writing the header: nothing was done yet.
-        if (want.rfind(header, 0) != 0) return std::unexpected(path + ": not a swarmplan journal (its header is cut short)");
-      } else if (header != want) {
-        if (header.rfind(std::string(kMagic) + "2 ", 0) != 0) {
-          return std::unexpected(path + ": a journal of an older swarmplan; start a new journal");
-        }
-        if (Field(header, "plan") != key.plan_fingerprint || Field(header, "steps") != std::to_string(key.steps)) {
-          return std::unexpected(path + ": this journal belongs to another plan (apply that plan, or start a new journal)");
-        }
-        if (Field(header, "executor") != key.executor) {
-          return std::unexpected(path + ": this journal records a run of --executor " + Field(header, "executor") +
-                                 ", not " + key.executor + "; its steps were not done here: start a new journal");
-        }
-        return std::unexpected(path + ": this journal records a run on cluster " + Field(header, "cluster") +
-                               ", not " + key.cluster + ": start a new journal");
+      text.clear();
+    } else if (header != want && !v2) {
+      if (header.rfind(std::string(kMagic) + "3 ", 0) != 0 && header.rfind(std::string(kMagic) + "2 ", 0) != 0) {
+        return std::unexpected(path + ": a journal of another swarmplan version; start a new journal");
       }
+      if (Field(header, "plan") != key.plan_fingerprint || Field(header, "steps") != std::to_string(key.steps)) {
+        return std::unexpected(path + ": this journal belongs to another plan (apply that plan, or start a new journal)");
+      }
+      if (Field(header, "executor") != key.executor) {
+        return std::unexpected(path + ": this journal records a run of --executor " + Field(header, "executor") +
+                               ", not " + key.executor + "; its steps were not done here: start a new journal");
+      }
+      return std::unexpected(path + ": this journal records a run on cluster " + Field(header, "cluster") +
+                             ", not " + key.cluster + ": start a new journal");
+    } else {
       for (std::size_t i = 1; i < lines.size(); ++i) {
         const std::string& line = lines[i];
-        const bool last_torn = j.torn_ && i + 1 == lines.size();
-        if (last_torn) break;  // not a record: that step is done again
+        if (j.torn_ && i + 1 == lines.size()) break;  // not a record: that step is done again
+        const bool is_done = line.rfind("done ", 0) == 0;
+        const bool is_begin = line.rfind("begin ", 0) == 0;
         std::size_t step = 0;
-        const char* b = line.data() + 5;
+        const char* b = line.data() + (is_done ? 5 : 6);
         const char* e = line.data() + line.size();
-        const bool prefix = line.rfind("done ", 0) == 0;
-        auto [p, ec] = prefix ? std::from_chars(b, e, step) : std::from_chars_result{b, std::errc::invalid_argument};
-        if (!prefix || ec != std::errc() || (p != e && *p != ' ')) {
+        auto [p, ec] = is_done || is_begin ? std::from_chars(b, e, step)
+                                           : std::from_chars_result{b, std::errc::invalid_argument};
+        if (ec != std::errc() || (p != e && *p != ' ')) {
           return std::unexpected(path + ": line " + std::to_string(i + 1) + " is not a record: \"" + line + "\"");
         }
         if (step >= key.steps) {
@@ -117,32 +225,42 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
                                  ", but the plan has " + std::to_string(key.steps) + " steps (0 to " +
                                  std::to_string(key.steps - 1) + ")");
         }
-        j.done_.insert(step);
+        (is_done ? j.done_ : j.begun_).insert(step);
       }
-      if (!(lines.size() == 1 && j.torn_)) return j;
     }
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return std::unexpected(path + ": cannot create the journal: " + std::strerror(errno));
-  const bool ok = WriteAll(fd, want + "\n");
-  ::close(fd);
-  if (!ok) return std::unexpected(path + ": cannot write the journal");
-  j.torn_ = false;
+  if (text.empty()) {
+    if (::ftruncate(j.fd_, 0) != 0) return Errno(path, "cannot write the journal");
+    if (!WriteAll(j.fd_, want + "\n")) return Errno(path, "cannot write the journal");
+    j.torn_ = false;
+  }
   return j;
 }
 
-std::expected<void, std::string> Journal::Record(std::size_t step, const std::string& text) {
+std::expected<void, std::string> Journal::Append(const char* word, std::size_t step, const std::string& text) {
   if (step >= steps_) return std::unexpected(path_ + ": step " + std::to_string(step) + " is not in the plan");
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(path_ + ": cannot open the journal: " + std::strerror(errno));
-  std::string line = "done " + std::to_string(step) + " " + text + "\n";
+  std::string line = std::string(word) + " " + std::to_string(step) + " " + text;
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';  // a name with a line break never splits a record
+  }
+  line += "\n";
   if (torn_) line = "\n" + line;
-  const bool ok = WriteAll(fd, line);
-  ::close(fd);
+  const bool ok = WriteAll(fd_, line);
   // After a failed write the file may end in a partial line: the next
   // record (of this process or of a resume) starts on a new line.
   torn_ = !ok;
-  if (!ok) return std::unexpected(path_ + ": cannot write the journal: " + std::strerror(errno));
+  if (!ok) return Errno(path_, "cannot write the journal");
+  return {};
+}
+
+std::expected<void, std::string> Journal::Begin(std::size_t step, const std::string& text) {
+  if (auto ok = Append("begin", step, text); !ok) return ok;
+  begun_.insert(step);
+  return {};
+}
+
+std::expected<void, std::string> Journal::Record(std::size_t step, const std::string& text) {
+  if (auto ok = Append("done", step, text); !ok) return ok;
   done_.insert(step);
   return {};
 }

@@ -180,4 +180,23 @@ Observation SimExecutor::Observe() {
   return o;
 }
 
+std::expected<NodeSeen, std::string> SimExecutor::ReadNode(const std::string& node) {
+  NodeSeen seen;
+  auto id = Find(node);
+  if (!id) return seen;
+  const auto& n = swarm_->nodes[*id];
+  seen.present = n.member;
+  seen.state = n.state == model::NodeState::kReady ? "ready" : "down";
+  seen.availability = n.availability;
+  seen.role = n.role;
+  seen.engine = n.engine;
+  return seen;
+}
+
+std::expected<std::optional<std::uint32_t>, std::string> SimExecutor::ReadService(const std::string& service) {
+  auto id = FindService(service);
+  if (!id || !swarm_->services[*id].active) return std::optional<std::uint32_t>();
+  return std::optional<std::uint32_t>(swarm_->services[*id].spec.replicas);
+}
+
 }  // namespace swarmplan::executor

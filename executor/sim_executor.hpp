@@ -40,6 +40,10 @@ class SimExecutor final : public Executor {
   std::expected<bool, std::string> WaitConverged() override;
   std::expected<void, std::string> Sleep(sim::Time d) override;
   Observation Observe() override;
+  std::expected<NodeSeen, std::string> ReadNode(const std::string& node) override;
+  std::expected<std::optional<std::uint32_t>, std::string> ReadService(const std::string& service) override;
+  bool ReplaysJournal() const override { return true; }
+  bool ReadsNothingReal() const override { return true; }
 
   const model::Swarm& swarm() const { return *swarm_; }
 

@@ -112,7 +112,7 @@ TEST_CASE("bad input table: merge", "[cli][safety]") {
   const Run m = Swarmplan("merge merge_a.json merge_b.json --json");
   REQUIRE(m.status == 0);
   const auto rep = nlohmann::json::parse(m.out);
-  CHECK(rep["reproduce"].get<std::string>().rfind("swarmplan simulate --subnet '10.0.0.0/26' --seed ", 0) == 0);
+  CHECK(rep["reproduce"].get<std::string>().rfind("swarmplan simulate --subnet 10.0.0.0/26 --seed ", 0) == 0);
   for (const char* f : {"merge_a.json", "merge_b.json", "merge_forged.json", "merge_deep.json", "merge_typed.json"}) std::remove(f);
 }
 
