@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -20,6 +21,7 @@
 #include "docker/import.hpp"
 #include "docker/usage.hpp"
 #include "executor/docker_executor.hpp"
+#include "executor/interrupt.hpp"
 #include "model/operator.hpp"
 #include "model/swarm.hpp"
 #include "planner/plan.hpp"
@@ -505,4 +507,55 @@ TEST_CASE("import reads update configs, a previous spec and recent failures", "[
     for (const auto& [n, times] : v.failures) counted += static_cast<std::uint32_t>(times.size());
   }
   CHECK(counted == total_after);
+}
+
+TEST_CASE("docker executor: a signal reaches the running upgrade command's group, which gets a bounded time to end",
+          "[live][executor][safety]") {
+  const std::string info =
+      R"({"Swarm":{"LocalNodeState":"active","ControlAvailable":true,"Cluster":{"ID":"c1"}}})";
+  const std::string nodes =
+      R"([{"ID":"n1","Description":{"Hostname":"worker1","Engine":{"EngineVersion":"20.10.24"}},)"
+      R"("Status":{"State":"ready","Addr":"10.0.0.2"},"Spec":{"Role":"worker","Availability":"drain"}}])";
+  FakeDaemon d({{"/version", {200, kVersion}}, {"/info", {200, info}}, {"/tasks", {200, "[]"}}, {"/nodes", {200, nodes}}});
+  auto ep = DockerEndpoint::Resolve(d.host());
+  REQUIRE(ep);
+  const std::string dir = "/tmp/swarmplan-sig-" + std::to_string(getpid());
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  DockerExecutorOptions opt;
+  // The command and its background child both see the signal: the group
+  // got it. (SIGTERM: a non-interactive shell starts background jobs with
+  // SIGINT ignored, so only the foreground command could show SIGINT.)
+  opt.upgrade_command = "trap 'echo got-TERM > " + dir + "/sh; exit 7' TERM; (trap 'echo got-TERM > " + dir +
+                        "/child; exit 0' TERM; sleep 30 & wait) & sleep 30 & wait; echo finished > " + dir + "/sh";
+  opt.interrupt_grace = std::chrono::seconds(5);
+  auto ex = DockerExecutor::Open(*ep, opt);
+  REQUIRE(ex);
+  auto seen = ex->ReadNode("worker1");
+  REQUIRE(seen);
+  CHECK(seen->present);
+  CHECK(seen->state == "ready");
+  CHECK(seen->availability == model::Availability::kDrain);
+  REQUIRE(seen->engine);
+  CHECK(*seen->engine == model::EngineVersion{20, 10});
+  std::thread signaller([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    SetStopSignal(SIGTERM);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = ex->InstallEngine("worker1", model::EngineVersion{24, 0});
+  const auto took = std::chrono::steady_clock::now() - start;
+  signaller.join();
+  SetStopSignal(0);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("interrupted by SIGTERM") != std::string::npos);
+  CHECK(r.error().find("exit status 7") != std::string::npos);
+  CHECK(took < std::chrono::seconds(8));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::ifstream sh(dir + "/sh"), child(dir + "/child");
+  std::string a, b;
+  std::getline(sh, a);
+  std::getline(child, b);
+  CHECK(a == "got-TERM");
+  CHECK(b == "got-TERM");
+  std::system(("rm -rf " + dir).c_str());
 }
