@@ -5,8 +5,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -46,6 +48,81 @@ const std::set<std::string> kIgnoredByDocker = {
     "network_mode", "restart", "security_opt", "userns_mode", "privileged", "pid", "ipc", "shm_size",
     "mac_address", "cpu_shares", "cpu_quota", "cpuset", "mem_limit", "memswap_limit", "oom_score_adj"};
 
+// The tag InterpolateTree gives a value it changed.
+constexpr const char* kInterpolatedTag = "!swarmplan-interpolated";
+
+// Go's strconv.Atoi: an optional sign and decimal digits.
+std::optional<long double> DecimalInt(const std::string& s) {
+  std::size_t i = s.size() > 0 && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+  if (i == s.size() || s.size() > 40) return std::nullopt;
+  long double v = 0;
+  for (std::size_t k = i; k < s.size(); ++k) {
+    if (!std::isdigit(static_cast<unsigned char>(s[k]))) return std::nullopt;
+    v = v * 10 + (s[k] - '0');
+  }
+  return s[0] == '-' ? -v : v;
+}
+
+// A plain YAML scalar's number as docker's YAML decoder resolves it: an
+// integer in Go's base-prefixed syntax (0x 0o 0b, a leading 0 for octal,
+// underscores between digits), else a decimal float. nullopt: a string.
+std::optional<long double> YamlNumber(const std::string& s) {
+  if (s.empty() || s.size() > 100) return std::nullopt;
+  // Only a value that starts like a number is one; its underscores are
+  // dropped, wherever they are ("1__0" is 10, "_10" a string).
+  if (!(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '+' || s[0] == '-' || s[0] == '.')) return std::nullopt;
+  std::size_t i = s[0] == '+' || s[0] == '-' ? 1 : 0;
+  const bool neg = s[0] == '-';
+  std::string body;
+  for (std::size_t k = i; k < s.size(); ++k) {
+    if (s[k] != '_') body += s[k];
+  }
+  auto integer = [&]() -> std::optional<long double> {
+    int base = 10;
+    std::string digits = body;
+    if (body.size() > 1 && body[0] == '0') {
+      const char p = static_cast<char>(std::tolower(static_cast<unsigned char>(body[1])));
+      if (p == 'x' || p == 'o' || p == 'b') {
+        base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
+        digits = body.substr(2);
+      } else {
+        base = 8;
+        digits = body.substr(1);
+      }
+    }
+    if (digits.empty()) return base == 8 && body == "0" ? std::optional<long double>(0) : std::nullopt;
+    long double v = 0;
+    for (std::size_t k = 0; k < digits.size(); ++k) {
+      const char c = digits[k];
+      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+              : std::isxdigit(static_cast<unsigned char>(c)) ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+                                                              : 99;
+      if (d >= base) return std::nullopt;
+      v = v * base + d;
+    }
+    return neg ? -v : v;
+  };
+  if (auto v = integer()) return v;
+  // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+  std::size_t k = 0, digits = 0;
+  while (k < body.size() && std::isdigit(static_cast<unsigned char>(body[k]))) ++k, ++digits;
+  if (k < body.size() && body[k] == '.') {
+    ++k;
+    while (k < body.size() && std::isdigit(static_cast<unsigned char>(body[k]))) ++k, ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  if (k < body.size() && (body[k] == 'e' || body[k] == 'E')) {
+    ++k;
+    if (k < body.size() && (body[k] == '+' || body[k] == '-')) ++k;
+    const std::size_t b = k;
+    while (k < body.size() && std::isdigit(static_cast<unsigned char>(body[k]))) ++k;
+    if (k == b) return std::nullopt;
+  }
+  if (k != body.size()) return std::nullopt;
+  const long double v = std::strtold(body.c_str(), nullptr);
+  return neg ? -v : v;
+}
+
 class Reader {
  public:
   Reader(std::string file, Environment env) : file_(std::move(file)), env_(std::move(env)) {}
@@ -77,9 +154,17 @@ class Reader {
     if (++visited_ > 1'000'000) return Err(n, path, "the file expands (through aliases) to over a million values");
     if (depth > 250) return Err(n, path, "nested over 250 deep");
     if (n.IsScalar()) {
+      // A value reached twice (an alias, a merge key's mapping) is
+      // interpolated once, as docker interpolates the parsed document:
+      // "$$HOME" through <<: *c stays "$HOME".
+      const YAML::Mark m = n.Mark();
+      if (!m.is_null() && !interpolated_.insert(m.pos).second) return {};
       auto v = Interpolate(n.Scalar(), n, path);
       if (!v) return std::unexpected(v.error());
-      if (*v != n.Scalar()) n = *v;
+      if (*v != n.Scalar()) {
+        n = *v;
+        n.SetTag(kInterpolatedTag);  // docker casts a value it interpolated (Uint)
+      }
       return {};
     }
     if (n.IsSequence()) {
@@ -94,15 +179,24 @@ class Reader {
     }
     return {};
   }
+  // A whole number as docker reads one: a plain YAML value as YAML does
+  // (024 is octal 20, 0x18, 0o30, 1_0, +24, and 24.0 or 1e1 as the
+  // integers they are); a value that interpolation changed, as a decimal
+  // (docker casts it with strconv.Atoi); a quoted number is a string, which
+  // docker's schema refuses.
   std::expected<std::uint64_t, std::string> Uint(const YAML::Node& n, const std::string& path, std::uint64_t hi) {
     auto s = Str(n, path);
     if (!s) return std::unexpected(s.error());
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-    if (s->empty() || ec != std::errc() || p != s->data() + s->size() || v > hi) {
+    const std::string tag = n.Tag();
+    const bool cast = tag == kInterpolatedTag;
+    if (!cast && tag == "!") {
+      return Err(n, path, "expected a whole number, not the quoted string \"" + *s + "\" (docker refuses a quoted number)");
+    }
+    const std::optional<long double> v = cast ? DecimalInt(*s) : YamlNumber(*s);
+    if (!v || *v < 0 || *v != std::floor(*v) || *v > static_cast<long double>(hi)) {
       return Err(n, path, "expected a whole number from 0 to " + std::to_string(hi) + ", not \"" + *s + "\"");
     }
-    return v;
+    return static_cast<std::uint64_t>(*v);
   }
   std::expected<double, std::string> Number(const YAML::Node& n, const std::string& path) {
     auto s = Str(n, path);
@@ -203,33 +297,37 @@ class Reader {
         ++i;
         continue;
       }
+      // docker's pattern (cli/compose/template): after a $, a name
+      // [_A-Za-z][_A-Za-z0-9]* and, braced or not, an optional operator
+      // (:- - :? ?) whose argument runs to the next } (or the end of the
+      // value): "$HOME-dir" is ${HOME-dir}. Anything else after a $ is an
+      // invalid format.
       std::string name, op, arg;
-      if (i + 1 < in.size() && in[i + 1] == '{') {
-        const std::size_t end = in.find('}', i + 2);
-        if (end == std::string::npos) return Err(n, path, "invalid interpolation format in \"" + in + "\" (no closing })");
-        const std::string body = in.substr(i + 2, end - i - 2);
-        std::size_t k = 0;
-        while (k < body.size() && (std::isalnum(static_cast<unsigned char>(body[k])) || body[k] == '_')) ++k;
-        name = body.substr(0, k);
-        const std::string rest = body.substr(k);
+      const bool braced = i + 1 < in.size() && in[i + 1] == '{';
+      std::size_t k = i + (braced ? 2 : 1);
+      auto name_char = [&](std::size_t at, bool first) {
+        const unsigned char c = static_cast<unsigned char>(in[at]);
+        return c == '_' || (c < 0x80 && std::isalpha(c)) || (!first && c < 0x80 && std::isdigit(c));
+      };
+      if (k < in.size() && name_char(k, true)) {
+        const std::size_t b = k;
+        while (k < in.size() && name_char(k, false)) ++k;
+        name = in.substr(b, k - b);
         for (const char* o : {":-", ":?", "-", "?"}) {
-          if (rest.rfind(o, 0) == 0) {
+          if (in.compare(k, std::strlen(o), o) == 0) {
             op = o;
-            arg = rest.substr(op.size());
+            k += op.size();
+            const std::size_t e = std::min(in.find('}', k), in.size());
+            arg = in.substr(k, e - k);
+            k = e;
             break;
           }
         }
-        if (name.empty() || (op.empty() && !rest.empty())) {
-          return Err(n, path, "invalid interpolation format for \"${" + body + "}\"");
-        }
-        i = end;
-      } else {
-        std::size_t k = i + 1;
-        while (k < in.size() && (std::isalnum(static_cast<unsigned char>(in[k])) || in[k] == '_')) ++k;
-        name = in.substr(i + 1, k - i - 1);
-        if (name.empty()) return Err(n, path, "invalid interpolation format in \"" + in + "\" (write $$ for a $)");
-        i = k - 1;
       }
+      if (name.empty() || (braced && (k >= in.size() || in[k] != '}'))) {
+        return Err(n, path, "invalid interpolation format in \"" + in + "\" (docker refuses it; write $$ for a $)");
+      }
+      i = braced ? k : k - 1;
       const std::optional<std::string> v = Lookup(name);
       const bool empty = !v || v->empty();
       if (op == ":-" && empty) { out += arg; continue; }
@@ -250,6 +348,7 @@ class Reader {
   Environment env_;
   std::vector<std::string> notes_;
   std::uint64_t visited_ = 0;
+  std::set<int> interpolated_;  // the file offsets of the values interpolated already
 };
 
 // Flow collections nested deeper than any Compose file needs ("[[[[..."):
@@ -266,11 +365,50 @@ bool NestedTooDeeply(const std::string& yaml) {
   return false;
 }
 
+// A key given twice in one mapping (`deploy: {replicas: 2, replicas: 40}`,
+// `services:` twice, a doubled `subnet`): docker's loader refuses the file
+// ("mapping key already defined"; its older one kept the last key, yaml-cpp
+// the first), so whichever swarmplan took, it would judge another deploy
+// than the one that runs. The error names both lines. Read before merge
+// keys are resolved; aliases are not followed twice (`budget`).
+std::expected<void, std::string> CheckDuplicateKeys(const YAML::Node& n, const std::string& file, const std::string& path,
+                                                    std::uint64_t& budget, int depth = 0) {
+  if (depth > 250 || budget-- == 0) return {};  // bounded elsewhere, with its own error
+  if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (auto ok = CheckDuplicateKeys(n[i], file, path + "[" + std::to_string(i) + "]", budget, depth + 1); !ok) return ok;
+    }
+    return {};
+  }
+  if (!n.IsMap()) return {};
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string k = kv.first.Scalar();
+    const std::string where = path.empty() ? k : path + "." + k;
+    const YAML::Mark m = kv.first.Mark();
+    auto [it, fresh] = seen.emplace(k, m);
+    if (!fresh) {
+      return std::unexpected(file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + where +
+                             ": the key \"" + k + "\" is given twice in one mapping (line " +
+                             std::to_string(it->second.line + 1) + " and line " + std::to_string(m.line + 1) +
+                             "); docker refuses such a file (mapping key already defined): keep one");
+    }
+    if (auto ok = CheckDuplicateKeys(kv.second, file, where, budget, depth + 1); !ok) return ok;
+  }
+  return {};
+}
+
 // YAML merge keys (<<: *anchor, or a list of them), resolved in place: the
 // mapping's own keys win, then the merged mappings' in order. yaml-cpp
 // leaves them as keys. In place, so that every node keeps its line.
 // False once `budget` values were visited (aliases of aliases expand
 // exponentially).
+struct MergeError {
+  YAML::Mark mark;
+};
+// Throws MergeError where a merge key's value is not a mapping (docker: "map
+// merge requires map or sequence of maps as the value").
 bool ResolveMerges(YAML::Node n, std::uint64_t& budget, int depth = 0) {
   if (depth > 250 || budget-- == 0) return false;
   if (n.IsSequence()) {
@@ -296,7 +434,7 @@ bool ResolveMerges(YAML::Node n, std::uint64_t& budget, int depth = 0) {
   n.remove("<<");
   for (YAML::Node m : from) {
     if (!ResolveMerges(m, budget, depth + 1)) return false;
-    if (!m.IsMap()) continue;
+    if (!m.IsMap()) throw MergeError(m.Mark());
     for (auto e : m) {
       if (!n[e.first.Scalar()]) n[e.first.Scalar()] = e.second;
     }
@@ -422,12 +560,24 @@ std::expected<void, std::string> ReadDeploy(Reader& r, const YAML::Node& d, cons
         return r.Err(rv, vp, "generic resources and devices are not modelled by swarmplan");
       }
       if (rv["cpus"]) {
+        // docker's schema takes cpus as a string: a plain YAML number is refused.
+        if (rv["cpus"].IsScalar() && rv["cpus"].Tag() == "?" && YamlNumber(rv["cpus"].Scalar())) {
+          return r.Err(rv["cpus"], vp + ".cpus", "must be a string, as docker's schema says: quote it ('" +
+                                                     rv["cpus"].Scalar() + "')");
+        }
         auto v = r.Number(rv["cpus"], vp + ".cpus");
         if (!v) return std::unexpected(v.error());
+        if (*v * 1e9 >= 9.2e18) {  // docker's NanoCPUs is an int64
+          return r.Err(rv["cpus"], vp + ".cpus", "more CPUs than docker can reserve (its nano-CPU count would overflow)");
+        }
         svc.reserve_nano_cpus = static_cast<std::int64_t>(std::llround(*v * 1e9));
         given.insert("resources");
       }
       if (rv["memory"]) {
+        if (rv["memory"].IsScalar() && rv["memory"].Tag() == "?" && YamlNumber(rv["memory"].Scalar())) {
+          return r.Err(rv["memory"], vp + ".memory", "must be a string, as docker's schema says: quote it or give a unit ('" +
+                                                       rv["memory"].Scalar() + "b')");
+        }
         auto v = r.Bytes(rv["memory"], vp + ".memory");
         if (!v) return std::unexpected(v.error());
         svc.reserve_memory_bytes = *v;
@@ -734,6 +884,43 @@ std::vector<std::string> ContainerChanges(const model::ContainerSpec& running, c
   return out;
 }
 
+// Service and network names docker's Compose schema accepts.
+bool ValidName(const std::string& n) {
+  return !n.empty() && std::all_of(n.begin(), n.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+// The file as text: UTF-8 without NUL or other control characters than
+// tab and line breaks, as YAML (and so docker) requires. "" if it is.
+std::string TextProblem(const std::string& t) {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < t.size();) {
+    const unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c == '\n') ++line;
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+        return "line " + std::to_string(line) + ": a control character (byte " + std::to_string(c) + ") is not allowed in YAML";
+      }
+      ++i;
+      continue;
+    }
+    const int len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len != 0 && i + static_cast<std::size_t>(len) <= t.size();
+    std::uint32_t cp = ok ? (c & (0x7f >> len)) : 0;
+    for (int k = 1; ok && k < len; ++k) {
+      const unsigned char d = static_cast<unsigned char>(t[i + static_cast<std::size_t>(k)]);
+      ok = (d >> 6) == 2;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    ok = ok && !(len == 2 && cp < 0x80) && !(len == 3 && cp < 0x800) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff)) &&
+         !(cp >= 0xd800 && cp <= 0xdfff);
+    if (!ok) return "line " + std::to_string(line) + ": not valid UTF-8 (docker reads Compose files as UTF-8)";
+    i += static_cast<std::size_t>(len);
+  }
+  return {};
+}
+
 bool ValidStackName(const std::string& n) {
   if (n.empty() || n.size() > 63 || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
   return std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.'; });
@@ -750,6 +937,7 @@ std::expected<Stack, std::string> Deploy(const Scenario& cluster, const std::str
     return std::unexpected("stack name \"" + stack + "\": letters, digits, '_', '-' and '.', starting with a letter or digit");
   }
   if (NestedTooDeeply(yaml)) return std::unexpected(file + ": lists or mappings nested over 200 deep");
+  if (const std::string bad = TextProblem(yaml); !bad.empty()) return std::unexpected(file + ": " + bad);
   try {
     return DeployYaml(cluster, yaml, file, stack, env);
   } catch (const YAML::Exception& e) {
@@ -764,9 +952,16 @@ namespace {
 std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std::string& yaml, const std::string& file,
                                              const std::string& stack, const Environment& env) {
   YAML::Node root = YAML::Load(yaml);
+  std::uint64_t dup_budget = 1'000'000;
+  if (auto ok = CheckDuplicateKeys(root, file, "", dup_budget); !ok) return std::unexpected(ok.error());
   std::uint64_t budget = 1'000'000;
-  if (!ResolveMerges(root, budget)) {
-    return std::unexpected(file + ": the file expands (through aliases) to over a million values");
+  try {
+    if (!ResolveMerges(root, budget)) {
+      return std::unexpected(file + ": the file expands (through aliases) to over a million values");
+    }
+  } catch (const MergeError& e) {
+    return std::unexpected(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": a merge key (<<) must name a mapping or a list of mappings; docker refuses this file");
   }
   Reader r(file, env);
   if (!root.IsMap()) return std::unexpected(file + ": expected a Compose file (a mapping with services)");
@@ -790,7 +985,6 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
     for (const auto& kv : top) {
       NetDef d;
       d.key = kv.first.Scalar();
-      if (d.key.rfind("x-", 0) == 0) continue;
       d.name = stack + "_" + d.key;
       const std::string path = "networks." + d.key;
       const YAML::Node n = kv.second;
@@ -872,8 +1066,12 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
   std::vector<Planned> planned;
   std::set<std::string> ignored;
   for (const std::string& key : keys) {
-    if (key.rfind("x-", 0) == 0) continue;
     const std::string path = "services." + key;
+    // A service named x-web is a service (docker deploys it): x- keys are
+    // extensions at the top level and inside a definition, not here.
+    if (!ValidName(key)) {
+      return r.Err(services, path, "not a service name docker accepts (letters, digits, '.', '_', '-')");
+    }
     const YAML::Node n = services[key];
     if (!n.IsMap()) return r.Err(n, path, "expected a mapping");
     for (const auto& kv : n) {
@@ -1073,11 +1271,10 @@ std::expected<Stack, std::string> DeployYaml(const Scenario& cluster, const std:
 }  // namespace
 
 std::expected<Stack, std::string> DeployFile(const Scenario& cluster, const std::string& path, const std::string& stack) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(path + ": cannot read the Compose file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Deploy(cluster, ss.str(), path, stack, [](const std::string& name) -> std::optional<std::string> {
+  // Bounded as a scenario is: /dev/zero or a FIFO is an error, not a hang.
+  auto text = model::ReadInputFile(path, model::kMaxJsonBytes, "Compose file");
+  if (!text) return std::unexpected(text.error());
+  return Deploy(cluster, *text, path, stack, [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);

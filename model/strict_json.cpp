@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,7 +98,8 @@ std::expected<json, std::string> ParseStrictJson(std::string_view text, std::siz
 
 std::expected<std::string, std::string> ReadInputFile(const std::string& path, std::size_t max_bytes,
                                                       const std::string& what) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO that no process writes must not wait for one.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return std::unexpected(path + ": cannot open the " + what + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -109,14 +111,29 @@ std::expected<std::string, std::string> ReadInputFile(const std::string& path, s
     ::close(fd);
     return std::unexpected(path + ": is a directory, not a " + what);
   }
-  // Pipes and process substitution (<(...)) are fine; the size bound
-  // below keeps an endless source (/dev/zero) from being read forever.
+  // A regular file is read as usual. Anything else (a pipe, process
+  // substitution <(...), a FIFO, a device) is read with a time-out between
+  // chunks, so a FIFO nobody writes to, or a writer that stops without
+  // closing, is an error rather than a wait for ever; the size bound keeps
+  // an endless source (/dev/zero) from being read for ever.
+  const bool regular = S_ISREG(st.st_mode);
+  if (regular) ::fcntl(fd, F_SETFL, O_RDONLY);
   std::string out;
   char buf[1 << 16];
   for (;;) {
+    if (!regular) {
+      pollfd p{fd, POLLIN, 0};
+      const int r = ::poll(&p, 1, kInputIdleTimeoutMs);
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) {
+        ::close(fd);
+        return std::unexpected(path + ": nothing came from this " + what + " (a FIFO, pipe or device, not a file) for " +
+                               std::to_string(kInputIdleTimeoutMs / 1000) + " s; give a regular file");
+      }
+    }
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       const int e = errno;
       ::close(fd);
       return std::unexpected(path + ": cannot read the " + what + ": " + std::strerror(e));

@@ -25,9 +25,14 @@ inline constexpr std::size_t kMaxJsonBytes = 64u << 20;  // 64 MiB
 std::expected<nlohmann::json, std::string> ParseStrictJson(std::string_view text,
                                                            std::size_t max_bytes = kMaxJsonBytes);
 
-// The whole content of a regular file, at most `max_bytes` of it; an error
-// names the path and says why (not found, a directory, not a regular file,
-// too large, unreadable).
+// How long ReadInputFile waits for the next bytes of a FIFO, pipe or device.
+inline constexpr int kInputIdleTimeoutMs = 10'000;
+
+// The whole content of a file, at most `max_bytes` of it; an error names
+// the path and says why (not found, a directory, too large, unreadable).
+// A pipe, FIFO or device is read too (process substitution works), but
+// when nothing comes from it for kInputIdleTimeoutMs (a FIFO nobody
+// writes) it is an error, never a wait for ever.
 std::expected<std::string, std::string> ReadInputFile(const std::string& path, std::size_t max_bytes,
                                                       const std::string& what);
 

@@ -446,7 +446,7 @@ TEST_CASE("compose: plan --compose on the command line", "[unit][compose][cli]")
   fails("plan --compose " + stack + " --stack ex", "--compose needs the cluster the stack lands on");
   fails("plan " + cluster + " --compose " + stack + " --stack ex --order wait", "leave out --order");
   fails("plan " + cluster + " --stack ex", "give --compose FILE too");
-  fails("plan " + cluster + " --compose /nonexistent.yml --stack ex", "cannot read the Compose file");
+  fails("plan " + cluster + " --compose /nonexistent.yml --stack ex", "cannot open the Compose file");
 }
 
 TEST_CASE("compose: apply --compose deploys the stack with one docker stack deploy", "[unit][compose][cli]") {
