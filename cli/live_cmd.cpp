@@ -68,7 +68,7 @@ int RunUsage(const UsageArgs& args) {
                      {"peers", u.peers},        {"in_use", u.in_use()},       {"free", u.free()}};
     for (const auto& b : budgets) {
       if (b.name != u.name) continue;
-      o["upgrade_need"] = b.reserved + b.vips_after + b.lb_after + b.tasks_after;
+      o["upgrade_need"] = b.reserved + b.held + b.vips_after + b.lb_after + b.tasks_after;
       o["upgrade_sum"] = b.Sum(true);
       o["upgrade_fits"] = b.free_after() >= 0;
       o["suggested_prefix"] = b.SuggestedPrefix();

@@ -20,8 +20,9 @@ std::string NetworkBudget::Sum(bool after) const {
   const std::uint64_t lb = after ? lb_after : lb_before;
   const std::uint64_t v = after ? vips_after : vips;
   const std::uint64_t t = after ? tasks_after : tasks;
-  const std::int64_t room = static_cast<std::int64_t>(capacity) - 3 - static_cast<std::int64_t>(v + lb);
+  const std::int64_t room = Room(v, lb);
   std::string s = std::to_string(capacity) + " - 3 reserved";
+  if (held > 0) s += " - " + std::to_string(held) + " held";
   s += " - " + std::to_string(v) + (v == 1 ? " VIP" : " VIPs");
   s += " - " + std::to_string(lb) + " node LB";
   s += " = " + std::to_string(room) + " for " + std::to_string(t) + (t == 1 ? " task" : " tasks");
@@ -29,7 +30,7 @@ std::string NetworkBudget::Sum(bool after) const {
 }
 
 int NetworkBudget::SuggestedPrefix() const {
-  const std::uint64_t need = reserved + std::max(vips, vips_after) + std::max(lb_after, lb_before) +
+  const std::uint64_t need = reserved + held + std::max(vips, vips_after) + std::max(lb_after, lb_before) +
                              std::max(tasks, tasks_after) + largest_share;
   int prefix = 30;
   while (prefix > 8 && (std::uint64_t{1} << (32 - prefix)) < need) --prefix;
@@ -80,6 +81,7 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     b.name = net.name;
     b.subnet = net.subnet.ToString();
     b.capacity = net.subnet.size();
+    b.held = net.held.size();
     std::vector<bool> eligible(s.nodes.size(), false), eligible_after(s.nodes.size(), false);
     for (std::size_t k = 0; k < s.services.size(); ++k) {
       const auto& svc = s.services[k];

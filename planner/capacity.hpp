@@ -25,8 +25,16 @@ struct NetworkBudget {
   std::uint64_t lb_before = 0;       // LB addresses under the current leader's engine
   std::uint64_t lb_after = 0;        // worst case under the target engine
   std::uint64_t largest_share = 0;   // most tasks one node holds when spread evenly
-  std::int64_t free_before() const { return static_cast<std::int64_t>(capacity - reserved - vips - lb_before) - static_cast<std::int64_t>(tasks); }
-  std::int64_t free_after() const { return static_cast<std::int64_t>(capacity - reserved - vips_after - lb_after) - static_cast<std::int64_t>(tasks_after); }
+  // Addresses held by what the model does not simulate (NetworkSpec::held:
+  // tasks on their way out, leaks, containers of an attachable network):
+  // taken for the whole run, before and after.
+  std::uint64_t held = 0;
+  std::int64_t free_before() const { return Room(vips, lb_before) - static_cast<std::int64_t>(tasks); }
+  std::int64_t free_after() const { return Room(vips_after, lb_after) - static_cast<std::int64_t>(tasks_after); }
+  // Addresses left for tasks with `v` VIPs and `lb` node LB addresses.
+  std::int64_t Room(std::uint64_t v, std::uint64_t lb) const {
+    return static_cast<std::int64_t>(capacity) - static_cast<std::int64_t>(reserved + held + v + lb);
+  }
   // "32 - 3 reserved - 1 VIP - 5 node LB = 23 for 24 tasks"
   std::string Sum(bool after) const;
   // Smallest prefix that holds the steady state plus one drained node's

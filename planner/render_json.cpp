@@ -19,7 +19,7 @@ json ReportToJson(const Report& r) {
   j["verdict"] = r.safe ? "safe" : "at-risk";
   json budget = json::array();
   for (const auto& b : r.budget) {
-    budget.push_back({{"network", b.name}, {"subnet", b.subnet}, {"capacity", b.capacity}, {"reserved", b.reserved},
+    budget.push_back({{"network", b.name}, {"subnet", b.subnet}, {"capacity", b.capacity}, {"reserved", b.reserved}, {"held", b.held},
                       {"vips", b.vips}, {"tasks", b.tasks}, {"vips_after", b.vips_after}, {"tasks_after", b.tasks_after}, {"eligible_nodes", b.eligible_nodes}, {"eligible_nodes_after", b.eligible_after},
                       {"lb_before", b.lb_before}, {"lb_after", b.lb_after}, {"free_before", b.free_before()},
                       {"free_after", b.free_after()}, {"sum_before", b.Sum(false)}, {"sum_after", b.Sum(true)},

@@ -114,13 +114,12 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
                                   " VIP(s), " + std::to_string(std::max(b.lb_after, b.lb_before)) +
                                   " node LB addresses and the replacements of one drained node (a subnet cannot "
                                   "be resized in place: create a new overlay and move the services to it)");
-    const std::int64_t room = static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips_after + b.lb_after);
+    const std::int64_t room = b.Room(b.vips_after, b.lb_after);
     if (b.free_after() < 0 && room > 0) {
       rep.paper_fixes.push_back("or run at most " + std::to_string(room) + " tasks on " + b.name + " (the plan " +
                                     "leaves " + std::to_string(b.tasks_after) + ")");
     }
-    const std::int64_t nodes_fit =
-        static_cast<std::int64_t>(b.capacity) - 3 - static_cast<std::int64_t>(b.vips_after + b.tasks_after);
+    const std::int64_t nodes_fit = b.Room(b.vips_after, b.tasks_after);
     if (b.free_after() < 0 && nodes_fit >= 1 && to.lb_policy() == model::LbPolicy::kOnDemand) {
       rep.paper_fixes.push_back("or constrain the services on " + b.name + " to at most " +
                                     std::to_string(nodes_fit) + " nodes (each node with a task takes one address)");
