@@ -300,4 +300,22 @@ std::expected<void, std::string> DockerApi::RequireManager() {
   return {};
 }
 
+std::string UrlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  // "." and ".." are segments a URL resolver walks: encode their dots too.
+  if (out == "." || out == "..") out = out == "." ? "%2E" : "%2E%2E";
+  return out;
+}
+
 }  // namespace swarmplan::docker

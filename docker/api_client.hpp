@@ -50,6 +50,11 @@ enum class ApiErrorKind {
   kRequest,        // 4xx, or a 2xx answer that is not JSON
 };
 
+// `s` percent-encoded for one path segment or query value of an Engine API
+// URL: an ID from an answer ("../../containers/json") can never name
+// another endpoint.
+std::string UrlEncode(const std::string& s);
+
 struct ApiError {
   int status = 0;       // HTTP status, 0 when no answer came
   std::string message;  // one sentence

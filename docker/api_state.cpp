@@ -18,7 +18,7 @@ std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
   if (st.networks.is_array()) {
     for (json& n : st.networks) {
       if (!n.is_object() || n.value("Driver", std::string()) != "overlay") continue;
-      auto one = get("/networks/" + n.value("Id", std::string()));
+      auto one = get("/networks/" + UrlEncode(n.value("Id", std::string())));
       if (!one) return std::unexpected(one.error());
       if (one->is_object() && one->contains("Peers")) n["Peers"] = (*one)["Peers"];
     }

@@ -41,20 +41,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string UrlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 bool LiveTaskState(const std::string& s) {
   const auto st = model::ParseTaskState(s);
@@ -195,7 +181,7 @@ std::expected<void, std::string> DockerExecutor::UpdateSpec(const std::string& n
     json spec = (*n)["Spec"];
     spec[field] = value;
     const std::uint64_t version = VersionIndex(*n);
-    auto r = api_.Post("/nodes/" + SafeStr(*n, "ID") + "/update?version=" + std::to_string(version), spec);
+    auto r = api_.Post("/nodes/" + docker::UrlEncode(SafeStr(*n, "ID")) + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
     // "update out of sequence": someone else changed the node; read again.
     const bool retry = Retryable(r.error());
@@ -214,7 +200,7 @@ std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) 
   const auto deadline = Deadline();
   auto n = FindNode(node, deadline);
   if (!n) return std::unexpected(n.error());
-  const std::string filter = UrlEncode(json{{"node", {SafeStr(*n, "ID")}}}.dump());
+  const std::string filter = docker::UrlEncode(json{{"node", {SafeStr(*n, "ID")}}}.dump());
   while (true) {
     auto tasks = Read("/tasks?filters=" + filter, deadline);
     if (!tasks) return std::unexpected(tasks.error());
@@ -261,7 +247,7 @@ std::expected<void, std::string> DockerExecutor::RemoveService(const std::string
   const auto deadline = Deadline();
   auto v = FindService(service, deadline);
   if (!v) return std::unexpected(v.error());
-  auto r = api_.Delete("/services/" + SafeStr(*v, "ID"));
+  auto r = api_.Delete("/services/" + docker::UrlEncode(SafeStr(*v, "ID")));
   if (!r) return std::unexpected("removing service " + service + ": " + r.error().message);
   return {};
 }
@@ -279,7 +265,7 @@ std::expected<void, std::string> DockerExecutor::ChangeService(
     const std::uint64_t version = VersionIndex(*v);
     // The spec is posted with the version it was read at: a concurrent
     // change makes the manager refuse it, and it is read again.
-    auto r = api_.Post("/services/" + SafeStr(*v, "ID") + "/update?version=" + std::to_string(version) + query, spec);
+    auto r = api_.Post("/services/" + docker::UrlEncode(SafeStr(*v, "ID")) + "/update?version=" + std::to_string(version) + query, spec);
     if (r) return {};
     const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) return std::unexpected(std::string(what) + " " + service + ": " + r.error().message);
@@ -321,7 +307,7 @@ std::expected<void, std::string> DockerExecutor::ChangeNetwork(const std::string
   // The spec names its networks by ID; the manager resolves a name given in
   // an update (moby daemon/cluster/services.go populateNetworkID), so an
   // added network goes in by name and a removed one is matched by both.
-  auto net = Read("/networks/" + network, Deadline());
+  auto net = Read("/networks/" + docker::UrlEncode(network), Deadline());
   if (!net) return std::unexpected("network " + network + ": " + net.error());
   const std::string id = SafeStr(*net, "Id");
   if (SafeStr(*net, "Scope") != "swarm") return std::unexpected("network " + network + " is not a swarm-scoped overlay");
@@ -474,7 +460,7 @@ std::expected<void, std::string> DockerExecutor::RemoveNode(const std::string& n
     auto n = FindNode(node, deadline);
     if (!n) return std::unexpected(n.error());
     if (SafeStr(Obj(*n, "Status"), "State") == "down") {
-      auto r = api_.Delete("/nodes/" + SafeStr(*n, "ID"));
+      auto r = api_.Delete("/nodes/" + docker::UrlEncode(SafeStr(*n, "ID")));
       if (!r) return std::unexpected("removing node " + node + ": " + r.error().message);
       return {};
     }

@@ -559,3 +559,20 @@ TEST_CASE("docker executor: a signal reaches the running upgrade command's group
   CHECK(b == "got-TERM");
   std::system(("rm -rf " + dir).c_str());
 }
+
+TEST_CASE("IDs from answers are percent-encoded into URLs: an answer never names another endpoint", "[live][safety]") {
+  CHECK(docker::UrlEncode("../../containers/json") == "..%2F..%2Fcontainers%2Fjson");
+  CHECK(docker::UrlEncode("..") == "%2E%2E");
+  CHECK(docker::UrlEncode(".") == "%2E");
+  CHECK(docker::UrlEncode("abc123XYZ-_.~") == "abc123XYZ-_.~");
+  CHECK(docker::UrlEncode("a b?c#d&e=f%") == "a%20b%3Fc%23d%26e%3Df%25");
+  // A network ID that walks up the path reaches the fake daemon encoded, so
+  // it is not found there: /containers/json, which would answer, is never asked.
+  const std::string nets = R"([{"Id":"../../containers/json","Name":"n","Driver":"overlay","Scope":"swarm"}])";
+  const std::string info = R"({"Swarm":{"LocalNodeState":"active","ControlAvailable":true,"Cluster":{"ID":"c1"}}})";
+  FakeDaemon d({{"/version", {200, kVersion}}, {"/info", {200, info}}, {"/nodes", {200, "[]"}}, {"/networks", {200, nets}},
+                {"/services", {200, "[]"}}, {"/tasks", {200, "[]"}}, {"/containers/json", {200, R"({"Peers":["leak"]})"}}});
+  auto st = docker::FetchLive(d.host());
+  REQUIRE_FALSE(st);  // the encoded path is not found: an error, never another endpoint's answer
+  CHECK(st.error().find("leak") == std::string::npos);
+}
