@@ -53,8 +53,12 @@ std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::
   }
   if (!st.nodes.is_array()) return std::unexpected("the node list is not an array");
   std::map<std::string, int> hostnames;
-  for (const json& n : st.nodes) ++hostnames[Str(Obj(n, "Description"), "Hostname")];
   for (const json& n : st.nodes) {
+    Reading reading("node " + SafeStr(n, "ID"));
+    ++hostnames[Str(Obj(n, "Description"), "Hostname")];
+  }
+  for (const json& n : st.nodes) {
+    Reading reading("node " + SafeStr(n, "ID"));
     const std::string id = Str(n, "ID");
     const json& desc = Obj(n, "Description");
     const json& spec = Obj(n, "Spec");
@@ -76,14 +80,16 @@ std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::
     if (!v) return std::unexpected("node " + ns.name + ": " + v.error());
     ns.engine = *v;
     const json& labels = Obj(spec, "Labels");
-    for (auto it = labels.begin(); it != labels.end(); ++it) ns.labels[it.key()] = it.value().get<std::string>();
+    for (auto it = labels.begin(); it != labels.end(); ++it) ns.labels[it.key()] = StrAt(it.value(), "Labels");
     const json& res = Obj(desc, "Resources");
-    ns.nano_cpus = Num(res, "NanoCPUs", 0) / 1'000'000'000 * 1'000'000'000;
-    ns.memory_bytes = Num(res, "MemoryBytes", 0) / (1024 * 1024) * (1024 * 1024);
+    ns.nano_cpus = NonNegative(res, "NanoCPUs", 0) / 1'000'000'000 * 1'000'000'000;
+    ns.memory_bytes = NonNegative(res, "MemoryBytes", 0) / (1024 * 1024) * (1024 * 1024);
     const std::string state = Str(Obj(n, "Status"), "State");
     ns.down = state != "ready";
     if (ns.down && notes) notes->push_back("node " + ns.name + " is " + state + ": the plan leaves it out");
-    if (Obj(n, "ManagerStatus").value("Leader", false)) {
+    const json& ms = Obj(n, "ManagerStatus");
+    if (ms.contains("Leader") && !ms["Leader"].is_boolean()) WrongType(ms["Leader"], "Leader", "a boolean");
+    if (ms.value("Leader", false)) {
       *leader_out = ns.name;
       f.leader_engine = ev;
     }
@@ -91,7 +97,10 @@ std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::
     if (nodes_out) nodes_out->push_back(std::move(ns));
   }
   if (!st.services.is_array()) return std::unexpected("the service list is not an array");
-  for (const json& s : st.services) f.service_name[Str(s, "ID")] = Str(Obj(s, "Spec"), "Name");
+  for (const json& s : st.services) {
+    Reading reading("service " + SafeStr(s, "ID"));
+    f.service_name[Str(s, "ID")] = Str(Obj(s, "Spec"), "Name");
+  }
   return f;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <expected>
 #include <functional>
 #include <map>
@@ -43,11 +44,59 @@ namespace answers {
 
 using nlohmann::json;
 
+// Which object of an answer is being read ("service 3f2a..."), so that an
+// error names it. Set by a Reading for the time one object is read; left
+// as it was when an exception leaves the object, for the catch to report.
+inline std::string& CurrentObject() {
+  thread_local std::string what;
+  return what;
+}
+class Reading {
+ public:
+  explicit Reading(std::string what) : saved_(std::move(CurrentObject())) { CurrentObject() = std::move(what); }
+  ~Reading() {
+    if (std::uncaught_exceptions() == 0) CurrentObject() = std::move(saved_);
+  }
+  Reading(const Reading&) = delete;
+  Reading& operator=(const Reading&) = delete;
+
+ private:
+  std::string saved_;
+};
+
+inline const char* TypeName(const json& v) {
+  return v.is_string() ? "a string" : v.is_boolean() ? "a boolean" : v.is_number_float() ? "a fraction"
+       : v.is_number_unsigned() || v.is_number_integer() ? "a number" : v.is_array() ? "a list"
+       : v.is_object() ? "an object" : "null";
+}
+// Throws json::type_error naming the object being read, the member and
+// what it should have been (so every catch of json::exception sees it).
+[[noreturn]] inline void WrongType(const json& v, const char* key, const char* want) {
+  throw json::type_error::create(
+      302, (CurrentObject().empty() ? std::string() : CurrentObject() + ": ") + "member \"" + key + "\" is " +
+               TypeName(v) + ", not " + want,
+      nullptr);
+}
+// An error of an answer for a person: "[json.exception.type_error.302] "
+// dropped, the object being read named if the message does not yet.
+inline std::string AnswerError(const json::exception& e) {
+  std::string m = e.what();
+  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
+  if (!CurrentObject().empty() && m.rfind(CurrentObject(), 0) != 0) m = CurrentObject() + ": " + m;
+  return m;
+}
+
 // Reads a possibly missing member; a member of another type is an error
-// (thrown as json::type_error and reported by the caller).
+// (thrown as json::type_error naming the object and the member).
 inline std::string Str(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key) || j[key].is_null()) return {};
+  if (!j[key].is_string()) WrongType(j[key], key, "a string");
   return j[key].get<std::string>();
+}
+// An element of a list that must be a string.
+inline std::string StrAt(const json& v, const char* list) {
+  if (!v.is_string()) WrongType(v, list, "a list of strings");
+  return v.get<std::string>();
 }
 // Never throws: "" when the member is missing or not a string.
 inline std::string SafeStr(const json& j, const char* key) {
@@ -61,7 +110,24 @@ inline const json& Obj(const json& j, const char* key) {
 }
 inline std::int64_t Num(const json& j, const char* key, std::int64_t dflt) {
   if (!j.is_object() || !j.contains(key) || j[key].is_null()) return dflt;
-  return j[key].get<std::int64_t>();
+  const json& v = j[key];
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    WrongType(v, key, "a number below 2^63");
+  }
+  if (!v.is_number_integer()) WrongType(v, key, "a whole number");
+  return v.get<std::int64_t>();
+}
+// A count or duration that must not be negative (durations in ns, CPUs,
+// bytes), at most `hi`.
+inline std::int64_t NonNegative(const json& j, const char* key, std::int64_t dflt, std::int64_t hi = INT64_MAX) {
+  const std::int64_t v = Num(j, key, dflt);
+  if (v < 0 || v > hi) {
+    throw json::type_error::create(
+        302, (CurrentObject().empty() ? std::string() : CurrentObject() + ": ") + "member \"" + key + "\" is " +
+                 std::to_string(v) + ", outside 0 to " + std::to_string(hi),
+        nullptr);
+  }
+  return v;
 }
 inline std::string StripPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
 
@@ -85,6 +151,7 @@ inline std::expected<std::vector<Overlay>, std::string> Overlays(const json& net
   std::vector<Overlay> out;
   if (!networks.is_array()) return std::unexpected("the network list is not an array");
   for (const json& n : networks) {
+    Reading reading("network " + SafeStr(n, "Id"));
     if (Str(n, "Driver") != "overlay" || Str(n, "Scope") != "swarm") continue;
     Overlay o;
     o.id = Str(n, "Id");

@@ -1,5 +1,7 @@
 #include "docker/import.hpp"
 
+#include "model/scenario_json.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -18,9 +20,9 @@ model::UpdateConfig ReadUpdateConfig(const json& spec, const char* key) {
   model::UpdateConfig c;
   if (!spec.contains(key) || !spec[key].is_object()) return c;
   const json& u = spec[key];
-  c.parallelism = static_cast<std::uint32_t>(Num(u, "Parallelism", 0));
-  c.delay = Num(u, "Delay", 0) / 1000;  // ns -> us
-  c.monitor = Num(u, "Monitor", 5'000'000'000) / 1000;
+  c.parallelism = static_cast<std::uint32_t>(NonNegative(u, "Parallelism", 0, UINT32_MAX));
+  c.delay = NonNegative(u, "Delay", 0) / 1000;  // ns -> us
+  c.monitor = NonNegative(u, "Monitor", 5'000'000'000) / 1000;
   if (Str(u, "Order") == "start-first") c.order = model::UpdateOrder::kStartFirst;
   const std::string fa = Str(u, "FailureAction");
   if (fa == "continue") c.failure_action = model::FailureAction::kContinue;
@@ -42,9 +44,7 @@ model::ContainerSpec ReadContainer(const json& cs) {
   c.hostname = Str(cs, "Hostname");
   c.stop_signal = Str(cs, "StopSignal");
   const auto list = [&](const char* key, std::vector<std::string>& out) {
-    for (const json& v : Obj(cs, key)) {
-      if (v.is_string()) out.push_back(v.get<std::string>());
-    }
+    for (const json& v : Obj(cs, key)) out.push_back(StrAt(v, key));
   };
   list("Command", c.command);
   list("Args", c.args);
@@ -99,13 +99,15 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       if (std::find(held.begin(), held.end(), *addr) == held.end()) held.push_back(*addr);
     };
     for (const json& s : st.services) {
+      Reading reading("service " + SafeStr(s, "ID"));
       const json& spec = Obj(s, "Spec");
       model::ServiceSpec v;
       v.name = Str(spec, "Name");
+      CurrentObject() = "service " + SafeStr(s, "ID") + " (" + v.name + ")";
       const json& mode = Obj(spec, "Mode");
       if (mode.contains("Replicated")) {
         v.mode = model::ServiceMode::kReplicated;
-        v.replicas = static_cast<std::uint32_t>(Num(mode["Replicated"], "Replicas", 1));
+        v.replicas = static_cast<std::uint32_t>(NonNegative(mode["Replicated"], "Replicas", 1, UINT32_MAX));
       } else if (mode.contains("Global")) {
         v.mode = model::ServiceMode::kGlobal;
       } else {
@@ -141,9 +143,10 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       }
       const json& placement = Obj(tt, "Placement");
       for (const json& c : Obj(placement, "Constraints")) {
-        auto parsed = model::Constraint::Parse(c.get<std::string>());
+        const std::string text = StrAt(c, "Constraints");
+        auto parsed = model::Constraint::Parse(text);
         if (!parsed) {
-          out.notes.push_back("service " + v.name + ": constraint \"" + c.get<std::string>() +
+          out.notes.push_back("service " + v.name + ": constraint \"" + text +
                               "\" is not modelled and was left out, so the model may place its tasks more freely");
           continue;
         }
@@ -152,19 +155,20 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       if (!Obj(placement, "Preferences").empty()) {
         out.notes.push_back("service " + v.name + ": placement preferences are not modelled (spread is by task count only)");
       }
-      v.max_replicas_per_node = static_cast<std::uint32_t>(Num(placement, "MaxReplicas", 0));
+      v.max_replicas_per_node = static_cast<std::uint32_t>(NonNegative(placement, "MaxReplicas", 0, UINT32_MAX));
       const json& rp = Obj(tt, "RestartPolicy");
       const std::string cond = Str(rp, "Condition");
       v.restart_condition = cond == "none" ? model::RestartCondition::kNone
                             : cond == "on-failure" ? model::RestartCondition::kOnFailure
                                                    : model::RestartCondition::kAny;
-      v.restart_delay = Num(rp, "Delay", 5'000'000'000) / 1000;  // ns -> us
-      v.restart_max_attempts = static_cast<std::uint32_t>(Num(rp, "MaxAttempts", 0));
-      v.stop_grace_period = Num(Obj(tt, "ContainerSpec"), "StopGracePeriod", 10'000'000'000) / 1000;
+      v.restart_delay = NonNegative(rp, "Delay", 5'000'000'000) / 1000;  // ns -> us
+      v.restart_max_attempts = static_cast<std::uint32_t>(NonNegative(rp, "MaxAttempts", 0, UINT32_MAX));
+      v.stop_grace_period = NonNegative(Obj(tt, "ContainerSpec"), "StopGracePeriod", 10'000'000'000) / 1000;
       const json& resv = Obj(Obj(tt, "Resources"), "Reservations");
-      v.reserve_nano_cpus = (Num(resv, "NanoCPUs", 0) + 999'999) / 1'000'000 * 1'000'000;
+      // Bounded so that rounding up cannot overflow.
+      v.reserve_nano_cpus = (NonNegative(resv, "NanoCPUs", 0, INT64_MAX / 2) + 999'999) / 1'000'000 * 1'000'000;
       const std::int64_t mb = 1024 * 1024;
-      v.reserve_memory_bytes = (Num(resv, "MemoryBytes", 0) + mb - 1) / mb * mb;
+      v.reserve_memory_bytes = (NonNegative(resv, "MemoryBytes", 0, INT64_MAX / 2) + mb - 1) / mb * mb;
       v.update = ReadUpdateConfig(spec, "UpdateConfig");
       v.rollback = ReadUpdateConfig(spec, "RollbackConfig");
       v.previous_spec = s.contains("PreviousSpec") && s["PreviousSpec"].is_object();
@@ -179,8 +183,12 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
     const auto now = ApiSeconds(Str(st.info, "SystemTime"));
     const double window = static_cast<double>(model::Timings{}.failure_window) / sim::kSecond;
     for (const json& t : st.tasks) {
+      Reading reading("task " + SafeStr(t, "ID"));
       const json& status = Obj(t, "Status");
       const std::string state = Str(status, "State");
+      // The API always sends a task's status: one without is not an answer
+      // of a manager, and dropping the task would hide what it holds.
+      if (state.empty()) throw json::type_error::create(302, CurrentObject() + ": it has no Status.State", nullptr);
       if (!now || (state != "failed" && state != "rejected")) continue;
       const auto when = ApiSeconds(Str(status, "Timestamp"));
       const auto svc = f->service_name.find(Str(t, "ServiceID"));
@@ -191,6 +199,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       }
     }
     for (const json& t : st.tasks) {
+      Reading reading("task " + SafeStr(t, "ID"));
       const std::string state = Str(Obj(t, "Status"), "State");
       if (!LiveState(state)) continue;
       const std::string sid = Str(t, "ServiceID");
@@ -199,7 +208,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       for (const json& a : Obj(t, "NetworksAttachments")) {
         const std::string net = f->net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
         const json& list = Obj(a, "Addresses");
-        if (!net.empty() && list.is_array() && !list.empty()) addrs[net] = StripPrefix(list[0].get<std::string>());
+        if (!net.empty() && list.is_array() && !list.empty()) addrs[net] = StripPrefix(StrAt(list[0], "Addresses"));
       }
       const auto live = model::ParseTaskState(state);
       // A task on its way out (or of a service the model skips) still holds
@@ -211,7 +220,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       }
       model::TaskSpec ts;
       ts.service = f->service_name[sid];
-      ts.slot = static_cast<std::uint32_t>(Num(t, "Slot", 0));
+      ts.slot = static_cast<std::uint32_t>(NonNegative(t, "Slot", 0, UINT32_MAX));
       const std::string nid = Str(t, "NodeID");
       if (!nid.empty()) {
         auto it = f->node_name.find(nid);
@@ -234,9 +243,17 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       return std::tie(a.service, a.slot, a.node) < std::tie(b.service, b.slot, b.node);
     });
     if (auto ok = sc.Validate(); !ok) return std::unexpected("the imported cluster does not make a valid scenario: " + ok.error());
+    // What import writes, plan reads: the scenario goes through the very
+    // reader `plan FILE` uses, so `import` never writes a file `plan`
+    // refuses and `plan --host` never simulates one.
+    const std::string text = model::ScenarioToJson(sc).dump();
+    auto back = model::ScenarioFromJson(text, "the imported cluster");
+    if (!back) return std::unexpected("the swarm's answers make a scenario swarmplan cannot plan: " + back.error());
     return out;
   } catch (const json::exception& e) {
-    return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
+    const std::string m = AnswerError(e);
+    CurrentObject().clear();
+    return std::unexpected("unexpected answer from the Engine API: " + m);
   }
 }
 

@@ -62,7 +62,9 @@ std::expected<std::vector<NetworkUsage>, std::string> CountUsage(const ApiState&
     }
     return out;
   } catch (const json::exception& e) {
-    return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
+    const std::string m = answers::AnswerError(e);
+    answers::CurrentObject().clear();
+    return std::unexpected("unexpected answer from the Engine API: " + m);
   }
 }
 

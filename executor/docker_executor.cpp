@@ -113,7 +113,7 @@ std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::Do
     if (!info) return std::unexpected(info.error());
     ex.cluster_id_ = SafeStr(Obj(Obj(*info, "Swarm"), "Cluster"), "ID");
   } catch (const json::exception& e) {
-    return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
+    return std::unexpected("unexpected answer from the Engine API: " + docker::answers::AnswerError(e));
   }
   if (ex.cluster_id_.empty()) return std::unexpected("the manager's /info names no swarm cluster ID");
   return ex;
@@ -554,7 +554,7 @@ std::expected<bool, std::string> DockerExecutor::WaitConverged() {
         }
       }
     } catch (const json::exception& e) {
-      return std::unexpected(std::string("unexpected answer from the Engine API: ") + e.what());
+      return std::unexpected("unexpected answer from the Engine API: " + docker::answers::AnswerError(e));
     }
     if (done) return true;
     if (Clock::now() >= deadline) return false;
@@ -577,6 +577,7 @@ std::expected<NodeSeen, std::string> DockerExecutor::ReadNode(const std::string&
   if (!nodes) return std::unexpected(nodes.error());
   if (!nodes->is_array()) return std::unexpected("the node list is not an array");
   NodeSeen seen;
+  try {
   for (const json& n : *nodes) {
     const std::string host = SafeStr(Obj(n, "Description"), "Hostname");
     const std::string id = SafeStr(n, "ID");
@@ -593,6 +594,9 @@ std::expected<NodeSeen, std::string> DockerExecutor::ReadNode(const std::string&
     if (v) seen.engine = *v;
     break;
   }
+  } catch (const json::exception& e) {
+    return std::unexpected("unexpected answer from the Engine API: " + docker::answers::AnswerError(e));
+  }
   return seen;
 }
 
@@ -600,11 +604,15 @@ std::expected<std::optional<std::uint32_t>, std::string> DockerExecutor::ReadSer
   auto services = Read("/services", Deadline());
   if (!services) return std::unexpected(services.error());
   if (!services->is_array()) return std::unexpected("the service list is not an array");
-  for (const json& v : *services) {
-    if (SafeStr(Obj(v, "Spec"), "Name") != service) continue;
-    const json& mode = Obj(Obj(v, "Spec"), "Mode");
-    const std::int64_t want = mode.contains("Replicated") ? Num(Obj(mode, "Replicated"), "Replicas", 1) : 0;
-    return std::optional<std::uint32_t>(static_cast<std::uint32_t>(std::clamp<std::int64_t>(want, 0, UINT32_MAX)));
+  try {
+    for (const json& v : *services) {
+      if (SafeStr(Obj(v, "Spec"), "Name") != service) continue;
+      const json& mode = Obj(Obj(v, "Spec"), "Mode");
+      const std::int64_t want = mode.contains("Replicated") ? Num(Obj(mode, "Replicated"), "Replicas", 1) : 0;
+      return std::optional<std::uint32_t>(static_cast<std::uint32_t>(std::clamp<std::int64_t>(want, 0, UINT32_MAX)));
+    }
+  } catch (const json::exception& e) {
+    return std::unexpected("unexpected answer from the Engine API: " + docker::answers::AnswerError(e));
   }
   return std::optional<std::uint32_t>();
 }
@@ -633,7 +641,7 @@ Observation DockerExecutor::Observe() {
       }
     }
   } catch (const json::exception& e) {
-    o.error = std::string("unexpected answer from the Engine API: ") + e.what();
+    o.error = "unexpected answer from the Engine API: " + docker::answers::AnswerError(e);
   }
   return o;
 }

@@ -576,3 +576,99 @@ TEST_CASE("IDs from answers are percent-encoded into URLs: an answer never names
   REQUIRE_FALSE(st);  // the encoded path is not found: an error, never another endpoint's answer
   CHECK(st.error().find("leak") == std::string::npos);
 }
+
+TEST_CASE("API answers: a wrong type names the object and the member; odd values are refused, never dropped",
+          "[live][import][safety]") {
+  auto expect = [](ApiState st, const std::string& a, const std::string& b) {
+    auto imp = ImportScenario(st);
+    REQUIRE_FALSE(imp);
+    INFO(imp.error());
+    CHECK(imp.error().find("[json.exception") == std::string::npos);
+    CHECK(imp.error().find(a) != std::string::npos);
+    CHECK(imp.error().find(b) != std::string::npos);
+  };
+  const std::string svc_id = Recorded().services[0]["ID"].get<std::string>();
+  const std::string task_id = Recorded().tasks[0]["ID"].get<std::string>();
+  const std::string node_id = Recorded().nodes[0]["ID"].get<std::string>();
+  {
+    ApiState st = Recorded();
+    st.services[0]["Spec"]["Name"] = 42;
+    expect(st, "service " + svc_id, "member \"Name\" is a number, not a string");
+  }
+  {
+    ApiState st = Recorded();
+    st.services[0]["Spec"]["Mode"] = {{"Replicated", {{"Replicas", "3"}}}};
+    expect(st, "service " + svc_id + " (web)", "member \"Replicas\" is a string, not a whole number");
+  }
+  {
+    ApiState st = Recorded();
+    st.nodes[0]["Description"]["Resources"]["NanoCPUs"] = -4000000000;
+    expect(st, "node " + node_id, "\"NanoCPUs\" is -4000000000, outside 0");
+  }
+  {
+    ApiState st = Recorded();
+    st.nodes[0]["ManagerStatus"]["Leader"] = "yes";
+    expect(st, "node " + node_id, "member \"Leader\" is a string, not a boolean");
+  }
+  {
+    ApiState st = Recorded();
+    st.services[0]["Spec"]["Mode"] = {{"Replicated", {{"Replicas", 4294967297ULL}}}};
+    expect(st, "service " + svc_id, "\"Replicas\" is 4294967297, outside 0 to 4294967295");
+  }
+  {
+    // Within 2^32 but beyond what a scenario holds: import refuses what plan would.
+    ApiState st = Recorded();
+    bool set = false;
+    for (auto& v : st.services) {
+      if (!set && v["Spec"]["Mode"].contains("Replicated")) {
+        v["Spec"]["Mode"]["Replicated"]["Replicas"] = 2000000;
+        set = true;
+      }
+    }
+    REQUIRE(set);
+    expect(st, "cannot plan", "replicas");
+  }
+  {
+    ApiState st = Recorded();
+    st.services[0]["Spec"]["TaskTemplate"]["RestartPolicy"]["Delay"] = -5;
+    expect(st, "service " + svc_id, "\"Delay\" is -5");
+  }
+  {
+    ApiState st = Recorded();
+    st.services[0]["Spec"]["TaskTemplate"]["ContainerSpec"]["StopGracePeriod"] = -1;
+    expect(st, "service " + svc_id, "\"StopGracePeriod\" is -1");
+  }
+  {
+    ApiState st = Recorded();
+    st.services[0]["Spec"]["TaskTemplate"]["Resources"]["Reservations"]["NanoCPUs"] = -1;
+    expect(st, "service " + svc_id, "\"NanoCPUs\" is -1");
+  }
+  {
+    ApiState st = Recorded();
+    st.tasks[0].erase("Status");
+    expect(st, "task " + task_id, "no Status.State");
+  }
+  {
+    ApiState st = Recorded();
+    st.tasks[0]["Spec"]["ContainerSpec"]["Args"] = {1, 2};
+    st.services[0]["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = {"A=1", 7};
+    expect(st, "service " + svc_id, "member \"Env\" is a number, not a list of strings");
+  }
+  {
+    // Two live tasks with one address: refused, as a scenario with it is.
+    ApiState st = Recorded();
+    int live = 0;
+    std::string first;
+    for (auto& t : st.tasks) {
+      if (t["Status"]["State"] != "running" || t["NetworksAttachments"].empty()) continue;
+      auto& a = t["NetworksAttachments"][0]["Addresses"][0];
+      if (live++ == 0) first = a.get<std::string>();
+      else a = first;
+    }
+    REQUIRE(live >= 2);
+    auto imp = ImportScenario(st);
+    REQUIRE_FALSE(imp);
+    INFO(imp.error());
+    CHECK(imp.error().find(first.substr(0, first.find('/'))) != std::string::npos);
+  }
+}
