@@ -72,6 +72,28 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (all.size() != total) return Fail("the shares hold " + std::to_string(all.size()) + " of " + std::to_string(total) + " trials");
   auto s = model::ScenarioFromJson(first.at("scenario").dump(), "the shares' scenario");
   if (!s) return Fail(s.error());
+  // Every record speaks of the scenario's networks and services, in order.
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& r = all[i];
+    const std::string at = "trial " + std::to_string(i) + " (seed " + std::to_string(r.seed) + ")";
+    if (r.networks.size() != s->networks.size() || r.services.size() != s->services.size()) {
+      return Fail(at + ": its record lists " + std::to_string(r.networks.size()) + " networks and " +
+                  std::to_string(r.services.size()) + " services, not the scenario's " +
+                  std::to_string(s->networks.size()) + " and " + std::to_string(s->services.size()));
+    }
+    for (std::size_t k = 0; k < r.networks.size(); ++k) {
+      if (r.networks[k].name != s->networks[k].name || r.networks[k].capacity != s->networks[k].subnet.size()) {
+        return Fail(at + ": network " + std::to_string(k) + " of its record (" + r.networks[k].name + ", " +
+                    std::to_string(r.networks[k].capacity) + " addresses) is not the scenario's");
+      }
+    }
+    for (std::size_t k = 0; k < r.services.size(); ++k) {
+      if (r.services[k].name != s->services[k].name) {
+        return Fail(at + ": service " + std::to_string(k) + " of its record (" + r.services[k].name +
+                    ") is not the scenario's");
+      }
+    }
+  }
   auto words = first.at("plan").at("words").get<std::vector<std::string>>();
   auto plan = planner::ParseOrder(*s, words, *s->upgrade.to, s->upgrade.activate_managers_last);
   if (!plan) return Fail("the shares' plan: " + plan.error());

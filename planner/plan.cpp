@@ -116,6 +116,32 @@ Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
 
 namespace {
 
+// `text` split at each `sep` not escaped by a backslash; escapes are kept
+// (Unescape removes them once the word is split all the way).
+std::vector<std::string> SplitEscaped(const std::string& text, char sep) {
+  std::vector<std::string> out(1);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      out.back() += text[i];
+      out.back() += text[++i];
+    } else if (text[i] == sep) {
+      out.emplace_back();
+    } else {
+      out.back() += text[i];
+    }
+  }
+  return out;
+}
+
+std::string Unescape(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) ++i;
+    out += text[i];
+  }
+  return out;
+}
+
 std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::vector<std::string>& raw_words,
                                                  model::EngineVersion to, bool activate_managers_last);
 
@@ -156,12 +182,11 @@ namespace {
 
 std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::vector<std::string>& raw_words,
                                                  model::EngineVersion to, bool activate_managers_last) {
-  // Split on commas too, so "--order a,b,c" and JSON arrays both work.
+  // Split on commas too, so "--order a,b,c" and JSON arrays both work. A
+  // name holding , : = or \ has them escaped with \ (EscapeOrderName).
   std::vector<std::string> words;
   for (const std::string& w : raw_words) {
-    std::stringstream ss(w);
-    std::string part;
-    while (std::getline(ss, part, ',')) {
+    for (const std::string& part : SplitEscaped(w, ',')) {
       const auto b = part.find_first_not_of(" \t");
       const auto e = part.find_last_not_of(" \t");
       if (b != std::string::npos) words.push_back(part.substr(b, e - b + 1));
@@ -170,7 +195,7 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
   if (words.empty()) return std::unexpected("the order is empty");
   // Node-name-only orders get the standard kit per node.
   bool names_only = true;
-  for (const std::string& w : words) names_only = names_only && w.find(':') == std::string::npos && w != "wait";
+  for (const std::string& w : words) names_only = names_only && SplitEscaped(w, ':').size() == 1 && w != "wait";
   auto node_of = [&](const std::string& name, const std::string& word) -> std::expected<std::size_t, std::string> {
     auto n = s.FindNode(name);
     if (!n) {
@@ -183,7 +208,7 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
   if (names_only) {
     std::vector<std::size_t> order;
     for (const std::string& w : words) {
-      auto n = node_of(w, w);
+      auto n = node_of(Unescape(w), w);
       if (!n) return std::unexpected(n.error());
       for (std::size_t o : order) {
         if (o == *n) return std::unexpected("order word \"" + w + "\": node listed twice");
@@ -197,10 +222,20 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
   Plan p;
   p.origin = "given steps";
   for (const std::string& w : words) {
-    std::vector<std::string> f;
-    std::stringstream ss(w);
-    std::string part;
-    while (std::getline(ss, part, ':')) f.push_back(part);
+    std::vector<std::string> f = SplitEscaped(w, ':');
+    // The scale count is split off before names are unescaped ("a\=b=3").
+    std::string scale_count;
+    bool scale_has_count = false;
+    if (f.size() == 2 && f[0] == "scale") {
+      const std::vector<std::string> eq = SplitEscaped(f[1], '=');
+      if (eq.size() == 2) {
+        f[1] = eq[0];
+        scale_count = eq[1];
+        scale_has_count = true;
+      }
+    }
+    for (std::string& x : f) x = Unescape(x);
+    if (f.empty()) f.push_back("");
     const std::string& verb = f[0];
     if (verb == "wait" && f.size() == 1) {
       p.steps.push_back({Action::kWait, 0, {}, 0});
@@ -227,10 +262,8 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
       std::string name = f[1];
       std::int64_t replicas = -1;
       if (verb == "scale") {
-        const auto eq = name.find('=');
-        if (eq == std::string::npos) return std::unexpected("order word \"" + w + "\": write scale:SERVICE=N");
-        const std::string count = name.substr(eq + 1);
-        name = name.substr(0, eq);
+        if (!scale_has_count) return std::unexpected("order word \"" + w + "\": write scale:SERVICE=N");
+        const std::string count = scale_count;
         auto [ptr, ec] = std::from_chars(count.data(), count.data() + count.size(), replicas);
         if (count.empty() || ec != std::errc() || ptr != count.data() + count.size() || replicas < 0 || replicas > 1'000'000) {
           return std::unexpected("order word \"" + w + "\": the replica count must be a whole number from 0 to 1000000");
@@ -515,27 +548,38 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
   return {};
 }
 
+std::string EscapeOrderName(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '\\' || c == ',' || c == ':' || c == '=') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::vector<std::string> PlanWords(const Scenario& s, const Plan& p) {
   std::vector<std::string> out;
+  const auto node = [&](std::size_t i) { return EscapeOrderName(s.nodes[i].name); };
+  const auto svc = [&](std::size_t i) { return EscapeOrderName(s.services[i].name); };
   for (const Step& st : p.steps) {
     switch (st.action) {
       case Action::kWait: out.push_back("wait"); break;
       case Action::kSleep: out.push_back("sleep:" + std::to_string(st.duration / sim::kSecond)); break;
-      case Action::kInstall: out.push_back("install:" + s.nodes[st.node].name + ":" + st.version.ToString()); break;
-      case Action::kCreate: out.push_back("create:" + s.services[st.service].name); break;
-      case Action::kRemove: out.push_back("rm:" + s.services[st.service].name); break;
-      case Action::kScale: out.push_back("scale:" + s.services[st.service].name + "=" + std::to_string(st.replicas)); break;
-      case Action::kUpdate: out.push_back("update:" + s.services[st.service].name); break;
-      case Action::kRollback: out.push_back("rollback:" + s.services[st.service].name); break;
+      case Action::kInstall: out.push_back("install:" + node(st.node) + ":" + st.version.ToString()); break;
+      case Action::kCreate: out.push_back("create:" + svc(st.service)); break;
+      case Action::kRemove: out.push_back("rm:" + svc(st.service)); break;
+      case Action::kScale: out.push_back("scale:" + svc(st.service) + "=" + std::to_string(st.replicas)); break;
+      case Action::kUpdate: out.push_back("update:" + svc(st.service)); break;
+      case Action::kRollback: out.push_back("rollback:" + svc(st.service)); break;
       case Action::kNetworkAdd:
       case Action::kNetworkRm:
-        out.push_back(std::string(ToString(st.action)) + ":" + s.services[st.service].name + ":" +
-                      s.networks[st.network].name);
+        out.push_back(std::string(ToString(st.action)) + ":" + svc(st.service) + ":" +
+                      EscapeOrderName(s.networks[st.network].name));
         break;
       case Action::kJoin:
-        out.push_back("join:" + s.nodes[st.node].name + ":" + std::string(model::ToString(st.role)));
+        out.push_back("join:" + node(st.node) + ":" + std::string(model::ToString(st.role)));
         break;
-      default: out.push_back(std::string(ToString(st.action)) + ":" + s.nodes[st.node].name); break;
+      default: out.push_back(std::string(ToString(st.action)) + ":" + node(st.node)); break;
     }
   }
   return out;

@@ -8,7 +8,11 @@
 #include <sstream>
 #include <string>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
+
+#include "model/scenario_json.hpp"
 
 #include "run_swarmplan.hpp"
 
@@ -195,4 +199,62 @@ TEST_CASE("a run that will take long says so within seconds" , "[cli][safety]") 
   REQUIRE(r.started);
   CHECK(r.err.find("these 10000000 trials will take about") != std::string::npos);
   CHECK(r.err.find("fewer --trials (or --shard across machines) answer sooner") != std::string::npos);
+}
+
+TEST_CASE("bad input table: merge refuses records no trial can hold, and merges shares of any names", "[cli][safety]") {
+  const Run a = Swarmplan("plan --subnet 10.0.0.0/26 --trials 4 --shard 0/2 --json");
+  const Run b = Swarmplan("plan --subnet 10.0.0.0/26 --trials 4 --shard 1/2 --json");
+  REQUIRE(a.status == 0);
+  REQUIRE(b.status == 0);
+  std::ofstream("mrec_a.json") << a.out;
+  const auto forge = [&](const std::function<void(nlohmann::json&)>& change, const std::string& error) {
+    auto j = nlohmann::json::parse(b.out);
+    change(j["results"][0]);
+    std::ofstream("mrec_b.json") << j.dump();
+    ExpectError("merge mrec_a.json mrec_b.json", error);
+  };
+  forge([](nlohmann::json& r) { r["rejected_attachments"] = -1; }, "/rejected_attachments must be a whole number from 0");
+  forge([](nlohmann::json& r) { r["events"] = 2.5; }, "/events must be a whole number");
+  forge([](nlohmann::json& r) { r["plan_s"] = 1e300; }, "/plan_s is 1e+300 s, outside 0 to a year");
+  forge([](nlohmann::json& r) { r["services"][0][1] = 4294967297ULL; }, "/services/0/1 is 4294967297, more than 4294967295");
+  forge([](nlohmann::json& r) { r["services"][0][4] = -3.0; }, "/services/0/4 is -3.0 s");
+  forge([](nlohmann::json& r) { r["plan_failed"] = true; }, "/plan_failed and /plan_error disagree");
+  forge([](nlohmann::json& r) { r["networks"][0][3] = 1000; }, "more addresses in use than network");
+  forge([](nlohmann::json& r) { r["networks"][0][1] = 256; r["networks"][0][2] = 10; r["networks"][0][3] = 10; r["networks"][0][4] = 10; },
+        "is not the scenario's");
+  forge([](nlohmann::json& r) { r["services"][0][0] = "other"; }, "is not the scenario's");
+  forge([](nlohmann::json& r) { r["first_risk_step"] = -7; }, "/first_risk_step must be -1 or a step number");
+  std::remove("mrec_a.json");
+  std::remove("mrec_b.json");
+
+  // Names holding , and : (valid in a swarm, importable): shares of such a
+  // cluster merge into the report the whole run gives.
+  auto sc = swarmplan::model::ScenarioFromFile(std::string(SWARMPLAN_DATA) + "/default.json");
+  REQUIRE(sc);
+  sc->nodes[3].name = "work:er,1";
+  sc->nodes[4].name = "a=b\\c";
+  sc->services[0].name = "ex:svc,1";
+  sc->networks[0].subnet = *swarmplan::model::Ipv4Cidr::Parse("10.0.0.0/26");
+  std::ofstream("odd_names.json") << swarmplan::model::ScenarioToJson(*sc).dump(2);
+  const Run whole = Swarmplan("plan odd_names.json --trials 6 --json --no-sensitivity --no-fixes");
+  REQUIRE(whole.status == 0);
+  for (int i = 0; i < 3; ++i) {
+    const Run part = Swarmplan("plan odd_names.json --trials 6 --no-sensitivity --no-fixes --json --shard " +
+                               std::to_string(i) + "/3");
+    INFO(part.err);
+    REQUIRE(part.status == 0);
+    std::ofstream("odd_part" + std::to_string(i) + ".json") << part.out;
+  }
+  const Run merged = Swarmplan("merge odd_part0.json odd_part1.json odd_part2.json --json");
+  INFO(merged.err);
+  REQUIRE(merged.status == 0);
+  const auto w = nlohmann::json::parse(whole.out), m = nlohmann::json::parse(merged.out);
+  CHECK(w["risk"] == m["risk"]);
+  CHECK(w["verdict"] == m["verdict"]);
+  // An order naming them, escaped as the plan words are.
+  const Run ordered = Swarmplan("plan odd_names.json --trials 2 --no-sensitivity --no-fixes --order "
+                                "'drain:work\\:er\\,1,scale:ex\\:svc\\,1=20,wait,activate:work\\:er\\,1,drain:a\\=b\\\\c'");
+  INFO(ordered.err);
+  CHECK(ordered.status == 0);
+  for (const char* f : {"odd_names.json", "odd_part0.json", "odd_part1.json", "odd_part2.json"}) std::remove(f);
 }
