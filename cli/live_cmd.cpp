@@ -25,7 +25,7 @@ int RunImport(const ImportArgs& args) {
   auto imp = docker::ImportScenario(*st);
   if (!imp) return Fail(imp.error());
   for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
-  const std::string text = model::ScenarioToJson(imp->scenario).dump(2) + "\n";
+  const std::string text = model::ScenarioToJson(imp->scenario).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (args.output.empty() || args.output == "-") {
     std::cout << text;
     return kExitSafe;
@@ -91,7 +91,7 @@ int RunUsage(const UsageArgs& args) {
   if (args.scenario.json) {
     nlohmann::json doc{{"host", args.scenario.host}, {"seed", *seed}, {"trials", *trials},
                        {"upgrade_to", s.upgrade.to->ToString()}, {"networks", j}};
-    std::cout << doc.dump(2) << "\n";
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << "overlay address usage (seed " << *seed << ", " << *trials << " trials of the plan to "
               << s.upgrade.to->ToString() << ")\n";

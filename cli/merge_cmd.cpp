@@ -130,7 +130,22 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
     if (!a.is_array()) return Fail(files[0] + ": /reproduce_args must be an array of strings");
     std::vector<std::string> rwords;
     for (std::size_t k = 0; k < a.size(); ++k) {
-      if (!a[k].is_string()) return Fail(files[0] + ": /reproduce_args/" + std::to_string(k) + " must be a string");
+      const std::string at = files[0] + ": /reproduce_args/" + std::to_string(k);
+      if (a[k].is_object() && a[k].size() == 1 && a[k].contains("hex") && a[k]["hex"].is_string()) {
+        // A word that is not UTF-8, as its bytes in hex.
+        const std::string hex = a[k]["hex"].get<std::string>();
+        std::string w;
+        for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+          const auto nib = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+          const int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+          if (hi < 0 || lo < 0) return Fail(at + ": /hex is not lowercase hex");
+          w += static_cast<char>(hi * 16 + lo);
+        }
+        if (hex.size() % 2 != 0) return Fail(at + ": /hex has an odd number of digits");
+        rwords.push_back(w);
+        continue;
+      }
+      if (!a[k].is_string()) return Fail(at + " must be a string");
       rwords.push_back(a[k].get<std::string>());
     }
     // [FILE] then flag-value pairs of the flags a run repeats.
@@ -147,7 +162,7 @@ int MergeShares(const std::vector<std::string>& files, bool as_json) {
   if (as_json) {
     json out = planner::ReportToJson(rep);
     out["reproduce"] = reproduce;
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << planner::RenderText(rep, reproduce);
   }

@@ -16,6 +16,7 @@
 #include "planner/search.hpp"
 #include "planner/timeline.hpp"
 #include "cli/output_file.hpp"
+#include "executor/executor.hpp"
 #include "planner/render.hpp"
 #include "planner/shard.hpp"
 #include "model/scenario_json.hpp"
@@ -176,13 +177,27 @@ int RunPlan(const PlanArgs& args) {
     j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
     // The reproduce line's words, not a line: merge quotes them itself and
     // never prints a command a share could forge.
-    j["reproduce_args"] = args.scenario.ReproduceArgs();
+    // A word that is not UTF-8 (a file name's stray byte) goes as its bytes
+    // in hex, so JSON carries it unchanged.
+    j["reproduce_args"] = nlohmann::json::array();
+    for (const std::string& w : args.scenario.ReproduceArgs()) {
+      if (executor::PrintableUtf8(w)) {
+        j["reproduce_args"].push_back(w);
+      } else {
+        std::string hex;
+        for (unsigned char c : w) {
+          hex += "0123456789abcdef"[c >> 4];
+          hex += "0123456789abcdef"[c & 15];
+        }
+        j["reproduce_args"].push_back({{"hex", hex}});
+      }
+    }
     j["sensitivity"] = !args.no_sensitivity;
     j["fixes"] = !args.no_fixes;
     j["at_us"] = topt.snapshots;  // `--at`, for merge to name the snapshots' times
     j["results"] = nlohmann::json::array();
     for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
-    std::cout << j.dump() << "\n";
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitSafe;
   }
   // Statistics only, in memory that does not grow with --trials. After a
@@ -261,7 +276,7 @@ int RunPlan(const PlanArgs& args) {
                      {"seed_procedure_seconds", found->default_seconds},
                      {"seed_procedure_kept", found->default_kept}};
     }
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     if (found) {
       std::cout << "Search: over " << found->verified_trials << " trials, the best path found had "

@@ -45,7 +45,7 @@ int RunSimulate(const SimulateArgs& sim) {
     // the last line is the trial's result ("kind": "result").
     for (const auto& e : trace.events()) {
       std::cout << nlohmann::json{{"t_ms", static_cast<double>(e.time) / sim::kMillisecond}, {"kind", e.kind},
-                                  {"text", e.text}}.dump()
+                                  {"text", e.text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     }
     std::cout << nlohmann::json{{"kind", "result"},
@@ -53,7 +53,7 @@ int RunSimulate(const SimulateArgs& sim) {
                                 {"scenario", scenario.name},
                                 {"at_risk", r.at_risk()},
                                 {"result", planner::TrialToJson(r)},
-                                {"reproduce", args.Reproduce("simulate", seed) + " --jsonl"}}.dump()
+                                {"reproduce", args.Reproduce("simulate", seed) + " --jsonl"}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   } else if (args.json) {
     nlohmann::json j;
@@ -69,7 +69,7 @@ int RunSimulate(const SimulateArgs& sim) {
     j["result"] = planner::TrialToJson(r);
     j["at_risk"] = r.at_risk();
     j["reproduce"] = args.Reproduce("simulate", seed);
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << "swarmplan simulate: " << scenario.name << "\nseed " << seed << "\n\n";
     char buf[32];

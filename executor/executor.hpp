@@ -29,10 +29,46 @@ inline std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
+// True if `s` is UTF-8 without control characters.
+inline bool PrintableUtf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 // `s` as one word of a /bin/sh command line a person pastes: bare when it
-// holds only characters the shell takes literally, quoted otherwise.
+// holds only characters the shell takes literally, quoted otherwise; bytes
+// that are not printable UTF-8 (a file name's stray byte, a line break) as
+// $'\xHH' escapes (bash, zsh, ksh), so the line stays one line of text
+// and JSON can carry it.
 inline std::string ShellWord(const std::string& s) {
   if (s.empty()) return "''";
+  if (!PrintableUtf8(s)) {
+    static const char* hex = "0123456789abcdef";
+    std::string out = "$'";
+    for (unsigned char c : s) {
+      if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'') {
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out + "'";
+  }
   for (unsigned char c : s) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
                        c == '-' || c == '.' || c == '/' || c == ':' || c == ',' || c == '=' || c == '@' || c == '%' ||

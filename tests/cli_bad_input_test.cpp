@@ -258,3 +258,29 @@ TEST_CASE("bad input table: merge refuses records no trial can hold, and merges 
   CHECK(ordered.status == 0);
   for (const char* f : {"odd_names.json", "odd_part0.json", "odd_part1.json", "odd_part2.json"}) std::remove(f);
 }
+
+TEST_CASE("bad input table: a path that is not UTF-8 under --json, --shard and merge", "[cli][safety]") {
+  const std::string path = std::string("bad\xff") + "name.json";
+  {
+    std::ifstream in(std::string(SWARMPLAN_DATA) + "/default.json");
+    std::ofstream(path) << in.rdbuf();
+  }
+  const std::string quoted = "\"$(printf 'bad\\377name.json')\"";  // /bin/sh has no $'...'; printf makes the byte
+  const Run j = Swarmplan("plan " + quoted + " --json --trials 2 --no-sensitivity --no-fixes");
+  INFO(j.err);
+  CHECK(j.err.find("internal error") == std::string::npos);
+  REQUIRE((j.status == 0 || j.status == 2));
+  const auto doc = nlohmann::json::parse(j.out);
+  // The reproduce line names the same bytes, in a form bash takes back.
+  CHECK(doc["reproduce"].get<std::string>().find("swarmplan simulate $'bad\\xffname.json' --seed ") == 0);
+  const Run share = Swarmplan("plan " + quoted + " --json --trials 2 --shard 0/1");
+  REQUIRE(share.status == 0);
+  std::ofstream("utf8_share.json") << share.out;
+  const Run m = Swarmplan("merge utf8_share.json");
+  CHECK(m.out.find("swarmplan simulate $'bad\\xffname.json' --seed ") != std::string::npos);
+  const Run sim = Swarmplan("simulate " + quoted + " --json");
+  CHECK(sim.err.find("internal error") == std::string::npos);
+  CHECK(sim.status != 1);
+  std::remove(path.c_str());
+  std::remove("utf8_share.json");
+}
