@@ -80,6 +80,9 @@ std::expected<void, std::string> Scenario::Validate() const {
   for (std::size_t i = 0; i < services.size(); ++i) {
     const std::string ptr = "/services/" + std::to_string(i);
     if (!svcs.insert(services[i].name).second) return std::unexpected(ptr + "/name: \"" + services[i].name + "\" appears twice");
+    if (!services[i].deployed && services[i].previous_spec) {
+      return std::unexpected(ptr + "/previous_spec: a service the plan creates (\"deployed\": false) has no previous spec");
+    }
     std::set<std::string> seen;
     for (std::size_t k = 0; k < services[i].networks.size(); ++k) {
       const std::string& n = services[i].networks[k];

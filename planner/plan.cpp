@@ -97,6 +97,38 @@ Plan FromNodeOrder(const Scenario& s, const std::vector<std::size_t>& order, mod
 
 }  // namespace
 
+namespace {
+
+// A reservation the model cannot check: nodes that declare no memory (or no
+// CPUs) take any reservation (swarmkit's resource filter checks what a node
+// reports; a scenario node without "memory" reports nothing). Said, never
+// silently skipped: for a service's spec and the spec its update rolls out.
+void NoteUncheckedReservations(const Scenario& s, Plan& p) {
+  std::string no_mem, no_cpu;
+  for (const auto& n : s.nodes) {
+    if (n.memory_bytes == 0) no_mem += (no_mem.empty() ? "" : ", ") + n.name;
+    if (n.nano_cpus == 0) no_cpu += (no_cpu.empty() ? "" : ", ") + n.name;
+  }
+  for (const auto& v : s.services) {
+    const std::vector<std::pair<const model::ServiceSpec*, std::string>> specs = {
+        {&v, "service " + v.name}, {v.update_to.get(), "the update of service " + v.name}};
+    for (const auto& [spec, what] : specs) {
+      if (spec == nullptr) continue;
+      if (spec->reserve_memory_bytes > 0 && !no_mem.empty()) {
+        p.notes.push_back(what + " reserves " + std::to_string(spec->reserve_memory_bytes >> 20) +
+                          " MiB of memory, but nodes " + no_mem +
+                          " declare no memory: the reservation is not checked there (give them \"memory_mb\")");
+      }
+      if (spec->reserve_nano_cpus > 0 && !no_cpu.empty()) {
+        p.notes.push_back(what + " reserves CPUs, but nodes " + no_cpu +
+                          " declare no CPUs: the reservation is not checked there (give them \"cpus\")");
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
   const std::size_t leader = s.InitialLeader().value();
   std::vector<std::size_t> order;
@@ -111,6 +143,7 @@ Plan DefaultPlan(const Scenario& s, model::EngineVersion to) {
   }
   Plan p = FromNodeOrder(s, order, to, true);
   p.origin = "default: the seed procedure (managers one at a time, leader last, activated together; then each worker)";
+  NoteUncheckedReservations(s, p);
   return p;
 }
 
@@ -175,6 +208,7 @@ std::expected<Plan, std::string> ParseOrder(const Scenario& s, const std::vector
                                             model::EngineVersion to, bool activate_managers_last) {
   auto p = ParseOrderWords(s, raw_words, to, activate_managers_last);
   if (p) NoteIncomplete(s, *p, to);
+  if (p) NoteUncheckedReservations(s, *p);
   return p;
 }
 
@@ -499,6 +533,7 @@ std::expected<void, std::string> CheckPlan(const Scenario& s, const Plan& p) {
       case Action::kCreate:
         if (deployed[st.service]) return std::unexpected(where + ": the service already exists (give it \"deployed\": false in the scenario to plan its creation)");
         deployed[st.service] = true;
+        updated[st.service] = false;  // a new service has no previous spec
         break;
       case Action::kRemove:
         if (!deployed[st.service]) return std::unexpected(where + ": the service does not exist at that point");

@@ -109,3 +109,40 @@ TEST_CASE("a change plan is simulated and reported as a change" , "[unit][plan]"
   CHECK(text.find("change (no engine upgrade, engines 18.09): scale svc to 30") != std::string::npos);
   CHECK(text.find("upgrade 18.09") == std::string::npos);
 }
+
+TEST_CASE("a plan cannot roll back a service it created; unchecked reservations are said", "[unit][plan][safety]") {
+  model::Scenario s = testing::Cluster(1, 2, "20.10", "10.5.0.0/24", 4);
+  s.services[0].previous_spec = true;  // the running service was updated once
+  // Removed and created again: the new service has nothing to roll back to.
+  auto p = planner::ParseOrder(s, {"rm:" + s.services[0].name, "wait", "create:" + s.services[0].name, "wait",
+                                   "rollback:" + s.services[0].name},
+                               {20, 10}, true);
+  REQUIRE(p);
+  auto checked = planner::CheckPlan(s, *p);
+  REQUIRE_FALSE(checked);
+  CHECK(checked.error().find("no previous spec") != std::string::npos);
+  // A service the plan creates cannot come with a previous spec.
+  model::Scenario c = s;
+  c.services[0].deployed = false;
+  c.tasks.clear();
+  auto v = c.Validate();
+  REQUIRE_FALSE(v);
+  CHECK(v.error().find("previous_spec") != std::string::npos);
+  // Reservations on nodes that declare no memory: a note, for the spec and its update.
+  model::Scenario r = testing::Cluster(1, 2, "20.10", "10.5.0.0/24", 4);
+  r.services[0].reserve_memory_bytes = 64 << 20;
+  auto upd = std::make_shared<model::ServiceSpec>(r.services[0]);
+  upd->reserve_memory_bytes = 128 << 20;
+  r.services[0].update_to = upd;
+  auto q = planner::ParseOrder(r, {"update:" + r.services[0].name, "wait"}, {20, 10}, true);
+  REQUIRE(q);
+  std::string notes;
+  for (const auto& n : q->notes) notes += n + "\n";
+  CHECK(notes.find("service " + r.services[0].name + " reserves 64 MiB") != std::string::npos);
+  CHECK(notes.find("the update of service " + r.services[0].name + " reserves 128 MiB") != std::string::npos);
+  // Nodes that declare their memory: the scheduler checks it, no note.
+  for (auto& n : r.nodes) n.memory_bytes = std::int64_t{4} << 30;
+  auto q2 = planner::ParseOrder(r, {"update:" + r.services[0].name, "wait"}, {20, 10}, true);
+  REQUIRE(q2);
+  for (const auto& n : q2->notes) CHECK(n.find("reserves") == std::string::npos);
+}
