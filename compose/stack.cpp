@@ -373,7 +373,8 @@ bool NestedTooDeeply(const std::string& yaml) {
 // keys are resolved; aliases are not followed twice (`budget`).
 std::expected<void, std::string> CheckDuplicateKeys(const YAML::Node& n, const std::string& file, const std::string& path,
                                                     std::uint64_t& budget, int depth = 0) {
-  if (depth > 250 || budget-- == 0) return {};  // bounded elsewhere, with its own error
+  if (depth > 250 || budget == 0) return {};  // bounded elsewhere (ResolveMerges), with its own error
+  --budget;
   if (n.IsSequence()) {
     for (std::size_t i = 0; i < n.size(); ++i) {
       if (auto ok = CheckDuplicateKeys(n[i], file, path + "[" + std::to_string(i) + "]", budget, depth + 1); !ok) return ok;
