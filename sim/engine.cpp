@@ -89,12 +89,20 @@ void Engine::Link(std::uint32_t s) {
   if (Before(s, d.head)) {
     node_[s].next = d.head;
     d.head = s;
+    d.hint = s;
+    d.hint_seq = node_[s].seq;
     return;
   }
+  // Walk from the last slot linked here if it is still pending and not
+  // later than this event (then everything before it is too); else from
+  // the head. The order reached is the same: the one (time, seq) gives.
   std::uint32_t prev = d.head;
+  if (d.hint != kNil && node_[d.hint].seq == d.hint_seq && node_[d.hint].time <= t) prev = d.hint;
   while (!Before(s, node_[prev].next)) prev = node_[prev].next;
   node_[s].next = node_[prev].next;
   node_[prev].next = s;
+  d.hint = s;
+  d.hint_seq = node_[s].seq;
 }
 
 void Engine::Unlink(std::uint32_t s) {

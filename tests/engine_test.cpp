@@ -166,3 +166,51 @@ TEST_CASE("engine matches a reference under interleaved schedules, cancels and p
     CHECK(e.pending() == 0);
   }
 }
+
+TEST_CASE("engine matches a reference with crowds of equal times behind a later event", "[unit][engine]") {
+  // A batch: thousands of events at a few times, scheduled out of order
+  // behind a later one in the same day (the in-day walk's worst case, which
+  // the day's link hint makes O(1)), with cancels of the hint itself and
+  // pops in between. The reference is an ordered set of (time, order).
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    INFO("seed " << seed << " (reproduce: swarmplan_tests \"engine matches a reference with crowds*\")");
+    Rng rng(seed);
+    Engine e;
+    std::set<std::pair<Time, int>> ref;
+    std::vector<std::pair<EventId, std::pair<Time, int>>> live;
+    std::vector<int> got, want;
+    int next = 0;
+    auto at = [&](Time t) {
+      const int id = next++;
+      live.push_back({e.Schedule(t, [&got, id] { got.push_back(id); }), {t, id}});
+      ref.insert({t, id});
+    };
+    const Time base = 1'000'000;
+    at(base + 900);  // the later event: every crowd member lands before the day's tail
+    for (int round = 0; round < 6000; ++round) {
+      const auto what = rng.Below(20);
+      if (what < 14) {
+        at(std::max(e.Now(), base + static_cast<Time>(rng.Below(4)) * 7));  // four crowded times
+      } else if (what < 16) {
+        at(e.Now() + static_cast<Time>(rng.Below(2000)));
+      } else if (what < 18 && !live.empty()) {
+        const std::size_t k = rng.Below(2) == 0 ? live.size() - 1 : rng.Below(live.size());  // often the last linked
+        const bool was = ref.erase(live[k].second) > 0;
+        CHECK(e.Cancel(live[k].first) == was);
+        live[k] = live.back();
+        live.pop_back();
+      } else if (!ref.empty() && rng.Below(4) == 0) {
+        want.push_back(ref.begin()->second);
+        ref.erase(ref.begin());
+        REQUIRE(e.Step());
+      }
+    }
+    CHECK(e.pending() == ref.size());
+    while (!ref.empty()) {
+      want.push_back(ref.begin()->second);
+      ref.erase(ref.begin());
+    }
+    while (e.Step()) {}
+    CHECK(got == want);
+  }
+}
