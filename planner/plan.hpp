@@ -84,9 +84,9 @@ std::expected<void, std::string> CheckPlan(const model::Scenario& s, const Plan&
 // plan. Shards and journals name plans by these words.
 std::vector<std::string> PlanWords(const model::Scenario& s, const Plan& p);
 
-// A node, service or network name as an order word holds it: a , : = or \
-// in it escaped with a backslash (names may hold them; the words split on
-// them). ParseOrder reads the escapes back.
+// A node, service or network name as an order word holds it: each comma,
+// colon, '=' or backslash in it escaped with a backslash (names may hold
+// them; the words split on them). ParseOrder reads the escapes back.
 std::string EscapeOrderName(const std::string& name);
 
 }  // namespace swarmplan::planner
