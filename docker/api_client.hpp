@@ -77,6 +77,8 @@ class DockerApi {
   ~DockerApi();
 
   const DockerEndpoint& endpoint() const { return ep_; }
+  // The time-out of each call from now on (an overall deadline shrinks it).
+  void set_timeout(std::chrono::milliseconds t) { opt_.timeout = t; }
   const std::string& server_version() const { return server_version_; }
   const std::string& server_api() const { return server_api_; }
 

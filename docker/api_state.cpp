@@ -1,5 +1,7 @@
 #include "docker/api_state.hpp"
 
+#include <iostream>
+
 #include <cstdio>
 
 namespace swarmplan::docker {
@@ -18,7 +20,9 @@ std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
   if (st.networks.is_array()) {
     for (json& n : st.networks) {
       if (!n.is_object() || n.value("Driver", std::string()) != "overlay") continue;
-      auto one = get("/networks/" + UrlEncode(n.value("Id", std::string())));
+      std::string path = "/networks/";
+      path += UrlEncode(answers::SafeStr(n, "Id"));
+      auto one = get(path);
       if (!one) return std::unexpected(one.error());
       if (one->is_object() && one->contains("Peers")) n["Peers"] = (*one)["Peers"];
     }
@@ -26,9 +30,39 @@ std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
   return st;
 }
 
-std::expected<ApiState, std::string> FetchState(DockerApi& api) {
+std::expected<ApiState, std::string> FetchState(DockerApi& api, std::chrono::seconds deadline) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto end = start + deadline;
+  auto last_said = start;
+  int answers = 0;
   if (auto ok = api.RequireManager(); !ok) return std::unexpected(ok.error());
-  return FetchState([&](const std::string& path) { return api.GetOr(path); });
+  return FetchState([&](const std::string& path) -> std::expected<nlohmann::json, std::string> {
+    const auto now = Clock::now();
+    if (now >= end) {
+      std::string why = "the manager at ";
+      why += api.endpoint().host;
+      why += " answers too slowly: ";
+      why += std::to_string(answers);
+      why += " answers took over ";
+      why += std::to_string(deadline.count());
+      why += " s in all (stopped before GET ";
+      why += path;
+      why += "); try again, or ask a less loaded manager";
+      return std::unexpected(why);
+    }
+    if (now - start > std::chrono::seconds(5) && now - last_said > std::chrono::seconds(5)) {
+      std::cerr << "swarmplan: reading the swarm from " << api.endpoint().host << ": " << answers << " answers in "
+                << std::chrono::duration_cast<std::chrono::seconds>(now - start).count() << " s, now GET " << path
+                << " (at most " << deadline.count() << " s in all)\n";
+      last_said = now;
+    }
+    api.set_timeout(std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(30), std::chrono::duration_cast<std::chrono::milliseconds>(end - now)));
+    auto r = api.GetOr(path);
+    ++answers;
+    return r;
+  });
 }
 
 std::expected<ApiState, std::string> FetchLive(const std::string& host) {
@@ -67,7 +101,8 @@ std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::
     if (ns.name.empty()) ns.name = id;
     if (hostnames[ns.name] > 1) {
       if (notes) notes->push_back("nodes share the hostname \"" + ns.name + "\"; node " + id + " is named \"" + ns.name + "." + id.substr(0, 12) + "\"");
-      ns.name += "." + id.substr(0, 12);
+      ns.name += '.';
+      ns.name.append(id, 0, std::min<std::size_t>(12, id.size()));
     }
     const std::string role = Str(spec, "Role");
     ns.role = role == "manager" ? model::Role::kManager : model::Role::kWorker;

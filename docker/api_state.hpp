@@ -4,6 +4,7 @@
 // answers recorded from a real swarm.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <expected>
@@ -31,8 +32,11 @@ struct ApiState {
 // the caller wants), each overlay's inspect included.
 using ApiGetter = std::function<std::expected<nlohmann::json, std::string>(const std::string& path)>;
 std::expected<ApiState, std::string> FetchState(const ApiGetter& get);
-// The same from a manager, after checking it is one.
-std::expected<ApiState, std::string> FetchState(DockerApi& api);
+// The same from a manager, after checking it is one, within `deadline` in
+// all (each call's own time-out shrinks to what is left); after a few
+// seconds, progress lines on stderr say what has been read.
+inline constexpr std::chrono::seconds kFetchDeadline{120};
+std::expected<ApiState, std::string> FetchState(DockerApi& api, std::chrono::seconds deadline = kFetchDeadline);
 // Resolve(host), Connect and FetchState: the live swarm at `host`.
 std::expected<ApiState, std::string> FetchLive(const std::string& host);
 
