@@ -4,6 +4,9 @@
 
 #include "executor/executor.hpp"
 
+#include <chrono>
+#include <mutex>
+#include <memory>
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -258,5 +261,23 @@ std::string ScenarioOptions::ReproduceLine(const char* command, const std::vecto
 }
 
 std::string ScenarioOptions::ReproducePrefix(const char* command) const { return ReproduceLine(command, ReproduceArgs()); }
+
+std::function<void(sim::Time, std::uint64_t)> LongTrialProgress() {
+  using Clock = std::chrono::steady_clock;
+  struct State {
+    std::mutex mu;
+    Clock::time_point start = Clock::now(), said = Clock::now();
+  };
+  auto st = std::make_shared<State>();
+  return [st](sim::Time now, std::uint64_t events) {
+    const auto t = Clock::now();
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (t - st->start < std::chrono::seconds(10) || t - st->said < std::chrono::seconds(10)) return;
+    st->said = t;
+    std::cerr << "swarmplan: a trial is at " << static_cast<long>(sim::ToSeconds(now)) << " s of simulated time after "
+              << events << " events (" << std::chrono::duration_cast<std::chrono::seconds>(t - st->start).count()
+              << " s so far)\n";
+  };
+}
 
 }  // namespace swarmplan::cli

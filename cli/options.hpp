@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -71,5 +72,10 @@ std::expected<std::uint64_t, std::string> ParseCount(const std::string& text, co
 // Parses a probability in [0, 1] ("0.05", "1e-3"); NaN, infinities, trailing
 // text and numbers out of range are refused, the error naming `what`.
 std::expected<double, std::string> ParseProbability(const std::string& text, const std::string& what);
+
+// A TrialOptions::heartbeat for the command line: after 10 s, and then at
+// most every 10 s, one stderr line saying how far a long trial has come.
+// Thread-safe.
+std::function<void(sim::Time, std::uint64_t)> LongTrialProgress();
 
 }  // namespace swarmplan::cli

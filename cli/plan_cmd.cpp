@@ -72,8 +72,18 @@ std::expected<std::optional<planner::SearchResult>, std::string> Search(const mo
   planner::SearchOptions so = SearchOptionsFor(scenario, seed, trials, verify_trials, threads);
   const auto t0 = std::chrono::steady_clock::now();
   const bool tty = ::isatty(STDERR_FILENO) == 1;
+  auto said = t0;
   so.progress = [&](std::uint64_t n) {
-    if (tty) std::cerr << "\rswarmplan: search: " << n << " candidates simulated   " << std::flush;
+    if (tty) {
+      std::cerr << "\rswarmplan: search: " << n << " candidates simulated   " << std::flush;
+      return;
+    }
+    // Not a terminal (a log, CI): a line after 10 s, then every 30 s.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - t0 < std::chrono::seconds(10) || (said != t0 && now - said < std::chrono::seconds(30))) return;
+    said = now;
+    std::cerr << "swarmplan: search: " << n << " candidates simulated in "
+              << std::chrono::duration_cast<std::chrono::seconds>(now - t0).count() << " s, still searching\n";
   };
   if (planner::NodesToUpgrade(scenario, so.to) == 0) {
     std::cerr << "swarmplan: --search: nothing to search: every node that is up already runs " << so.to.ToString()
@@ -221,6 +231,7 @@ int RunPlan(const PlanArgs& args) {
       drew = true;
     }
   };
+  topt.heartbeat = LongTrialProgress();
   const planner::TrialStats stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress, topt);
   if (drew) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
   planner::Report rep = planner::Aggregate(scenario, plan, seed, stats);

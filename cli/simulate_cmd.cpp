@@ -38,6 +38,7 @@ int RunSimulate(const SimulateArgs& sim) {
   }
   model::Trace trace(true);
   planner::TrialOptions opt;
+  opt.heartbeat = LongTrialProgress();
   opt.explain = sim.explain;
   const planner::TrialResult r = planner::RunTrial(scenario, plan, seed, opt, &trace);
   if (sim.jsonl) {

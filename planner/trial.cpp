@@ -62,6 +62,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
                      model::Trace* trace) {
   Swarm w(s, seed, trace != nullptr || opt.trace, opt.max_events);
   w.trace().SetExplain(opt.explain);
+  if (opt.heartbeat) w.engine().SetHeartbeat([&w, &opt] { opt.heartbeat(w.Now(), w.engine().fired()); });
   TrialResult r;
   r.seed = seed;
   model::Operator op(w);

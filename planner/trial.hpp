@@ -82,6 +82,10 @@ struct TrialOptions {
   // Times after the plan's first step to record the state at (`plan --at`).
   // Each is an event of its own that changes nothing.
   std::vector<sim::Time> snapshots;
+  // Called every 4,096 events of a trial with its simulated time and
+  // events so far (a progress line within a long trial). Must be
+  // thread-safe when trials run on several threads; changes nothing.
+  std::function<void(sim::Time, std::uint64_t)> heartbeat;
 };
 
 // Runs one trial. `trace` (if given) receives the timeline.

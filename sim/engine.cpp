@@ -224,6 +224,7 @@ bool Engine::StepUntil(Time limit) {
   if (size_ < (mask_ + 1) / 4 && mask_ + 1 > kMinBuckets) Resize((mask_ + 1) / 2);
   h();
   if (observer_) observer_();
+  if ((fired_ & 0xFFF) == 0 && heartbeat_) heartbeat_();
   return true;
 }
 

@@ -65,6 +65,9 @@ class Engine {
   // Called after every fired event (for recording a timeline; empty by
   // default, one test of a branch per event).
   void SetObserver(std::function<void()> f) { observer_ = std::move(f); }
+  // Called after every 4,096th event: for a progress line within a long
+  // run (it must not change the simulation; it is not called otherwise).
+  void SetHeartbeat(std::function<void()> f) { heartbeat_ = std::move(f); }
 
   std::size_t pending() const { return size_; }
   std::size_t peak_pending() const { return peak_; }
@@ -134,6 +137,7 @@ class Engine {
   std::uint64_t next_seq_ = 1;
   std::uint64_t fired_ = 0;
   std::function<void()> observer_;
+  std::function<void()> heartbeat_;
   std::uint64_t max_events_;
   bool bound_hit_ = false;
 };

@@ -672,3 +672,20 @@ TEST_CASE("API answers: a wrong type names the object and the member; odd values
     CHECK(imp.error().find(first.substr(0, first.find('/'))) != std::string::npos);
   }
 }
+
+TEST_CASE("import reads a manager within one overall deadline", "[live][import][safety]") {
+  const std::string info = R"({"Swarm":{"LocalNodeState":"active","ControlAvailable":true,"Cluster":{"ID":"c1"}}})";
+  FakeDaemon d({{"/version", {200, kVersion}}, {"/info", {200, info}}, {"/nodes", {200, "[]"}}, {"/networks", {200, "[]"}},
+                {"/services", {200, "[]"}}, {"/tasks", {200, "[]"}}});
+  auto ep = DockerEndpoint::Resolve(d.host());
+  REQUIRE(ep);
+  auto api = DockerApi::Connect(*ep);
+  REQUIRE(api);
+  auto late = docker::FetchState(*api, std::chrono::seconds(0));
+  REQUIRE_FALSE(late);
+  CHECK(late.error().find("answers too slowly") != std::string::npos);
+  CHECK(late.error().find("over 0 s in all") != std::string::npos);
+  auto api2 = DockerApi::Connect(*ep);
+  REQUIRE(api2);
+  CHECK(docker::FetchState(*api2));  // the default deadline: a prompt manager is read whole
+}

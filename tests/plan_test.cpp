@@ -7,6 +7,7 @@
 #include "planner/render.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
+#include "planner/shard.hpp"
 
 using namespace swarmplan;
 
@@ -145,4 +146,25 @@ TEST_CASE("a plan cannot roll back a service it created; unchecked reservations 
   auto q2 = planner::ParseOrder(r, {"update:" + r.services[0].name, "wait"}, {20, 10}, true);
   REQUIRE(q2);
   for (const auto& n : q2->notes) CHECK(n.find("reserves") == std::string::npos);
+}
+
+TEST_CASE("a long trial reports its progress, and the report changes nothing", "[unit][plan]") {
+  model::Scenario s = testing::Cluster(3, 12, "17.06", "10.4.0.0/22", 600);
+  const planner::Plan p = planner::DefaultPlan(s, {18, 9});
+  planner::TrialOptions quiet, loud;
+  std::uint64_t beats = 0, last_events = 0;
+  sim::Time last_now = -1;
+  loud.heartbeat = [&](sim::Time now, std::uint64_t events) {
+    ++beats;
+    CHECK(events > last_events);
+    CHECK(now >= last_now);
+    last_events = events;
+    last_now = now;
+  };
+  const auto a = planner::RunTrial(s, p, 7, quiet);
+  const auto b = planner::RunTrial(s, p, 7, loud);
+  REQUIRE(a.events > 3 * 4096);
+  CHECK(beats >= 3);  // one per 4,096 events of the whole run, settling included
+  CHECK(beats <= a.events / 4096 + 1);
+  CHECK(planner::TrialToJson(a) == planner::TrialToJson(b));
 }
