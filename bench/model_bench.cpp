@@ -119,6 +119,31 @@ void WholeUpgrade(benchmark::State& state, bool warm) {
 void BM_WholeUpgrade(benchmark::State& state) { WholeUpgrade(state, false); }
 void BM_WholeUpgradeWarm(benchmark::State& state) { WholeUpgrade(state, true); }
 
+// A drain of one worker holding N tasks (a manager, two workers, 2N
+// replicas on a /14 kept off the manager): its N replacements, teardowns
+// and reports crowd the event calendar at a few times. ns per event must
+// not grow with N (issue 24: 50,000 took 68 s before the calendar's
+// in-day link hint, 60,000 took 7 s).
+void BM_DrainHugeNode(benchmark::State& state) {
+  const int per_node = static_cast<int>(state.range(0));
+  Scenario s = Big(3, 1, 2 * per_node, 1, "20.10");
+  s.nodes[1].role = Role::kWorker;
+  s.nodes[2].role = Role::kWorker;
+  s.services[0].constraints = {*Constraint::Parse("node.role==worker")};
+  auto p = planner::ParseOrder(s, {"drain:n1", "wait"}, EngineVersion{20, 10}, true);
+  if (!p) {
+    state.SkipWithError(p.error().c_str());
+    return;
+  }
+  std::uint64_t events = 0;
+  for (auto _ : state) {
+    const auto r = planner::RunTrial(s, *p, 1);
+    events += r.events;
+  }
+  state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+  state.counters["ns_per_event"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // Trials of the seed scenario (`swarmplan plan` defaults).
 void BM_ProcedureTrials(benchmark::State& state) {
   const unsigned threads = static_cast<unsigned>(state.range(0));
@@ -172,6 +197,7 @@ BENCHMARK(BM_WholeUpgrade)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_WholeUpgradeWarm)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DrainHugeNode)->Arg(1000)->Arg(10000)->Arg(50000)->Arg(60000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Search)->Arg(1)->Arg(2)->Arg(5)->Arg(97)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_ProcedureTrials)->Args({1, 8})->Args({1, 2000})->Args({2, 2000})->Unit(benchmark::kMillisecond)->UseRealTime();
 
