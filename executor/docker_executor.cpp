@@ -144,13 +144,21 @@ std::expected<json, std::string> DockerExecutor::Read(const std::string& path, C
   }
 }
 
+namespace {
+// Whether node object `n` is the one the scenario calls `name`: its
+// hostname, its ID, or hostname.ID-prefix when hostnames repeat (import).
+bool NamedAs(const json& n, const std::string& name) {
+  const std::string host = SafeStr(Obj(n, "Description"), "Hostname");
+  const std::string id = SafeStr(n, "ID");
+  return host == name || id == name || host + "." + id.substr(0, 12) == name;
+}
+}  // namespace
+
 std::expected<json, std::string> DockerExecutor::FindNode(const std::string& name, Clock::time_point deadline) {
   auto nodes = Read("/nodes", deadline);
   if (!nodes) return std::unexpected(nodes.error());
   for (const json& n : *nodes) {
-    const std::string host = SafeStr(Obj(n, "Description"), "Hostname");
-    const std::string id = SafeStr(n, "ID");
-    if (host == name || id == name || host + "." + id.substr(0, 12) == name) return n;
+    if (NamedAs(n, name)) return n;
   }
   return std::unexpected("the swarm has no node named \"" + name + "\"");
 }
@@ -576,27 +584,20 @@ std::expected<NodeSeen, std::string> DockerExecutor::ReadNode(const std::string&
   auto nodes = Read("/nodes", Deadline());
   if (!nodes) return std::unexpected(nodes.error());
   if (!nodes->is_array()) return std::unexpected("the node list is not an array");
-  NodeSeen seen;
-  try {
-  for (const json& n : *nodes) {
-    const std::string host = SafeStr(Obj(n, "Description"), "Hostname");
-    const std::string id = SafeStr(n, "ID");
-    if (!(host == node || id == node || host + "." + id.substr(0, std::min<std::size_t>(12, id.size())) == node)) continue;
-    seen.present = true;
-    seen.state = SafeStr(Obj(n, "Status"), "State");
-    if (seen.state.empty()) seen.state = "unknown";
-    const std::string av = SafeStr(Obj(n, "Spec"), "Availability");
-    seen.availability = av == "drain" ? model::Availability::kDrain
-                        : av == "pause" ? model::Availability::kPause
-                                        : model::Availability::kActive;
-    seen.role = SafeStr(Obj(n, "Spec"), "Role") == "manager" ? model::Role::kManager : model::Role::kWorker;
-    auto v = model::EngineVersion::Parse(SafeStr(Obj(Obj(n, "Description"), "Engine"), "EngineVersion"));
-    if (v) seen.engine = *v;
-    break;
-  }
-  } catch (const json::exception& e) {
-    return std::unexpected("unexpected answer from the Engine API: " + docker::answers::AnswerError(e));
-  }
+  NodeSeen seen;  // SafeStr and Obj never throw: a member of another type reads as missing
+  const auto it = std::find_if(nodes->begin(), nodes->end(), [&](const json& n) { return NamedAs(n, node); });
+  if (it == nodes->end()) return seen;  // not in the swarm
+  const json& n = *it;
+  seen.present = true;
+  seen.state = SafeStr(Obj(n, "Status"), "State");
+  if (seen.state.empty()) seen.state = "unknown";
+  const std::string av = SafeStr(Obj(n, "Spec"), "Availability");
+  seen.availability = av == "drain" ? model::Availability::kDrain
+                      : av == "pause" ? model::Availability::kPause
+                                      : model::Availability::kActive;
+  seen.role = SafeStr(Obj(n, "Spec"), "Role") == "manager" ? model::Role::kManager : model::Role::kWorker;
+  auto v = model::EngineVersion::Parse(SafeStr(Obj(Obj(n, "Description"), "Engine"), "EngineVersion"));
+  if (v) seen.engine = *v;
   return seen;
 }
 
