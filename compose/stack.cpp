@@ -16,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "model/strict_json.hpp"
+#include "model/utf8.hpp"
 
 namespace swarmplan::compose {
 
@@ -899,25 +900,12 @@ std::string TextProblem(const std::string& t) {
   for (std::size_t i = 0; i < t.size();) {
     const unsigned char c = static_cast<unsigned char>(t[i]);
     if (c == '\n') ++line;
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-        return "line " + std::to_string(line) + ": a control character (byte " + std::to_string(c) + ") is not allowed in YAML";
-      }
-      ++i;
-      continue;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return "line " + std::to_string(line) + ": a control character (byte " + std::to_string(c) + ") is not allowed in YAML";
     }
-    const int len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len != 0 && i + static_cast<std::size_t>(len) <= t.size();
-    std::uint32_t cp = ok ? (c & (0x7f >> len)) : 0;
-    for (int k = 1; ok && k < len; ++k) {
-      const unsigned char d = static_cast<unsigned char>(t[i + static_cast<std::size_t>(k)]);
-      ok = (d >> 6) == 2;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    ok = ok && !(len == 2 && cp < 0x80) && !(len == 3 && cp < 0x800) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff)) &&
-         !(cp >= 0xd800 && cp <= 0xdfff);
-    if (!ok) return "line " + std::to_string(line) + ": not valid UTF-8 (docker reads Compose files as UTF-8)";
-    i += static_cast<std::size_t>(len);
+    const std::size_t len = model::Utf8SequenceAt(t, i);
+    if (len == 0) return "line " + std::to_string(line) + ": not valid UTF-8 (docker reads Compose files as UTF-8)";
+    i += len;
   }
   return {};
 }

@@ -19,6 +19,7 @@
 
 #include "docker/api_client.hpp"
 #include "model/scenario.hpp"
+#include "model/strict_json.hpp"
 
 namespace swarmplan::docker {
 
@@ -84,8 +85,7 @@ inline const char* TypeName(const json& v) {
 // An error of an answer for a person: "[json.exception.type_error.302] "
 // dropped, the object being read named if the message does not yet.
 inline std::string AnswerError(const json::exception& e) {
-  std::string m = e.what();
-  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
+  std::string m = model::JsonErrorText(e);
   if (!CurrentObject().empty() && m.rfind(CurrentObject(), 0) != 0) m = CurrentObject() + ": " + m;
   return m;
 }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "model/scenario.hpp"
+#include "model/utf8.hpp"
 
 namespace swarmplan::executor {
 
@@ -29,20 +30,13 @@ inline std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
-// True if `s` is UTF-8 without control characters.
+// True if `s` is UTF-8 (model/utf8.hpp) without control characters.
 inline bool PrintableUtf8(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
+    const std::size_t len = model::Utf8SequenceAt(s, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;

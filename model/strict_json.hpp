@@ -25,6 +25,14 @@ inline constexpr std::size_t kMaxJsonBytes = 64u << 20;  // 64 MiB
 std::expected<nlohmann::json, std::string> ParseStrictJson(std::string_view text,
                                                            std::size_t max_bytes = kMaxJsonBytes);
 
+// A JSON library error for a person: e.what() without nlohmann's
+// "[json.exception.type_error.302] " prefix.
+inline std::string JsonErrorText(const nlohmann::json::exception& e) {
+  std::string m = e.what();
+  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
+  return m;
+}
+
 // How long ReadInputFile waits for the next bytes of a FIFO, pipe or device.
 inline constexpr int kInputIdleTimeoutMs = 10'000;
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/strict_json.hpp"
+
 namespace swarmplan::planner {
 
 using nlohmann::json;
@@ -164,9 +166,7 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
   } catch (const BadField& e) {
     return std::unexpected("malformed trial record: " + e.what);
   } catch (const json::exception& e) {
-    std::string m = e.what();
-    if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
-    return std::unexpected("malformed trial record: " + m);
+    return std::unexpected("malformed trial record: " + model::JsonErrorText(e));
   }
 }
 
