@@ -58,9 +58,8 @@ void ScenarioOptions::Register(CLI::App& app, bool trial_seed) {
   given_["--ingress"] = app.add_option("--ingress", ingress, "built-in scenario: ingress subnet (default: what swarm init picked on --from)");
   given_["--to"] = app.add_option("--to", to, "engine version to upgrade to (default 18.09, or the scenario's upgrade.to)");
   given_["--order"] = app.add_option("--order", order,
-                 "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps "
-                 "(drain:N, stop:N, install:N[:V], start:N, upgrade:N, restart:N, activate:N, pause:N, wait, sleep:S, "
-                 "create:SVC, rm:SVC, scale:SVC=N, update:SVC, rollback:SVC)");
+                 "upgrade order: node names (e.g. manager2,manager3,manager1,worker1,worker2) or steps (" +
+                     planner::VerbSummary() + ")");
   given_["--compose"] = app.add_option("--compose", compose,
                  "a Compose file to deploy as `docker stack deploy -c FILE --stack NAME` onto the cluster (the scenario "
                  "file or --host): the plan is the deploy (services created, or scaled / moved between networks on a redeploy)");

@@ -12,38 +12,43 @@ namespace swarmplan::executor {
 
 namespace {
 
-std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s, const planner::Step& st) {
-  const std::string node = st.OnNode() ? s.nodes[st.node].name : std::string();
-  switch (st.action) {
-    case planner::Action::kCreate: return ex.CreateService(s.services[st.service]);
-    case planner::Action::kRemove: return ex.RemoveService(s.services[st.service].name);
-    case planner::Action::kScale: return ex.ScaleService(s.services[st.service].name, st.replicas);
-    case planner::Action::kUpdate: return ex.UpdateService(s.services[st.service].name);
-    case planner::Action::kRollback: return ex.RollbackService(s.services[st.service].name);
-    case planner::Action::kNetworkAdd:
-    case planner::Action::kNetworkRm:
-      return ex.ChangeNetwork(s.services[st.service].name, s.networks[st.network].name,
-                              st.action == planner::Action::kNetworkAdd);
-    case planner::Action::kDrain: return ex.Drain(node);
-    case planner::Action::kActivate: return ex.SetAvailability(node, model::Availability::kActive);
-    case planner::Action::kPause: return ex.SetAvailability(node, model::Availability::kPause);
-    case planner::Action::kPromote: return ex.SetRole(node, model::Role::kManager);
-    case planner::Action::kDemote: return ex.SetRole(node, model::Role::kWorker);
-    case planner::Action::kJoin: return ex.JoinNode(node, st.role);
-    case planner::Action::kLeave: return ex.LeaveNode(node);
-    case planner::Action::kNodeRm: return ex.RemoveNode(node);
-    case planner::Action::kStop: return ex.StopEngine(node);
-    case planner::Action::kInstall: return ex.InstallEngine(node, st.version);
-    case planner::Action::kStart: return ex.StartEngine(node);
-    case planner::Action::kSleep: return ex.Sleep(st.duration);
-    case planner::Action::kWait: {
-      auto ok = ex.WaitConverged();
-      if (!ok) return std::unexpected(ok.error());
-      if (!*ok) return std::unexpected("the services did not converge before the deadline");
-      return {};
-    }
+// An executor as a target of Perform (planner/step.hpp): the scenario's
+// indices become the names the cluster knows.
+struct ExecutorTarget {
+  using Done = std::expected<void, std::string>;
+  Executor& ex;
+  const model::Scenario& s;
+  const std::string& N(std::size_t i) const { return s.nodes[i].name; }
+  const std::string& S(std::size_t i) const { return s.services[i].name; }
+  Done Drain(std::size_t n) { return ex.Drain(N(n)); }
+  Done Activate(std::size_t n) { return ex.SetAvailability(N(n), model::Availability::kActive); }
+  Done Pause(std::size_t n) { return ex.SetAvailability(N(n), model::Availability::kPause); }
+  Done Promote(std::size_t n) { return ex.SetRole(N(n), model::Role::kManager); }
+  Done Demote(std::size_t n) { return ex.SetRole(N(n), model::Role::kWorker); }
+  Done Join(std::size_t n, model::Role r) { return ex.JoinNode(N(n), r); }
+  Done Leave(std::size_t n) { return ex.LeaveNode(N(n)); }
+  Done RemoveNode(std::size_t n) { return ex.RemoveNode(N(n)); }
+  Done Stop(std::size_t n) { return ex.StopEngine(N(n)); }
+  Done Install(std::size_t n, model::EngineVersion v) { return ex.InstallEngine(N(n), v); }
+  Done Start(std::size_t n) { return ex.StartEngine(N(n)); }
+  Done Wait() {
+    auto ok = ex.WaitConverged();
+    if (!ok) return std::unexpected(ok.error());
+    if (!*ok) return std::unexpected("the services did not converge before the deadline");
+    return {};
   }
-  return {};
+  Done Sleep(sim::Time d) { return ex.Sleep(d); }
+  Done Create(std::size_t v) { return ex.CreateService(s.services[v]); }
+  Done Remove(std::size_t v) { return ex.RemoveService(S(v)); }
+  Done Scale(std::size_t v, std::uint32_t r) { return ex.ScaleService(S(v), r); }
+  Done Update(std::size_t v) { return ex.UpdateService(S(v)); }
+  Done Rollback(std::size_t v) { return ex.RollbackService(S(v)); }
+  Done ChangeNetwork(std::size_t v, std::size_t k, bool add) { return ex.ChangeNetwork(S(v), s.networks[k].name, add); }
+};
+
+std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s, const planner::Step& st) {
+  ExecutorTarget t{ex, s};
+  return planner::Perform(t, st);
 }
 
 // The steps `docker stack deploy` performs: a Compose plan is these, then

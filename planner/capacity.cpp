@@ -1,8 +1,9 @@
 #include "planner/capacity.hpp"
 
 #include <algorithm>
-#include <set>
 #include <string>
+
+#include "planner/paper.hpp"
 
 namespace swarmplan::planner {
 
@@ -39,41 +40,21 @@ int NetworkBudget::SuggestedPrefix() const {
 
 std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion from_leader,
                                   model::EngineVersion to, const Plan* plan) {
-  // The cluster at the start, and as the plan leaves it: nodes it activates
-  // take tasks, services it creates, removes or scales change the count.
-  std::vector<bool> activated(s.nodes.size(), false);
-  // In the swarm at the start, and as the plan leaves it (join, node-rm;
-  // a node that only left still holds what it held).
-  std::vector<bool> in_before(s.nodes.size()), in_after(s.nodes.size());
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) in_before[i] = in_after[i] = s.nodes[i].joined;
-  std::vector<bool> deployed_after;
-  std::vector<std::uint32_t> replicas_after;
-  // The overlays each service is on at the end, and what a rollback would
-  // return it to.
-  std::vector<std::set<std::string>> nets_after, nets_previous;
-  for (const auto& v : s.services) {
-    deployed_after.push_back(v.deployed);
-    replicas_after.push_back(v.replicas);
-    nets_after.emplace_back(v.networks.begin(), v.networks.end());
-  }
-  nets_previous = nets_after;
+  // The cluster at the start, and as the plan leaves it (the paper
+  // replay): nodes it activates or joins take tasks, a node it removes
+  // holds nothing (one that only left still holds what it held), services
+  // it creates, removes, scales or moves change the count.
+  Paper paper(s);
   if (plan != nullptr) {
     for (const Step& st : plan->steps) {
-      if (st.action == Action::kActivate && !s.nodes[st.node].down) activated[st.node] = true;
-      if (st.action == Action::kJoin) in_after[st.node] = activated[st.node] = true;
-      if (st.action == Action::kNodeRm) in_after[st.node] = activated[st.node] = false;
-      if (st.action == Action::kCreate) deployed_after[st.service] = true;
-      if (st.action == Action::kRemove) deployed_after[st.service] = false;
-      if (st.action == Action::kScale) replicas_after[st.service] = st.replicas;
-      if (st.action == Action::kUpdate) nets_previous[st.service] = nets_after[st.service];
-      if (st.action == Action::kRollback) std::swap(nets_previous[st.service], nets_after[st.service]);
-      if (st.action == Action::kNetworkAdd || st.action == Action::kNetworkRm) {
-        nets_previous[st.service] = nets_after[st.service];
-        const std::string& name = s.networks[st.network].name;
-        if (st.action == Action::kNetworkAdd) nets_after[st.service].insert(name);
-        else nets_after[st.service].erase(name);
-      }
+      if (!paper.Apply(st)) break;  // CheckPlan says why
     }
+  }
+  std::vector<bool> in_before(s.nodes.size()), in_after(s.nodes.size()), activated(s.nodes.size());
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    in_before[i] = s.nodes[i].joined;
+    in_after[i] = paper.nodes()[i].member;
+    activated[i] = paper.nodes()[i].activated;
   }
   std::vector<NetworkBudget> out;
   for (const auto& net : s.networks) {
@@ -86,7 +67,8 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     for (std::size_t k = 0; k < s.services.size(); ++k) {
       const auto& svc = s.services[k];
       const bool on_before = std::find(svc.networks.begin(), svc.networks.end(), net.name) != svc.networks.end();
-      const bool on_after = nets_after[k].contains(net.name);
+      const PaperService& after = paper.services()[k];
+      const bool on_after = after.networks.contains(net.name);
       if (!on_before && !on_after) continue;
       const bool vip = svc.endpoint_mode == model::EndpointMode::kVip;
       std::uint64_t nodes_before = 0, nodes_after = 0;
@@ -95,7 +77,7 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
         const bool ok = s.nodes[i].availability == model::Availability::kActive && meets && in_before[i];
         const bool ok_after = meets && in_after[i] && (ok || activated[i]);
         if (ok && svc.deployed && on_before) eligible[i] = true;
-        if (ok_after && deployed_after[k] && on_after) eligible_after[i] = true;
+        if (ok_after && after.deployed && on_after) eligible_after[i] = true;
         nodes_before += ok;
         nodes_after += ok_after;
       }
@@ -112,9 +94,9 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
         b.tasks += tasks;
         if (nodes_before > 0) b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_before - 1) / nodes_before);
       }
-      if (deployed_after[k] && on_after) {
+      if (after.deployed && on_after) {
         b.vips_after += vip;
-        const std::uint64_t tasks = count(replicas_after[k], nodes_after);
+        const std::uint64_t tasks = count(after.replicas, nodes_after);
         b.tasks_after += tasks;
         if (nodes_after > 0) b.largest_share = std::max<std::uint64_t>(b.largest_share, (tasks + nodes_after - 1) / nodes_after);
       }

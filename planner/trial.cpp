@@ -10,35 +10,47 @@ using sim::Time;
 
 namespace {
 
-// Performs step `st` with the operator. Returns an error if it cannot.
-std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
-  const auto node = static_cast<model::NodeId>(st.node);
-  switch (st.action) {
-    case Action::kDrain: return op.Drain(node);
-    case Action::kActivate: return op.SetAvailability(node, model::Availability::kActive);
-    case Action::kPause: return op.SetAvailability(node, model::Availability::kPause);
-    case Action::kPromote: return op.SetRole(node, model::Role::kManager);
-    case Action::kDemote: return op.SetRole(node, model::Role::kWorker);
-    case Action::kJoin: return op.Join(node, st.role);
-    case Action::kLeave: return op.Leave(node);
-    case Action::kNodeRm: return op.RemoveNode(node);
-    case Action::kStop: return op.Stop(node);
-    case Action::kInstall: return op.Install(node, st.version);
-    case Action::kStart: return op.Start(node);
-    case Action::kWait: op.WaitConverged(); return {};
-    case Action::kSleep: op.Sleep(st.duration); return {};
-    case Action::kCreate: return op.CreateService(static_cast<model::ServiceId>(st.service));
-    case Action::kRemove: return op.RemoveService(static_cast<model::ServiceId>(st.service));
-    case Action::kScale: return op.ScaleService(static_cast<model::ServiceId>(st.service), st.replicas);
-    case Action::kUpdate: return op.UpdateService(static_cast<model::ServiceId>(st.service));
-    case Action::kRollback: return op.RollbackService(static_cast<model::ServiceId>(st.service));
-    case Action::kNetworkAdd:
-    case Action::kNetworkRm:
-      // Model network k + 1 is the scenario's network k (0 is ingress).
-      return op.ChangeNetwork(static_cast<model::ServiceId>(st.service), static_cast<model::NetworkId>(st.network + 1),
-                              st.action == Action::kNetworkAdd);
+// The simulated operator as a target of Perform (planner/step.hpp): the
+// scenario's indices are the model's ids, but for networks (model network
+// k + 1 is the scenario's network k; 0 is ingress).
+struct OperatorTarget {
+  using Done = std::expected<void, std::string>;
+  model::Operator& op;
+  static model::NodeId N(std::size_t i) { return static_cast<model::NodeId>(i); }
+  static model::ServiceId S(std::size_t i) { return static_cast<model::ServiceId>(i); }
+  Done Drain(std::size_t n) { return op.Drain(N(n)); }
+  Done Activate(std::size_t n) { return op.SetAvailability(N(n), model::Availability::kActive); }
+  Done Pause(std::size_t n) { return op.SetAvailability(N(n), model::Availability::kPause); }
+  Done Promote(std::size_t n) { return op.SetRole(N(n), model::Role::kManager); }
+  Done Demote(std::size_t n) { return op.SetRole(N(n), model::Role::kWorker); }
+  Done Join(std::size_t n, model::Role r) { return op.Join(N(n), r); }
+  Done Leave(std::size_t n) { return op.Leave(N(n)); }
+  Done RemoveNode(std::size_t n) { return op.RemoveNode(N(n)); }
+  Done Stop(std::size_t n) { return op.Stop(N(n)); }
+  Done Install(std::size_t n, model::EngineVersion v) { return op.Install(N(n), v); }
+  Done Start(std::size_t n) { return op.Start(N(n)); }
+  // A wait that gives up says so in the trace; the trial goes on.
+  Done Wait() {
+    op.WaitConverged();
+    return {};
   }
-  return {};
+  Done Sleep(sim::Time d) {
+    op.Sleep(d);
+    return {};
+  }
+  Done Create(std::size_t v) { return op.CreateService(S(v)); }
+  Done Remove(std::size_t v) { return op.RemoveService(S(v)); }
+  Done Scale(std::size_t v, std::uint32_t r) { return op.ScaleService(S(v), r); }
+  Done Update(std::size_t v) { return op.UpdateService(S(v)); }
+  Done Rollback(std::size_t v) { return op.RollbackService(S(v)); }
+  Done ChangeNetwork(std::size_t v, std::size_t k, bool add) {
+    return op.ChangeNetwork(S(v), static_cast<model::NetworkId>(k + 1), add);
+  }
+};
+
+std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
+  OperatorTarget t{op};
+  return planner::Perform(t, st);
 }
 
 }  // namespace
