@@ -8,66 +8,38 @@ namespace swarmplan::model {
 
 namespace {
 // Ended, as far as the worker knows (its report may not be committed yet).
-bool Gone(const Task& t) { return IsTerminal(t.state) || t.report_pending; }
+bool Gone(const Task& t) { return IsTerminal(t.state) || t.report.pending; }
 }  // namespace
 
-void Agent::Dispatch(Task& t) { Modified(t.node, t.id); }
-
-void Agent::Modified(NodeId nid, TaskId id) {
-  // dispatcher.go Assignments: every change restarts the quiet wait; the
-  // message goes when it ends, or at once at the 100th change.
-  constexpr std::uint32_t kModificationLimit = 100;
-  Node& n = swarm_.nodes[nid];
-  n.stream.push_back(id);
-  swarm_.engine().Cancel(n.stream_timer);
-  if (++n.stream_mods >= kModificationLimit) {
-    SendStream(nid);
-    return;
-  }
-  n.stream_timer = swarm_.engine().After(swarm_.timings().assignment_quiet, [this, nid] { SendStream(nid); });
-}
-
-void Agent::SendStream(NodeId nid) {
-  Node& n = swarm_.nodes[nid];
-  n.stream_mods = 0;
-  const bool on_way = !n.in_flight.empty();
-  n.in_flight.insert(n.in_flight.end(), n.stream.begin(), n.stream.end());
-  n.stream.clear();
-  if (on_way) return;  // arrives with the message before it
-  swarm_.engine().After(swarm_.Draw(swarm_.timings().dispatch_latency), [this, nid] {
-    // The worker hands each task of the message to its task manager, one
-    // after another: a new task starts preparing, a changed one sees its
-    // new desired state.
-    std::vector<TaskId>& batch = message_;
-    std::vector<TaskId>& in_flight = swarm_.nodes[nid].in_flight;
-    batch.assign(in_flight.begin(), in_flight.end());
-    in_flight.clear();
-    for (TaskId id : batch) {
-      const Task& t = swarm_.tasks[id];
-      if (t.node != nid) continue;
-      if (!t.delivered) {
-        const std::uint32_t epoch = swarm_.nodes[nid].epoch;
-        swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });
-      } else {
-        swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); });
-      }
+void Agent::MessageArrived(NodeId nid, std::span<const TaskId> message) {
+  // The worker hands each task of the message to its task manager, one
+  // after another: a new task starts preparing, a changed one sees its new
+  // desired state.
+  for (TaskId id : message) {
+    const Task& t = swarm_.tasks[id];
+    if (t.node != nid) continue;
+    if (!t.agent.delivered) {
+      const std::uint32_t epoch = swarm_.nodes[nid].epoch;
+      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });
+    } else {
+      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); });
     }
-  });
+  }
 }
 
 void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
   Task& t = swarm_.tasks[id];
-  if (Gone(t) || t.delivered) return;
+  if (Gone(t) || t.agent.delivered) return;
   Node& n = swarm_.nodes[t.node];
   if (!n.engine_running || n.state == NodeState::kDown) {
-    n.undelivered.push_back(id);  // sent when the node connects again
+    n.agent.undelivered.push_back(id);  // sent when the node connects again
     return;
   }
-  t.delivered = true;
-  t.seen_desired = t.desired;
-  t.epoch = n.epoch;
+  t.agent.delivered = true;
+  t.agent.seen_desired = t.desired;
+  t.agent.epoch = n.epoch;
   if (t.desired > TaskState::kRunning) {
-    swarm_.Report(t, TaskState::kShutdown);
+    swarm_.dispatcher().Report(t, TaskState::kShutdown);
     return;
   }
   swarm_.SetState(t, TaskState::kAccepted);
@@ -98,23 +70,23 @@ void Agent::Prepare(Task& t) {
   const std::uint32_t epoch = n.epoch;
   if (n.engine.worker_waits_for_attachments() && !HasAttachments(t)) {
     // moby controller.go waitNodeAttachments: poll, give up after the wait.
-    t.waiting_attach = true;
-    n.waiting.push_back(id);
-    t.wait_timeout = swarm_.engine().After(swarm_.timings().attachment_wait, [this, id, epoch] {
+    t.agent.waiting_attach = true;
+    n.agent.waiting.push_back(id);
+    t.agent.wait_timeout = swarm_.engine().After(swarm_.timings().attachment_wait, [this, id, epoch] {
       Task& w = swarm_.tasks[id];
-      if (w.waiting_attach && swarm_.nodes[w.node].epoch == epoch) Reject(w, kErrMissingAttachments);
+      if (w.agent.waiting_attach && swarm_.nodes[w.node].epoch == epoch) Reject(w, kErrMissingAttachments);
     });
     swarm_.trace().Add(swarm_.Now(), "task", [&] { return swarm_.TaskName(t) + " waits in PREPARING for " + n.name +
                                                  "'s network attachments"; });
     return;
   }
-  t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
+  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
 }
 
 void Agent::AttachmentAdded(NodeId nid) {
   Node& n = swarm_.nodes[nid];
   if (!n.engine_running) return;
-  for (TaskId id : n.waiting) {
+  for (TaskId id : n.agent.waiting) {
     if (!HasAttachments(swarm_.tasks[id])) continue;
     const std::uint32_t epoch = n.epoch;
     const sim::Time poll = swarm_.rng().Duration(1, swarm_.timings().attachment_poll);
@@ -124,22 +96,22 @@ void Agent::AttachmentAdded(NodeId nid) {
 
 void Agent::PollAttachments(TaskId id, std::uint32_t epoch) {
   Task& t = swarm_.tasks[id];
-  if (!t.waiting_attach || swarm_.nodes[t.node].epoch != epoch || !HasAttachments(t)) return;
+  if (!t.agent.waiting_attach || swarm_.nodes[t.node].epoch != epoch || !HasAttachments(t)) return;
   StopWaiting(t);
-  t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
+  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
 }
 
 void Agent::StopWaiting(Task& t) {
-  if (!t.waiting_attach) return;
-  t.waiting_attach = false;
-  auto& w = swarm_.nodes[t.node].waiting;
+  if (!t.agent.waiting_attach) return;
+  t.agent.waiting_attach = false;
+  auto& w = swarm_.nodes[t.node].agent.waiting;
   w.erase(std::find(w.begin(), w.end(), t.id));
-  swarm_.engine().Cancel(t.wait_timeout);
+  swarm_.engine().Cancel(t.agent.wait_timeout);
 }
 
 void Agent::Reject(Task& t, std::string_view err) {
   StopWaiting(t);
-  swarm_.Report(t, TaskState::kRejected, err);
+  swarm_.dispatcher().Report(t, TaskState::kRejected, err);
 }
 
 void Agent::Created(TaskId id, std::uint32_t epoch) {
@@ -157,7 +129,7 @@ void Agent::Start(Task& t) {
   swarm_.SetState(t, TaskState::kStarting);
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  t.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_start), [this, id, epoch] {
+  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_start), [this, id, epoch] {
     Task& s = swarm_.tasks[id];
     if (Gone(s) || swarm_.nodes[s.node].epoch != epoch) return;
     swarm_.SetState(s, TaskState::kRunning);
@@ -175,7 +147,7 @@ sim::Time Agent::StopDuration(const Task& t) {
 }
 
 void Agent::Stop(Task& t, bool retry_wait) {
-  swarm_.engine().Cancel(t.op);
+  swarm_.engine().Cancel(t.agent.op);
   // A running task's cancelled wait is retried a second later (agent/task.go)
   // before the shutdown begins; the shutdown takes it out of the service's
   // load balancing and waits for gossip first (controller.go Shutdown), if
@@ -187,11 +159,11 @@ void Agent::Stop(Task& t, bool retry_wait) {
                          (bound ? swarm_.timings().service_unbind : 0) + StopDuration(t);
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  t.op = swarm_.engine().Schedule(exit, [this, id, epoch, started] {
+  t.agent.op = swarm_.engine().Schedule(exit, [this, id, epoch, started] {
     Task& x = swarm_.tasks[id];
     if (Gone(x) || swarm_.nodes[x.node].epoch != epoch) return;
     if (!started) {
-      swarm_.Report(x, TaskState::kShutdown);  // no container to tear down
+      swarm_.dispatcher().Report(x, TaskState::kShutdown);  // no container to tear down
       return;
     }
     AskTeardown(x.node, id, 0);
@@ -200,45 +172,45 @@ void Agent::Stop(Task& t, bool retry_wait) {
 
 void Agent::AskTeardown(NodeId nid, TaskId id, std::uint8_t turn) {
   Node& n = swarm_.nodes[nid];
-  n.teardown_q.emplace_back(id, turn);
-  if (!swarm_.engine().IsPending(n.teardown_turn)) NextTeardownTurn(nid);
+  n.agent.teardown_q.emplace_back(id, turn);
+  if (!swarm_.engine().IsPending(n.agent.teardown_turn)) NextTeardownTurn(nid);
 }
 
 void Agent::NextTeardownTurn(NodeId nid) {
   Node& n = swarm_.nodes[nid];
-  while (n.teardown_head < n.teardown_q.size()) {
-    const auto [id, turn] = n.teardown_q[n.teardown_head++];
+  while (n.agent.teardown_head < n.agent.teardown_q.size()) {
+    const auto [id, turn] = n.agent.teardown_q[n.agent.teardown_head++];
     if (Gone(swarm_.tasks[id])) continue;
     const Timings& tm = swarm_.timings();
     const Range& took = turn == 0 ? tm.teardown_revoke : turn == 1 ? tm.teardown_gateway : tm.teardown_overlay;
-    n.teardown_turn = swarm_.engine().After(swarm_.Draw(took), [this, nid, id, turn] {
+    n.agent.teardown_turn = swarm_.engine().After(swarm_.Draw(took), [this, nid, id, turn] {
       Task& x = swarm_.tasks[id];
       if (!Gone(x)) {
         const Service& s = swarm_.services[x.service];
         // The overlay endpoint's turn only for a task on swarm networks.
         const std::uint8_t last = s.NetsOf(x.version).empty() ? 1 : 2;
         if (turn < last) {
-          swarm_.nodes[nid].teardown_q.emplace_back(id, static_cast<std::uint8_t>(turn + 1));
+          swarm_.nodes[nid].agent.teardown_q.emplace_back(id, static_cast<std::uint8_t>(turn + 1));
         } else {
-          swarm_.Report(x, TaskState::kShutdown);
+          swarm_.dispatcher().Report(x, TaskState::kShutdown);
         }
       }
       NextTeardownTurn(nid);
     });
     return;
   }
-  n.teardown_q.clear();
-  n.teardown_head = 0;
+  n.agent.teardown_q.clear();
+  n.agent.teardown_head = 0;
 }
 
 void Agent::DesiredChanged(Task& t) {
   const Node& n = swarm_.nodes[t.node];
-  if (!t.delivered || Gone(t) || !n.engine_running || t.epoch != n.epoch) return;
+  if (!t.agent.delivered || Gone(t) || !n.engine_running || t.agent.epoch != n.epoch) return;
   // The task manager acts on an update that changes the task (agent/task.go
   // compares it with the one it runs), not on the same task sent again.
-  if (t.desired == t.seen_desired) return;
-  t.seen_desired = t.desired;
-  if (t.waiting_attach) {
+  if (t.desired == t.agent.seen_desired) return;
+  t.agent.seen_desired = t.desired;
+  if (t.agent.waiting_attach) {
     // agent/task.go cancels the operation in flight on every update; the
     // cancelled attachment wait returns its error, which is fatal.
     Reject(t, kErrMissingAttachments);
@@ -253,39 +225,39 @@ void Agent::DesiredChanged(Task& t) {
 
 void Agent::EngineStopped(NodeId nid) {
   Node& n = swarm_.nodes[nid];
-  swarm_.engine().Cancel(n.teardown_turn);  // the daemon is gone, and its teardowns with it
-  n.teardown_q.clear();
-  n.teardown_head = 0;
+  swarm_.engine().Cancel(n.agent.teardown_turn);  // the daemon is gone, and its teardowns with it
+  n.agent.teardown_q.clear();
+  n.agent.teardown_head = 0;
   for (TaskId id : n.tasks) {
     Task& t = swarm_.tasks[id];
-    swarm_.engine().Cancel(t.op);
-    if (t.waiting_attach) {
-      t.waiting_attach = false;
-      swarm_.engine().Cancel(t.wait_timeout);
+    swarm_.engine().Cancel(t.agent.op);
+    if (t.agent.waiting_attach) {
+      t.agent.waiting_attach = false;
+      swarm_.engine().Cancel(t.agent.wait_timeout);
     }
   }
-  n.waiting.clear();
+  n.agent.waiting.clear();
 }
 
 void Agent::Reconnected(NodeId nid) {
   Node& n = swarm_.nodes[nid];
   std::vector<TaskId> undelivered;
-  undelivered.swap(n.undelivered);
+  undelivered.swap(n.agent.undelivered);
   const std::vector<TaskId> on_node = n.tasks;
   for (TaskId id : on_node) {
     Task& t = swarm_.tasks[id];
     if (Gone(t)) continue;
-    if (!t.delivered) {
+    if (!t.agent.delivered) {
       if (std::find(undelivered.begin(), undelivered.end(), id) == undelivered.end()) undelivered.push_back(id);
       continue;
     }
-    if (t.epoch == n.epoch) continue;
+    if (t.agent.epoch == n.epoch) continue;
     // The engine restarted under this task: its container is gone.
-    t.epoch = n.epoch;
+    t.agent.epoch = n.epoch;
     if (t.desired > TaskState::kRunning) {
-      swarm_.Report(t, TaskState::kShutdown);
+      swarm_.dispatcher().Report(t, TaskState::kShutdown);
     } else if (t.state >= TaskState::kStarting) {
-      swarm_.Report(t, TaskState::kFailed, "task: non-zero exit (137): container stopped with the engine");
+      swarm_.dispatcher().Report(t, TaskState::kFailed, "task: non-zero exit (137): container stopped with the engine");
     } else if (t.state == TaskState::kReady) {
       if (t.desired == TaskState::kRunning) Start(t);
     } else {

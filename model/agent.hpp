@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -27,11 +28,9 @@ class Agent {
  public:
   explicit Agent(Swarm& swarm) : swarm_(swarm) {}
 
-  // The dispatcher sends an assigned task to its node.
-  void Dispatch(Task& t);
-  // Task `id` on node n was assigned or its desired state changed: the
-  // node's assignment stream carries it in its next message.
-  void Modified(NodeId n, TaskId id);
+  // A message of the node's assignment stream (model/dispatcher.hpp)
+  // arrived: tasks assigned to it or whose desired state changed.
+  void MessageArrived(NodeId n, std::span<const TaskId> message);
   void DesiredChanged(Task& t);
   // Node n gained an attachment: waiting tasks re-check at their next poll.
   void AttachmentAdded(NodeId n);
@@ -50,7 +49,6 @@ class Agent {
   void StopWaiting(Task& t);
 
  private:
-  void SendStream(NodeId n);
   void Deliver(TaskId id, std::uint32_t epoch);
   void Prepare(Task& t);
   void Created(TaskId id, std::uint32_t epoch);
@@ -68,7 +66,6 @@ class Agent {
   void Reject(Task& t, std::string_view err);
 
   Swarm& swarm_;
-  std::vector<TaskId> message_;  // scratch: the message being delivered
 };
 
 }  // namespace swarmplan::model

@@ -19,7 +19,7 @@ void Orchestrator::CreateService(ServiceId sid) {
   if (s.spec.mode == ServiceMode::kReplicated) {
     for (std::uint32_t slot = 1; slot <= s.spec.replicas; ++slot) {
       const TaskId id = NewTask(sid, slot, kNoId, TaskState::kRunning, kNoId, 0);
-      swarm_.tasks[id].pin = s.pins[slot - 1];
+      swarm_.tasks[id].restart.pin = s.pins[slot - 1];
     }
   } else {
     for (const Node& n : swarm_.nodes) ReconcileGlobalNode(s, n.id);
@@ -38,12 +38,12 @@ TaskId Orchestrator::NewTask(ServiceId sid, std::uint32_t slot, NodeId node, Tas
     while (static_cast<int>(sl.history.size()) >= swarm_.timings().task_history) sl.history.erase(sl.history.begin());
   }
   sl.current = id;
-  t.old_task = old;
-  t.start_after = swarm_.Now() + delay;
-  if (old != kNoId) swarm_.tasks[old].replaced_by = id;
+  t.restart.old_task = old;
+  t.restart.start_after = swarm_.Now() + delay;
+  if (old != kNoId) swarm_.tasks[old].restart.replaced_by = id;
   if (desired == TaskState::kReady) {
-    t.delay_pending = true;
-    swarm_.engine().Schedule(t.start_after, [this, id] { MaybeStart(id); });
+    t.restart.delay_pending = true;
+    swarm_.engine().Schedule(t.restart.start_after, [this, id] { MaybeStart(id); });
   }
   return id;
 }
@@ -53,21 +53,21 @@ void Orchestrator::MaybeStart(TaskId id) {
   // The delay runs its course whatever happens to the task meanwhile (a
   // rejection, a shutdown): restart.go's delayed start is not cancelled by
   // them, and a restart asked for meanwhile waits for its end.
-  if (!t.delay_pending) return;
+  if (!t.restart.delay_pending) return;
   const sim::Time now = swarm_.Now();
-  if (now < t.start_after) return;  // the delay event will come
+  if (now < t.restart.start_after) return;  // the delay event will come
   if (!swarm_.HasLeader()) {
     swarm_.engine().After(sim::kSecond, [this, id] { MaybeStart(id); });
     return;
   }
-  bool go = t.old_task == kNoId;
+  bool go = t.restart.old_task == kNoId;
   if (!go) {
-    const Task& old = swarm_.tasks[t.old_task];
+    const Task& old = swarm_.tasks[t.restart.old_task];
     go = IsTerminal(old.state) || old.node == kNoId || swarm_.nodes[old.node].state == NodeState::kDown ||
-         now >= t.start_after + swarm_.timings().old_task_timeout;
+         now >= t.restart.start_after + swarm_.timings().old_task_timeout;
     if (!go) {
       // Woken by the old task's end, or at the timeout.
-      swarm_.engine().Schedule(t.start_after + swarm_.timings().old_task_timeout, [this, id] { MaybeStart(id); });
+      swarm_.engine().Schedule(t.restart.start_after + swarm_.timings().old_task_timeout, [this, id] { MaybeStart(id); });
       return;
     }
   }
@@ -75,14 +75,14 @@ void Orchestrator::MaybeStart(TaskId id) {
 }
 
 void Orchestrator::DelayEnded(Task& t) {
-  t.delay_pending = false;
+  t.restart.delay_pending = false;
   // StartNow: READY -> RUNNING (nothing to do for a task that ended or was
   // shut down meanwhile).
   if (!IsTerminal(t.state) && t.desired == TaskState::kReady) swarm_.SetDesired(t, TaskState::kRunning);
-  if (!t.restart_waiting) return;
-  t.restart_waiting = false;
-  const bool counts = t.restart_counts;
-  t.restart_counts = false;
+  if (!t.restart.waiting) return;
+  t.restart.waiting = false;
+  const bool counts = t.restart.counts;
+  t.restart.counts = false;
   // waitRestart: restart it now, unless it was shut down on purpose or its
   // slot moved on meanwhile.
   Service& s = swarm_.services[t.service];
@@ -110,7 +110,7 @@ bool Orchestrator::RestartAllowed(const Task& t) const {
 }
 
 void Orchestrator::TaskTerminal(Task& t) {
-  if (t.replaced_by != kNoId) MaybeStart(t.replaced_by);
+  if (t.restart.replaced_by != kNoId) MaybeStart(t.restart.replaced_by);
   if (!swarm_.HasLeader()) return;  // the next leader reconciles
   Service& s = swarm_.services[t.service];
   if (SlotOf(s, t).current != t.id) return;
@@ -120,10 +120,10 @@ void Orchestrator::TaskTerminal(Task& t) {
 }
 
 void Orchestrator::Restart(Task& old, bool counts) {
-  if (old.delay_pending) {
+  if (old.restart.delay_pending) {
     // Supervisor.Restart: "still in the process of restarting" -> wait.
-    old.restart_waiting = true;
-    old.restart_counts = old.restart_counts || counts;
+    old.restart.waiting = true;
+    old.restart.counts = old.restart.counts || counts;
     return;
   }
   Service& s = swarm_.services[old.service];

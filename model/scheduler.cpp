@@ -47,7 +47,7 @@ std::uint64_t Scheduler::Rank(ServiceId sid, NodeId nid) {
   const int failures = RecentFailures(sid, nid);
   const std::uint64_t fkey = failures >= swarm_.timings().failure_threshold ? std::min(failures, 0xFFFF) : 0;
   return (fkey << 48) | (static_cast<std::uint64_t>(s.per_node[nid]) << 24) |
-         std::min<std::uint64_t>(swarm_.nodes[nid].active_tasks, 0xFFFFFF);
+         std::min<std::uint64_t>(swarm_.nodes[nid].sched.active_tasks, 0xFFFFFF);
 }
 
 void Scheduler::Offer(ServiceId sid, NodeId nid) {
@@ -95,11 +95,11 @@ bool Scheduler::Fits(ServiceId sid, NodeId nid) const {
   const Service& s = swarm_.services[sid];
   const Node& n = swarm_.nodes[nid];
   if (n.nano_cpus > 0 && s.spec.reserve_nano_cpus > 0 &&
-      n.reserved_nano_cpus + s.spec.reserve_nano_cpus > n.nano_cpus) {
+      n.sched.reserved_nano_cpus + s.spec.reserve_nano_cpus > n.nano_cpus) {
     return false;
   }
   if (n.memory_bytes > 0 && s.spec.reserve_memory_bytes > 0 &&
-      n.reserved_memory + s.spec.reserve_memory_bytes > n.memory_bytes) {
+      n.sched.reserved_memory + s.spec.reserve_memory_bytes > n.memory_bytes) {
     return false;
   }
   return true;
@@ -121,11 +121,11 @@ int Scheduler::RecentFailures(ServiceId sid, NodeId nid) {
 void Scheduler::CountChanged(const Task& t, int delta) {
   Node& n = swarm_.nodes[t.node];
   Service& s = swarm_.services[t.service];
-  n.active_tasks = static_cast<std::uint32_t>(static_cast<int>(n.active_tasks) + delta);
+  n.sched.active_tasks = static_cast<std::uint32_t>(static_cast<int>(n.sched.active_tasks) + delta);
   s.per_node[t.node] = static_cast<std::uint16_t>(static_cast<int>(s.per_node[t.node]) + delta);
   const ServiceSpec& spec = s.SpecOf(t.version);  // a task holds the reservations it was created with
-  n.reserved_nano_cpus += delta * spec.reserve_nano_cpus;
-  n.reserved_memory += delta * spec.reserve_memory_bytes;
+  n.sched.reserved_nano_cpus += delta * spec.reserve_nano_cpus;
+  n.sched.reserved_memory += delta * spec.reserve_memory_bytes;
   if (index_.empty() || delta > 0) return;  // a growing key is fixed lazily
   OfferNode(t.node);
   if (!unplaced_.empty()) {
@@ -241,9 +241,9 @@ void Scheduler::Tick() {
     for (TaskId id : g) {
       Task& t = swarm_.tasks[id];
       if (t.state != TaskState::kPending) continue;
-      if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
-        Explain(t, t.pin, true);
-        swarm_.AssignNode(t, t.pin);
+      if (t.restart.pin != kNoId && Eligible(sid, t.restart.pin) && Fits(sid, t.restart.pin)) {
+        Explain(t, t.restart.pin, true);
+        swarm_.AssignNode(t, t.restart.pin);
         continue;
       }
       batch.push_back(id);
@@ -324,11 +324,11 @@ void Scheduler::PlaceBatch(ServiceId sid, const std::vector<TaskId>& batch) {
     if (s.spec.max_replicas_per_node != 0 && s.per_node[node] + added[i] >= s.spec.max_replicas_per_node) return false;
     const std::int64_t more = static_cast<std::int64_t>(added[i]) + 1;
     if (nd.nano_cpus > 0 && s.spec.reserve_nano_cpus > 0 &&
-        nd.reserved_nano_cpus + more * s.spec.reserve_nano_cpus > nd.nano_cpus) {
+        nd.sched.reserved_nano_cpus + more * s.spec.reserve_nano_cpus > nd.nano_cpus) {
       return false;
     }
     return !(nd.memory_bytes > 0 && s.spec.reserve_memory_bytes > 0 &&
-             nd.reserved_memory + more * s.spec.reserve_memory_bytes > nd.memory_bytes);
+             nd.sched.reserved_memory + more * s.spec.reserve_memory_bytes > nd.memory_bytes);
   };
   std::vector<std::pair<TaskId, NodeId>>& decided = batch_decided_;
   decided.clear();
@@ -380,9 +380,9 @@ bool Scheduler::Place(Task& t) {
     }
   } else {
     // An imported cluster's placement first, when that node still fits.
-    if (t.pin != kNoId && Eligible(sid, t.pin) && Fits(sid, t.pin)) {
-      Explain(t, t.pin, true);
-      swarm_.AssignNode(t, t.pin);
+    if (t.restart.pin != kNoId && Eligible(sid, t.restart.pin) && Fits(sid, t.restart.pin)) {
+      Explain(t, t.restart.pin, true);
+      swarm_.AssignNode(t, t.restart.pin);
       return true;
     }
     const NodeId n = Best(sid);
@@ -451,7 +451,7 @@ void Scheduler::Explain(const Task& t, NodeId chosen, bool pinned) {
   for (std::size_t i = 0; i < ranked.size() && i < 8; ++i) {
     const NodeId n = ranked[i].node;
     text += (i ? "," : "") + std::string(" ") + swarm_.nodes[n].name + " " + std::to_string(ranked[i].rank >> 48) + "/" +
-            std::to_string(s.per_node[n]) + "/" + std::to_string(swarm_.nodes[n].active_tasks);
+            std::to_string(s.per_node[n]) + "/" + std::to_string(swarm_.nodes[n].sched.active_tasks);
   }
   if (ranked.size() > 8) text += ", and " + std::to_string(ranked.size() - 8) + " more";
   if (ranked.size() > 1 && ranked[0].rank == ranked[1].rank) text += " (equals in random order, as Go's map)";

@@ -40,8 +40,7 @@ struct Node {
   NodeState state = NodeState::kReady;
   EngineVersion engine;
   std::map<std::string, std::string> labels;
-  std::int64_t nano_cpus = 0, memory_bytes = 0;            // capacity (0: unlimited)
-  std::int64_t reserved_nano_cpus = 0, reserved_memory = 0;  // by counted tasks
+  std::int64_t nano_cpus = 0, memory_bytes = 0;  // capacity (0: unlimited)
 
   bool member = true;   // in the swarm (false: not joined yet, or removed)
   bool left = false;    // `docker swarm leave` ran on it: down for good until removed
@@ -49,27 +48,35 @@ struct Node {
   bool connected = true;           // its agent is connected to the managers
   bool swarm_active = true;        // libnetwork's cluster agent is up
   std::uint32_t epoch = 0;         // bumped when the engine stops: stale timers see it
-  std::vector<std::uint32_t> attach;     // per network: LB address offset or kNoAddr
+  std::vector<std::uint32_t> attach;     // allocator: per network, LB address offset or kNoAddr
   std::vector<std::uint32_t> net_tasks;  // per network: tasks ASSIGNED..RUNNING here
-  std::uint32_t active_tasks = 0;        // scheduler's count (desired <= RUNNING)
   std::vector<TaskId> tasks;             // non-terminal tasks assigned here
-  std::vector<TaskId> waiting;           // PREPARING, waiting for attachments
-  std::vector<TaskId> undelivered;       // assigned while the engine was down
-  // The dispatcher's assignment stream to the node (Agent::Modified): tasks
-  // assigned or changed since the last message, and the messages sent but
-  // not yet arrived.
-  std::vector<TaskId> stream;
-  std::vector<TaskId> in_flight;
-  std::uint32_t stream_mods = 0;
-  sim::EventId stream_timer;
-  sim::EventId down_timer;
-  // Containers' network teardown (Agent::Stop): the node's libnetwork
-  // serves one turn at a time, in the order asked; (task, turn) pairs from
-  // teardown_head on are waiting, teardown_turn is the one being served.
-  sim::Time reporter_free = 0;  // the worker's reporter: when its last status update reached the dispatcher
-  std::vector<std::pair<TaskId, std::uint8_t>> teardown_q;
-  std::uint32_t teardown_head = 0;
-  sim::EventId teardown_turn;
+
+  // Each component's own state of the node; only that component writes it.
+  struct SchedulerCounts {  // scheduler.cpp: what its counted tasks take here
+    std::uint32_t active_tasks = 0;  // desired <= RUNNING
+    std::int64_t reserved_nano_cpus = 0, reserved_memory = 0;
+  } sched;
+  struct DispatchStream {  // dispatcher.cpp: the node's assignment stream
+    std::vector<TaskId> pending;    // assigned or changed since the last message
+    std::vector<TaskId> in_flight;  // sent, not arrived yet
+    std::uint32_t modifications = 0;
+    sim::EventId quiet_timer;
+  } dispatch;
+  struct AgentState {  // agent.cpp: the worker
+    std::vector<TaskId> waiting;      // PREPARING, waiting for attachments
+    std::vector<TaskId> undelivered;  // assigned while the engine was down
+    sim::Time reporter_free = 0;      // its reporter: when its last status update reached the dispatcher
+    // Containers' network teardown (Agent::Stop): the node's libnetwork
+    // serves one turn at a time, in the order asked; (task, turn) pairs
+    // from teardown_head on are waiting, teardown_turn is the one served.
+    std::vector<std::pair<TaskId, std::uint8_t>> teardown_q;
+    std::uint32_t teardown_head = 0;
+    sim::EventId teardown_turn;
+  } agent;
+  struct Heartbeat {  // membership.cpp: marked down when it expires
+    sim::EventId expiry;
+  } heartbeat;
 
   bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }
 };
@@ -181,37 +188,45 @@ struct Task {
   NodeId node = kNoId;
   TaskState state = TaskState::kNew;
   TaskState desired = TaskState::kRunning;
-  TaskAddrs addrs;             // per service net, kNoAddr until allocated
-  bool allocated = false;
+  bool allocated = false;      // allocator: every address taken
   bool counted = false;        // in scheduler counts (assigned, live, desired <= RUNNING)
   bool on_node = false;        // in node->tasks and net_tasks
-  bool waiting_attach = false;
-  bool delivered = false;
-  bool report_pending = false;  // the worker reported an end the dispatcher has not committed yet
-  TaskState report_state = TaskState::kNew;
-  std::string_view report_err;  // with report_state: one of the model's fixed messages
-  bool progress_queued = false;  // a progress report waits for the dispatcher's batch
-  TaskState seen_desired = TaskState::kNew;  // the desired state its worker last received
+  std::uint32_t node_pos = 0;  // index in node->tasks
+  TaskAddrs addrs;             // allocator: per service net, kNoAddr until allocated
   // Why it ended or waits: always one of the model's fixed messages
   // (static storage), so a task carries no string of its own.
   std::string_view err;
   sim::Time created = 0;
   sim::Time state_since = 0;
-  sim::Time reported_at = -1;  // the worker's own time of its terminal report (`docker service ps`)
-  sim::Time start_after = 0;   // replacement: not before (restart delay)
-  NodeId pin = kNoId;          // the node an imported cluster ran this slot on
-  TaskId old_task = kNoId;     // replacement: the task it replaces
-  TaskId replaced_by = kNoId;
-  // Restart supervisor (restart.go): the task's delayed start has not ended
-  // yet; a restart asked for meanwhile waits for it (waitRestart), and
-  // counts against max_attempts if it came from a failure.
-  bool delay_pending = false;
-  bool restart_waiting = false;
-  bool restart_counts = false;
-  std::uint32_t node_pos = 0;  // index in node->tasks
-  std::uint32_t epoch = 0;     // node epoch when the agent took it
-  sim::EventId op;             // agent operation in flight
-  sim::EventId wait_timeout;   // attachment wait
+
+  // Each component's own state of the task; only that component writes it.
+  struct AgentState {  // agent.cpp: the worker's operation on it
+    bool waiting_attach = false;
+    bool delivered = false;
+    TaskState seen_desired = TaskState::kNew;  // the desired state the worker last received
+    std::uint32_t epoch = 0;    // node epoch when the agent took it
+    sim::EventId op;            // operation in flight
+    sim::EventId wait_timeout;  // attachment wait
+  } agent;
+  struct Report {  // dispatcher.cpp: the worker's status report on its way
+    bool pending = false;  // an end reported, not committed yet
+    bool progress_queued = false;  // a progress report waits for the batch
+    TaskState state = TaskState::kNew;
+    std::string_view err;  // with state: one of the model's fixed messages
+    sim::Time at = -1;     // the worker's own time of its terminal report (`docker service ps`)
+  } report;
+  struct Restart {  // orchestrator.cpp: the restart supervisor (restart.go)
+    sim::Time start_after = 0;  // replacement: not before (restart delay)
+    NodeId pin = kNoId;         // the node an imported cluster ran this slot on
+    TaskId old_task = kNoId;    // replacement: the task it replaces
+    TaskId replaced_by = kNoId;
+    // The task's delayed start has not ended yet; a restart asked for
+    // meanwhile waits for it (waitRestart), and counts against
+    // max_attempts if it came from a failure.
+    bool delay_pending = false;
+    bool waiting = false;
+    bool counts = false;
+  } restart;
 };
 
 // The swarm's tasks, by id. Tasks live in chunks of kChunk, so a reference

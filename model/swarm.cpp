@@ -13,9 +13,8 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   orchestrator_ = std::make_unique<Orchestrator>(*this);
   agent_ = std::make_unique<Agent>(*this);
   updater_ = std::make_unique<Updater>(*this);
-  // The dispatcher has been batching since long before the run: its next
-  // batch is anywhere in the coming period.
-  next_tick_ = rng_.Duration(1, timings_.dispatcher_batch);
+  dispatcher_ = std::make_unique<Dispatcher>(*this);
+  membership_ = std::make_unique<Membership>(*this);
 
   networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress())});
   for (const auto& n : sc.networks) {
@@ -45,11 +44,10 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
       n.state = NodeState::kDown;
     }
     n.member = spec.joined;
-    if (n.role == Role::kManager && n.member) ++managers_;
   }
 
   // REQUIRES: sc.Validate() passed, so an up manager leads.
-  initial_leader_ = static_cast<NodeId>(sc.InitialLeader().value());
+  membership_->Init(static_cast<NodeId>(sc.InitialLeader().value()));
 
   services.resize(sc.services.size());
   std::size_t per_node_tasks = 0;  // a node's share of the tasks, to size its task list once
@@ -109,10 +107,7 @@ bool Swarm::MeetsConstraints(const Service& s, const Node& n) const {
 }
 
 void Swarm::Deploy() {
-  leader_ = initial_leader_;
-  lb_policy_ = nodes[leader_].engine.lb_policy();
-  trace_.Add(Now(), "leader", [&] { return nodes[leader_].name + " leads (engine " + nodes[leader_].engine.ToString() +
-                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")"; });
+  membership_->Start();
   scheduler_->Init();
   // Nodes joined before the networks and services were created: every node
   // holds its ingress address; pre-18.09 leaders also give each node one
@@ -157,83 +152,6 @@ std::expected<void, std::string> Swarm::ScaleService(ServiceId id, std::uint32_t
   s.spec.replicas = replicas;
   orchestrator_->Scale(s, from);
   UpdateRunning(s, 0);  // the desired count changed: below-desired time starts or stops
-  return {};
-}
-
-std::expected<void, std::string> Swarm::SetRole(NodeId id, Role r) {
-  Node& n = nodes[id];
-  const char* verb = r == Role::kManager ? "promote" : "demote";
-  if (!HasLeader()) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": the swarm has no leader");
-  if (!n.member) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": it is not in the swarm");
-  if (n.role == r) return {};
-  if (r == Role::kWorker && managers_ == 1) {
-    return std::unexpected("cannot demote " + n.name + ": it is the last manager");
-  }
-  trace_.Add(Now(), "node", [&] { return n.name + " " + verb + "d to " + std::string(ToString(r)); });
-  n.role = r;
-  managers_ += r == Role::kManager ? 1 : -1;
-  for (Service& s : services) s.constraint_ok[id] = MeetsConstraints(s, n);
-  scheduler_->NodeChanged(id);
-  orchestrator_->NodeConstraintsChanged(id);
-  if (n.schedulable()) orchestrator_->NodeSchedulable(id);
-  // A demoted leader steps down; so does any leader once the managers up
-  // are no longer a majority (a demotion while managers are down).
-  if (HasLeader() && ((r == Role::kWorker && leader_ == id) || !HasQuorum())) LeaderLost();
-  return {};
-}
-
-std::expected<void, std::string> Swarm::JoinNode(NodeId id, Role r) {
-  Node& n = nodes[id];
-  if (!HasLeader()) return std::unexpected("cannot join " + n.name + ": the swarm has no leader");
-  if (n.member) return std::unexpected(n.name + " is already in the swarm");
-  trace_.Add(Now(), "node", [&] { return n.name + " joins as " + std::string(ToString(r)); });
-  n.member = true;
-  n.left = false;
-  n.role = r;
-  n.availability = Availability::kActive;
-  for (Service& s : services) s.constraint_ok[id] = MeetsConstraints(s, n);
-  if (r == Role::kManager) ++managers_;
-  n.engine_running = true;
-  ++n.epoch;
-  const std::uint32_t epoch = n.epoch;
-  engine_.After(Draw(timings_.node_join), [this, id, epoch] {
-    if (nodes[id].epoch == epoch && nodes[id].member) NodeReconnected(id);
-  });
-  return {};
-}
-
-std::expected<void, std::string> Swarm::LeaveNode(NodeId id) {
-  Node& n = nodes[id];
-  if (!n.member) return std::unexpected(n.name + " is not in the swarm");
-  // docker: a manager must be demoted first (or leave with --force, which
-  // this model does not plan).
-  if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before it leaves");
-  trace_.Add(Now(), "node", [&] { return n.name + " leaves the swarm"; });
-  StopEngine(id);
-  n.left = true;
-  return {};
-}
-
-std::expected<void, std::string> Swarm::RemoveNode(NodeId id) {
-  Node& n = nodes[id];
-  if (!HasLeader()) return std::unexpected("cannot remove " + n.name + ": the swarm has no leader");
-  if (!n.member) return std::unexpected(n.name + " is not in the swarm");
-  if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before removing it");
-  if (n.state != NodeState::kDown) {
-    return std::unexpected("node " + n.name + " is not down and can't be removed (docker node rm without --force)");
-  }
-  trace_.Add(Now(), "node", [&] { return n.name + " removed from the swarm"; });
-  engine_.Cancel(n.down_timer);
-  n.member = false;
-  const std::vector<TaskId> on_node = n.tasks;
-  for (TaskId tid : on_node) {
-    Task& t = tasks[tid];
-    if (IsTerminal(t.state)) continue;
-    SetDesired(t, TaskState::kShutdown);
-    if (!IsTerminal(t.state)) SetState(t, TaskState::kOrphaned, "node removed");
-  }
-  allocator_->NodeEvent(id);  // frees its load-balancer addresses
-  scheduler_->NodeChanged(id);
   return {};
 }
 
@@ -342,12 +260,6 @@ void Swarm::NewSpecVersion(Service& s, std::vector<NetworkId> nets) {
   ++s.version;
 }
 
-int Swarm::reachable_managers() const {
-  int up = 0;
-  for (const Node& n : nodes) up += n.role == Role::kManager && n.engine_running;
-  return up;
-}
-
 std::string Swarm::TaskName(const Task& t) const {
   const Service& s = services[t.service];
   std::string name = s.spec.name + ".";
@@ -436,7 +348,7 @@ void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
   if (IsTerminal(s)) {
     OnTerminal(t, old);
   } else if (t.on_node && s >= TaskState::kAccepted) {
-    QueueProgress(t);  // the worker's own report
+    dispatcher_->ReportProgress(t);  // the worker's own report
   } else if (t.on_node) {
     allocator_->NodeEvent(t.node);
   }
@@ -444,8 +356,8 @@ void Swarm::SetState(Task& t, TaskState s, std::string_view err) {
 }
 
 void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
-  if (t.waiting_attach) agent_->StopWaiting(t);
-  engine_.Cancel(t.op);
+  if (t.agent.waiting_attach) agent_->StopWaiting(t);
+  engine_.Cancel(t.agent.op);
   allocator_->TaskTerminal(t);
   if (t.on_node) {
     Node& n = nodes[t.node];
@@ -504,7 +416,7 @@ void Swarm::SetDesired(Task& t, TaskState d) {
     // section 3 between a replacement's start and its node's new LB
     // address. (A task not delivered yet gets its latest desired state with
     // its assignment.)
-    agent_->Modified(t.node, t.id);
+    dispatcher_->Modified(t.node, t.id);
   }
 }
 
@@ -522,78 +434,7 @@ void Swarm::AssignNode(Task& t, NodeId n) {
   if (!t.on_node) AttachToNode(t, n);
   SetState(t, TaskState::kAssigned);
   RefreshCounted(t);
-  agent_->Dispatch(t);
-}
-
-void Swarm::Report(Task& t, TaskState s, std::string_view err) {
-  assert(IsTerminal(s));
-  if (t.report_pending || IsTerminal(t.state)) return;
-  t.report_pending = true;
-  t.report_state = s;
-  t.report_err = err;
-  t.reported_at = Now();
-  Send(t, /*progress=*/false);
-}
-
-void Swarm::Send(const Task& t, bool progress) {
-  // The worker's reporter sends its status updates one call after another
-  // (swarmkit agent/reporter.go): a burst of reports from one node reaches
-  // the dispatcher spread out, and may fall in two of its batches.
-  sim::Time at = Now();
-  if (t.node != kNoId) {
-    Node& n = nodes[t.node];
-    at = std::max(at, n.reporter_free) + Draw(timings_.report_send);
-    n.reporter_free = at;
-  }
-  const TaskId id = t.id;
-  engine_.Schedule(at, [this, id, progress] {
-    if (reports_.empty()) engine_.Schedule(NextDispatcherTick(), [this] { FlushReports(); });
-    reports_.push_back({id, progress});
-  });
-}
-
-sim::Time Swarm::NextDispatcherTick() {
-  const sim::Time b = timings_.dispatcher_batch;
-  const Range& late = timings_.dispatcher_tick_late;
-  // Idle for long: the ticks in between drift by their mean lateness.
-  const sim::Time mean = b + (late.lo + late.hi) / 2;
-  if (Now() - next_tick_ > 64 * mean) next_tick_ += (Now() - next_tick_) / mean * mean - 8 * mean;
-  while (next_tick_ <= Now()) next_tick_ += b + Draw(late);
-  return next_tick_;
-}
-
-void Swarm::QueueProgress(Task& t) {
-  if (t.progress_queued || t.report_pending) return;  // one entry a task in a batch
-  t.progress_queued = true;
-  Send(t, /*progress=*/true);
-}
-
-void Swarm::FlushReports() {
-  std::vector<PendingReport>& batch = report_batch_;
-  batch.swap(reports_);
-  reports_.clear();
-  // One transaction (dispatcher.go processUpdates), its updates in Go map
-  // order: random. The allocator handles each update as it comes
-  // (allocator/network.go doTaskAlloc): a terminal task's addresses are
-  // freed at its update, and the node of a task that progressed gets the
-  // load-balancer addresses it lacks right then, from what is free at that
-  // point of the batch. The components that react otherwise (allocator's
-  // commit, scheduler, orchestrator) run in later events, so they see
-  // every task of the batch updated.
-  for (std::size_t i = batch.size(); i > 1; --i) std::swap(batch[i - 1], batch[rng_.Below(i)]);
-  allocator_->BeginReactions();
-  for (const PendingReport& r : batch) {
-    Task& t = tasks[r.id];
-    if (r.progress) {
-      t.progress_queued = false;
-      if (!IsTerminal(t.state) && !t.report_pending && t.on_node) allocator_->NodeEvent(t.node);
-      continue;
-    }
-    t.report_pending = false;
-    if (!IsTerminal(t.state)) SetState(t, t.report_state, t.report_err);
-  }
-  allocator_->EndReactions();
-  batch.clear();
+  dispatcher_->Assigned(t);
 }
 
 void Swarm::RefreshCounted(Task& t) {
@@ -655,7 +496,7 @@ bool Swarm::Converged() const {
 std::expected<void, std::string> Swarm::SetAvailability(NodeId id, Availability a) {
   if (!HasLeader()) {
     return std::unexpected("cannot update node " + nodes[id].name + ": the swarm has no leader (" +
-                           std::to_string(reachable_managers()) + " of " + std::to_string(managers_) +
+                           std::to_string(reachable_managers()) + " of " + std::to_string(managers()) +
                            " managers reachable)");
   }
   Node& n = nodes[id];
@@ -669,109 +510,6 @@ std::expected<void, std::string> Swarm::SetAvailability(NodeId id, Availability 
   if (a == Availability::kDrain) orchestrator_->NodeDrained(id);
   if (n.schedulable()) orchestrator_->NodeSchedulable(id);
   return {};
-}
-
-void Swarm::StopEngine(NodeId id) {
-  Node& n = nodes[id];
-  if (!n.engine_running) return;
-  trace_.Add(Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " stopped"; });
-  n.engine_running = false;
-  n.connected = false;
-  ++n.epoch;
-  agent_->EngineStopped(id);
-  engine_.Cancel(n.down_timer);
-  n.down_timer = engine_.After(Draw(timings_.node_down_after), [this, id] { NodeDown(id); });
-  if (n.role == Role::kManager) {
-    if (leader_ == id) LeaderLost();
-    if (!HasQuorum()) {
-      trace_.Add(Now(), "leader", [&] { return "quorum lost: " + std::to_string(reachable_managers()) + " of " +
-                                      std::to_string(managers_) + " managers reachable"; });
-    }
-  }
-}
-
-void Swarm::InstallEngine(NodeId id, EngineVersion v) {
-  Node& n = nodes[id];
-  assert(!n.engine_running);
-  trace_.Add(Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " -> " + v.ToString() + " installed"; });
-  n.engine = v;
-}
-
-void Swarm::StartEngine(NodeId id) {
-  Node& n = nodes[id];
-  if (n.engine_running || !n.member || n.left) return;
-  trace_.Add(Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " starting"; });
-  n.engine_running = true;
-  const std::uint32_t epoch = n.epoch;
-  engine_.After(Draw(timings_.engine_start), [this, id, epoch] {
-    if (nodes[id].epoch == epoch && nodes[id].engine_running) NodeReconnected(id);
-  });
-  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
-}
-
-void Swarm::NodeDown(NodeId id) {
-  Node& n = nodes[id];
-  if (!HasLeader()) {
-    // The dispatcher runs on the leader; a new one re-arms the heartbeat.
-    n.down_timer = engine_.After(sim::kSecond, [this, id] { NodeDown(id); });
-    return;
-  }
-  if (n.state == NodeState::kDown) return;
-  trace_.Add(Now(), "node", [&] { return n.name + " is down (heartbeat expired)"; });
-  n.state = NodeState::kDown;
-  scheduler_->NodeChanged(id);
-  orchestrator_->NodeDown(id);
-}
-
-void Swarm::NodeReconnected(NodeId id) {
-  Node& n = nodes[id];
-  engine_.Cancel(n.down_timer);
-  const bool was_down = n.state == NodeState::kDown;
-  n.state = NodeState::kReady;
-  n.connected = true;
-  const sim::Time inactive = Draw(timings_.swarm_active_after_ready);
-  n.swarm_active = inactive == 0;
-  trace_.Add(Now(), "node", [&] { return n.name + " is ready (engine " + n.engine.ToString() + ")"; });
-  if (!n.swarm_active) {
-    const std::uint32_t epoch = n.epoch;
-    engine_.After(inactive, [this, id, epoch] {
-      if (nodes[id].epoch == epoch) nodes[id].swarm_active = true;
-    });
-  }
-  agent_->Reconnected(id);
-  scheduler_->NodeChanged(id);
-  allocator_->NodeEvent(id);
-  if (was_down && n.schedulable() && HasLeader()) orchestrator_->NodeSchedulable(id);
-  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
-}
-
-void Swarm::LeaderLost() {
-  trace_.Add(Now(), "leader", [&] { return nodes[leader_].name + " stopped leading"; });
-  leader_ = kNoId;
-  ScheduleElection();
-}
-
-void Swarm::ScheduleElection() {
-  if (election_pending_ || HasLeader()) return;
-  if (!HasQuorum()) return;  // retried when a manager comes back
-  election_pending_ = true;
-  engine_.After(Draw(timings_.election), [this] { Elect(); });
-}
-
-void Swarm::Elect() {
-  election_pending_ = false;
-  if (HasLeader() || !HasQuorum()) return;
-  std::vector<NodeId> candidates;
-  for (const Node& n : nodes) {
-    if (n.role == Role::kManager && n.engine_running) candidates.push_back(n.id);
-  }
-  leader_ = candidates[rng_.Below(candidates.size())];
-  lb_policy_ = nodes[leader_].engine.lb_policy();
-  trace_.Add(Now(), "leader", [&] { return nodes[leader_].name + " elected leader (engine " + nodes[leader_].engine.ToString() +
-                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")"; });
-  allocator_->LeaderChanged();
-  scheduler_->LeaderChanged();
-  orchestrator_->LeaderChanged();
 }
 
 }  // namespace swarmplan::model

@@ -1,20 +1,28 @@
-// Swarm: one simulated Docker Swarm, the composition of its components
-// (control plane, allocator, scheduler, orchestrators, agents) over a shared
-// store, driven by one sim::Engine and one seeded Rng.
+// Swarm: one simulated Docker Swarm, the composition of its components over
+// a shared store (model/store.hpp), driven by one sim::Engine and one seeded
+// Rng. The components, one file each, named after swarmkit's:
+//   membership   (membership.hpp)   join, leave, node rm, promote/demote,
+//                                   heartbeats, elections, the leader
+//   dispatcher   (dispatcher.hpp)   assignment stream, status report batches
+//   allocator    (allocator.hpp)    addresses: tasks, VIPs, node LB
+//   scheduler    (scheduler.hpp)    placement
+//   orchestrator (orchestrator.hpp) replicas, global tasks, restarts
+//   updater      (updater.hpp)      rolling updates and rollbacks
+//   agent        (agent.hpp)        the worker: prepare, wait, start, stop
 //
 // Lifecycle: construct from a Scenario and a seed, Deploy() the services
 // under the engines the nodes start with, then drive operator actions
-// (SetAvailability, StopEngine, InstallEngine, StartEngine) between
-// engine runs. What the components react to — a task's state, desired
-// state and node, a node's availability and engine — changes only through
-// the methods below, so the derived counters, the components and the trace
-// stay consistent. Besides, each component writes only the fields it owns
-// in the shared objects, as swarmkit's components each write their part of
-// the store: the allocator the addresses (Task::addrs, Node::attach, the
-// pools, Service::vips), the agent the worker's in-flight operation
-// (Task::op, waiting_attach, delivered, epoch), the orchestrator the restart
-// bookkeeping (Task::old_task, start_after, pin, replaced_by), the
-// scheduler the reason a task stays pending (Task::err).
+// between engine runs. What the components react to — a task's state,
+// desired state and node, a node's availability and engine — changes only
+// through the methods below, so the derived counters, the components and
+// the trace stay consistent. Each component writes only its own state,
+// grouped under its name in the store (Node::sched, Node::dispatch,
+// Node::agent, Node::heartbeat, Task::agent, Task::report, Task::restart),
+// plus the fields it owns in the shared objects, as swarmkit's components
+// each write their part of the store: the allocator the addresses
+// (Task::addrs, Node::attach, the pools, Service::vips), the scheduler the
+// reason a task stays pending (Task::err). CheckInvariants() says whether
+// the bookkeeping holds; tests run it after every event.
 // Not thread-safe; a Swarm and its Engine belong to one thread.
 #pragma once
 
@@ -27,6 +35,8 @@
 #include "model/allocator.hpp"
 #include "model/metrics.hpp"
 #include "model/agent.hpp"
+#include "model/dispatcher.hpp"
+#include "model/membership.hpp"
 #include "model/orchestrator.hpp"
 #include "model/scheduler.hpp"
 #include "model/updater.hpp"
@@ -56,7 +66,7 @@ class Swarm {
   // `docker node promote / demote`: the node joins or leaves Raft (the
   // quorum counts change at once; a demoted leader steps down and another
   // manager is elected); `node.role` constraints are re-checked.
-  std::expected<void, std::string> SetRole(NodeId n, Role r);
+  std::expected<void, std::string> SetRole(NodeId n, Role r) { return membership_->SetRole(n, r); }
   // Membership. `docker swarm join` on a host not in the swarm: a manager
   // joins Raft at once, the node is ready after node_join. `docker swarm
   // leave` on a worker: its engine stops running swarm tasks and it is down
@@ -65,9 +75,10 @@ class Swarm {
   // managers see down) deletes it: its tasks end, its load-balancer
   // addresses are freed (swarmkit allocator deallocateNode, the
   // orchestrators' task deletion on EventDeleteNode).
-  std::expected<void, std::string> JoinNode(NodeId n, Role r);
-  std::expected<void, std::string> LeaveNode(NodeId n);
-  std::expected<void, std::string> RemoveNode(NodeId n);
+  // (model/membership.hpp)
+  std::expected<void, std::string> JoinNode(NodeId n, Role r) { return membership_->Join(n, r); }
+  std::expected<void, std::string> LeaveNode(NodeId n) { return membership_->Leave(n); }
+  std::expected<void, std::string> RemoveNode(NodeId n) { return membership_->Remove(n); }
   // Service changes, through the leader (`docker service create / rm /
   // scale`). A service defined with deployed=false is created here.
   std::expected<void, std::string> CreateService(ServiceId s);
@@ -86,9 +97,9 @@ class Swarm {
   std::expected<void, std::string> ChangeNetwork(ServiceId s, NetworkId k, bool add);
   // Back to the previous spec's networks, as a new version (a rollback).
   void RevertSpec(Service& s);
-  void StopEngine(NodeId n);
-  void StartEngine(NodeId n);
-  void InstallEngine(NodeId n, EngineVersion v);  // REQUIRES: engine stopped
+  void StopEngine(NodeId n) { membership_->StopEngine(n); }
+  void StartEngine(NodeId n) { membership_->StartEngine(n); }
+  void InstallEngine(NodeId n, EngineVersion v) { membership_->InstallEngine(n, v); }  // REQUIRES: engine stopped
 
   // True when every task is RUNNING as desired (or terminal) and every
   // service runs its desired count.
@@ -114,6 +125,8 @@ class Swarm {
   Orchestrator& orchestrator() { return *orchestrator_; }
   Agent& agent() { return *agent_; }
   Updater& updater() { return *updater_; }
+  Dispatcher& dispatcher() { return *dispatcher_; }
+  Membership& membership() { return *membership_; }
   const Allocator& allocator() const { return *allocator_; }
 
   std::vector<Network> networks;  // [0] is ingress
@@ -128,20 +141,13 @@ class Swarm {
   void SetState(Task& t, TaskState s, std::string_view err = {});
   void SetDesired(Task& t, TaskState d);
   void AssignNode(Task& t, NodeId n);
-  // A worker reports that a task ended (a terminal state). The dispatcher
-  // commits reports in batches, so the store sees it at the next batch:
-  // every report of one batch lands in the store together, which is what
-  // the allocator then reads (a node whose waiting tasks were all rejected
-  // in one batch no longer needs its load-balancer address).
-  void Report(Task& t, TaskState s, std::string_view err = {});
-
-  // Control plane.
-  bool HasLeader() const { return leader_ != kNoId; }
-  NodeId leader() const { return leader_; }
-  LbPolicy lb_policy() const { return lb_policy_; }
-  int reachable_managers() const;
-  int managers() const { return managers_; }
-  bool HasQuorum() const { return reachable_managers() > managers_ / 2; }
+  // Control plane (model/membership.hpp).
+  bool HasLeader() const { return membership_->HasLeader(); }
+  NodeId leader() const { return membership_->leader(); }
+  LbPolicy lb_policy() const { return membership_->lb_policy(); }
+  int reachable_managers() const { return membership_->reachable_managers(); }
+  int managers() const { return membership_->managers(); }
+  bool HasQuorum() const { return membership_->HasQuorum(); }
 
   std::string TaskName(const Task& t) const;
   const std::string& NodeName(NodeId n) const { return nodes[n].name; }
@@ -164,13 +170,6 @@ class Swarm {
   bool Transitional(const Task& t) const {
     return !IsTerminal(t.state) && (t.state != TaskState::kRunning || t.desired != TaskState::kRunning);
   }
-  void FlushReports();
-  void NodeDown(NodeId n);
-  void NodeReconnected(NodeId n);
-  void LeaderLost();
-  void ScheduleElection();
-  void Elect();
-
   sim::Engine engine_;
   sim::Rng rng_;
   Trace trace_;
@@ -180,30 +179,8 @@ class Swarm {
   std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<Agent> agent_;
   std::unique_ptr<Updater> updater_;
-  NodeId leader_ = kNoId;
-  NodeId initial_leader_ = kNoId;
-  LbPolicy lb_policy_ = LbPolicy::kNone;
-  int managers_ = 0;
-  bool election_pending_ = false;
-  // A worker's report of a task's progress (ACCEPTED .. RUNNING) reaches
-  // the store with the dispatcher's next batch, where the allocator sees it
-  // as an update of a task on its node (Swarm::SetState).
-  void QueueProgress(Task& t);
-  // The dispatcher's next batch after now (dispatcher_batch apart, each
-  // late by dispatcher_tick_late).
-  sim::Time NextDispatcherTick();
-  sim::Time next_tick_ = 0;
-  // Waiting for the dispatcher's batch: terminal reports and progress
-  // reports.
-  struct PendingReport {
-    TaskId id;
-    bool progress;
-  };
-  // The worker's reporter sends t's report (its terminal state, or its
-  // progress); it joins the dispatcher's batch when it arrives.
-  void Send(const Task& t, bool progress);
-  std::vector<PendingReport> reports_;
-  std::vector<PendingReport> report_batch_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Membership> membership_;
   std::uint64_t transitional_ = 0;
   bool measuring_ = false;
 };

@@ -142,12 +142,12 @@ TEST_CASE("agent: 30 s attachment wait then REJECTED with the seed's error", "[u
   w.engine().RunUntil(S(5));
   const Task& t = w.tasks[0];
   REQUIRE(t.state == TaskState::kPreparing);
-  CHECK(t.waiting_attach);
+  CHECK(t.agent.waiting_attach);
   const sim::Time since = t.state_since;
   w.engine().RunUntil(since + S(29.9));
   CHECK(t.state == TaskState::kPreparing);
   w.engine().RunUntil(since + S(30));
-  CHECK(t.report_pending);  // the worker gave up at 30 s...
+  CHECK(t.report.pending);  // the worker gave up at 30 s...
   w.engine().RunUntil(since + S(30.1));  // ...the dispatcher's next batch commits it
   CHECK(t.state == TaskState::kRejected);
   CHECK(t.err == kErrMissingAttachments);
@@ -161,16 +161,16 @@ TEST_CASE("agent: a desired-state change ends the attachment wait when it reache
   w.Deploy();
   w.engine().RunUntil(S(5));
   Task& t = w.tasks[0];
-  REQUIRE(t.waiting_attach);
+  REQUIRE(t.agent.waiting_attach);
   w.SetDesired(t, TaskState::kShutdown);
-  CHECK(t.waiting_attach);  // the dispatcher has not sent the change yet
+  CHECK(t.agent.waiting_attach);  // the dispatcher has not sent the change yet
   // Its stream waits for a quiet assignment_quiet, then the message takes
   // dispatch_latency and the worker worker_accept.
   const sim::Time quiet = w.timings().assignment_quiet;
   w.engine().RunUntil(w.Now() + quiet - 1);
-  CHECK(t.waiting_attach);  // still held by the stream
+  CHECK(t.agent.waiting_attach);  // still held by the stream
   w.engine().RunUntil(w.Now() + 1 + w.timings().dispatch_latency.hi + w.timings().worker_accept.hi);
-  CHECK_FALSE(t.waiting_attach);  // the worker got it: the wait ended there and then
+  CHECK_FALSE(t.agent.waiting_attach);  // the worker got it: the wait ended there and then
   w.engine().RunUntil(w.Now() + w.timings().dispatcher_batch);
   CHECK(t.state == TaskState::kRejected);
   CHECK(t.err == kErrMissingAttachments);

@@ -316,8 +316,8 @@ std::vector<std::vector<double>> ModelStops(const Drain& d, int seeds) {
     op.Sleep(sim::Minute(3));
     std::vector<double> ends;
     for (const auto& t : w.tasks) {
-      if (t.node == d.drained && t.state == TaskState::kShutdown && t.reported_at >= drain) {
-        ends.push_back(sim::ToSeconds(t.reported_at - drain));
+      if (t.node == d.drained && t.state == TaskState::kShutdown && t.report.at >= drain) {
+        ends.push_back(sim::ToSeconds(t.report.at - drain));
       }
     }
     std::sort(ends.begin(), ends.end());

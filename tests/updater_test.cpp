@@ -312,7 +312,7 @@ TEST_CASE("update_to: an update rolls out a new restart policy, grace period and
     w.engine().RunUntil(sim::Sec(30));
     REQUIRE(RunningOfVersion(w, 0) == 6);
     std::int64_t reserved = 0;
-    for (const Node& n : w.nodes) reserved += n.reserved_memory;
+    for (const Node& n : w.nodes) reserved += n.sched.reserved_memory;
     CHECK(reserved == 6 * (100LL << 20));
     REQUIRE(w.UpdateService(0));
     const Service& s = w.services[0];
@@ -333,7 +333,7 @@ TEST_CASE("update_to: an update rolls out a new restart policy, grace period and
     w.engine().RunUntil(sim::Minute(6));
     CHECK(RunningOfVersion(w, 1) == 6);
     reserved = 0;
-    for (const Node& n : w.nodes) reserved += n.reserved_memory;
+    for (const Node& n : w.nodes) reserved += n.sched.reserved_memory;
     CHECK(reserved == 6 * (300LL << 20));
     // A rollback returns the fields too.
     REQUIRE(w.RollbackService(0));
@@ -342,7 +342,7 @@ TEST_CASE("update_to: an update rolls out a new restart policy, grace period and
     w.engine().RunUntil(sim::Minute(12));
     CHECK(RunningOfVersion(w, 2) == 6);
     reserved = 0;
-    for (const Node& n : w.nodes) reserved += n.reserved_memory;
+    for (const Node& n : w.nodes) reserved += n.sched.reserved_memory;
     CHECK(reserved == 6 * (100LL << 20));
   }
 }

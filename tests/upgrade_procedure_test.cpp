@@ -65,7 +65,7 @@ TEST_CASE("seed exhaustion: 19 of 24 run while one node's tasks wait - then are 
     std::set<NodeId> waiting_nodes;
     int waiting = 0;
     for (const auto& t : w.tasks) {
-      if (t.waiting_attach) {
+      if (t.agent.waiting_attach) {
         waiting_nodes.insert(t.node);
         ++waiting;
         CHECK(t.state == TaskState::kPreparing);

@@ -1,0 +1,211 @@
+#include "model/membership.hpp"
+
+#include <cassert>
+#include <vector>
+
+#include "model/swarm.hpp"
+
+namespace swarmplan::model {
+
+void Membership::Init(NodeId leader) {
+  initial_leader_ = leader;
+  managers_ = 0;
+  for (const Node& n : w_.nodes) managers_ += n.role == Role::kManager && n.member;
+}
+
+void Membership::Start() {
+  leader_ = initial_leader_;
+  lb_policy_ = w_.nodes[leader_].engine.lb_policy();
+  w_.trace().Add(w_.Now(), "leader", [&] {
+    return w_.nodes[leader_].name + " leads (engine " + w_.nodes[leader_].engine.ToString() +
+           "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")";
+  });
+}
+
+std::expected<void, std::string> Membership::SetRole(NodeId id, Role r) {
+  Node& n = w_.nodes[id];
+  const char* verb = r == Role::kManager ? "promote" : "demote";
+  if (!HasLeader()) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": the swarm has no leader");
+  if (!n.member) return std::unexpected(std::string("cannot ") + verb + " " + n.name + ": it is not in the swarm");
+  if (n.role == r) return {};
+  if (r == Role::kWorker && managers_ == 1) {
+    return std::unexpected("cannot demote " + n.name + ": it is the last manager");
+  }
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " " + verb + "d to " + std::string(ToString(r)); });
+  n.role = r;
+  managers_ += r == Role::kManager ? 1 : -1;
+  for (Service& s : w_.services) s.constraint_ok[id] = w_.MeetsConstraints(s, n);
+  w_.scheduler().NodeChanged(id);
+  w_.orchestrator().NodeConstraintsChanged(id);
+  if (n.schedulable()) w_.orchestrator().NodeSchedulable(id);
+  // A demoted leader steps down; so does any leader once the managers up
+  // are no longer a majority (a demotion while managers are down).
+  if (HasLeader() && ((r == Role::kWorker && leader_ == id) || !HasQuorum())) LeaderLost();
+  return {};
+}
+
+std::expected<void, std::string> Membership::Join(NodeId id, Role r) {
+  Node& n = w_.nodes[id];
+  if (!HasLeader()) return std::unexpected("cannot join " + n.name + ": the swarm has no leader");
+  if (n.member) return std::unexpected(n.name + " is already in the swarm");
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " joins as " + std::string(ToString(r)); });
+  n.member = true;
+  n.left = false;
+  n.role = r;
+  n.availability = Availability::kActive;
+  for (Service& s : w_.services) s.constraint_ok[id] = w_.MeetsConstraints(s, n);
+  if (r == Role::kManager) ++managers_;
+  n.engine_running = true;
+  ++n.epoch;
+  const std::uint32_t epoch = n.epoch;
+  w_.engine().After(w_.Draw(w_.timings().node_join), [this, id, epoch] {
+    if (w_.nodes[id].epoch == epoch && w_.nodes[id].member) NodeReconnected(id);
+  });
+  return {};
+}
+
+std::expected<void, std::string> Membership::Leave(NodeId id) {
+  Node& n = w_.nodes[id];
+  if (!n.member) return std::unexpected(n.name + " is not in the swarm");
+  // docker: a manager must be demoted first (or leave with --force, which
+  // this model does not plan).
+  if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before it leaves");
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " leaves the swarm"; });
+  StopEngine(id);
+  n.left = true;
+  return {};
+}
+
+std::expected<void, std::string> Membership::Remove(NodeId id) {
+  Node& n = w_.nodes[id];
+  if (!HasLeader()) return std::unexpected("cannot remove " + n.name + ": the swarm has no leader");
+  if (!n.member) return std::unexpected(n.name + " is not in the swarm");
+  if (n.role == Role::kManager) return std::unexpected(n.name + " is a manager: demote it before removing it");
+  if (n.state != NodeState::kDown) {
+    return std::unexpected("node " + n.name + " is not down and can't be removed (docker node rm without --force)");
+  }
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " removed from the swarm"; });
+  w_.engine().Cancel(n.heartbeat.expiry);
+  n.member = false;
+  const std::vector<TaskId> on_node = n.tasks;
+  for (TaskId tid : on_node) {
+    Task& t = w_.tasks[tid];
+    if (IsTerminal(t.state)) continue;
+    w_.SetDesired(t, TaskState::kShutdown);
+    if (!IsTerminal(t.state)) w_.SetState(t, TaskState::kOrphaned, "node removed");
+  }
+  w_.allocator().NodeEvent(id);  // frees its load-balancer addresses
+  w_.scheduler().NodeChanged(id);
+  return {};
+}
+
+int Membership::reachable_managers() const {
+  int up = 0;
+  for (const Node& n : w_.nodes) up += n.role == Role::kManager && n.engine_running;
+  return up;
+}
+
+void Membership::StopEngine(NodeId id) {
+  Node& n = w_.nodes[id];
+  if (!n.engine_running) return;
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " stopped"; });
+  n.engine_running = false;
+  n.connected = false;
+  ++n.epoch;
+  w_.agent().EngineStopped(id);
+  w_.engine().Cancel(n.heartbeat.expiry);
+  n.heartbeat.expiry = w_.engine().After(w_.Draw(w_.timings().node_down_after), [this, id] { NodeDown(id); });
+  if (n.role == Role::kManager) {
+    if (leader_ == id) LeaderLost();
+    if (!HasQuorum()) {
+      w_.trace().Add(w_.Now(), "leader", [&] { return "quorum lost: " + std::to_string(reachable_managers()) + " of " +
+                                      std::to_string(managers_) + " managers reachable"; });
+    }
+  }
+}
+
+void Membership::InstallEngine(NodeId id, EngineVersion v) {
+  Node& n = w_.nodes[id];
+  assert(!n.engine_running);
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " -> " + v.ToString() + " installed"; });
+  n.engine = v;
+}
+
+void Membership::StartEngine(NodeId id) {
+  Node& n = w_.nodes[id];
+  if (n.engine_running || !n.member || n.left) return;
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " starting"; });
+  n.engine_running = true;
+  const std::uint32_t epoch = n.epoch;
+  w_.engine().After(w_.Draw(w_.timings().engine_start), [this, id, epoch] {
+    if (w_.nodes[id].epoch == epoch && w_.nodes[id].engine_running) NodeReconnected(id);
+  });
+  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
+}
+
+void Membership::NodeDown(NodeId id) {
+  Node& n = w_.nodes[id];
+  if (!HasLeader()) {
+    // The dispatcher runs on the leader; a new one re-arms the heartbeat.
+    n.heartbeat.expiry = w_.engine().After(sim::kSecond, [this, id] { NodeDown(id); });
+    return;
+  }
+  if (n.state == NodeState::kDown) return;
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " is down (heartbeat expired)"; });
+  n.state = NodeState::kDown;
+  w_.scheduler().NodeChanged(id);
+  w_.orchestrator().NodeDown(id);
+}
+
+void Membership::NodeReconnected(NodeId id) {
+  Node& n = w_.nodes[id];
+  w_.engine().Cancel(n.heartbeat.expiry);
+  const bool was_down = n.state == NodeState::kDown;
+  n.state = NodeState::kReady;
+  n.connected = true;
+  const sim::Time inactive = w_.Draw(w_.timings().swarm_active_after_ready);
+  n.swarm_active = inactive == 0;
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " is ready (engine " + n.engine.ToString() + ")"; });
+  if (!n.swarm_active) {
+    const std::uint32_t epoch = n.epoch;
+    w_.engine().After(inactive, [this, id, epoch] {
+      if (w_.nodes[id].epoch == epoch) w_.nodes[id].swarm_active = true;
+    });
+  }
+  w_.agent().Reconnected(id);
+  w_.scheduler().NodeChanged(id);
+  w_.allocator().NodeEvent(id);
+  if (was_down && n.schedulable() && HasLeader()) w_.orchestrator().NodeSchedulable(id);
+  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
+}
+
+void Membership::LeaderLost() {
+  w_.trace().Add(w_.Now(), "leader", [&] { return w_.nodes[leader_].name + " stopped leading"; });
+  leader_ = kNoId;
+  ScheduleElection();
+}
+
+void Membership::ScheduleElection() {
+  if (election_pending_ || HasLeader()) return;
+  if (!HasQuorum()) return;  // retried when a manager comes back
+  election_pending_ = true;
+  w_.engine().After(w_.Draw(w_.timings().election), [this] { Elect(); });
+}
+
+void Membership::Elect() {
+  election_pending_ = false;
+  if (HasLeader() || !HasQuorum()) return;
+  std::vector<NodeId> candidates;
+  for (const Node& n : w_.nodes) {
+    if (n.role == Role::kManager && n.engine_running) candidates.push_back(n.id);
+  }
+  leader_ = candidates[w_.rng().Below(candidates.size())];
+  lb_policy_ = w_.nodes[leader_].engine.lb_policy();
+  w_.trace().Add(w_.Now(), "leader", [&] { return w_.nodes[leader_].name + " elected leader (engine " + w_.nodes[leader_].engine.ToString() +
+                                  "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")"; });
+  w_.allocator().LeaderChanged();
+  w_.scheduler().LeaderChanged();
+  w_.orchestrator().LeaderChanged();
+}
+
+}  // namespace swarmplan::model
