@@ -30,6 +30,7 @@ struct Network {
   std::string name;
   bool ingress = false;
   AddressPool pool;
+  std::vector<std::uint32_t> held;  // offsets held by what the model does not simulate (NetworkSpec::held)
 };
 
 struct Node {

@@ -7,7 +7,7 @@
 namespace swarmplan::model {
 
 Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t max_events)
-    : engine_(max_events), rng_(seed), trace_(trace), timings_(sc.timings) {
+    : engine_(max_events), seed_(seed), rng_(seed), trace_(trace), timings_(sc.timings) {
   allocator_ = std::make_unique<Allocator>(*this);
   scheduler_ = std::make_unique<Scheduler>(*this);
   orchestrator_ = std::make_unique<Orchestrator>(*this);
@@ -16,11 +16,14 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   dispatcher_ = std::make_unique<Dispatcher>(*this);
   membership_ = std::make_unique<Membership>(*this);
 
-  networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress())});
+  networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress()), {}});
   for (const auto& n : sc.networks) {
-    Network& net = networks.emplace_back(Network{n.name, false, AddressPool(n.subnet)});
+    Network& net = networks.emplace_back(Network{n.name, false, AddressPool(n.subnet), {}});
     // Addresses something outside the model holds (Validate checked them).
-    for (std::uint32_t a : n.held) net.pool.Take(a - n.subnet.base);
+    for (std::uint32_t a : n.held) {
+      net.pool.Take(a - n.subnet.base);
+      net.held.push_back(a - n.subnet.base);
+    }
   }
 
   nodes.resize(sc.nodes.size());
@@ -98,6 +101,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
       s.pins[t.slot - 1] = node_by_name.at(t.node);
     }
   }
+  if (ChecksNextSwarm()) CheckAfterEveryEvent();
 }
 
 Swarm::~Swarm() = default;

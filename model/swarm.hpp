@@ -28,7 +28,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,28 @@
 namespace swarmplan::model {
 
 // Counters a trial reports; reset by StartMeasuring().
+
+// While on, Swarms check their invariants after every event: every one
+// (1), or one in N as they are constructed (tests that simulate thousands
+// of candidate plans), or none (0, the default: a plan does not pay for it).
+void SetInvariantChecks(std::uint32_t one_swarm_in);
+std::uint32_t InvariantChecks();
+// Whether the next Swarm constructed checks (counts it).
+bool ChecksNextSwarm();
+
+// Sets the sampling for a scope (a test), then puts back what was.
+class InvariantSampling {
+ public:
+  explicit InvariantSampling(std::uint32_t one_swarm_in) : was_(InvariantChecks()) {
+    if (was_ != 0) SetInvariantChecks(one_swarm_in);
+  }
+  ~InvariantSampling() { SetInvariantChecks(was_); }
+  InvariantSampling(const InvariantSampling&) = delete;
+  InvariantSampling& operator=(const InvariantSampling&) = delete;
+
+ private:
+  std::uint32_t was_;
+};
 
 class Swarm {
  public:
@@ -106,6 +130,19 @@ class Swarm {
   bool Converged() const;
   // Tasks of node n that have not stopped yet (state <= RUNNING).
   std::size_t LiveTasksOn(NodeId n) const { return nodes[n].tasks.size(); }
+
+  // The store's bookkeeping recomputed and compared (model/invariants.cpp):
+  // addresses held equal addresses allocated on every network and none held
+  // twice, each node's task lists and counts, the scheduler's counts, each
+  // service's running count, the managers and the leader. Says what broke.
+  std::optional<std::string> CheckInvariants() const;
+  // Checks them after every event from now on; a broken one prints the
+  // time, the seed and what broke, and aborts. Every Swarm does it from
+  // construction while SetInvariantChecks(true) (the tests).
+  void CheckAfterEveryEvent();
+  // Called after every event (a timeline's recorder), after the checks.
+  void SetObserver(std::function<void()> f);
+  std::uint64_t seed() const { return seed_; }
 
   // Resets peaks and per-service minima to the current state.
   void StartMeasuring();
@@ -171,7 +208,10 @@ class Swarm {
     return !IsTerminal(t.state) && (t.state != TaskState::kRunning || t.desired != TaskState::kRunning);
   }
   sim::Engine engine_;
+  std::uint64_t seed_;
   sim::Rng rng_;
+  std::function<void()> observer_;
+  bool checking_ = false;
   Trace trace_;
   Timings timings_;
   std::unique_ptr<Allocator> allocator_;

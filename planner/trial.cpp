@@ -86,7 +86,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   std::vector<std::uint32_t> running_before;
   for (const auto& svc : w.services) running_before.push_back(svc.running);
 
-  if (opt.on_event) w.engine().SetObserver([&] { opt.on_event(w); });
+  if (opt.on_event) w.SetObserver([&] { opt.on_event(w); });
   w.trace().Add(w.Now(), "step", [&] { return "plan starts (" + p.origin + ")"; });
   w.StartMeasuring();
   const Time plan_start = w.Now();

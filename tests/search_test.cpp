@@ -46,6 +46,9 @@ planner::SearchOptions Options(const model::Scenario& s) {
 }  // namespace
 
 TEST_CASE("search: the hard rules hold on the plan found", "[unit][search]") {
+  // Thousands of candidate trials: one swarm in 16 checks its invariants
+  // after every event (every swarm would take the suite from seconds to minutes).
+  model::InvariantSampling sample(16);
   // The seed crosses the 18.09 boundary: no upgraded node back in service
   // while a manager still runs 17.06, no worker before the managers.
   const model::Scenario s = model::DefaultScenario();
@@ -79,6 +82,9 @@ TEST_CASE("search: the hard rules hold on the plan found", "[unit][search]") {
 }
 
 TEST_CASE("search: finds an order that beats the seed procedure where one exists", "[unit][search]") {
+  // Thousands of candidate trials: one swarm in 16 checks its invariants
+  // after every event (every swarm would take the suite from seconds to minutes).
+  model::InvariantSampling sample(16);
   // 18 replicas on the seed's /27: the seed procedure piles them on the two
   // workers while the managers are drained, and draining a worker with 9
   // tasks after the managers take load-balancer addresses overflows. The
@@ -98,6 +104,9 @@ TEST_CASE("search: finds an order that beats the seed procedure where one exists
 }
 
 TEST_CASE("search: a safe cluster gets a safe plan, never a riskier one than the seed's", "[unit][search]") {
+  // Thousands of candidate trials: one swarm in 16 checks its invariants
+  // after every event (every swarm would take the suite from seconds to minutes).
+  model::InvariantSampling sample(16);
   model::Scenario s = testing::Cluster(3, 2, "17.06", "10.0.0.0/24", 40);
   auto r = planner::SearchPlan(s, Options(s));
   REQUIRE(r);
@@ -112,6 +121,9 @@ TEST_CASE("search: a safe cluster gets a safe plan, never a riskier one than the
 // search, with more paths to choose from, found the better levers), which
 // this test would catch. Recorded in issue 12's notes.
 TEST_CASE("search: the grouped heuristic matches the exhaustive search on small clusters", "[unit][search]") {
+  // Thousands of candidate trials: one swarm in 16 checks its invariants
+  // after every event (every swarm would take the suite from seconds to minutes).
+  model::InvariantSampling sample(16);
   struct Case {
     const char* name;
     model::Scenario s;
@@ -146,6 +158,9 @@ TEST_CASE("search: the grouped heuristic matches the exhaustive search on small 
 }
 
 TEST_CASE("search: a pure function of its input and seed", "[unit][search]") {
+  // Thousands of candidate trials: one swarm in 16 checks its invariants
+  // after every event (every swarm would take the suite from seconds to minutes).
+  model::InvariantSampling sample(16);
   model::Scenario s = model::DefaultScenario();
   s.services[0].replicas = 20;
   auto opt = Options(s);
@@ -169,6 +184,9 @@ TEST_CASE("search: nothing to upgrade is an error, not an empty plan", "[unit][s
 }
 
 TEST_CASE("fixes: each fix offered for the seed survives trials it was not proven on", "[unit][fixes]") {
+  // Thousands of candidate trials: one swarm in 16 checks its invariants
+  // after every event (every swarm would take the suite from seconds to minutes).
+  model::InvariantSampling sample(16);
   const model::Scenario s = model::DefaultScenario();
   const planner::Plan p = planner::DefaultPlan(s, {18, 9});
   planner::FixOptions opt;
