@@ -16,8 +16,8 @@
 #include "planner/search.hpp"
 #include "planner/timeline.hpp"
 #include "cli/output_file.hpp"
-#include "executor/executor.hpp"
 #include "planner/render.hpp"
+#include "planner/pipeline.hpp"
 #include "planner/shard.hpp"
 #include "model/scenario_json.hpp"
 
@@ -53,23 +53,12 @@ std::expected<std::vector<sim::Time>, std::string> ParseAt(const std::string& te
   return out;
 }
 
-planner::SearchOptions SearchOptionsFor(const model::Scenario& scenario, std::uint64_t seed, std::uint64_t trials,
-                                        std::uint64_t verify_trials, unsigned threads) {
-  planner::SearchOptions so;
-  so.to = *scenario.upgrade.to;
-  so.seed = seed;
-  so.trials = trials;
-  so.threads = threads;
-  so.verify_trials = verify_trials;
-  return so;
-}
-
 // `plan --search`: the plan found (nullopt: nothing to upgrade, the plan
 // as given is judged), with its progress and summary on stderr.
 std::expected<std::optional<planner::SearchResult>, std::string> Search(const model::Scenario& scenario,
                                                                         std::uint64_t seed, std::uint64_t trials,
                                                                         std::uint64_t verify_trials, unsigned threads) {
-  planner::SearchOptions so = SearchOptionsFor(scenario, seed, trials, verify_trials, threads);
+  planner::SearchOptions so = planner::SearchOptionsFor(scenario, seed, trials, verify_trials, threads);
   const auto t0 = std::chrono::steady_clock::now();
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   auto said = t0;
@@ -176,37 +165,19 @@ int RunPlan(const PlanArgs& args) {
   if (!args.shard.empty()) {
     // A share lists every trial's record (merge checks each one): its size
     // grows with the share, so shares are the way to split a big run.
-    const auto results = planner::RunTrials(scenario, plan, seed, range, threads, topt);
-    nlohmann::json j;
-    j["schema_version"] = 1;
-    j["kind"] = "swarmplan-shard";
-    j["seed"] = seed;
-    j["trials_total"] = *trials;
-    j["shard"] = {{"index", shard_index}, {"count", shard_count}, {"first", range.first}, {"trials", range.count}};
-    j["scenario"] = model::ScenarioToJson(scenario);
-    j["plan"] = {{"origin", plan.origin}, {"words", planner::PlanWords(scenario, plan)}};
-    // The reproduce line's words, not a line: merge quotes them itself and
-    // never prints a command a share could forge.
-    // A word that is not UTF-8 (a file name's stray byte) goes as its bytes
-    // in hex, so JSON carries it unchanged.
-    j["reproduce_args"] = nlohmann::json::array();
-    for (const std::string& w : args.scenario.ReproduceArgs()) {
-      if (executor::PrintableUtf8(w)) {
-        j["reproduce_args"].push_back(w);
-      } else {
-        std::string hex;
-        for (unsigned char c : w) {
-          hex += "0123456789abcdef"[c >> 4];
-          hex += "0123456789abcdef"[c & 15];
-        }
-        j["reproduce_args"].push_back({{"hex", hex}});
-      }
-    }
-    j["sensitivity"] = !args.no_sensitivity;
-    j["fixes"] = !args.no_fixes;
-    j["at_us"] = topt.snapshots;  // `--at`, for merge to name the snapshots' times
-    j["results"] = nlohmann::json::array();
-    for (const auto& r : results) j["results"].push_back(planner::TrialToJson(r));
+    planner::ShareHead head;
+    head.seed = seed;
+    head.trials_total = *trials;
+    head.index = shard_index;
+    head.count = shard_count;
+    head.range = range;
+    head.scenario = scenario;
+    head.plan = plan;
+    head.reproduce_args = args.scenario.ReproduceArgs();
+    head.sensitivity = !args.no_sensitivity;
+    head.fixes = !args.no_fixes;
+    head.at = topt.snapshots;
+    const nlohmann::json j = planner::ShareToJson(head, planner::RunTrials(scenario, plan, seed, range, threads, topt));
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitSafe;
   }
@@ -234,25 +205,14 @@ int RunPlan(const PlanArgs& args) {
   topt.heartbeat = LongTrialProgress();
   const planner::TrialStats stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress, topt);
   if (drew) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
-  planner::Report rep = planner::Aggregate(scenario, plan, seed, stats);
-  for (sim::Time t : topt.snapshots) rep.snapshot_at_s.push_back(sim::ToSeconds(t));
-  rep.snapshots = stats.snaps;
-  if (!args.no_sensitivity) planner::AddSensitivity(rep, scenario, plan, *trials, threads);
-  if (!args.no_fixes) {
-    std::function<std::optional<planner::Plan>(const model::Scenario&)> plan_for;
-    if (found) {
-      // A fix to a searched plan is proven with the plan the search finds
-      // on the changed cluster.
-      const planner::SearchOptions so = SearchOptionsFor(
-          scenario, seed, search_trials, std::min<std::uint64_t>(*trials, planner::kFixTrials), threads);
-      plan_for = [so](const model::Scenario& changed) -> std::optional<planner::Plan> {
-        auto r = planner::SearchPlan(changed, so);
-        if (!r) return std::nullopt;
-        return r->plan;
-      };
-    }
-    planner::AddFixes(rep, scenario, plan, *trials, threads, plan_for);
-  }
+  planner::JudgeOptions judge;
+  judge.trials = *trials;
+  judge.threads = threads;
+  judge.sensitivity = !args.no_sensitivity;
+  judge.fixes = !args.no_fixes;
+  judge.snapshots = topt.snapshots;
+  if (found) judge.plan_for = planner::SearchedPlanFor(scenario, seed, search_trials, *trials, threads);
+  const planner::Report rep = planner::Judge(scenario, plan, seed, stats, judge);
   const std::string text = planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
   if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {
     // The example trial (the worst, or the first): the one the reproduce
@@ -269,33 +229,10 @@ int RunPlan(const PlanArgs& args) {
   if (args.scenario.json) {
     nlohmann::json j = planner::ReportToJson(rep);
     j["reproduce"] = shown.Reproduce("simulate", rep.example_seed);
-    if (found) {
-      j["search"] = {{"order", shown.order},
-                     {"grouped", found->grouped},
-                     {"classes", found->classes},
-                     {"states", found->vertices},
-                     {"moves", found->edges},
-                     {"candidates_simulated", found->evaluated},
-                     {"trials_per_candidate", search_trials},
-                     {"trials_run", found->trials_run},
-                     {"estimated_p_at_risk", found->est_p_reject},
-                     {"estimated_seconds", found->est_seconds},
-                     {"verified_trials", found->verified_trials},
-                     {"found_at_risk", found->found_at_risk},
-                     {"seed_procedure_at_risk", found->default_at_risk},
-                     {"found_seconds", found->found_seconds},
-                     {"seed_procedure_seconds", found->default_seconds},
-                     {"seed_procedure_kept", found->default_kept}};
-    }
+    if (found) j["search"] = planner::SearchToJson(*found, shown.order, search_trials);
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    if (found) {
-      std::cout << "Search: over " << found->verified_trials << " trials, the best path found had "
-                << found->found_at_risk << " at risk (" << static_cast<long>(found->found_seconds) << " s), the seed procedure "
-                << found->default_at_risk << " (" << static_cast<long>(found->default_seconds) << " s); "
-                << (found->default_kept ? "keeping the seed procedure" : "taking the path found") << ":\n  --order "
-                << shown.order << "\n\n";
-    }
+    if (found) std::cout << planner::RenderSearchText(*found, shown.order);
     std::cout << text;
     if (args.explain) {
       // The example trial again, with the scheduler's reasons.

@@ -30,17 +30,7 @@ inline std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
-// True if `s` is UTF-8 (model/utf8.hpp) without control characters.
-inline bool PrintableUtf8(const std::string& s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return false;
-    const std::size_t len = model::Utf8SequenceAt(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
+using model::PrintableUtf8;
 
 // `s` as one word of a /bin/sh command line a person pastes: bare when it
 // holds only characters the shell takes literally, quoted otherwise; bytes

@@ -28,4 +28,17 @@ inline std::size_t Utf8SequenceAt(std::string_view s, std::size_t i) {
   return len;
 }
 
+// True if `s` is UTF-8 without control characters: a word a terminal
+// shows as it is and JSON carries unchanged.
+inline bool PrintableUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    const std::size_t len = Utf8SequenceAt(s, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace swarmplan::model

@@ -7,12 +7,18 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/report.hpp"
+#include "planner/search.hpp"
 
 namespace swarmplan::planner {
 
 nlohmann::json ReportToJson(const Report& r);
 // `reproduce` is the command line that replays the report's example trial.
 std::string RenderText(const Report& r, const std::string& reproduce);
+
+// `plan --search`: what the search found against the seed procedure, and
+// the order taken (`order`: its words, as --order takes them).
+std::string RenderSearchText(const SearchResult& found, const std::string& order);
+nlohmann::json SearchToJson(const SearchResult& found, const std::string& order, std::uint64_t trials_per_candidate);
 
 // One self-contained HTML page a person attaches to a change ticket: the
 // verdict, the address budget, the timeline picture (`svg`, from

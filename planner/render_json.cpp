@@ -117,4 +117,23 @@ json ReportToJson(const Report& r) {
   return j;
 }
 
+nlohmann::json SearchToJson(const SearchResult& found, const std::string& order, std::uint64_t trials_per_candidate) {
+  return {{"order", order},
+          {"grouped", found.grouped},
+          {"classes", found.classes},
+          {"states", found.vertices},
+          {"moves", found.edges},
+          {"candidates_simulated", found.evaluated},
+          {"trials_per_candidate", trials_per_candidate},
+          {"trials_run", found.trials_run},
+          {"estimated_p_at_risk", found.est_p_reject},
+          {"estimated_seconds", found.est_seconds},
+          {"verified_trials", found.verified_trials},
+          {"found_at_risk", found.found_at_risk},
+          {"seed_procedure_at_risk", found.default_at_risk},
+          {"found_seconds", found.found_seconds},
+          {"seed_procedure_seconds", found.default_seconds},
+          {"seed_procedure_kept", found.default_kept}};
+}
+
 }  // namespace swarmplan::planner

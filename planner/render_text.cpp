@@ -173,4 +173,14 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
   return o.str();
 }
 
+std::string RenderSearchText(const SearchResult& found, const std::string& order) {
+  std::ostringstream out;
+  out << "Search: over " << found.verified_trials << " trials, the best path found had " << found.found_at_risk
+      << " at risk (" << static_cast<long>(found.found_seconds) << " s), the seed procedure " << found.default_at_risk
+      << " (" << static_cast<long>(found.default_seconds) << " s); "
+      << (found.default_kept ? "keeping the seed procedure" : "taking the path found") << ":\n  --order " << order
+      << "\n\n";
+  return out.str();
+}
+
 }  // namespace swarmplan::planner

@@ -1,8 +1,12 @@
 #include "planner/shard.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include "model/scenario_json.hpp"
 #include "model/strict_json.hpp"
+#include "model/utf8.hpp"
+#include "sim/random.hpp"
 
 namespace swarmplan::planner {
 
@@ -167,6 +171,200 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     return std::unexpected("malformed trial record: " + e.what);
   } catch (const json::exception& e) {
     return std::unexpected("malformed trial record: " + model::JsonErrorText(e));
+  }
+}
+
+}  // namespace swarmplan::planner
+
+namespace swarmplan::planner {
+
+namespace {
+
+// A word that is not UTF-8 (a file name's stray byte) goes as its bytes in
+// hex, so JSON carries it unchanged.
+json WordToJson(const std::string& w) {
+  if (model::PrintableUtf8(w)) return w;
+  std::string hex;
+  for (unsigned char c : w) {
+    hex += "0123456789abcdef"[c >> 4];
+    hex += "0123456789abcdef"[c & 15];
+  }
+  return {{"hex", hex}};
+}
+
+std::expected<std::string, std::string> WordFromJson(const json& a, const std::string& at) {
+  if (a.is_object() && a.size() == 1 && a.contains("hex") && a["hex"].is_string()) {
+    const std::string hex = a["hex"].get<std::string>();
+    if (hex.size() % 2 != 0) return std::unexpected(at + ": /hex has an odd number of digits");
+    std::string w;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+      const auto nib = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+      const int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+      if (hi < 0 || lo < 0) return std::unexpected(at + ": /hex is not lowercase hex");
+      w += static_cast<char>(hi * 16 + lo);
+    }
+    return w;
+  }
+  if (!a.is_string()) return std::unexpected(at + " must be a string");
+  return a.get<std::string>();
+}
+
+std::expected<MergedRun, std::string> Merge(const std::vector<std::string>& files,
+                                            const std::function<bool(const std::string&)>& is_flag) {
+  if (files.empty()) return std::unexpected("merge needs the share files written by `swarmplan plan --shard I/N --json`");
+  json first;
+  std::vector<std::pair<std::uint64_t, std::vector<TrialResult>>> parts;
+  for (const std::string& f : files) {
+    auto text = model::ReadInputFile(f, model::kMaxJsonBytes, "share file");
+    if (!text) return std::unexpected(text.error());
+    auto parsed = model::ParseStrictJson(*text);
+    if (!parsed) return std::unexpected(f + ": " + parsed.error());
+    json& j = *parsed;
+    if (!j.is_object() || j.value("kind", "") != "swarmplan-shard") {
+      return std::unexpected(f + ": not a share written by `swarmplan plan --shard`");
+    }
+    if (first.is_null()) {
+      first = j;
+    } else {
+      for (const char* key : {"seed", "trials_total", "scenario", "plan", "at_us", "reproduce_args"}) {
+        if (j.contains(key) != first.contains(key) || (j.contains(key) && j.at(key) != first.at(key))) {
+          return std::unexpected(f + ": its " + std::string(key) + " differs from " + files[0] +
+                                 "'s: shares of different runs");
+        }
+      }
+    }
+    std::vector<TrialResult> rs;
+    const std::uint64_t base = j.at("seed").get<std::uint64_t>();
+    const std::uint64_t first_trial = j.at("shard").at("first").get<std::uint64_t>();
+    const json& results = j.at("results");
+    if (!results.is_array()) return std::unexpected(f + ": /results must be an array");
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      auto r = TrialFromJson(results[k]);
+      if (!r) return std::unexpected(f + ": /results/" + std::to_string(k) + ": " + r.error());
+      // Trial i of a run always has seed TrialSeed(base, i): a record with
+      // another seed is not a trial of this run.
+      if (r->seed != sim::TrialSeed(base, first_trial + k)) {
+        return std::unexpected(f + ": /results/" + std::to_string(k) + ": seed " + std::to_string(r->seed) +
+                               " is not trial " + std::to_string(first_trial + k) + " of the run with seed " +
+                               std::to_string(base));
+      }
+      rs.push_back(std::move(*r));
+    }
+    parts.emplace_back(first_trial, std::move(rs));
+  }
+  std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<TrialResult> all;
+  for (auto& [start, rs] : parts) {
+    if (start != all.size()) {
+      return std::unexpected(start < all.size() ? "shares overlap at trial " + std::to_string(start)
+                                                : "trials " + std::to_string(all.size()) + " to " +
+                                                      std::to_string(start - 1) + " are missing");
+    }
+    for (auto& r : rs) all.push_back(std::move(r));
+  }
+  MergedRun run;
+  ShareHead& h = run.head;
+  h.trials_total = first.at("trials_total").get<std::uint64_t>();
+  if (all.size() != h.trials_total) {
+    return std::unexpected("the shares hold " + std::to_string(all.size()) + " of " + std::to_string(h.trials_total) +
+                           " trials");
+  }
+  h.range = {0, h.trials_total};
+  auto s = model::ScenarioFromJson(first.at("scenario").dump(), "the shares' scenario");
+  if (!s) return std::unexpected(s.error());
+  h.scenario = std::move(*s);
+  const model::Scenario& sc = h.scenario;
+  // Every record speaks of the scenario's networks and services, in order.
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& r = all[i];
+    const std::string at = "trial " + std::to_string(i) + " (seed " + std::to_string(r.seed) + ")";
+    if (r.networks.size() != sc.networks.size() || r.services.size() != sc.services.size()) {
+      return std::unexpected(at + ": its record lists " + std::to_string(r.networks.size()) + " networks and " +
+                             std::to_string(r.services.size()) + " services, not the scenario's " +
+                             std::to_string(sc.networks.size()) + " and " + std::to_string(sc.services.size()));
+    }
+    for (std::size_t k = 0; k < r.networks.size(); ++k) {
+      if (r.networks[k].name != sc.networks[k].name || r.networks[k].capacity != sc.networks[k].subnet.size()) {
+        return std::unexpected(at + ": network " + std::to_string(k) + " of its record (" + r.networks[k].name + ", " +
+                               std::to_string(r.networks[k].capacity) + " addresses) is not the scenario's");
+      }
+    }
+    for (std::size_t k = 0; k < r.services.size(); ++k) {
+      if (r.services[k].name != sc.services[k].name) {
+        return std::unexpected(at + ": service " + std::to_string(k) + " of its record (" + r.services[k].name +
+                               ") is not the scenario's");
+      }
+    }
+  }
+  auto words = first.at("plan").at("words").get<std::vector<std::string>>();
+  auto plan = ParseOrder(sc, words, *sc.upgrade.to, sc.upgrade.activate_managers_last);
+  if (!plan) return std::unexpected("the shares' plan: " + plan.error());
+  h.plan = std::move(*plan);
+  h.plan.origin = first.at("plan").at("origin").get<std::string>();
+  h.seed = first.at("seed").get<std::uint64_t>();
+  for (std::size_t i = 0; i < all.size(); ++i) run.stats.Add(all[i], i);
+  // The `--at` snapshots, as the unsharded run reports them.
+  if (first.contains("at_us")) {
+    for (const auto& t : first.at("at_us")) h.at.push_back(t.get<sim::Time>());
+    for (const auto& r : all) {
+      if (r.snapshots.size() != h.at.size()) {
+        return std::unexpected("a trial record holds " + std::to_string(r.snapshots.size()) + " snapshots, not the " +
+                               std::to_string(h.at.size()) + " its share's --at names");
+      }
+    }
+  }
+  h.sensitivity = first.value("sensitivity", false);
+  h.fixes = first.value("fixes", false);
+  // The reproduce line's words, each checked: [FILE] then flag-value pairs
+  // of the flags a run repeats.
+  h.has_reproduce_args = first.contains("reproduce_args");
+  if (h.has_reproduce_args) {
+    const json& a = first.at("reproduce_args");
+    if (!a.is_array()) return std::unexpected(files[0] + ": /reproduce_args must be an array of strings");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      auto w = WordFromJson(a[k], files[0] + ": /reproduce_args/" + std::to_string(k));
+      if (!w) return std::unexpected(w.error());
+      h.reproduce_args.push_back(std::move(*w));
+    }
+    const auto& rw = h.reproduce_args;
+    for (std::size_t k = !rw.empty() && !is_flag(rw[0]) ? 1 : 0; k < rw.size(); k += 2) {
+      if (!is_flag(rw[k]) || k + 1 >= rw.size()) {
+        return std::unexpected(files[0] + ": /reproduce_args/" + std::to_string(k) + ": \"" + rw[k] +
+                               "\" is not a flag a reproduce line repeats (a share not written by swarmplan plan --shard)");
+      }
+    }
+  }
+  return run;
+}
+
+}  // namespace
+
+json ShareToJson(const ShareHead& h, const std::vector<TrialResult>& results) {
+  json j;
+  j["schema_version"] = 1;
+  j["kind"] = "swarmplan-shard";
+  j["seed"] = h.seed;
+  j["trials_total"] = h.trials_total;
+  j["shard"] = {{"index", h.index}, {"count", h.count}, {"first", h.range.first}, {"trials", h.range.count}};
+  j["scenario"] = model::ScenarioToJson(h.scenario);
+  j["plan"] = {{"origin", h.plan.origin}, {"words", PlanWords(h.scenario, h.plan)}};
+  j["reproduce_args"] = json::array();
+  for (const std::string& w : h.reproduce_args) j["reproduce_args"].push_back(WordToJson(w));
+  j["sensitivity"] = h.sensitivity;
+  j["fixes"] = h.fixes;
+  j["at_us"] = h.at;  // `--at`, for merge to name the snapshots' times
+  j["results"] = json::array();
+  for (const auto& r : results) j["results"].push_back(TrialToJson(r));
+  return j;
+}
+
+std::expected<MergedRun, std::string> MergeShares(const std::vector<std::string>& paths,
+                                                  const std::function<bool(const std::string&)>& is_flag) {
+  try {
+    return Merge(paths, is_flag);
+  } catch (const json::exception& e) {
+    // A field of a share missing or of the wrong type.
+    return std::unexpected("a share file is not as `swarmplan plan --shard` writes it: " + std::string(e.what()));
   }
 }
 
