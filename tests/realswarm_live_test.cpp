@@ -286,7 +286,7 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     // node2 is drained, then node2 activated with no task and so no
     // load-balancer address. Draining node3 now sends its tasks to node2,
     // which finds no address for its load balancer (reality rejects them:
-    // see the README's conformance notes). Forced past the start, apply must
+    // see docs/conformance.md). Forced past the start, apply must
     // stop at the gate before the drain and leave node3 active.
     Dk(1, "node update --availability drain node2");
     REQUIRE(Converged());

@@ -112,7 +112,7 @@ std::string NodesUsed(const Outcome& o) {
 // `actions`, then 3 min more; compares each classification's outcome
 // frequencies with the recorded real runs.
 // `reported`: classifications compared and printed (WARN) but not
-// asserted: a disagreement known and written down (README, "Statistical
+// asserted: a disagreement known and written down (docs/conformance.md, "Statistical
 // conformance"), kept visible until the model is fixed.
 void Compare(const std::string& recorded, const Scenario& scenario, const std::function<void(Operator&)>& actions,
              const std::vector<Classify>& classes, const std::vector<Classify>& reported = {}) {
@@ -252,7 +252,7 @@ TEST_CASE("recorded runs: joindrain3", "[recorded]") {
   // dispatcher batch. The end and the chance of a rejection are asserted;
   // how many are rejected is reported only: the model rejects 3 or more in
   // well under 1% of seeds, where 1 of the 16 real runs lost four at once
-  // when node3's assignment stream flushed (README, "Statistical
+  // when node3's assignment stream flushed (docs/conformance.md, "Statistical
   // conformance").
   const Drain d = JoinDrain3();
   Compare(d.file, d.scenario, d.Actions(), {Rejections, Running, NodesUsed}, {RejectedCount});

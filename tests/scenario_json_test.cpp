@@ -1,4 +1,4 @@
-// model/scenario_json: the one table of keys, shared by the reader, the writer and the README.
+// model/scenario_json: the one table of keys, shared by the reader, the writer and docs/scenario.md.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -23,8 +23,8 @@ std::string ServiceError(const std::string& fields) {
 
 }  // namespace
 
-TEST_CASE("the README lists every scenario key the reader accepts", "[unit][scenario][docs]") {
-  std::ifstream in(std::string(SWARMPLAN_SOURCE) + "/README.md");
+TEST_CASE("docs/scenario.md lists every scenario key the reader accepts", "[unit][scenario][docs]") {
+  std::ifstream in(std::string(SWARMPLAN_SOURCE) + "/docs/scenario.md");
   REQUIRE(in);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -34,7 +34,7 @@ TEST_CASE("the README lists every scenario key the reader accepts", "[unit][scen
   const std::string text = readme.substr(section, readme.find("\n## ", section + 1) - section);
   for (const auto& list : model::ScenarioFieldNames()) {
     for (std::string_view key : list.keys) {
-      INFO("README \"Scenario format\" lacks " << list.object << "." << key);
+      INFO("docs/scenario.md \"Scenario format\" lacks " << list.object << "." << key);
       CHECK(text.find("\"" + std::string(key) + "\"") + text.find("`" + std::string(key) + "`") !=
             2 * std::string::npos);
     }
