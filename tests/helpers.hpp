@@ -77,6 +77,18 @@ struct TempDir {
 };
 
 // Tasks of service 0 in `state` on node `n` (kNoId: any node).
+// Seconds as simulated time.
+inline sim::Time S(double s) { return static_cast<sim::Time>(s * sim::kSecond); }
+
+// Live tasks (desired running) on each node.
+inline std::vector<int> PerNode(const model::Swarm& w) {
+  std::vector<int> c(w.nodes.size(), 0);
+  for (const auto& t : w.tasks) {
+    if (!model::IsTerminal(t.state) && t.node != model::kNoId && t.desired <= model::TaskState::kRunning) ++c[t.node];
+  }
+  return c;
+}
+
 inline int Count(const model::Swarm& w, model::TaskState state, model::NodeId n = model::kNoId) {
   int c = 0;
   for (const auto& t : w.tasks) c += t.state == state && (n == model::kNoId || t.node == n);

@@ -12,6 +12,8 @@ using namespace swarmplan;
 using namespace swarmplan::model;
 using swarmplan::testing::Cluster;
 using swarmplan::testing::Count;
+using swarmplan::testing::PerNode;
+using swarmplan::testing::S;
 
 namespace {
 
@@ -150,4 +152,78 @@ TEST_CASE("membership: plan words, checks, budget, scenario key and a trial", "[
   bad["leader"] = "w3";
   bad["nodes"][3]["role"] = "manager";
   CHECK(ScenarioFromJson(bad.dump(), "t").error().find("not in the swarm yet") != std::string::npos);
+}
+
+// Quorum and roles (model/membership: promote, demote, elections).
+TEST_CASE("quorum: two of three managers down leaves no leader", "[unit][quorum]") {
+  Swarm w(Cluster(3, 1, "18.09", "10.1.0.0/24", 2), 6);
+  w.Deploy();
+  w.engine().RunUntil(S(10));
+  w.StopEngine(1);
+  w.engine().RunUntil(S(20));
+  CHECK(w.HasLeader());
+  w.StopEngine(0);  // the leader
+  w.engine().RunUntil(S(40));
+  CHECK_FALSE(w.HasLeader());
+  auto r = w.SetAvailability(3, Availability::kDrain);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("no leader") != std::string::npos);
+  w.StartEngine(1);
+  w.engine().RunUntil(S(60));
+  CHECK(w.HasLeader());
+  CHECK(w.leader() != 0);  // m1 is still down
+}
+
+TEST_CASE("promote and demote: Raft membership, leader, role constraints", "[unit][control]") {
+  auto sc = Cluster(3, 2, "20.10", "10.1.0.0/24", 0);
+  sc.services[0].mode = ServiceMode::kGlobal;
+  sc.services[0].constraints = {*Constraint::Parse("node.role==worker")};
+  Swarm w(sc, 3);
+  w.Deploy();
+  w.engine().RunUntil(S(20));
+  CHECK(w.services[0].running == 2);  // one per worker
+  CHECK(w.managers() == 3);
+  const NodeId leader = w.leader();
+  // Demoting the leader: it steps down and another manager is elected.
+  REQUIRE(w.SetRole(leader, Role::kWorker));
+  CHECK(w.managers() == 2);
+  w.engine().RunUntil(S(40));
+  REQUIRE(w.HasLeader());
+  CHECK(w.leader() != leader);
+  CHECK(w.nodes[w.leader()].role == Role::kManager);
+  // ... and, now a worker, it gets the global task.
+  CHECK(w.services[0].running == 3);
+  // Promoting worker 4: its global task goes (the constraint no longer holds).
+  REQUIRE(w.SetRole(4, Role::kManager));
+  w.engine().RunUntil(S(60));
+  CHECK(w.managers() == 3);
+  CHECK(w.services[0].running == 2);
+  CHECK(Count(w, TaskState::kRunning, 4) == 0);
+}
+
+TEST_CASE("promote and demote in plans: quorum and the last manager", "[unit][plan]") {
+  const auto to = *EngineVersion::Parse("20.10");
+  auto one = Cluster(1, 2, "20.10", "10.1.0.0/24", 3);
+  auto last = planner::ParseOrder(one, {"demote:m1"}, to, true);
+  REQUIRE(last);
+  auto refused = planner::CheckPlan(one, *last);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().find("last manager") != std::string::npos);
+  auto swap = planner::ParseOrder(one, {"promote:w1", "demote:m1", "wait"}, to, true);
+  REQUIRE(swap);
+  CHECK(planner::CheckPlan(one, *swap));
+  CHECK(planner::PlanWords(one, *swap) == std::vector<std::string>{"promote:w1", "demote:m1", "wait"});
+  const auto r = planner::RunTrial(one, *swap, 2, {});
+  CHECK_FALSE(r.plan_failed);
+  CHECK(r.converged);
+  auto twice = planner::ParseOrder(one, {"promote:m1"}, to, true);
+  REQUIRE(twice);
+  CHECK_FALSE(planner::CheckPlan(one, *twice));
+  // Three managers, one stopped: demoting a running one leaves 1 of 2 up.
+  auto three = Cluster(3, 0, "20.10", "10.1.0.0/24", 3);
+  auto q = planner::ParseOrder(three, {"stop:m2", "demote:m3", "start:m2"}, to, true);
+  REQUIRE(q);
+  auto lost = planner::CheckPlan(three, *q);
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().find("quorum") != std::string::npos);
 }
