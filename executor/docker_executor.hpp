@@ -31,6 +31,7 @@
 #include <string>
 
 #include "docker/api_client.hpp"
+#include "executor/command.hpp"
 #include "executor/executor.hpp"
 
 namespace swarmplan::executor {
@@ -115,17 +116,5 @@ class DockerExecutor final : public Executor {
   std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
 };
 
-// Replaces {node} {addr} {id} {version} (and the `extra` words, e.g.
-// {token} {manager} of a join) with shell-quoted values; an unknown {word}
-// is an error (so a typo never runs).
-std::expected<std::string, std::string> ExpandTemplate(const std::string& tmpl, const std::string& node,
-                                                       const std::string& addr, const std::string& id,
-                                                       const std::string& version,
-                                                       const std::map<std::string, std::string>& extra = {});
-
-// Replaces {file} {stack} {host} of --stack-command with shell-quoted
-// values; any other {word} is an error.
-std::expected<std::string, std::string> ExpandStackCommand(const std::string& tmpl, const std::string& file,
-                                                           const std::string& stack, const std::string& host);
 
 }  // namespace swarmplan::executor
