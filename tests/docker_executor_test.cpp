@@ -1,0 +1,81 @@
+// executor/command and the docker executor: templates, the node commands and signals.
+#include <catch2/catch.hpp>
+
+#include "docker_fakes.hpp"
+
+using namespace swarmplan;
+using namespace swarmplan::executor;
+using namespace swarmplan::docker;
+using namespace swarmplan::testing;
+using nlohmann::json;
+
+TEST_CASE("command templates substitute quoted values and refuse typos", "[live][executor]") {
+  auto e = ExpandTemplate("ssh {addr} upgrade {node} to {version}", "node 1", "10.0.0.7", "abc", "24.0");
+  REQUIRE(e);
+  CHECK(*e == "ssh '10.0.0.7' upgrade 'node 1' to '24.0'");
+  auto q = ExpandTemplate("echo {node}", "it's", "", "", "");
+  REQUIRE(q);
+  CHECK(*q == "echo 'it'\\''s'");
+  auto typo = ExpandTemplate("ssh {adress}", "n", "a", "i", "v");
+  REQUIRE_FALSE(typo);
+  CHECK(typo.error().find("{adress}") != std::string::npos);
+  CHECK_FALSE(ExpandTemplate("ssh {addr", "n", "a", "i", "v"));
+  auto st = ExpandStackCommand("docker -H {host} stack deploy -c {file} {stack}", "my stack.yml", "web", "unix:///s");
+  REQUIRE(st);
+  CHECK(*st == "docker -H 'unix:///s' stack deploy -c 'my stack.yml' 'web'");
+  auto wrong = ExpandStackCommand("deploy {node}", "f", "s", "h");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().find("--stack-command") != std::string::npos);
+  CHECK(wrong.error().find("{node}") != std::string::npos);
+}
+
+TEST_CASE("docker executor: a signal reaches the running upgrade command's group, which gets a bounded time to end",
+          "[live][executor][safety]") {
+  const std::string info =
+      R"({"Swarm":{"LocalNodeState":"active","ControlAvailable":true,"Cluster":{"ID":"c1"}}})";
+  const std::string nodes =
+      R"([{"ID":"n1","Description":{"Hostname":"worker1","Engine":{"EngineVersion":"20.10.24"}},)"
+      R"("Status":{"State":"ready","Addr":"10.0.0.2"},"Spec":{"Role":"worker","Availability":"drain"}}])";
+  FakeDaemon d({{"/version", {200, kVersion}}, {"/info", {200, info}}, {"/tasks", {200, "[]"}}, {"/nodes", {200, nodes}}});
+  auto ep = DockerEndpoint::Resolve(d.host());
+  REQUIRE(ep);
+  const std::string dir = "/tmp/swarmplan-sig-" + std::to_string(getpid());
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  DockerExecutorOptions opt;
+  // The command and its background child both see the signal: the group
+  // got it. (SIGTERM: a non-interactive shell starts background jobs with
+  // SIGINT ignored, so only the foreground command could show SIGINT.)
+  opt.upgrade_command = "trap 'echo got-TERM > " + dir + "/sh; exit 7' TERM; (trap 'echo got-TERM > " + dir +
+                        "/child; exit 0' TERM; sleep 30 & wait) & sleep 30 & wait; echo finished > " + dir + "/sh";
+  opt.interrupt_grace = std::chrono::seconds(5);
+  auto ex = DockerExecutor::Open(*ep, opt);
+  REQUIRE(ex);
+  auto seen = ex->ReadNode("worker1");
+  REQUIRE(seen);
+  CHECK(seen->present);
+  CHECK(seen->state == "ready");
+  CHECK(seen->availability == model::Availability::kDrain);
+  REQUIRE(seen->engine);
+  CHECK(*seen->engine == model::EngineVersion{20, 10});
+  std::thread signaller([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    SetStopSignal(SIGTERM);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = ex->InstallEngine("worker1", model::EngineVersion{24, 0});
+  const auto took = std::chrono::steady_clock::now() - start;
+  signaller.join();
+  SetStopSignal(0);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("interrupted by SIGTERM") != std::string::npos);
+  CHECK(r.error().find("exit status 7") != std::string::npos);
+  CHECK(took < std::chrono::seconds(8));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::ifstream sh(dir + "/sh"), child(dir + "/child");
+  std::string a, b;
+  std::getline(sh, a);
+  std::getline(child, b);
+  CHECK(a == "got-TERM");
+  CHECK(b == "got-TERM");
+  std::system(("rm -rf " + dir).c_str());
+}
