@@ -213,6 +213,7 @@ bool Allocator::TryAllocate(Task& t) {
     return false;
   }
   t.allocated = true;
+  swarm_.Allocated(t);  // a global task's networks now count for its node
   if (swarm_.trace().enabled()) {
     std::string text;
     for (std::size_t i = 0; i < nets.size(); ++i) {

@@ -109,7 +109,9 @@ std::optional<std::string> Swarm::CheckInvariants() const {
       const Node& n = nodes[t.node];
       if (t.node_pos >= n.tasks.size() || n.tasks[t.node_pos] != t.id) return fail(TaskName(t) + " is not where its node lists it");
       ++on_node[t.node];
-      for (NetworkId k : services[t.service].NetsOf(t.version)) ++net_tasks[t.node * nk + k];
+      if (t.allocated) {
+        for (NetworkId k : services[t.service].NetsOf(t.version)) ++net_tasks[t.node * nk + k];
+      }
     }
     const bool should_count = t.on_node && t.state >= TaskState::kAssigned && !IsTerminal(t.state) && t.desired <= TaskState::kRunning;
     if (t.counted != should_count) return fail(TaskName(t) + (t.counted ? " is counted by the scheduler but should not be" : " should be counted by the scheduler"));

@@ -50,7 +50,11 @@ struct Node {
   bool swarm_active = true;        // libnetwork's cluster agent is up
   std::uint32_t epoch = 0;         // bumped when the engine stops: stale timers see it
   std::vector<std::uint32_t> attach;     // allocator: per network, LB address offset or kNoAddr
-  std::vector<std::uint32_t> net_tasks;  // per network: tasks ASSIGNED..RUNNING here
+  // Per network: live tasks here whose addresses are allocated. The node's
+  // load-balancer attachments derive from these (swarmkit getNodeNetworks
+  // reads each task's network attachments, which a task has once
+  // allocated: a global task created for the node counts from then on).
+  std::vector<std::uint32_t> net_tasks;
   std::vector<TaskId> tasks;             // non-terminal tasks assigned here
 
   // Each component's own state of the node; only that component writes it.

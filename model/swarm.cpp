@@ -321,7 +321,11 @@ TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskS
     trace_.Add(Now(), "task", [&] { return TaskName(t) + " created NEW (desired " + std::string(ToString(desired)) + ")"; });
   }
   // A global task carries its node from birth; the allocator recomputes
-  // that node's attachments before it allocates the task (doTaskAlloc).
+  // that node's attachments before it allocates the task (doTaskAlloc),
+  // from the networks of the node's tasks as their attachments say, which a
+  // task has only once allocated (getNodeNetworks): the new task's own
+  // networks count for its node from its allocation on
+  // (docs/swarm-semantics.md section 1).
   if (preset != kNoId) AttachToNode(t, preset);
   allocator_->TaskCreated(id);
   return id;
@@ -369,7 +373,7 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
     n.tasks[pos] = n.tasks.back();
     tasks[n.tasks[pos]].node_pos = pos;
     n.tasks.pop_back();
-    for (NetworkId k : services[t.service].NetsOf(t.version)) --n.net_tasks[k];
+    if (t.allocated) CountNetworks(t, -1);
     t.on_node = false;
   }
   RefreshCounted(t);
@@ -424,13 +428,20 @@ void Swarm::SetDesired(Task& t, TaskState d) {
   }
 }
 
+void Swarm::CountNetworks(const Task& t, int delta) {
+  Node& n = nodes[t.node];
+  for (NetworkId k : services[t.service].NetsOf(t.version)) {
+    n.net_tasks[k] = static_cast<std::uint32_t>(static_cast<int>(n.net_tasks[k]) + delta);
+  }
+}
+
 void Swarm::AttachToNode(Task& t, NodeId n) {
   Node& node = nodes[n];
   t.node = n;
   t.on_node = true;
   t.node_pos = static_cast<std::uint32_t>(node.tasks.size());
   node.tasks.push_back(t.id);
-  for (NetworkId k : services[t.service].NetsOf(t.version)) ++node.net_tasks[k];
+  if (t.allocated) CountNetworks(t, +1);
   allocator_->NodeEvent(n);
 }
 

@@ -178,6 +178,11 @@ class Swarm {
   void SetState(Task& t, TaskState s, std::string_view err = {});
   void SetDesired(Task& t, TaskState d);
   void AssignNode(Task& t, NodeId n);
+  // The allocator allocated t's addresses (REQUIRES: t.allocated): a task
+  // already on its node (a global one) now counts for the node's networks.
+  void Allocated(const Task& t) {
+    if (t.on_node) CountNetworks(t, +1);
+  }
   // Control plane (model/membership.hpp).
   bool HasLeader() const { return membership_->HasLeader(); }
   NodeId leader() const { return membership_->leader(); }
@@ -202,6 +207,9 @@ class Swarm {
   void SwapSpec(Service& s, ServiceSpec next);
   void OnTerminal(Task& t, TaskState old);
   void AttachToNode(Task& t, NodeId n);
+  // A task on its node with its addresses allocated counts in the node's
+  // per-network counts (what its load-balancer attachments derive from).
+  void CountNetworks(const Task& t, int delta);
   void RefreshCounted(Task& t);
   void UpdateRunning(Service& s, int delta);
   bool Transitional(const Task& t) const {

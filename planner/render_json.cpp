@@ -34,6 +34,8 @@ json ReportToJson(const Report& r) {
                {"p_address_shortage", r.p_shortage},
                {"p_node_lb_missing", r.p_node_lb_missing},
                {"p_not_converged", r.p_not_converged},
+               {"p_rejecting_forever", r.p_rejecting_forever},
+               {"rejections_per_hour_forever", r.forever_per_hour},
                {"p_plan_failed", r.p_plan_failed},
                {"p_unhealthy_before_plan", r.p_deploy_unhealthy}};
   j["rejections"] = {{"node is missing network attachments, ip addresses may be exhausted", r.rejected_attachments},

@@ -81,6 +81,11 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
   if (r.p_shortage > 0) o << "  tasks waited in NEW for a free address in " << Percent(r.p_shortage) << " of trials\n";
   if (r.p_node_lb_missing > 0) o << "  a node found no address for its load balancer in " << Percent(r.p_node_lb_missing) << " of trials\n";
   if (r.p_not_converged > 0) o << "  did not converge within the wait in " << Percent(r.p_not_converged) << " of trials\n";
+  if (r.p_rejecting_forever > 0) {
+    o << "  rejected again and again, about " << static_cast<long>(r.forever_per_hour)
+      << " an hour, in " << Percent(r.p_rejecting_forever)
+      << " of trials: does not converge (each replacement is rejected as the one before it)\n";
+  }
   if (r.p_plan_failed > 0) o << "  the plan could not finish in " << Percent(r.p_plan_failed) << " of trials: " << r.plan_error << "\n";
   if (r.p_deploy_unhealthy > 0) o << "  note: the cluster was already unhealthy before the upgrade in " << Percent(r.p_deploy_unhealthy) << " of trials\n";
   for (const auto& s : r.services) {

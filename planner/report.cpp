@@ -61,6 +61,17 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
   rep.p_shortage = mean(stats.shortage_any);
   rep.p_node_lb_missing = mean(stats.lb_missing_any);
   rep.p_not_converged = mean(stats.not_converged);
+  rep.p_rejecting_forever = mean(stats.forever);
+  if (stats.forever > 0) {
+    std::uint64_t seen = 0;
+    for (const auto& [rate, count] : stats.forever_per_hour_hist) {
+      seen += count;
+      if (2 * seen >= stats.forever) {
+        rep.forever_per_hour = static_cast<double>(rate);
+        break;
+      }
+    }
+  }
   rep.p_plan_failed = mean(stats.plan_failed);
   rep.p_deploy_unhealthy = mean(stats.deploy_unhealthy);
   rep.plan_s_mean = mean(stats.plan_us) / 1e6;

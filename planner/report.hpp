@@ -50,6 +50,10 @@ struct Report {
   double p_shortage = 0;        // a task stayed NEW for want of an address
   double p_node_lb_missing = 0; // a node's LB address could not be allocated
   double p_not_converged = 0;
+  // Rejecting again and again when the final wait gave up: the share of
+  // trials, and the median rate among them (rejections an hour).
+  double p_rejecting_forever = 0;
+  double forever_per_hour = 0;
   double p_plan_failed = 0;
   std::string plan_error;       // one example
   double p_deploy_unhealthy = 0;

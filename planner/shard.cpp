@@ -25,6 +25,7 @@ json TrialToJson(const TrialResult& t) {
           {"failed_other", t.metrics.failed_other}, {"allocation_failures", t.metrics.allocation_failures},
           {"attachment_failures", t.metrics.attachment_failures}, {"max_unallocated", t.metrics.max_unallocated},
           {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"empty_nodes", t.empty_nodes},
+          {"tail_s", t.tail_s}, {"tail_rejections", t.tail_rejections},
           {"networks", nets}, {"services", svcs}};
   // The state at each `--at` time: per network addresses in use, per
   // service running, NEW and rejected so far.
@@ -112,6 +113,8 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     t.first_risk_step = static_cast<int>(frs.get<std::int64_t>());
     t.events = Count(j.at("events"), "/events");
     t.empty_nodes = j.contains("empty_nodes") ? Count32(j.at("empty_nodes"), "/empty_nodes") : 0U;  // absent in older shards
+    t.tail_s = j.contains("tail_s") ? Seconds(j.at("tail_s"), "/tail_s") : 0.0;                   // absent in older shards
+    t.tail_rejections = j.contains("tail_rejections") ? Count(j.at("tail_rejections"), "/tail_rejections") : 0;
     // A record whose parts contradict each other is not a trial's.
     if (t.plan_failed != !t.plan_error.empty()) {
       throw BadField{"/plan_failed and /plan_error disagree (a failed plan says why, and only a failed one)"};

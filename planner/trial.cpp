@@ -113,7 +113,11 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
       w.trace().Add(w.Now(), "step", "FAILED " + r.plan_error);
     }
   }
+  const std::uint64_t rejected_before_tail = w.metrics.rejected_total();
+  const Time tail_start = w.Now();
   r.converged = !r.plan_failed && op.WaitConverged(s.timings.converge_timeout);
+  r.tail_s = sim::ToSeconds(w.Now() - tail_start);
+  r.tail_rejections = w.metrics.rejected_total() - rejected_before_tail;
   w.FinishMeasuring();
   r.plan_s = sim::ToSeconds(w.Now() - plan_start);
   w.trace().Add(w.Now(), "step", r.converged ? "converged" : "did not converge");

@@ -61,6 +61,13 @@ struct TrialResult {
   std::vector<NetworkOutcome> networks;  // user overlays, in scenario order
   std::vector<ServiceOutcome> services;
   std::uint32_t empty_nodes = 0;    // ready, active nodes running no task at the end
+  // The final wait for convergence (after the last step): how long it
+  // lasted and how many tasks were rejected in it. A plan that never
+  // converges while tasks keep being rejected rejects them for good.
+  double tail_s = 0;
+  std::uint64_t tail_rejections = 0;
+  // Rejecting for good: still rejecting when the final wait gave up.
+  bool rejects_forever() const { return !converged && tail_rejections >= 2; }
   std::uint64_t events = 0;
   std::uint64_t peak_pending = 0;  // most events pending at once
   // The state at each TrialOptions::snapshots time after the first step

@@ -48,6 +48,10 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
   ++plan_hist[Bin(us)];
   ++rejected_hist[m.rejected_total()];
   ++empty_nodes_hist[t.empty_nodes];
+  if (t.rejects_forever() && t.tail_s > 0) {
+    ++forever;
+    ++forever_per_hour_hist[static_cast<std::uint64_t>(std::llround(static_cast<double>(t.tail_rejections) / t.tail_s * 3600))];
+  }
   if (nets.empty()) {
     for (const auto& x : t.networks) nets.push_back({x.name, x.capacity, 0, 0, 0, {}});
     for (const auto& x : t.services) {
@@ -133,6 +137,8 @@ void TrialStats::Merge(const TrialStats& o) {
   plan_us_max = std::max(plan_us_max, o.plan_us_max);
   for (const auto& [bin, count] : o.plan_hist) plan_hist[bin] += count;
   for (const auto& [v, count] : o.rejected_hist) rejected_hist[v] += count;
+  forever += o.forever;
+  for (const auto& [v, count] : o.forever_per_hour_hist) forever_per_hour_hist[v] += count;
   for (const auto& [v, count] : o.empty_nodes_hist) empty_nodes_hist[v] += count;
   for (std::size_t k = 0; k < nets.size() && k < o.nets.size(); ++k) {
     nets[k].peak_max = std::max(nets[k].peak_max, o.nets[k].peak_max);

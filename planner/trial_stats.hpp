@@ -28,6 +28,10 @@ struct TrialStats {
   // range (tasks, addresses, nodes), not by the number of trials.
   using Histogram = std::map<std::uint64_t, std::uint64_t>;
   Histogram rejected_hist;     // tasks rejected in a trial
+  // Trials rejecting for good (TrialResult::rejects_forever), and their
+  // rejections per hour over the final wait.
+  std::uint64_t forever = 0;
+  Histogram forever_per_hour_hist;
   Histogram empty_nodes_hist;  // ready, active nodes left without a task
   struct Net {
     std::string name;
