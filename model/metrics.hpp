@@ -21,6 +21,7 @@ struct SwarmMetrics {
   std::uint64_t attachment_failures = 0;       // node LB address could not be allocated
   std::uint64_t max_unallocated = 0;           // most tasks stuck NEW at once
   sim::Time first_reject_time = -1;
+  sim::Time last_reject_time = -1;
   sim::Time first_shortage_time = -1;          // first allocation or attachment failure
   std::uint64_t rejected_total() const {
     return rejected_missing_attachments + rejected_attachment_race + rejected_swarm_inactive;

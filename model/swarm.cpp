@@ -386,6 +386,7 @@ void Swarm::OnTerminal(Task& t, TaskState /*old*/) {
     }
     else if (t.err == kErrSwarmNotActive) ++metrics.rejected_swarm_inactive;
     if (metrics.first_reject_time < 0) metrics.first_reject_time = Now();
+    metrics.last_reject_time = Now();
   } else if (t.state == TaskState::kFailed) {
     ++metrics.failed_other;
   }

@@ -25,7 +25,7 @@ json TrialToJson(const TrialResult& t) {
           {"failed_other", t.metrics.failed_other}, {"allocation_failures", t.metrics.allocation_failures},
           {"attachment_failures", t.metrics.attachment_failures}, {"max_unallocated", t.metrics.max_unallocated},
           {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"empty_nodes", t.empty_nodes},
-          {"tail_s", t.tail_s}, {"tail_rejections", t.tail_rejections},
+          {"tail_s", t.tail_s}, {"tail_rejections", t.tail_rejections}, {"still_rejecting", t.still_rejecting},
           {"networks", nets}, {"services", svcs}};
   // The state at each `--at` time: per network addresses in use, per
   // service running, NEW and rejected so far.
@@ -115,6 +115,10 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     t.empty_nodes = j.contains("empty_nodes") ? Count32(j.at("empty_nodes"), "/empty_nodes") : 0U;  // absent in older shards
     t.tail_s = j.contains("tail_s") ? Seconds(j.at("tail_s"), "/tail_s") : 0.0;                   // absent in older shards
     t.tail_rejections = j.contains("tail_rejections") ? Count(j.at("tail_rejections"), "/tail_rejections") : 0;
+    if (j.contains("still_rejecting")) {
+      if (!j.at("still_rejecting").is_boolean()) throw BadField{"/still_rejecting must be true or false"};
+      t.still_rejecting = j.at("still_rejecting").get<bool>();
+    }
     // A record whose parts contradict each other is not a trial's.
     if (t.plan_failed != !t.plan_error.empty()) {
       throw BadField{"/plan_failed and /plan_error disagree (a failed plan says why, and only a failed one)"};

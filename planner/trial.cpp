@@ -118,6 +118,7 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
   r.converged = !r.plan_failed && op.WaitConverged(s.timings.converge_timeout);
   r.tail_s = sim::ToSeconds(w.Now() - tail_start);
   r.tail_rejections = w.metrics.rejected_total() - rejected_before_tail;
+  r.still_rejecting = w.metrics.last_reject_time >= 0 && w.Now() - w.metrics.last_reject_time <= sim::Minute(1);
   w.FinishMeasuring();
   r.plan_s = sim::ToSeconds(w.Now() - plan_start);
   w.trace().Add(w.Now(), "step", r.converged ? "converged" : "did not converge");

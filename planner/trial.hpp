@@ -66,8 +66,10 @@ struct TrialResult {
   // converges while tasks keep being rejected rejects them for good.
   double tail_s = 0;
   std::uint64_t tail_rejections = 0;
-  // Rejecting for good: still rejecting when the final wait gave up.
-  bool rejects_forever() const { return !converged && tail_rejections >= 2; }
+  bool still_rejecting = false;  // a task was rejected in the last minute of the trial
+  // Rejecting for good: rejecting through the final wait and still at its
+  // end, when it gave up.
+  bool rejects_forever() const { return !converged && still_rejecting && tail_rejections >= 2; }
   std::uint64_t events = 0;
   std::uint64_t peak_pending = 0;  // most events pending at once
   // The state at each TrialOptions::snapshots time after the first step

@@ -76,6 +76,29 @@ TEST_CASE("global service on a full overlay: the joining node's task is rejected
   }
 }
 
+TEST_CASE("global service on a full overlay: an activated node's task is rejected again and again too",
+          "[unit][orchestrator][allocator]") {
+  // The same race when a drained node (no task, so no load balancer) is
+  // activated: its global task is created then, allocated first, and takes
+  // the last address.
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("reproduce: seed " << seed);
+    Scenario s = FullWithSpare();
+    s.nodes[4].joined = true;
+    s.nodes[4].availability = Availability::kDrain;
+    Swarm w(s, seed);
+    Operator op(w);
+    w.Deploy();
+    REQUIRE(op.WaitConverged());
+    REQUIRE(w.networks[1].pool.free() == 1);
+    REQUIRE(op.SetAvailability(4, Availability::kActive));
+    op.Sleep(sim::Sec(150));
+    CHECK(Rejected(w, 1) >= 20);
+    CHECK(w.nodes[4].attach[1] == kNoAddr);
+    CHECK(w.services[0].running == 18);
+  }
+}
+
 TEST_CASE("a plan that rejects forever says so, with the rate", "[unit][plan][report]") {
   const Scenario s = FullWithSpare();
   auto p = planner::ParseOrder(s, {"join:w2,wait"}, *EngineVersion::Parse("20.10"), true);
