@@ -46,7 +46,7 @@ const Verb* FindVerb(std::string_view word) {
 }
 
 std::string Shape(const Verb& v, bool short_names) {
-  const std::string node = short_names ? "N" : "NODE", svc = short_names ? "S" : "SERVICE";
+  const std::string node = short_names ? "N" : "NODE", svc = short_names ? "SVC" : "SERVICE";
   std::string w(v.word);
   switch (v.operand) {
     case Operand::kNone: return w;
@@ -79,10 +79,7 @@ std::span<const Verb> Verbs() { return Table(); }
 
 std::string VerbSummary() {
   std::string out;
-  for (const Verb& v : Table()) {
-    if (v.word == "node-rm") continue;  // rm:N says it
-    out += (out.empty() ? "" : ", ") + Shape(v, true);
-  }
+  for (const Verb& v : Table()) out += (out.empty() ? "" : ", ") + Shape(v, true);
   return out;
 }
 

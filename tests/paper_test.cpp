@@ -126,9 +126,10 @@ TEST_CASE("step words: the vocabulary reads back what it writes", "[unit][paper]
   CHECK(planner::StepWords(s, *up) == std::vector<std::string>{"stop:w1", "install:w1:24.0", "start:w1"});
   // rm of a node's name is node-rm.
   CHECK(planner::StepWords(s, *planner::ParseStepWords(s, {"rm:w1"}, k2010)) == std::vector<std::string>{"node-rm:w1"});
-  // Every word of the table is in the help's summary (node-rm as rm:N).
+  // Every word of the table is in the help's summary.
   for (const auto& v : planner::Verbs()) {
-    if (v.word != "node-rm") CHECK(planner::VerbSummary().find(std::string(v.word)) != std::string::npos);
+    const bool listed = planner::VerbSummary().find(std::string(v.word) + ":") != std::string::npos;
+    CHECK((listed || v.word == "wait"));
   }
   CHECK(planner::ParseStepWords(s, {"explode:w1"}, k2010).error().find("unknown action \"explode\"") != std::string::npos);
   CHECK(planner::ParseStepWords(s, {"drain:w1:23.0"}, k2010).error().find("only install and upgrade") != std::string::npos);
