@@ -1,6 +1,7 @@
 #include "docker/api_client.hpp"
 
 #include "model/strict_json.hpp"
+#include "model/try.hpp"
 
 #include <curl/curl.h>
 
@@ -286,9 +287,8 @@ std::expected<DockerApi, std::string> DockerApi::Connect(const DockerEndpoint& e
 }
 
 std::expected<void, std::string> DockerApi::RequireManager() {
-  auto info = GetOr("/info");
-  if (!info) return std::unexpected(info.error());
-  const auto& sw = (*info)["Swarm"];
+  auto info = SWARMPLAN_TRY(GetOr("/info"));
+  const auto& sw = (info)["Swarm"];
   const std::string state = sw.is_object() ? sw.value("LocalNodeState", std::string()) : std::string();
   if (state != "active") {
     return std::unexpected("the Docker daemon at " + ep_.host + " is not in a swarm (its swarm state is \"" +

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "model/try.hpp"
+
 namespace swarmplan::docker {
 
 using nlohmann::json;
@@ -12,9 +14,8 @@ std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
   ApiState st;
   for (auto [path, out] : {std::pair{"/info", &st.info}, {"/nodes", &st.nodes}, {"/networks", &st.networks},
                            {"/services", &st.services}, {"/tasks", &st.tasks}}) {
-    auto r = get(path);
-    if (!r) return std::unexpected(r.error());
-    *out = std::move(*r);
+    auto r = SWARMPLAN_TRY(get(path));
+    *out = std::move(r);
   }
   // The list has no Peers; each overlay's inspect does.
   if (st.networks.is_array()) {
@@ -22,9 +23,8 @@ std::expected<ApiState, std::string> FetchState(const ApiGetter& get) {
       if (!n.is_object() || n.value("Driver", std::string()) != "overlay") continue;
       std::string path = "/networks/";
       path += UrlEncode(answers::SafeStr(n, "Id"));
-      auto one = get(path);
-      if (!one) return std::unexpected(one.error());
-      if (one->is_object() && one->contains("Peers")) n["Peers"] = (*one)["Peers"];
+      auto one = SWARMPLAN_TRY(get(path));
+      if (one.is_object() && one.contains("Peers")) n["Peers"] = (one)["Peers"];
     }
   }
   return st;
@@ -36,7 +36,7 @@ std::expected<ApiState, std::string> FetchState(DockerApi& api, std::chrono::sec
   const auto end = start + deadline;
   auto last_said = start;
   int answers = 0;
-  if (auto ok = api.RequireManager(); !ok) return std::unexpected(ok.error());
+  SWARMPLAN_CHECK(api.RequireManager());
   return FetchState([&](const std::string& path) -> std::expected<nlohmann::json, std::string> {
     const auto now = Clock::now();
     if (now >= end) {
@@ -66,11 +66,9 @@ std::expected<ApiState, std::string> FetchState(DockerApi& api, std::chrono::sec
 }
 
 std::expected<ApiState, std::string> FetchLive(const std::string& host) {
-  auto ep = DockerEndpoint::Resolve(host);
-  if (!ep) return std::unexpected(ep.error());
-  auto api = DockerApi::Connect(*ep);
-  if (!api) return std::unexpected(api.error());
-  return FetchState(*api);
+  auto ep = SWARMPLAN_TRY(DockerEndpoint::Resolve(host));
+  auto api = SWARMPLAN_TRY(DockerApi::Connect(ep));
+  return FetchState(api);
 }
 
 namespace answers {
@@ -78,9 +76,8 @@ namespace answers {
 std::expected<Facts, std::string> Gather(const ApiState& st, std::vector<model::NodeSpec>* nodes_out,
                                          std::string* leader_out, std::vector<std::string>* notes) {
   Facts f;
-  auto ov = Overlays(st.networks);
-  if (!ov) return std::unexpected(ov.error());
-  f.overlays = std::move(*ov);
+  auto ov = SWARMPLAN_TRY(Overlays(st.networks));
+  f.overlays = std::move(ov);
   for (const Overlay& o : f.overlays) {
     f.net_name[o.id] = o.name;
     f.net_name[o.name] = o.name;

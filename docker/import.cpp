@@ -1,6 +1,7 @@
 #include "docker/import.hpp"
 
 #include "model/scenario_json.hpp"
+#include "model/try.hpp"
 
 #include <algorithm>
 #include <map>
@@ -65,8 +66,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
   try {
     Imported out;
     model::Scenario& sc = out.scenario;
-    auto f = Gather(st, &sc.nodes, &sc.leader, &out.notes);
-    if (!f) return std::unexpected(f.error());
+    auto f = SWARMPLAN_TRY(Gather(st, &sc.nodes, &sc.leader, &out.notes));
     // Managers first, then by name: the same cluster always reads the same.
     std::stable_sort(sc.nodes.begin(), sc.nodes.end(), [](const model::NodeSpec& a, const model::NodeSpec& b) {
       return std::pair{a.role != model::Role::kManager, a.name} < std::pair{b.role != model::Role::kManager, b.name};
@@ -74,7 +74,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
     const std::string cluster_id = Str(Obj(Obj(st.info, "Swarm"), "Cluster"), "ID");
     sc.name = "imported from swarm " + (cluster_id.empty() ? std::string("?") : cluster_id.substr(0, 12));
     std::map<std::string, std::size_t> net_index;  // user overlay name -> scenario index
-    for (const Overlay& o : f->overlays) {
+    for (const Overlay& o : f.overlays) {
       auto c = model::Ipv4Cidr::Parse(o.subnet);
       if (!c) return std::unexpected("overlay network \"" + o.name + "\": subnet " + c.error());
       if (o.ingress) {
@@ -113,9 +113,9 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       } else {
         // Jobs (API 1.41) run to completion; the model has no such mode.
         out.notes.push_back("service " + v.name + " is a job, which swarmplan does not model: its addresses are kept as held");
-        f->skipped_services.insert(Str(s, "ID"));
+        f.skipped_services.insert(Str(s, "ID"));
         for (const json& vip : Obj(Obj(s, "Endpoint"), "VirtualIPs")) {
-          hold(f->net_name[Str(vip, "NetworkID")], StripPrefix(Str(vip, "Addr")));
+          hold(f.net_name[Str(vip, "NetworkID")], StripPrefix(Str(vip, "Addr")));
         }
         continue;
       }
@@ -124,8 +124,8 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       if (nets.empty()) nets = Obj(spec, "Networks");  // before API 1.25 services listed them here
       for (const json& n : nets) {
         const std::string target = Str(n, "Target");
-        auto it = f->net_name.find(target);
-        if (it == f->net_name.end()) {
+        auto it = f.net_name.find(target);
+        if (it == f.net_name.end()) {
           // host, macvlan or another local-scope driver: swarm's IPAM does
           // not give its addresses, so it does not count here.
           out.notes.push_back("service " + v.name + ": network " + target +
@@ -191,9 +191,9 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       if (state.empty()) throw json::type_error::create(302, CurrentObject() + ": it has no Status.State", nullptr);
       if (!now || (state != "failed" && state != "rejected")) continue;
       const auto when = ApiSeconds(Str(status, "Timestamp"));
-      const auto svc = f->service_name.find(Str(t, "ServiceID"));
-      const auto node = f->node_name.find(Str(t, "NodeID"));
-      if (!when || *now - *when > window || svc == f->service_name.end() || node == f->node_name.end()) continue;
+      const auto svc = f.service_name.find(Str(t, "ServiceID"));
+      const auto node = f.node_name.find(Str(t, "NodeID"));
+      if (!when || *now - *when > window || svc == f.service_name.end() || node == f.node_name.end()) continue;
       for (auto& v : sc.services) {
         if (v.name == svc->second) ++v.recent_failures[node->second];
       }
@@ -206,7 +206,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       const std::string desired = Str(t, "DesiredState");
       std::map<std::string, std::string> addrs;
       for (const json& a : Obj(t, "NetworksAttachments")) {
-        const std::string net = f->net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
+        const std::string net = f.net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
         const json& list = Obj(a, "Addresses");
         if (!net.empty() && list.is_array() && !list.empty()) addrs[net] = StripPrefix(StrAt(list[0], "Addresses"));
       }
@@ -214,17 +214,17 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       // A task on its way out (or of a service the model skips) still holds
       // its addresses: they are kept as held, not as a task to place.
       const bool leaving = desired != "running" && desired != "ready";
-      if (leaving || f->skipped_services.contains(sid) || !f->service_name.contains(sid)) {
+      if (leaving || f.skipped_services.contains(sid) || !f.service_name.contains(sid)) {
         for (const auto& [net, a] : addrs) hold(net, a);
         continue;
       }
       model::TaskSpec ts;
-      ts.service = f->service_name[sid];
+      ts.service = f.service_name[sid];
       ts.slot = static_cast<std::uint32_t>(NonNegative(t, "Slot", 0, UINT32_MAX));
       const std::string nid = Str(t, "NodeID");
       if (!nid.empty()) {
-        auto it = f->node_name.find(nid);
-        if (it == f->node_name.end()) return std::unexpected("task " + Str(t, "ID") + " is on node " + nid + ", which the node list lacks");
+        auto it = f.node_name.find(nid);
+        if (it == f.node_name.end()) return std::unexpected("task " + Str(t, "ID") + " is on node " + nid + ", which the node list lacks");
         ts.node = it->second;
       }
       ts.state = *live;  // LiveState() above: a live state

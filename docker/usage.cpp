@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 
+#include "model/try.hpp"
+
 namespace swarmplan::docker {
 
 using nlohmann::json;
@@ -12,13 +14,12 @@ std::expected<std::vector<NetworkUsage>, std::string> CountUsage(const ApiState&
   try {
     std::vector<model::NodeSpec> nodes;
     std::string leader;
-    auto f = Gather(st, &nodes, &leader, nullptr);
-    if (!f) return std::unexpected(f.error());
+    auto f = SWARMPLAN_TRY(Gather(st, &nodes, &leader, nullptr));
     model::LbPolicy policy = model::LbPolicy::kOnDemand;
-    if (auto v = model::EngineVersion::Parse(f->leader_engine); v) policy = v->lb_policy();
+    if (auto v = model::EngineVersion::Parse(f.leader_engine); v) policy = v->lb_policy();
     std::vector<NetworkUsage> out;
     std::map<std::string, std::size_t> index;
-    for (const Overlay& o : f->overlays) {
+    for (const Overlay& o : f.overlays) {
       NetworkUsage u;
       u.name = o.name;
       u.subnet = o.subnet;
@@ -32,7 +33,7 @@ std::expected<std::vector<NetworkUsage>, std::string> CountUsage(const ApiState&
     }
     for (const json& s : st.services) {
       for (const json& vip : Obj(Obj(s, "Endpoint"), "VirtualIPs")) {
-        const std::string net = f->net_name[Str(vip, "NetworkID")];
+        const std::string net = f.net_name[Str(vip, "NetworkID")];
         if (auto it = index.find(net); it != index.end() && !Str(vip, "Addr").empty()) ++out[it->second].vips;
       }
     }
@@ -41,7 +42,7 @@ std::expected<std::vector<NetworkUsage>, std::string> CountUsage(const ApiState&
     for (const json& t : st.tasks) {
       if (!LiveState(Str(Obj(t, "Status"), "State"))) continue;
       for (const json& a : Obj(t, "NetworksAttachments")) {
-        const std::string net = f->net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
+        const std::string net = f.net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
         auto it = index.find(net);
         if (it == index.end()) continue;
         for (const json& addr : Obj(a, "Addresses")) addrs_on[it->second].insert(StripPrefix(addr.get<std::string>()));
@@ -57,7 +58,7 @@ std::expected<std::vector<NetworkUsage>, std::string> CountUsage(const ApiState&
         u.lb_rule = "one per node (ingress)";
       } else {
         u.node_lb = model::LbAddresses(policy, nodes.size(), u.nodes_with_tasks);
-        u.lb_rule = std::string(model::ToString(policy)) + " (leader engine " + f->leader_engine + ")";
+        u.lb_rule = std::string(model::ToString(policy)) + " (leader engine " + f.leader_engine + ")";
       }
     }
     return out;

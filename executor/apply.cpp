@@ -7,6 +7,7 @@
 #include "executor/journal.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
+#include "model/try.hpp"
 
 namespace swarmplan::executor {
 
@@ -32,9 +33,8 @@ struct ExecutorTarget {
   Done Install(std::size_t n, model::EngineVersion v) { return ex.InstallEngine(N(n), v); }
   Done Start(std::size_t n) { return ex.StartEngine(N(n)); }
   Done Wait() {
-    auto ok = ex.WaitConverged();
-    if (!ok) return std::unexpected(ok.error());
-    if (!*ok) return std::unexpected("the services did not converge before the deadline");
+    auto ok = SWARMPLAN_TRY(ex.WaitConverged());
+    if (!ok) return std::unexpected("the services did not converge before the deadline");
     return {};
   }
   Done Sleep(sim::Time d) { return ex.Sleep(d); }
@@ -133,19 +133,18 @@ std::expected<InDoubtVerdict, std::string> SettleInDoubt(Executor& ex, const mod
   if (st.action == Action::kWait || st.action == Action::kSleep) return redo("waiting again changes nothing");
   if (st.OnService()) {
     const std::string& name = scenario.services[st.service].name;
-    auto seen = ex.ReadService(name);
-    if (!seen) return std::unexpected(seen.error());
+    auto seen = SWARMPLAN_TRY(ex.ReadService(name));
     switch (st.action) {
       case Action::kCreate:
-        return *seen ? skip("service " + name + " exists") : redo("service " + name + " does not exist");
+        return seen ? skip("service " + name + " exists") : redo("service " + name + " does not exist");
       case Action::kRemove:
-        return *seen ? redo("service " + name + " still exists") : skip("service " + name + " is gone");
+        return seen ? redo("service " + name + " still exists") : skip("service " + name + " is gone");
       case Action::kScale:
-        if (!*seen) return stop("service " + name + " does not exist");
-        return **seen == st.replicas ? skip("service " + name + " wants " + std::to_string(st.replicas) + " replicas already")
-                                     : redo("service " + name + " wants " + std::to_string(**seen) + " replicas");
+        if (!seen) return stop("service " + name + " does not exist");
+        return *seen == st.replicas ? skip("service " + name + " wants " + std::to_string(st.replicas) + " replicas already")
+                                     : redo("service " + name + " wants " + std::to_string(*seen) + " replicas");
       default:
-        if (!*seen) return stop("service " + name + " does not exist");
+        if (!seen) return stop("service " + name + " does not exist");
         // A rolling update or a rollback done twice is a second rolling
         // update of the same spec: nothing is lost. A network change done
         // twice is refused by the executor ("already on the network").
@@ -153,23 +152,22 @@ std::expected<InDoubtVerdict, std::string> SettleInDoubt(Executor& ex, const mod
     }
   }
   const std::string& node = scenario.nodes[st.node].name;
-  auto seen = ex.ReadNode(node);
-  if (!seen) return std::unexpected(seen.error());
-  const std::string engine = seen->engine ? seen->engine->ToString() : std::string("?");
-  const std::string is = node + " is " + (seen->present ? seen->state : std::string("not in the swarm")) +
-                         (seen->present ? ", " + std::string(AvailabilityWord(seen->availability)) + ", on engine " + engine : "");
+  auto seen = SWARMPLAN_TRY(ex.ReadNode(node));
+  const std::string engine = seen.engine ? seen.engine->ToString() : std::string("?");
+  const std::string is = node + " is " + (seen.present ? seen.state : std::string("not in the swarm")) +
+                         (seen.present ? ", " + std::string(AvailabilityWord(seen.availability)) + ", on engine " + engine : "");
   switch (st.action) {
     case Action::kJoin:
-      if (!seen->present) return redo(node + " is not in the swarm");
-      return seen->state == "ready" ? skip(is) : stop(is + ": its join may be under way; wait for it to be ready, then run again");
+      if (!seen.present) return redo(node + " is not in the swarm");
+      return seen.state == "ready" ? skip(is) : stop(is + ": its join may be under way; wait for it to be ready, then run again");
     case Action::kLeave:
-      if (!seen->present || seen->state == "down") return skip(is);
+      if (!seen.present || seen.state == "down") return skip(is);
       return redo(is);
     case Action::kNodeRm:
-      return seen->present ? redo(is) : skip(node + " is not in the swarm any more");
+      return seen.present ? redo(is) : skip(node + " is not in the swarm any more");
     default: break;
   }
-  if (!seen->present) return stop(node + " is not in the swarm any more");
+  if (!seen.present) return stop(node + " is not in the swarm any more");
   switch (st.action) {
     case Action::kDrain:
       // Draining again is the same API update, then the wait for its tasks.
@@ -177,21 +175,21 @@ std::expected<InDoubtVerdict, std::string> SettleInDoubt(Executor& ex, const mod
     case Action::kActivate:
     case Action::kPause: {
       const auto want = st.action == Action::kActivate ? model::Availability::kActive : model::Availability::kPause;
-      return seen->availability == want ? skip(is) : redo(is);
+      return seen.availability == want ? skip(is) : redo(is);
     }
     case Action::kPromote:
     case Action::kDemote: {
       const auto want = st.action == Action::kPromote ? model::Role::kManager : model::Role::kWorker;
-      return seen->role == want ? skip(is) : redo(is);
+      return seen.role == want ? skip(is) : redo(is);
     }
     case Action::kInstall:
-      if (seen->engine && *seen->engine == st.version) return skip(is + ": the upgrade took effect");
-      if (seen->state == "ready") return redo(is + ": its engine runs, the upgrade did not take effect");
+      if (seen.engine && seen.engine == st.version) return skip(is + ": the upgrade took effect");
+      if (seen.state == "ready") return redo(is + ": its engine runs, the upgrade did not take effect");
       return stop(is + ": the interrupted upgrade command may still be running, or have left the install half done; "
                   "finish it by hand, or bring " + node + " back on its old engine, then run again (the step is "
                   "skipped once " + node + " reports " + st.version.ToString() + ", redone once it is ready on its old engine)");
     case Action::kStop:
-      return seen->state == "ready" ? redo(is) : skip(is);
+      return seen.state == "ready" ? redo(is) : skip(is);
     case Action::kStart:
       return redo(is + ": starting waits until it is ready");
     default: break;
@@ -262,7 +260,7 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
         return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ", left in doubt by an earlier run: " + verdict->why};
       }
       if (verdict->what == InDoubt::kSkip) {
-        if (auto r = record(i, st); !r) return std::unexpected(r.error());
+        SWARMPLAN_CHECK(record(i, st));
         continue;
       }
     }
@@ -291,7 +289,7 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     if (const int sig = StopSignal()) return interrupted(sig, "before " + what + ": it did not start");
     if (journal) {
       for (std::size_t k = i; k <= last; ++k) {
-        if (auto r = journal->Begin(k, plan.steps[k].Describe(scenario)); !r) return std::unexpected(r.error());
+        SWARMPLAN_CHECK(journal->Begin(k, plan.steps[k].Describe(scenario)));
       }
     }
     std::expected<void, std::string> done;
@@ -310,7 +308,7 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     const auto seen = ex.Observe();
     // The step ran: it is recorded even when what follows stops the run.
     for (; i <= last; ++i) {
-      if (auto r = record(i, plan.steps[i]); !r) return std::unexpected(r.error());
+      SWARMPLAN_CHECK(record(i, plan.steps[i]));
     }
     i = last;
     if (!seen.error.empty()) {

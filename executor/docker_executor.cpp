@@ -12,6 +12,7 @@
 
 #include "docker/import.hpp"
 #include "executor/interrupt.hpp"
+#include "model/try.hpp"
 
 namespace swarmplan::executor {
 
@@ -51,27 +52,24 @@ bool LiveTaskState(const std::string& s) {
 std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::DockerEndpoint& ep, DockerExecutorOptions opt) {
   // Check the templates before anything runs.
   for (const std::string* t : {&opt.upgrade_command, &opt.stop_command, &opt.start_command, &opt.leave_command}) {
-    if (auto e = ExpandTemplate(*t, "n", "a", "i", "v"); !e) return std::unexpected(e.error());
+    SWARMPLAN_CHECK(ExpandTemplate(*t, "n", "a", "i", "v"));
   }
   if (auto e = ExpandTemplate(opt.join_command, "n", "", "", "", {{"token", "t"}, {"manager", "m"}}); !e) {
     return std::unexpected(e.error());
   }
-  if (auto e = ExpandStackCommand(opt.stack_command, "f", "s", "h"); !e) return std::unexpected(e.error());
-  auto api = docker::DockerApi::Connect(ep);
-  if (!api) return std::unexpected(api.error());
-  if (auto ok = api->RequireManager(); !ok) return std::unexpected(ok.error());
-  DockerExecutor ex(std::move(*api), std::move(opt));
+  SWARMPLAN_CHECK(ExpandStackCommand(opt.stack_command, "f", "s", "h"));
+  auto api = SWARMPLAN_TRY(docker::DockerApi::Connect(ep));
+  SWARMPLAN_CHECK(api.RequireManager());
+  DockerExecutor ex(std::move(api), std::move(opt));
   ex.host_ = ep.socket.empty() ? ep.host : "unix://" + ep.socket;
-  auto tasks = ex.api_.GetOr("/tasks");
-  if (!tasks) return std::unexpected(tasks.error());
-  if (!tasks->is_array()) return std::unexpected("the task list is not an array");
+  auto tasks = SWARMPLAN_TRY(ex.api_.GetOr("/tasks"));
+  if (!tasks.is_array()) return std::unexpected("the task list is not an array");
   try {
-    for (const json& t : *tasks) {
+    for (const json& t : tasks) {
       if (SafeStr(Obj(t, "Status"), "State") == "rejected") ex.rejected_before_.insert(SafeStr(t, "ID"));
     }
-    auto info = ex.api_.GetOr("/info");
-    if (!info) return std::unexpected(info.error());
-    ex.cluster_id_ = SafeStr(Obj(Obj(*info, "Swarm"), "Cluster"), "ID");
+    auto info = SWARMPLAN_TRY(ex.api_.GetOr("/info"));
+    ex.cluster_id_ = SafeStr(Obj(Obj(info, "Swarm"), "Cluster"), "ID");
   } catch (const json::exception& e) {
     return std::unexpected("unexpected answer from the Engine API: " + docker::answers::AnswerError(e));
   }
@@ -115,9 +113,8 @@ bool NamedAs(const json& n, const std::string& name) {
 }  // namespace
 
 std::expected<json, std::string> DockerExecutor::FindNode(const std::string& name, Clock::time_point deadline) {
-  auto nodes = Read("/nodes", deadline);
-  if (!nodes) return std::unexpected(nodes.error());
-  for (const json& n : *nodes) {
+  auto nodes = SWARMPLAN_TRY(Read("/nodes", deadline));
+  for (const json& n : nodes) {
     if (NamedAs(n, name)) return n;
   }
   return std::unexpected("the swarm has no node named \"" + name + "\"");
@@ -125,11 +122,9 @@ std::expected<json, std::string> DockerExecutor::FindNode(const std::string& nam
 
 std::expected<model::Scenario, std::string> DockerExecutor::Snapshot() {
   const auto deadline = Deadline();
-  auto st = docker::FetchState([&](const std::string& path) { return Read(path, deadline); });
-  if (!st) return std::unexpected(st.error());
-  auto imp = docker::ImportScenario(*st);
-  if (!imp) return std::unexpected(imp.error());
-  return std::move(imp->scenario);
+  auto st = SWARMPLAN_TRY(docker::FetchState([&](const std::string& path) { return Read(path, deadline); }));
+  auto imp = SWARMPLAN_TRY(docker::ImportScenario(st));
+  return std::move(imp.scenario);
 }
 
 std::expected<void, std::string> DockerExecutor::Update(const std::string& node, const char* availability) {
@@ -144,12 +139,11 @@ std::expected<void, std::string> DockerExecutor::UpdateSpec(const std::string& n
                                                             const char* value) {
   const auto deadline = Deadline();
   while (true) {
-    auto n = FindNode(node, deadline);
-    if (!n) return std::unexpected(n.error());
-    json spec = (*n)["Spec"];
+    auto n = SWARMPLAN_TRY(FindNode(node, deadline));
+    json spec = (n)["Spec"];
     spec[field] = value;
-    const std::uint64_t version = VersionIndex(*n);
-    auto r = api_.Post("/nodes/" + docker::UrlEncode(SafeStr(*n, "ID")) + "/update?version=" + std::to_string(version), spec);
+    const std::uint64_t version = VersionIndex(n);
+    auto r = api_.Post("/nodes/" + docker::UrlEncode(SafeStr(n, "ID")) + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
     // "update out of sequence": someone else changed the node; read again.
     const bool retry = Retryable(r.error());
@@ -166,14 +160,12 @@ std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) 
   // Done when no task on the node is still alive (they stop within their
   // grace periods; their replacements are the scheduler's business).
   const auto deadline = Deadline();
-  auto n = FindNode(node, deadline);
-  if (!n) return std::unexpected(n.error());
-  const std::string filter = docker::UrlEncode(json{{"node", {SafeStr(*n, "ID")}}}.dump());
+  auto n = SWARMPLAN_TRY(FindNode(node, deadline));
+  const std::string filter = docker::UrlEncode(json{{"node", {SafeStr(n, "ID")}}}.dump());
   while (true) {
-    auto tasks = Read("/tasks?filters=" + filter, deadline);
-    if (!tasks) return std::unexpected(tasks.error());
+    auto tasks = SWARMPLAN_TRY(Read("/tasks?filters=" + filter, deadline));
     std::size_t live = 0;
-    for (const json& t : *tasks) live += LiveTaskState(SafeStr(Obj(t, "Status"), "State"));
+    for (const json& t : tasks) live += LiveTaskState(SafeStr(Obj(t, "Status"), "State"));
     if (live == 0) return {};
     if (Clock::now() >= deadline) {
       return std::unexpected(node + " still has " + std::to_string(live) + " live task(s) " +
@@ -185,10 +177,9 @@ std::expected<void, std::string> DockerExecutor::Drain(const std::string& node) 
 }
 
 std::expected<json, std::string> DockerExecutor::FindService(const std::string& name, Clock::time_point deadline) {
-  auto services = Read("/services", deadline);
-  if (!services) return std::unexpected(services.error());
-  if (!services->is_array()) return std::unexpected("the service list is not an array");
-  for (const json& v : *services) {
+  auto services = SWARMPLAN_TRY(Read("/services", deadline));
+  if (!services.is_array()) return std::unexpected("the service list is not an array");
+  for (const json& v : services) {
     if (SafeStr(Obj(v, "Spec"), "Name") == name) return v;
   }
   return std::unexpected("the swarm has no service named \"" + name + "\"");
@@ -204,18 +195,16 @@ std::expected<void, std::string> DockerExecutor::CreateService(const model::Serv
 }
 
 std::expected<void, std::string> DockerExecutor::DeployStack(const StackDeploy& d) {
-  auto cmd = ExpandStackCommand(opt_.stack_command, d.file, d.name, host_);
-  if (!cmd) return std::unexpected(cmd.error());
+  auto cmd = SWARMPLAN_TRY(ExpandStackCommand(opt_.stack_command, d.file, d.name, host_));
   // docker stack deploy returns once the manager took the services; the
   // plan's wait step follows their tasks.
-  return RunCommand("stack deploy", d.name, *cmd);
+  return RunCommand("stack deploy", d.name, cmd);
 }
 
 std::expected<void, std::string> DockerExecutor::RemoveService(const std::string& service) {
   const auto deadline = Deadline();
-  auto v = FindService(service, deadline);
-  if (!v) return std::unexpected(v.error());
-  auto r = api_.Delete("/services/" + docker::UrlEncode(SafeStr(*v, "ID")));
+  auto v = SWARMPLAN_TRY(FindService(service, deadline));
+  auto r = api_.Delete("/services/" + docker::UrlEncode(SafeStr(v, "ID")));
   if (!r) return std::unexpected("removing service " + service + ": " + r.error().message);
   return {};
 }
@@ -225,15 +214,14 @@ std::expected<void, std::string> DockerExecutor::ChangeService(
     const std::function<std::expected<void, std::string>(json&)>& change) {
   const auto deadline = Deadline();
   while (true) {
-    auto v = FindService(service, deadline);
-    if (!v) return std::unexpected(v.error());
-    json spec = (*v)["Spec"];
+    auto v = SWARMPLAN_TRY(FindService(service, deadline));
+    json spec = (v)["Spec"];
     if (!spec.is_object()) return std::unexpected("service " + service + ": the manager's answer has no spec");
     if (auto ok = change(spec); !ok) return ok;
-    const std::uint64_t version = VersionIndex(*v);
+    const std::uint64_t version = VersionIndex(v);
     // The spec is posted with the version it was read at: a concurrent
     // change makes the manager refuse it, and it is read again.
-    auto r = api_.Post("/services/" + docker::UrlEncode(SafeStr(*v, "ID")) + "/update?version=" + std::to_string(version) + query, spec);
+    auto r = api_.Post("/services/" + docker::UrlEncode(SafeStr(v, "ID")) + "/update?version=" + std::to_string(version) + query, spec);
     if (r) return {};
     const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) return std::unexpected(std::string(what) + " " + service + ": " + r.error().message);
@@ -312,12 +300,10 @@ std::expected<void, std::string> DockerExecutor::SetAvailability(const std::stri
 
 std::expected<void, std::string> DockerExecutor::RunTemplate(const char* what, const std::string& tmpl,
                                                              const std::string& node, const std::string& version) {
-  auto n = FindNode(node, Deadline());
-  if (!n) return std::unexpected(n.error());
-  const std::string addr = SafeStr(Obj(*n, "Status"), "Addr");
-  auto cmd = ExpandTemplate(tmpl, node, addr, SafeStr(*n, "ID"), version);
-  if (!cmd) return std::unexpected(cmd.error());
-  return RunCommand(what, node, *cmd);
+  auto n = SWARMPLAN_TRY(FindNode(node, Deadline()));
+  const std::string addr = SafeStr(Obj(n, "Status"), "Addr");
+  auto cmd = SWARMPLAN_TRY(ExpandTemplate(tmpl, node, addr, SafeStr(n, "ID"), version));
+  return RunCommand(what, node, cmd);
 }
 
 
@@ -332,18 +318,15 @@ std::expected<void, std::string> DockerExecutor::JoinNode(const std::string& nod
                            "swarm join --token {token} {manager}\")");
   }
   const auto deadline = Deadline();
-  auto sw = Read("/swarm", deadline);
-  if (!sw) return std::unexpected(sw.error());
-  auto info = Read("/info", deadline);
-  if (!info) return std::unexpected(info.error());
-  const std::string token = SafeStr(Obj(*sw, "JoinTokens"), r == model::Role::kManager ? "Manager" : "Worker");
+  auto sw = SWARMPLAN_TRY(Read("/swarm", deadline));
+  auto info = SWARMPLAN_TRY(Read("/info", deadline));
+  const std::string token = SafeStr(Obj(sw, "JoinTokens"), r == model::Role::kManager ? "Manager" : "Worker");
   std::string manager;
-  const json& remote = Obj(Obj(*info, "Swarm"), "RemoteManagers");
+  const json& remote = Obj(Obj(info, "Swarm"), "RemoteManagers");
   if (remote.is_array() && !remote.empty()) manager = SafeStr(remote[0], "Addr");
   if (token.empty() || manager.empty()) return std::unexpected("the manager's answers hold no join token or manager address");
-  auto cmd = ExpandTemplate(opt_.join_command, node, "", "", "", {{"token", token}, {"manager", manager}});
-  if (!cmd) return std::unexpected(cmd.error());
-  if (auto ok = RunCommand("join", node, *cmd); !ok) return ok;
+  auto cmd = SWARMPLAN_TRY(ExpandTemplate(opt_.join_command, node, "", "", "", {{"token", token}, {"manager", manager}}));
+  if (auto ok = RunCommand("join", node, cmd); !ok) return ok;
   // In: the managers list it ready.
   while (true) {
     auto n = FindNode(node, Clock::now());
@@ -369,10 +352,9 @@ std::expected<void, std::string> DockerExecutor::RemoveNode(const std::string& n
   // to see it down, as a person retrying the command would.
   const auto deadline = Deadline();
   while (true) {
-    auto n = FindNode(node, deadline);
-    if (!n) return std::unexpected(n.error());
-    if (SafeStr(Obj(*n, "Status"), "State") == "down") {
-      auto r = api_.Delete("/nodes/" + docker::UrlEncode(SafeStr(*n, "ID")));
+    auto n = SWARMPLAN_TRY(FindNode(node, deadline));
+    if (SafeStr(Obj(n, "Status"), "State") == "down") {
+      auto r = api_.Delete("/nodes/" + docker::UrlEncode(SafeStr(n, "ID")));
       if (!r) return std::unexpected("removing node " + node + ": " + r.error().message);
       return {};
     }
@@ -441,21 +423,19 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
 std::expected<bool, std::string> DockerExecutor::WaitConverged() {
   const auto deadline = Deadline();
   while (true) {
-    auto services = Read("/services", deadline);
-    if (!services) return std::unexpected(services.error());
-    auto tasks = Read("/tasks", deadline);
-    if (!tasks) return std::unexpected(tasks.error());
-    if (!tasks->is_array() || !services->is_array()) return std::unexpected("the task or service list is not an array");
+    auto services = SWARMPLAN_TRY(Read("/services", deadline));
+    auto tasks = SWARMPLAN_TRY(Read("/tasks", deadline));
+    if (!tasks.is_array() || !services.is_array()) return std::unexpected("the task or service list is not an array");
     bool done = true;
     try {
       std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> running;  // service -> (running, wanted live)
-      for (const json& t : *tasks) {
+      for (const json& t : tasks) {
         if (SafeStr(t, "DesiredState") != "running") continue;
         auto& r = running[SafeStr(t, "ServiceID")];
         ++r.second;
         r.first += SafeStr(Obj(t, "Status"), "State") == "running";
       }
-      for (const json& s : *services) {
+      for (const json& s : services) {
         const auto& r = running[SafeStr(s, "ID")];
         const json& mode = Obj(Obj(s, "Spec"), "Mode");
         if (mode.contains("Replicated")) {
@@ -485,12 +465,11 @@ std::expected<void, std::string> DockerExecutor::Sleep(sim::Time d) {
 }
 
 std::expected<NodeSeen, std::string> DockerExecutor::ReadNode(const std::string& node) {
-  auto nodes = Read("/nodes", Deadline());
-  if (!nodes) return std::unexpected(nodes.error());
-  if (!nodes->is_array()) return std::unexpected("the node list is not an array");
+  auto nodes = SWARMPLAN_TRY(Read("/nodes", Deadline()));
+  if (!nodes.is_array()) return std::unexpected("the node list is not an array");
   NodeSeen seen;  // SafeStr and Obj never throw: a member of another type reads as missing
-  const auto it = std::find_if(nodes->begin(), nodes->end(), [&](const json& n) { return NamedAs(n, node); });
-  if (it == nodes->end()) return seen;  // not in the swarm
+  const auto it = std::find_if(nodes.begin(), nodes.end(), [&](const json& n) { return NamedAs(n, node); });
+  if (it == nodes.end()) return seen;  // not in the swarm
   const json& n = *it;
   seen.present = true;
   seen.state = SafeStr(Obj(n, "Status"), "State");
@@ -506,11 +485,10 @@ std::expected<NodeSeen, std::string> DockerExecutor::ReadNode(const std::string&
 }
 
 std::expected<std::optional<std::uint32_t>, std::string> DockerExecutor::ReadService(const std::string& service) {
-  auto services = Read("/services", Deadline());
-  if (!services) return std::unexpected(services.error());
-  if (!services->is_array()) return std::unexpected("the service list is not an array");
+  auto services = SWARMPLAN_TRY(Read("/services", Deadline()));
+  if (!services.is_array()) return std::unexpected("the service list is not an array");
   try {
-    for (const json& v : *services) {
+    for (const json& v : services) {
       if (SafeStr(Obj(v, "Spec"), "Name") != service) continue;
       const json& mode = Obj(Obj(v, "Spec"), "Mode");
       const std::int64_t want = mode.contains("Replicated") ? Num(Obj(mode, "Replicated"), "Replicas", 1) : 0;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "model/try.hpp"
+
 namespace swarmplan::executor {
 
 SimExecutor::SimExecutor(const model::Scenario& s, std::uint64_t seed)
@@ -101,63 +103,55 @@ std::expected<void, std::string> SimExecutor::CreateService(const model::Service
 
 std::expected<void, std::string> SimExecutor::RemoveService(const std::string& service) {
   Pace();
-  auto id = FindService(service);
-  if (!id) return std::unexpected(id.error());
-  return op_->RemoveService(*id);
+  auto id = SWARMPLAN_TRY(FindService(service));
+  return op_->RemoveService(id);
 }
 
 std::expected<void, std::string> SimExecutor::ScaleService(const std::string& service, std::uint32_t replicas) {
   Pace();
-  auto id = FindService(service);
-  if (!id) return std::unexpected(id.error());
-  return op_->ScaleService(*id, replicas);
+  auto id = SWARMPLAN_TRY(FindService(service));
+  return op_->ScaleService(id, replicas);
 }
 
 std::expected<void, std::string> SimExecutor::UpdateService(const std::string& service) {
   Pace();
-  auto id = FindService(service);
-  if (!id) return std::unexpected(id.error());
-  return op_->UpdateService(*id);
+  auto id = SWARMPLAN_TRY(FindService(service));
+  return op_->UpdateService(id);
 }
 
 std::expected<void, std::string> SimExecutor::RollbackService(const std::string& service) {
   Pace();
-  auto id = FindService(service);
-  if (!id) return std::unexpected(id.error());
-  return op_->RollbackService(*id);
+  auto id = SWARMPLAN_TRY(FindService(service));
+  return op_->RollbackService(id);
 }
 
 std::expected<void, std::string> SimExecutor::ChangeNetwork(const std::string& service, const std::string& network,
                                                            bool add) {
   Pace();
-  auto id = FindService(service);
-  if (!id) return std::unexpected(id.error());
+  auto id = SWARMPLAN_TRY(FindService(service));
   const model::Swarm& w = *swarm_;
   for (model::NetworkId k = 1; k < w.networks.size(); ++k) {
-    if (w.networks[k].name == network) return op_->ChangeNetwork(*id, k, add);
+    if (w.networks[k].name == network) return op_->ChangeNetwork(id, k, add);
   }
   return std::unexpected("the swarm has no overlay network named \"" + network + "\"");
 }
 
 std::expected<void, std::string> SimExecutor::JoinNode(const std::string& node, model::Role r) {
   Pace();
-  auto id = Find(node);
-  if (!id) return std::unexpected(id.error());
-  return op_->Join(*id, r);
+  auto id = SWARMPLAN_TRY(Find(node));
+  return op_->Join(id, r);
 }
 
 std::expected<void, std::string> SimExecutor::LeaveNode(const std::string& node) {
   Pace();
-  auto id = Find(node);
-  if (!id) return std::unexpected(id.error());
-  return op_->Leave(*id);
+  auto id = SWARMPLAN_TRY(Find(node));
+  return op_->Leave(id);
 }
 
 std::expected<void, std::string> SimExecutor::RemoveNode(const std::string& node) {
   Pace();
-  auto id = Find(node);
-  if (!id) return std::unexpected(id.error());
-  return op_->RemoveNode(*id);
+  auto id = SWARMPLAN_TRY(Find(node));
+  return op_->RemoveNode(id);
 }
 
 std::expected<bool, std::string> SimExecutor::WaitConverged() {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "model/try.hpp"
+
 namespace swarmplan::model {
 
 Ipv4Cidr Scenario::EffectiveIngress() const {
@@ -127,9 +129,8 @@ std::expected<void, std::string> Scenario::Validate() const {
     std::set<std::uint32_t> seen;
     for (std::size_t k = 0; k < networks[i].held.size(); ++k) {
       const std::string where = "/networks/" + std::to_string(i) + "/held/" + std::to_string(k);
-      auto off = check_address(where, networks[i].held[k], networks[i].subnet);
-      if (!off) return std::unexpected(off.error());
-      if (!seen.insert(*off).second) return std::unexpected(where + ": " + FormatIpv4(networks[i].held[k]) + " is listed twice");
+      auto off = SWARMPLAN_TRY(check_address(where, networks[i].held[k], networks[i].subnet));
+      if (!seen.insert(off).second) return std::unexpected(where + ": " + FormatIpv4(networks[i].held[k]) + " is listed twice");
     }
   }
   std::set<std::pair<std::string, std::uint32_t>> slots;
@@ -152,8 +153,7 @@ std::expected<void, std::string> Scenario::Validate() const {
       const std::string where = ptr + "/addresses/" + net;
       if (net == "ingress") {
         if (!svc->publish_ingress) return std::unexpected(where + ": \"" + t.service + "\" publishes no ingress port");
-        auto off = check_address(where, addr, ing);
-        if (!off) return std::unexpected(off.error());
+        SWARMPLAN_CHECK(check_address(where, addr, ing));
         continue;
       }
       if (std::find(svc->networks.begin(), svc->networks.end(), net) == svc->networks.end()) {
@@ -161,8 +161,7 @@ std::expected<void, std::string> Scenario::Validate() const {
       }
       for (const auto& n : networks) {
         if (n.name != net) continue;
-        auto off = check_address(where, addr, n.subnet);
-        if (!off) return std::unexpected(off.error());
+        SWARMPLAN_CHECK(check_address(where, addr, n.subnet));
       }
     }
   }

@@ -435,9 +435,8 @@ std::expected<void, std::string> ReadArray(const Reader& r, const char* key, std
   const json& a = r.At(key);
   if (!a.is_array()) return std::unexpected(r.Path(key) + " must be an array");
   for (std::size_t i = 0; i < a.size(); ++i) {
-    auto v = read_one(a[i], r.Path(key) + "/" + std::to_string(i));
-    if (!v) return std::unexpected(v.error());
-    out.push_back(std::move(*v));
+    auto v = SWARMPLAN_TRY(read_one(a[i], r.Path(key) + "/" + std::to_string(i)));
+    out.push_back(std::move(v));
   }
   return {};
 }
@@ -535,9 +534,8 @@ std::expected<Scenario, std::string> ScenarioFromJson(std::string_view text, con
 }
 
 std::expected<Scenario, std::string> ScenarioFromFile(const std::string& path) {
-  auto text = ReadInputFile(path, kMaxJsonBytes, "scenario file");
-  if (!text) return std::unexpected(text.error());
-  return ScenarioFromJson(*text, path);
+  auto text = SWARMPLAN_TRY(ReadInputFile(path, kMaxJsonBytes, "scenario file"));
+  return ScenarioFromJson(text, path);
 }
 
 

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "model/try.hpp"
+
 namespace swarmplan::planner {
 
 using model::Role;
@@ -172,22 +174,20 @@ std::expected<Plan, std::string> ParseOrderWords(const Scenario& s, const std::v
   if (names_only) {
     std::vector<std::size_t> order;
     for (const std::string& w : words) {
-      auto n = node_of(Unescape(w), w);
-      if (!n) return std::unexpected(n.error());
+      auto n = SWARMPLAN_TRY(node_of(Unescape(w), w));
       for (std::size_t o : order) {
-        if (o == *n) return std::unexpected("order word \"" + w + "\": node listed twice");
+        if (o == n) return std::unexpected("order word \"" + w + "\": node listed twice");
       }
-      order.push_back(*n);
+      order.push_back(n);
     }
     Plan p = FromNodeOrder(s, order, to, activate_managers_last);
     p.origin = "given node order";
     return p;
   }
-  auto steps = ParseStepWords(s, words, to);
-  if (!steps) return std::unexpected(steps.error());
+  auto steps = SWARMPLAN_TRY(ParseStepWords(s, words, to));
   Plan p;
   p.origin = "given steps";
-  p.steps = std::move(*steps);
+  p.steps = std::move(steps);
   return p;
 }
 

@@ -7,6 +7,7 @@
 #include "model/strict_json.hpp"
 #include "model/utf8.hpp"
 #include "sim/random.hpp"
+#include "model/try.hpp"
 
 namespace swarmplan::planner {
 
@@ -222,9 +223,8 @@ std::expected<MergedRun, std::string> Merge(const std::vector<std::string>& file
   json first;
   std::vector<std::pair<std::uint64_t, std::vector<TrialResult>>> parts;
   for (const std::string& f : files) {
-    auto text = model::ReadInputFile(f, model::kMaxJsonBytes, "share file");
-    if (!text) return std::unexpected(text.error());
-    auto parsed = model::ParseStrictJson(*text);
+    auto text = SWARMPLAN_TRY(model::ReadInputFile(f, model::kMaxJsonBytes, "share file"));
+    auto parsed = model::ParseStrictJson(text);
     if (!parsed) return std::unexpected(f + ": " + parsed.error());
     json& j = *parsed;
     if (!j.is_object() || j.value("kind", "") != "swarmplan-shard") {
@@ -277,9 +277,8 @@ std::expected<MergedRun, std::string> Merge(const std::vector<std::string>& file
                            " trials");
   }
   h.range = {0, h.trials_total};
-  auto s = model::ScenarioFromJson(first.at("scenario").dump(), "the shares' scenario");
-  if (!s) return std::unexpected(s.error());
-  h.scenario = std::move(*s);
+  auto s = SWARMPLAN_TRY(model::ScenarioFromJson(first.at("scenario").dump(), "the shares' scenario"));
+  h.scenario = std::move(s);
   const model::Scenario& sc = h.scenario;
   // Every record speaks of the scenario's networks and services, in order.
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -329,9 +328,8 @@ std::expected<MergedRun, std::string> Merge(const std::vector<std::string>& file
     const json& a = first.at("reproduce_args");
     if (!a.is_array()) return std::unexpected(files[0] + ": /reproduce_args must be an array of strings");
     for (std::size_t k = 0; k < a.size(); ++k) {
-      auto w = WordFromJson(a[k], files[0] + ": /reproduce_args/" + std::to_string(k));
-      if (!w) return std::unexpected(w.error());
-      h.reproduce_args.push_back(std::move(*w));
+      auto w = SWARMPLAN_TRY(WordFromJson(a[k], files[0] + ": /reproduce_args/" + std::to_string(k)));
+      h.reproduce_args.push_back(std::move(w));
     }
     const auto& rw = h.reproduce_args;
     for (std::size_t k = !rw.empty() && !is_flag(rw[0]) ? 1 : 0; k < rw.size(); k += 2) {
