@@ -42,7 +42,8 @@ int Paper::managers_up() const {
 }
 
 std::expected<void, std::string> Paper::Apply(const Step& st) {
-  const std::string& name = st.OnNode() ? s_.nodes[st.node].name : s_.services[st.service].name;
+  static const std::string kNone;
+  const std::string& name = st.OnNode() ? s_.nodes[st.node].name : st.OnService() ? s_.services[st.service].name : kNone;
   if (st.OnNode() && st.action != Action::kJoin) {
     if (!nodes_[st.node].member) return std::unexpected(name + " is not in the swarm at that point (join:" + name + " first)");
     if (nodes_[st.node].left && st.action != Action::kNodeRm) {

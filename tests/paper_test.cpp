@@ -135,3 +135,14 @@ TEST_CASE("step words: the vocabulary reads back what it writes", "[unit][paper]
   CHECK(planner::ParseStepWords(s, {"drain:w1:23.0"}, k2010).error().find("only install and upgrade") != std::string::npos);
   CHECK(planner::ParseStepWords(s, {"scale:svc"}, k2010).error().find("write scale:SERVICE=N") != std::string::npos);
 }
+
+TEST_CASE("paper: a cluster without services replays waits and restarts", "[unit][paper]") {
+  model::Scenario s = Cluster(3, 1, "20.10", "10.1.0.0/24", 4);
+  s.services.clear();
+  auto p = planner::ParseOrder(s, {"restart:w1,wait,sleep:5"}, k2010, true);
+  REQUIRE(p);
+  CHECK(planner::CheckPlan(s, *p));
+  const auto h = planner::Hazards(s, *p);
+  REQUIRE(h.size() == 1);  // the stop without a drain
+  CHECK(h[0].find("without draining") != std::string::npos);
+}
