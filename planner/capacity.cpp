@@ -50,12 +50,11 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
       if (!paper.Apply(st)) break;  // CheckPlan says why
     }
   }
-  std::vector<bool> in_before(s.nodes.size()), in_after(s.nodes.size()), activated(s.nodes.size());
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    in_before[i] = s.nodes[i].joined;
-    in_after[i] = paper.nodes()[i].member;
-    activated[i] = paper.nodes()[i].activated;
-  }
+  const std::vector<PaperNode>& paper_nodes = paper.nodes();
+  const auto members_before = static_cast<std::uint64_t>(
+      std::count_if(s.nodes.begin(), s.nodes.end(), [](const model::NodeSpec& n) { return n.joined; }));
+  const auto members_after = static_cast<std::uint64_t>(
+      std::count_if(paper_nodes.begin(), paper_nodes.end(), [](const PaperNode& n) { return n.member; }));
   std::vector<NetworkBudget> out;
   for (const auto& net : s.networks) {
     NetworkBudget b;
@@ -74,8 +73,8 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
       std::uint64_t nodes_before = 0, nodes_after = 0;
       for (std::size_t i = 0; i < s.nodes.size(); ++i) {
         const bool meets = Meets(svc, s.nodes[i]);
-        const bool ok = s.nodes[i].availability == model::Availability::kActive && meets && in_before[i];
-        const bool ok_after = meets && in_after[i] && (ok || activated[i]);
+        const bool ok = s.nodes[i].availability == model::Availability::kActive && meets && s.nodes[i].joined;
+        const bool ok_after = meets && paper_nodes[i].member && (ok || paper_nodes[i].activated);
         if (ok && svc.deployed && on_before) eligible[i] = true;
         if (ok_after && after.deployed && on_after) eligible_after[i] = true;
         nodes_before += ok;
@@ -105,11 +104,8 @@ std::vector<NetworkBudget> Budget(const model::Scenario& s, model::EngineVersion
     b.eligible_after = static_cast<std::uint64_t>(std::count(eligible_after.begin(), eligible_after.end(), true));
     const std::uint64_t with_tasks = std::min(b.eligible_nodes, b.tasks);
     const std::uint64_t with_tasks_after = std::min(b.eligible_after, b.tasks_after);
-    const auto members = [](const std::vector<bool>& in) {
-      return static_cast<std::uint64_t>(std::count(in.begin(), in.end(), true));
-    };
-    b.lb_before = model::LbAddresses(from_leader.lb_policy(), members(in_before), with_tasks);
-    b.lb_after = model::LbAddresses(to.lb_policy(), members(in_after), with_tasks_after);
+    b.lb_before = model::LbAddresses(from_leader.lb_policy(), members_before, with_tasks);
+    b.lb_after = model::LbAddresses(to.lb_policy(), members_after, with_tasks_after);
     out.push_back(b);
   }
   return out;

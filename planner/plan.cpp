@@ -1,5 +1,7 @@
 #include "planner/plan.hpp"
 
+#include "planner/paper.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -117,17 +119,19 @@ void NoteIncomplete(const Scenario& s, Plan& p, model::EngineVersion to) {
   // A change plan (service steps, no install) is not an upgrade left half done.
   const bool service_steps = std::any_of(p.steps.begin(), p.steps.end(), [](const Step& st) { return st.OnService(); });
   if (service_steps && !p.Upgrades()) return;
-  std::vector<model::EngineVersion> engine;
-  for (const auto& n : s.nodes) engine.push_back(n.engine);
+  // The engines as the plan leaves them (a plan the checks refuse gets no
+  // report, so where its replay stops does not matter).
+  Paper paper(s);
   for (const Step& st : p.steps) {
-    if (st.action == Action::kInstall) engine[st.node] = st.version;
+    if (!paper.Apply(st)) break;
   }
   std::string left;
   std::size_t count = 0;
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
-    if (s.nodes[i].out() || engine[i] >= to) continue;
+    const model::EngineVersion& engine = paper.nodes()[i].engine;
+    if (s.nodes[i].out() || engine >= to) continue;
     ++count;
-    if (count <= 5) left += (left.empty() ? "" : ", ") + s.nodes[i].name + " (" + engine[i].ToString() + ")";
+    if (count <= 5) left += (left.empty() ? "" : ", ") + s.nodes[i].name + " (" + engine.ToString() + ")";
   }
   if (count == 0) return;
   if (count > 5) left += " and " + std::to_string(count - 5) + " more";
