@@ -20,9 +20,9 @@ void Agent::MessageArrived(NodeId nid, std::span<const TaskId> message) {
     if (t.node != nid) continue;
     if (!t.agent.delivered) {
       const std::uint32_t epoch = swarm_.nodes[nid].epoch;
-      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); });
+      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); }, &t);
     } else {
-      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); });
+      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); }, &t);
     }
   }
 }
@@ -75,12 +75,12 @@ void Agent::Prepare(Task& t) {
     t.agent.wait_timeout = swarm_.engine().After(swarm_.timings().attachment_wait, [this, id, epoch] {
       Task& w = swarm_.tasks[id];
       if (w.agent.waiting_attach && swarm_.nodes[w.node].epoch == epoch) Reject(w, kErrMissingAttachments);
-    });
+    }, &t);
     swarm_.trace().Add(swarm_.Now(), "task", [&] { return swarm_.TaskName(t) + " waits in PREPARING for " + n.name +
                                                  "'s network attachments"; });
     return;
   }
-  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
+  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); }, &t);
 }
 
 void Agent::AttachmentAdded(NodeId nid) {
@@ -98,7 +98,7 @@ void Agent::PollAttachments(TaskId id, std::uint32_t epoch) {
   Task& t = swarm_.tasks[id];
   if (!t.agent.waiting_attach || swarm_.nodes[t.node].epoch != epoch || !HasAttachments(t)) return;
   StopWaiting(t);
-  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); });
+  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); }, &t);
 }
 
 void Agent::StopWaiting(Task& t) {
@@ -134,7 +134,7 @@ void Agent::Start(Task& t) {
     if (Gone(s) || swarm_.nodes[s.node].epoch != epoch) return;
     swarm_.SetState(s, TaskState::kRunning);
     if (s.desired > TaskState::kRunning) Stop(s);
-  });
+  }, &t);
 }
 
 sim::Time Agent::StopDuration(const Task& t) {
@@ -167,7 +167,7 @@ void Agent::Stop(Task& t, bool retry_wait) {
       return;
     }
     AskTeardown(x.node, id, 0);
-  });
+  }, &t);
 }
 
 void Agent::AskTeardown(NodeId nid, TaskId id, std::uint8_t turn) {

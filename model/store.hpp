@@ -235,11 +235,14 @@ struct Task {
 };
 
 // The swarm's tasks, by id. Tasks live in chunks of kChunk, so a reference
-// stays valid as tasks are added (as in a deque) while the store allocates
-// once per chunk, and a finished run's chunks go to the thread's next run.
+// stays valid as tasks are added (as in a deque). The first kOwnChunks
+// chunks are allocated one by one and a finished run's go to the thread's
+// next run (a seed trial allocates nothing); a large store carves the
+// rest from huge-page slabs (sim/huge.hpp).
 class TaskStore {
  public:
   static constexpr std::size_t kChunk = 64;
+  static constexpr std::size_t kOwnChunks = 64;
 
   TaskStore() = default;
   TaskStore(const TaskStore&) = delete;
@@ -288,7 +291,13 @@ class TaskStore {
   const_iterator end() const { return {this, size_}; }
 
  private:
-  std::vector<std::unique_ptr<Task[]>> chunks_;
+  std::vector<Task*> chunks_;
+  std::vector<std::unique_ptr<Task[]>> own_;  // the first kOwnChunks
+  struct Slab {
+    void* mem;
+    std::size_t chunks;  // carved so far
+  };
+  std::vector<Slab> slabs_;
   std::size_t size_ = 0;
 };
 

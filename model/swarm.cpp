@@ -271,38 +271,6 @@ std::string Swarm::TaskName(const Task& t) const {
   return name + "#" + std::to_string(t.id);
 }
 
-namespace {
-// Chunks of finished runs, for the thread's next runs.
-std::vector<std::unique_ptr<Task[]>>& RecycledChunks() {
-  thread_local std::vector<std::unique_ptr<Task[]>> chunks;
-  return chunks;
-}
-constexpr std::size_t kRecycledChunks = 64;
-}  // namespace
-
-TaskStore::~TaskStore() {
-  auto& recycled = RecycledChunks();
-  for (auto& c : chunks_) {
-    if (recycled.size() >= kRecycledChunks) break;
-    recycled.push_back(std::move(c));
-  }
-}
-
-Task& TaskStore::emplace_back() {
-  if (size_ == chunks_.size() * kChunk) {
-    auto& recycled = RecycledChunks();
-    if (recycled.empty()) {
-      chunks_.push_back(std::make_unique<Task[]>(kChunk));
-    } else {
-      chunks_.push_back(std::move(recycled.back()));
-      recycled.pop_back();
-    }
-  }
-  Task& t = (*this)[size_++];
-  t = Task{};
-  return t;
-}
-
 TaskId Swarm::CreateTask(ServiceId sid, std::uint32_t slot, NodeId preset, TaskState desired) {
   const auto id = static_cast<TaskId>(tasks.size());
   Task& t = tasks.emplace_back();

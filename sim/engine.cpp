@@ -7,8 +7,17 @@
 namespace swarmplan::sim {
 
 namespace {
-constexpr std::size_t kMinBuckets = 16;
-}
+// A rebuild of no more keys than this sorts them all into the current bucket.
+constexpr std::size_t kSmall = 64;
+// Keys per bucket the window is sized for, and the most buckets it has.
+constexpr std::size_t kPerBucket = 16;
+constexpr std::size_t kMaxBuckets = std::size_t{1} << 16;
+constexpr std::uint64_t kMaxSeq = (std::uint64_t{1} << (64 - Engine::kSlotBits)) - 1;
+// How many keys ahead of the one fired the handler slots are prefetched.
+constexpr std::size_t kPrefetch = 4;
+
+Time AddSat(Time a, Time b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+}  // namespace
 
 std::vector<Engine::Storage>& Engine::Recycled() {
   thread_local std::vector<Storage> recycled;
@@ -21,15 +30,12 @@ Engine::Engine(std::uint64_t max_events) : max_events_(max_events) {
     Storage& st = recycled.back();
     node_ = std::move(st.node);
     free_ = std::move(st.free);
-    days_ = std::move(st.days);
-    all_ = std::move(st.all);
-    gaps_ = std::move(st.gaps);
+    cur_ = std::move(st.cur);
+    heap_ = std::move(st.heap);
+    far_ = std::move(st.far);
+    buckets_ = std::move(st.buckets);
     recycled.pop_back();
   }
-  days_.assign(kMinBuckets, Day{});
-  mask_ = kMinBuckets - 1;
-  shift_ = 10;
-  StartDay(0);
 }
 
 Engine::~Engine() {
@@ -37,17 +43,18 @@ Engine::~Engine() {
   if (recycled.size() >= 4 || node_.capacity() > (std::size_t{1} << 20)) return;  // keep a few, not huge ones
   node_.clear();
   free_.clear();
-  recycled.push_back({std::move(node_), std::move(free_), std::move(days_), std::move(all_), std::move(gaps_)});
+  cur_.clear();
+  heap_.clear();
+  far_.clear();
+  for (auto& b : buckets_) b.clear();
+  recycled.push_back({std::move(node_), std::move(free_), std::move(cur_), std::move(heap_), std::move(far_),
+                      std::move(buckets_)});
 }
 
-void Engine::StartDay(Time t) {
-  day_ = BucketOf(t);
-  day_end_ = ((t >> shift_) + 1) << shift_;
-}
-
-EventId Engine::Schedule(Time at, Handler h) {
+EventId Engine::Schedule(Time at, Handler h, const void* touch) {
   assert(at >= now_ && "events cannot be scheduled in the past");
   if (at < now_) at = now_;
+  if (next_seq_ > kMaxSeq) throw std::length_error("engine: too many events scheduled");
   std::uint32_t s;
   if (!free_.empty()) {
     s = free_.back();
@@ -57,171 +64,167 @@ EventId Engine::Schedule(Time at, Handler h) {
     s = static_cast<std::uint32_t>(node_.size());
     node_.emplace_back();
   }
+  const std::uint64_t seq = next_seq_++;
   node_[s].handler = h;
-  node_[s].time = at;
-  node_[s].seq = next_seq_++;
-  Link(s);
+  node_[s].seq = seq;
+  node_[s].touch = touch;
+  const Key k{at, seq << kSlotBits | s};
+  if (at < hi_) {
+    heap_.push_back(k);
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+  } else if (at < wend_) {
+    buckets_[static_cast<std::size_t>(static_cast<std::uint64_t>(at - base_) >> shift_)].push_back(k);
+  } else {
+    far_.push_back(k);
+  }
   ++size_;
   peak_ = std::max(peak_, size_);
-  if (size_ > 2 * (mask_ + 1)) Resize(2 * (mask_ + 1));
-  return EventId{s, node_[s].seq};
-}
-
-void Engine::Link(std::uint32_t s) {
-  const Time t = node_[s].time;
-  // An event earlier than the day being looked at (possible after a peek
-  // moved the cursor past Now()): look from its day again.
-  if (t < day_end_ - (Time{1} << shift_)) StartDay(t);
-  const std::size_t b = BucketOf(t);
-  Day& d = days_[b];
-  node_[s].next = kNil;
-  if (d.head == kNil) {
-    d.head = d.tail = s;
-    d.tail_time = t;
-    return;
-  }
-  if (t >= d.tail_time) {  // the common case; equal times keep schedule order
-    node_[d.tail].next = s;
-    d.tail = s;
-    d.tail_time = t;
-    return;
-  }
-  if (Before(s, d.head)) {
-    node_[s].next = d.head;
-    d.head = s;
-    d.hint = s;
-    d.hint_seq = node_[s].seq;
-    return;
-  }
-  // Walk from the last slot linked here if it is still pending and not
-  // later than this event (then everything before it is too); else from
-  // the head. The order reached is the same: the one (time, seq) gives.
-  std::uint32_t prev = d.head;
-  if (d.hint != kNil && node_[d.hint].seq == d.hint_seq && node_[d.hint].time <= t) prev = d.hint;
-  while (!Before(s, node_[prev].next)) prev = node_[prev].next;
-  node_[s].next = node_[prev].next;
-  node_[prev].next = s;
-  d.hint = s;
-  d.hint_seq = node_[s].seq;
-}
-
-void Engine::Unlink(std::uint32_t s) {
-  const std::size_t b = BucketOf(node_[s].time);
-  std::uint32_t prev = kNil, cur = days_[b].head;
-  while (cur != s) {
-    prev = cur;
-    cur = node_[cur].next;
-  }
-  const std::uint32_t next = node_[s].next;
-  if (prev == kNil) days_[b].head = next; else node_[prev].next = next;
-  if (days_[b].tail == s) {
-    days_[b].tail = prev;
-    if (prev != kNil) days_[b].tail_time = node_[prev].time;
-  }
-}
-
-std::uint32_t Engine::Earliest() {
-  if (size_ == 0) return kNil;
-  const std::size_t buckets = mask_ + 1;
-  for (std::size_t n = 0; n < buckets; ++n) {
-    const std::uint32_t h = days_[day_].head;
-    if (h != kNil && node_[h].time < day_end_) return h;
-    day_ = (day_ + 1) & mask_;
-    day_end_ += Time{1} << shift_;
-    ++scanned_;
-  }
-  // A whole year without an event: jump to the earliest head directly.
-  std::uint32_t best = kNil;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::uint32_t h = days_[b].head;
-    if (h != kNil && (best == kNil || Before(h, best))) best = h;
-  }
-  StartDay(node_[best].time);
-  // The day width no longer fits the spacing of events: re-estimate it.
-  if (scanned_ > 8 * (popped_ + buckets)) Resize(buckets);
-  return best;
-}
-
-void Engine::Resize(std::size_t buckets) {
-  // Gather every pending slot, in time order.
-  std::vector<std::uint32_t>& all = all_;
-  all.clear();
-  for (std::size_t b = 0; b <= mask_; ++b) {
-    for (std::uint32_t s = days_[b].head; s != kNil; s = node_[s].next) all.push_back(s);
-  }
-  std::sort(all.begin(), all.end(), [this](std::uint32_t a, std::uint32_t b) { return Before(a, b); });
-  // Brown's estimate of the day width: the mean spacing of (up to) the
-  // first 32 distinct times, ignoring gaps over twice the mean, times three.
-  std::vector<Time>& gaps = gaps_;
-  gaps.clear();
-  for (std::size_t i = 1; i < all.size() && gaps.size() < 32; ++i) {
-    const Time g = node_[all[i]].time - node_[all[i - 1]].time;
-    if (g > 0) gaps.push_back(g);
-  }
-  if (!gaps.empty()) {
-    double mean = 0;
-    for (Time g : gaps) mean += static_cast<double>(g);
-    mean /= static_cast<double>(gaps.size());
-    double trimmed = 0;
-    int kept = 0;
-    for (Time g : gaps) {
-      if (static_cast<double>(g) <= 2 * mean) {
-        trimmed += static_cast<double>(g);
-        ++kept;
-      }
-    }
-    const double width = 2 * (kept ? trimmed / kept : mean);
-    shift_ = 0;
-    while (shift_ < 40 && static_cast<double>(Time{1} << shift_) < width) ++shift_;
-  }
-  buckets = std::max(buckets, kMinBuckets);
-  days_.assign(buckets, Day{});
-  mask_ = buckets - 1;
-  StartDay(all.empty() ? now_ : node_[all.front()].time);
-  for (std::uint32_t s : all) {  // in order: every link is an append
-    const std::size_t b = BucketOf(node_[s].time);
-    node_[s].next = kNil;
-    if (days_[b].head == kNil) days_[b].head = s; else node_[days_[b].tail].next = s;
-    days_[b].tail = s;
-    days_[b].tail_time = node_[s].time;
-  }
-  scanned_ = 0;
-  popped_ = 0;
+  return EventId{s, seq};
 }
 
 bool Engine::Cancel(EventId id) {
   if (!IsPending(id)) return false;
-  Unlink(id.slot);
   node_[id.slot].seq = 0;
   node_[id.slot].handler.Reset();
   free_.push_back(id.slot);
   --size_;
+  if (++dead_ > size_ + 4096) Compact();
   return true;
 }
 
+void Engine::Compact() {
+  const auto dead = [this](const Key& k) { return !Live(k); };
+  std::erase_if(cur_, dead);  // keeps the order
+  std::erase_if(heap_, dead);
+  std::make_heap(heap_.begin(), heap_.end(), Later{});
+  for (std::size_t b = bc_; b < nb_; ++b) std::erase_if(buckets_[b], dead);
+  std::erase_if(far_, dead);
+  dead_ = 0;
+}
+
+bool Engine::Advance() {
+  for (;;) {
+    while (bc_ < nb_ && buckets_[bc_].empty()) ++bc_;
+    if (bc_ < nb_) {
+      cur_.clear();
+      cur_.swap(buckets_[bc_]);
+      std::sort(cur_.begin(), cur_.end(), Later{});  // latest first: pop from the end
+      ++bc_;
+      hi_ = AddSat(base_, static_cast<Time>(static_cast<std::uint64_t>(bc_) << shift_));
+      return true;
+    }
+    if (far_.empty()) return false;
+    Rebuild();
+    if (!cur_.empty()) return true;  // few keys: loaded at once
+  }
+}
+
+void Engine::Rebuild() {
+  const std::size_t before = far_.size();
+  std::erase_if(far_, [this](const Key& k) { return !Live(k); });
+  dead_ -= before - far_.size();
+  nb_ = bc_ = 0;
+  const std::size_t n = far_.size();
+  if (n == 0) {
+    hi_ = wend_ = now_;
+    return;
+  }
+  if (n <= kSmall) {
+    // Few: all of them are the current bucket.
+    cur_.clear();
+    cur_.swap(far_);
+    std::sort(cur_.begin(), cur_.end(), Later{});
+    hi_ = wend_ = AddSat(cur_.front().time, 1);
+    return;
+  }
+  // The window starts at the earliest key and is twice as wide as the
+  // distance to the median one: half the keys (more if they crowd early)
+  // are spread over it, a few far timeouts do not stretch it.
+  Time lo = INT64_MAX;
+  for (const Key& k : far_) lo = std::min(lo, k.time);
+  auto mid = far_.begin() + static_cast<std::ptrdiff_t>(n / 2);
+  std::nth_element(far_.begin(), mid, far_.end(), [](const Key& a, const Key& b) { return a.time < b.time; });
+  const std::uint64_t span = static_cast<std::uint64_t>(mid->time - lo);
+  std::size_t buckets = 2;
+  while (buckets < kMaxBuckets && buckets * kPerBucket < n) buckets *= 2;
+  shift_ = 0;
+  while (shift_ < 62 && (std::uint64_t{buckets} << shift_) < 2 * span + 1) ++shift_;
+  base_ = lo;
+  nb_ = buckets;
+  const std::uint64_t width = std::uint64_t{buckets} << shift_;
+  wend_ = width > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : AddSat(base_, static_cast<Time>(width));
+  if (buckets_.size() < nb_) buckets_.resize(nb_);
+  std::size_t kept = 0;
+  for (const Key& k : far_) {
+    if (k.time < wend_) {
+      buckets_[static_cast<std::size_t>(static_cast<std::uint64_t>(k.time - base_) >> shift_)].push_back(k);
+    } else {
+      far_[kept++] = k;
+    }
+  }
+  far_.resize(kept);
+  hi_ = base_;
+}
+
+const Engine::Key* Engine::Top() {
+  for (;;) {
+    while (!cur_.empty() && !Live(cur_.back())) {
+      cur_.pop_back();
+      --dead_;
+    }
+    while (!heap_.empty() && !Live(heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), Later{});
+      heap_.pop_back();
+      --dead_;
+    }
+    if (!cur_.empty() || !heap_.empty()) break;
+    if (size_ == 0 || !Advance()) return nullptr;
+  }
+  if (heap_.empty()) return &cur_.back();
+  if (cur_.empty()) return &heap_.front();
+  return Earlier(heap_.front(), cur_.back()) ? &heap_.front() : &cur_.back();
+}
+
+void Engine::PopTop() {
+  if (!heap_.empty() && (cur_.empty() || Earlier(heap_.front(), cur_.back()))) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    heap_.pop_back();
+    return;
+  }
+  cur_.pop_back();
+  if (cur_.size() > kPrefetch) __builtin_prefetch(&node_[cur_[cur_.size() - 1 - kPrefetch].slot()]);
+}
+
 Time Engine::NextTime() {
-  const std::uint32_t s = Earliest();
-  return s == kNil ? INT64_MAX : node_[s].time;
+  const Key* k = Top();
+  return k == nullptr ? INT64_MAX : k->time;
 }
 
 bool Engine::StepUntil(Time limit) {
-  const std::uint32_t s = Earliest();
-  if (s == kNil || node_[s].time > limit) return false;
-  const std::uint32_t next = node_[s].next;
-  days_[day_].head = next;
-  if (next == kNil) {
-    days_[day_].tail = kNil;
+  Key k;
+  if (heap_.empty() && !cur_.empty() && Live(cur_.back())) {  // the common case
+    k = cur_.back();
+    if (k.time > limit) return false;
+    cur_.pop_back();
+    if (cur_.size() > kPrefetch) __builtin_prefetch(&node_[cur_[cur_.size() - 1 - kPrefetch].slot()]);
+    // The next event's slot was prefetched kPrefetch events ago: start
+    // the read of what its handler will touch.
+    if (!cur_.empty()) {
+      if (const void* t = node_[cur_.back().slot()].touch) __builtin_prefetch(t);
+    }
   } else {
-    __builtin_prefetch(&node_[next]);
+    const Key* top = Top();
+    if (top == nullptr || top->time > limit) return false;
+    k = *top;
+    PopTop();
   }
-  Handler h = node_[s].handler;
-  now_ = node_[s].time;
-  node_[s].seq = 0;
-  free_.push_back(s);
+  Node& n = node_[k.slot()];
+  Handler h = n.handler;
+  n.seq = 0;
+  free_.push_back(k.slot());
   --size_;
-  ++popped_;
+  now_ = k.time;
   ++fired_;
-  if (size_ < (mask_ + 1) / 4 && mask_ + 1 > kMinBuckets) Resize((mask_ + 1) / 2);
   h();
   if (observer_) observer_();
   if ((fired_ & 0xFFF) == 0 && heartbeat_) heartbeat_();

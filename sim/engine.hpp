@@ -1,16 +1,22 @@
-// Engine: the discrete-event core. A flat queue of (time, sequence) ordered
-// events; equal times fire in the order they were scheduled, so a run is a
-// pure function of its inputs and seed.
+// Engine: the discrete-event core. Events are ordered by (time, sequence):
+// equal times fire in the order they were scheduled, so a run is a pure
+// function of its inputs and seed.
 //
-// The queue is a calendar queue (Brown, CACM 1988): events live in slots,
-// threaded on sorted singly-linked lists, one list per bucket of
-// `width` microseconds, the buckets a power of two wrapping around like the
-// days of a year. Taking the next event looks at the current day's list;
-// scheduling appends to a day's list (usually at its tail). Both are O(1)
-// on average whatever the number pending; the calendar is resized (and the
-// day width re-estimated from the spacing of the earliest events) when the
-// number pending doubles or halves, and re-estimated if a scan finds the
-// year mostly empty. Cancel() unlinks at once. Not thread-safe.
+// The queue is a two-level ladder (after Tang, Goh and Thng's ladder queue,
+// 2005) of 16-byte keys; the handlers stay in their slots beside it:
+//  - far: keys beyond the window, unsorted (an append);
+//  - the window: 2^k buckets of 2^shift microseconds each, unsorted (an
+//    append); its width is chosen, each time it is rebuilt from `far`, so
+//    that about half the far events fall in it, 32 to a bucket;
+//  - the current bucket, sorted once when it is reached (a small, cached
+//    sort), popped from its end, and a small heap for events scheduled into
+//    the current bucket after it was sorted (a zero or tiny delay).
+// So scheduling is an append and taking the next event a pop with the
+// handler's slot prefetched: O(1) amortised whatever the number pending or
+// how they spread (crowds at one time, a few far timeouts). Cancel() marks
+// the slot free at once; its key stays behind as a tombstone, skipped when
+// reached and dropped when the far keys are redistributed or compacted.
+// Not thread-safe.
 #pragma once
 
 #include <functional>
@@ -19,6 +25,7 @@
 #include <vector>
 
 #include "sim/handler.hpp"
+#include "sim/huge.hpp"
 #include "sim/time.hpp"
 
 namespace swarmplan::sim {
@@ -32,7 +39,8 @@ struct EventId {
 
 class Engine {
  public:
-  static constexpr std::uint32_t kMaxPending = UINT32_MAX - 1;
+  static constexpr int kSlotBits = 28;
+  static constexpr std::uint32_t kMaxPending = (std::uint32_t{1} << kSlotBits) - 1;
 
   // A run may fire at most `max_events` events (0 = no bound) before
   // RunUntil reports it.
@@ -46,8 +54,11 @@ class Engine {
   Time Now() const { return now_; }
 
   // Schedules `h` to run at absolute time `at`. REQUIRES: at >= Now().
-  EventId Schedule(Time at, Handler h);
-  EventId After(Time delay, Handler h) { return Schedule(now_ + delay, h); }
+  // `touch`, if given, is the memory the handler reads first (its task,
+  // say): it is prefetched while the event before it runs, so a large
+  // trial's random reads overlap instead of waiting one after another.
+  EventId Schedule(Time at, Handler h, const void* touch = nullptr);
+  EventId After(Time delay, Handler h, const void* touch = nullptr) { return Schedule(now_ + delay, h, touch); }
 
   // Cancels a pending event. Returns false if it already fired, was
   // cancelled, or the id is empty.
@@ -77,62 +88,60 @@ class Engine {
   Time NextTime();
 
  private:
-  static constexpr std::uint32_t kNil = UINT32_MAX;
+  // (time, sequence << kSlotBits | slot): the sequence decides ties, and
+  // the slot holds the handler.
+  struct Key {
+    Time time;
+    std::uint64_t order;
+    std::uint32_t slot() const { return static_cast<std::uint32_t>(order & kMaxPending); }
+    std::uint64_t seq() const { return order >> kSlotBits; }
+  };
+  static bool Earlier(const Key& a, const Key& b) { return a.time < b.time || (a.time == b.time && a.order < b.order); }
+  struct Later {
+    bool operator()(const Key& a, const Key& b) const { return Earlier(b, a); }
+  };
+  bool Live(const Key& k) const { return node_[k.slot()].seq == k.seq(); }
+  // The earliest live key (tombstones at the front dropped; the window
+  // advanced or rebuilt as needed), or nullptr if none is pending.
+  const Key* Top();
+  void PopTop();
+  // Loads the next non-empty bucket, or rebuilds the window from `far`.
+  bool Advance();
+  void Rebuild();
+  // Drops every tombstone (when they outnumber the live events).
+  void Compact();
 
-  std::size_t BucketOf(Time t) const { return static_cast<std::size_t>(static_cast<std::uint64_t>(t) >> shift_) & mask_; }
-  bool Before(std::uint32_t a, std::uint32_t b) const {
-    return node_[a].time < node_[b].time || (node_[a].time == node_[b].time && node_[a].seq < node_[b].seq);
-  }
-  // Links a newly scheduled slot (its sequence is the largest so far).
-  void Link(std::uint32_t s);
-  // The slot of the earliest event (kNil if none); moves the day cursor.
-  std::uint32_t Earliest();
-  void Unlink(std::uint32_t s);
-  void Resize(std::size_t buckets);
-  void StartDay(Time t);
-
-  // One cache line per event: taking an event reads one line.
+  // One cache line per event: firing one reads one line.
   struct alignas(64) Node {
-    Time time = 0;
-    std::uint64_t seq = 0;  // 0: free
-    std::uint32_t next = kNil;
     Handler handler;
+    std::uint64_t seq = 0;  // 0: free
+    const void* touch = nullptr;
   };
   static_assert(sizeof(Node) == 64);
-  struct Day {
-    std::uint32_t head = kNil, tail = kNil;
-    Time tail_time = 0;  // so an append needs no look at the tail's node
-    // The slot linked last into this day (and its sequence number, to tell
-    // whether it is still pending): a later event at the same time or
-    // after it is linked by walking on from it, not from the head, so a
-    // crowd of events at one time (a batch) costs O(1) each, not a walk
-    // through the crowd.
-    std::uint32_t hint = kNil;
-    std::uint64_t hint_seq = 0;
-  };
   // The arrays an engine leaves behind for the thread's next one.
   struct Storage {
-    std::vector<Node> node;
+    HugeVector<Node> node;
     std::vector<std::uint32_t> free;
-    std::vector<Day> days;
-    std::vector<std::uint32_t> all;
-    std::vector<Time> gaps;
+    HugeVector<Key> cur, heap, far;
+    std::vector<HugeVector<Key>> buckets;
   };
   static std::vector<Storage>& Recycled();
 
-  std::vector<Node> node_;
+  HugeVector<Node> node_;
   std::vector<std::uint32_t> free_;
-  std::vector<Day> days_;
-  std::vector<std::uint32_t> all_;  // Resize's scratch
-  std::vector<Time> gaps_;
-  std::size_t mask_ = 0;
-  int shift_ = 0;          // day width = 1 << shift_ microseconds
-  std::size_t day_ = 0;    // current bucket
-  Time day_end_ = 0;       // end of the current day's window
-  std::size_t size_ = 0;
+  HugeVector<Key> cur_;   // the current bucket, sorted latest first
+  HugeVector<Key> heap_;  // keys before hi_ scheduled after cur_ was sorted (a min-heap)
+  HugeVector<Key> far_;   // keys at or after wend_
+  std::vector<HugeVector<Key>> buckets_;
+  std::size_t nb_ = 0;     // buckets in the window
+  std::size_t bc_ = 0;     // the next bucket to load
+  Time base_ = 0;          // the window's start
+  int shift_ = 0;          // bucket width = 1 << shift_ microseconds
+  Time hi_ = 0;            // keys before this go to heap_
+  Time wend_ = 0;          // keys at or after this go to far_
+  std::size_t size_ = 0;   // live events
+  std::size_t dead_ = 0;   // tombstones still held somewhere
   std::size_t peak_ = 0;
-  std::size_t scanned_ = 0;  // buckets stepped over since the last resize
-  std::size_t popped_ = 0;
   Time now_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t fired_ = 0;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <queue>
 #include <set>
@@ -213,4 +214,74 @@ TEST_CASE("engine matches a reference with crowds of equal times behind a later 
     while (e.Step()) {}
     CHECK(got == want);
   }
+}
+
+TEST_CASE("engine matches a reference when timers are re-armed again and again", "[unit][engine]") {
+  // A quiet timer per node, cancelled and scheduled again on every change
+  // (the dispatcher's assignment stream): tombstones pile up far ahead and
+  // are compacted; a few far timeouts sit beyond the window throughout.
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("seed " << seed << " (reproduce: swarmplan_tests \"engine matches a reference when timers are re-armed*\")");
+    Rng rng(seed);
+    Engine e;
+    std::set<std::pair<Time, int>> ref;
+    std::vector<std::pair<EventId, std::pair<Time, int>>> timers(300);
+    std::vector<int> got, want;
+    int next = 0;
+    auto arm = [&](std::size_t k, Time at) {
+      const int id = next++;
+      timers[k] = {e.Schedule(at, [&got, id] { got.push_back(id); }), {at, id}};
+      ref.insert({at, id});
+    };
+    for (std::size_t k = 0; k < timers.size(); ++k) arm(k, static_cast<Time>(rng.Below(1'000'000)));
+    for (int i = 0; i < 20; ++i) {
+      const int id = next++;
+      const Time at = 3'600'000'000 + static_cast<Time>(rng.Below(1000));
+      e.Schedule(at, [&got, id] { got.push_back(id); });
+      ref.insert({at, id});
+    }
+    for (int round = 0; round < 60'000; ++round) {
+      if (rng.Below(8) == 0) {
+        if (ref.empty()) break;
+        want.push_back(ref.begin()->second);
+        ref.erase(ref.begin());
+        REQUIRE(e.Step());
+      } else {
+        const std::size_t k = rng.Below(timers.size());
+        if (ref.erase(timers[k].second) > 0) CHECK(e.Cancel(timers[k].first));
+        arm(k, e.Now() + 100'000 + static_cast<Time>(rng.Below(1'000'000)));
+      }
+    }
+    CHECK(e.pending() == ref.size());
+    while (!ref.empty()) {
+      want.push_back(ref.begin()->second);
+      ref.erase(ref.begin());
+    }
+    while (e.Step()) {}
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("engine matches a reference with a million events pending over a skewed spread", "[unit][engine]") {
+  // Most events crowd the next second, some spread over an hour, a few at
+  // one instant: the window is sized from the median, not from the span.
+  Rng rng(11);
+  Engine e;
+  std::vector<std::pair<Time, int>> ref;
+  std::vector<int> got;
+  got.reserve(1'000'000);
+  for (int i = 0; i < 1'000'000; ++i) {
+    const auto kind = rng.Below(10);
+    const Time at = kind < 7 ? static_cast<Time>(rng.Below(1'000'000))
+                  : kind < 9 ? static_cast<Time>(rng.Below(3'600'000'000)) : Time{500'000};
+    e.Schedule(at, [&got, i] { got.push_back(i); });
+    ref.push_back({at, i});
+  }
+  CHECK(e.peak_pending() == 1'000'000);
+  std::sort(ref.begin(), ref.end());
+  while (e.Step()) {}
+  REQUIRE(got.size() == ref.size());
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) wrong += got[i] != ref[i].second;
+  CHECK(wrong == 0);
 }
