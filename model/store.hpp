@@ -3,6 +3,7 @@
 // components in swarm.hpp own every change to it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -159,30 +160,54 @@ struct Service {
 };
 
 // A task's addresses, one per network of its service: inline up to
-// kInline networks (nearly every service), on the heap beyond.
+// kInline networks (nearly every service), on the heap beyond. 24 bytes.
 class TaskAddrs {
  public:
   static constexpr std::size_t kInline = 4;
-  void assign(std::size_t n, std::uint32_t v) {
-    size_ = n;
-    if (n > kInline) {
-      heap_.assign(n, v);
-    } else {
-      heap_.clear();
-      std::fill(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(n), v);
+  TaskAddrs() = default;
+  TaskAddrs(const TaskAddrs& o) { *this = o; }
+  TaskAddrs& operator=(const TaskAddrs& o) {
+    if (this != &o) {
+      assign(o.size_, 0);
+      std::copy(o.data(), o.data() + o.size_, data());
     }
+    return *this;
+  }
+  TaskAddrs(TaskAddrs&& o) noexcept : size_(o.size_), u_(o.u_) { o.size_ = 0; }
+  TaskAddrs& operator=(TaskAddrs&& o) noexcept {
+    if (this != &o) {
+      Free();
+      size_ = o.size_;
+      u_ = o.u_;
+      o.size_ = 0;
+    }
+    return *this;
+  }
+  ~TaskAddrs() { Free(); }
+
+  void assign(std::size_t n, std::uint32_t v) {
+    Free();
+    size_ = static_cast<std::uint32_t>(n);
+    if (n > kInline) u_.heap = new std::uint32_t[n];
+    std::fill(data(), data() + n, v);
   }
   std::size_t size() const { return size_; }
-  std::uint32_t* data() { return size_ > kInline ? heap_.data() : inline_.data(); }
-  const std::uint32_t* data() const { return size_ > kInline ? heap_.data() : inline_.data(); }
+  std::uint32_t* data() { return size_ > kInline ? u_.heap : u_.inline_; }
+  const std::uint32_t* data() const { return size_ > kInline ? u_.heap : u_.inline_; }
   std::uint32_t& operator[](std::size_t i) { return data()[i]; }
   std::uint32_t operator[](std::size_t i) const { return data()[i]; }
   std::span<std::uint32_t> span() { return {data(), size_}; }
 
  private:
-  std::array<std::uint32_t, kInline> inline_{};
-  std::size_t size_ = 0;
-  std::vector<std::uint32_t> heap_;
+  void Free() {
+    if (size_ > kInline) delete[] u_.heap;
+    size_ = 0;
+  }
+  std::uint32_t size_ = 0;
+  union U {
+    std::uint32_t inline_[kInline];
+    std::uint32_t* heap;
+  } u_{};
 };
 
 struct Task {

@@ -79,14 +79,15 @@ EventId Engine::Schedule(Time at, Handler h, const void* touch) {
   }
   ++size_;
   peak_ = std::max(peak_, size_);
-  return EventId{s, seq};
+  return EventId{k.order};
 }
 
 bool Engine::Cancel(EventId id) {
   if (!IsPending(id)) return false;
-  node_[id.slot].seq = 0;
-  node_[id.slot].handler.Reset();
-  free_.push_back(id.slot);
+  const auto slot = static_cast<std::uint32_t>(id.packed & kMaxPending);
+  node_[slot].seq = 0;
+  node_[slot].handler.Reset();
+  free_.push_back(slot);
   --size_;
   if (++dead_ > size_ + 4096) Compact();
   return true;

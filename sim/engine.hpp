@@ -30,11 +30,11 @@
 
 namespace swarmplan::sim {
 
-// Identifies one scheduled event. Default-constructed ids name no event.
+// Identifies one scheduled event: its sequence number and slot in one word
+// (a task keeps two). Default-constructed ids name no event.
 struct EventId {
-  std::uint32_t slot = UINT32_MAX;
-  std::uint64_t seq = 0;
-  bool valid() const { return slot != UINT32_MAX; }
+  std::uint64_t packed = UINT64_MAX;
+  bool valid() const { return packed != UINT64_MAX; }
 };
 
 class Engine {
@@ -63,7 +63,10 @@ class Engine {
   // Cancels a pending event. Returns false if it already fired, was
   // cancelled, or the id is empty.
   bool Cancel(EventId id);
-  bool IsPending(EventId id) const { return id.valid() && id.slot < node_.size() && node_[id.slot].seq == id.seq; }
+  bool IsPending(EventId id) const {
+    const std::uint64_t slot = id.packed & kMaxPending;
+    return id.valid() && slot < node_.size() && node_[slot].seq == id.packed >> kSlotBits;
+  }
 
   // Fires the earliest event. Returns false if none is pending.
   bool Step() { return StepUntil(INT64_MAX); }
