@@ -15,7 +15,7 @@ inline constexpr int kExitAtRisk = 2;
 
 struct PlanArgs {
   ScenarioOptions scenario;
-  std::string trials = "1000";
+  std::string trials;  // empty: up to 1000, an expensive run stopped once decided
   std::string threads;
   std::string shard;  // "I/N"
   bool no_sensitivity = false;

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   PlanArgs plan;
   CLI::App* plan_cmd = app.add_subcommand("plan", "simulate an upgrade order over many seeded trials and judge its risk");
   plan.scenario.Register(*plan_cmd);
-  plan_cmd->add_option("--trials", plan.trials, "number of seeded trials (default 1000)");
+  plan_cmd->add_option("--trials", plan.trials, "number of seeded trials, all run (default: up to 1000; a run of more than 50,000 events a trial stops once its verdict is decided)");
   plan_cmd->add_option("--threads", plan.threads, "worker threads (default: all cores)");
   plan_cmd->add_flag("--no-sensitivity", plan.no_sensitivity,
                      "judge the default timings only (skip re-running the plan over plausible timings)");

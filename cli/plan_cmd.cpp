@@ -13,6 +13,7 @@
 #include "model/scenario.hpp"
 #include "planner/report.hpp"
 #include "planner/runner.hpp"
+#include "planner/sequential.hpp"
 #include "planner/search.hpp"
 #include "planner/timeline.hpp"
 #include "cli/output_file.hpp"
@@ -103,7 +104,7 @@ int RunPlan(const PlanArgs& args) {
   planner::Plan plan = prepared->plan;
   const std::uint64_t seed = prepared->seed;
   ScenarioOptions shown = args.scenario;  // what the reproduce line repeats
-  auto trials = ParseCount(args.trials, "--trials", 1, 10'000'000);
+  auto trials = ParseCount(args.trials.empty() ? "1000" : args.trials, "--trials", 1, 10'000'000);
   if (!trials) return Fail(trials.error());
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   if (!args.threads.empty()) {
@@ -203,10 +204,20 @@ int RunPlan(const PlanArgs& args) {
     }
   };
   topt.heartbeat = LongTrialProgress();
-  const planner::TrialStats stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress, topt);
+  // The default count may stop early on an expensive plan (planner/sequential.hpp).
+  planner::SequentialRun run;
+  if (args.trials.empty()) {
+    run = planner::RunSequential(scenario, plan, seed, *trials, threads, progress, topt);
+  } else {
+    run.stats = planner::RunTrialStats(scenario, plan, seed, range, threads, progress, topt);
+  }
+  const planner::TrialStats& stats = run.stats;
   if (drew) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+  if (!run.stopped.empty()) std::cerr << "swarmplan: stopped after " << stats.n << " trials, decided: " << run.stopped << "\n";
   planner::JudgeOptions judge;
-  judge.trials = *trials;
+  judge.trials = stats.n;
+  judge.trials_budget = *trials;
+  judge.stopped_early = run.stopped;
   judge.threads = threads;
   judge.sensitivity = !args.no_sensitivity;
   judge.fixes = !args.no_fixes;

@@ -7,6 +7,8 @@ namespace swarmplan::planner {
 Report Judge(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialStats& stats,
              const JudgeOptions& o) {
   Report rep = Aggregate(s, p, seed, stats);
+  rep.trials_budget = o.trials_budget;
+  rep.stopped_early = o.stopped_early;
   for (sim::Time t : o.snapshots) rep.snapshot_at_s.push_back(sim::ToSeconds(t));
   if (!o.snapshots.empty()) rep.snapshots = stats.snaps;
   // The timing design and the fixes' proofs are bounded and seeded: the

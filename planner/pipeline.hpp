@@ -19,6 +19,9 @@ namespace swarmplan::planner {
 
 struct JudgeOptions {
   std::uint64_t trials = 1000;  // the run's trials (the whole run's, for a merge)
+  // A run stopped once decided (planner/sequential.hpp): its budget and why.
+  std::uint64_t trials_budget = 0;
+  std::string stopped_early;
   unsigned threads = 1;
   bool sensitivity = true;  // re-run over the plausible timings (AddSensitivity)
   bool fixes = true;        // prove the fixes of an at-risk plan (AddFixes)

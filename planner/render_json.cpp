@@ -12,6 +12,7 @@ json ReportToJson(const Report& r) {
   j["seed"] = r.seed;
   j["unseed"] = r.unseed;
   j["trials"] = r.trials;
+  if (!r.stopped_early.empty()) j["stopped_early"] = {{"trials_budget", r.trials_budget}, {"why", r.stopped_early}};
   j["upgrade"] = {{"from", r.from}, {"to", r.to}};
   j["kind_of_change"] = r.upgrade ? "upgrade" : "change";
   if (!r.change.empty()) j["change"] = r.change;

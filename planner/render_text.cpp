@@ -31,7 +31,12 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
   }
   o << ", " << r.plan_steps.size() << " steps (" << r.plan_origin << ")\n";
   for (const auto& n : r.plan_notes) o << "note: " << n << "\n";
-  o << "seed " << r.seed << ", " << r.trials << " trials\n\n";
+  o << "seed " << r.seed << ", " << r.trials << " trials\n";
+  if (!r.stopped_early.empty()) {
+    o << "stopped after " << r.trials << " of up to " << r.trials_budget << " trials, the verdict decided: " << r.stopped_early
+      << " (--trials N runs all N)\n";
+  }
+  o << "\n";
   o << "Address budget per overlay:\n";
   for (const auto& b : r.budget) {
     o << "  " << b.name << " " << b.subnet << "\n";

@@ -28,6 +28,11 @@ struct Report {
   std::string scenario_name;
   std::uint64_t seed = 0;
   std::uint64_t trials = 0;
+  // The default run of an expensive plan stops once decided
+  // (planner/sequential.hpp): the most trials it would have run, and why
+  // it stopped (empty: every trial ran).
+  std::uint64_t trials_budget = 0;
+  std::string stopped_early;
   std::string from, to;
   bool upgrade = true;  // the plan installs an engine; otherwise it is a change
   std::string change;   // a change plan's service steps, e.g. "scale web to 30"
