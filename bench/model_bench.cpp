@@ -8,10 +8,13 @@
 #include <fstream>
 #include <string>
 
+#include "bench/large_cluster.hpp"
 #include "model/swarm.hpp"
+#include "planner/pipeline.hpp"
 #include "planner/plan.hpp"
 #include "planner/runner.hpp"
 #include "planner/search.hpp"
+#include "planner/sequential.hpp"
 #include "planner/trial.hpp"
 
 using namespace swarmplan;
@@ -188,6 +191,27 @@ void BM_Search(benchmark::State& state) {
   state.counters["candidates"] = static_cast<double>(evaluated) / static_cast<double>(state.iterations());
 }
 
+// The default `swarmplan plan` of the large-cluster workload (issue 27),
+// on both cores: the trials (stopped once decided), the sensitivity
+// design and the fixes, as plan_cmd runs them (no rendering, no parsing).
+void BM_PlanLargeCluster(benchmark::State& state) {
+  const model::Scenario s = bench::LargeCluster(static_cast<int>(state.range(0)));
+  const planner::Plan p = planner::DefaultPlan(s, *s.upgrade.to);
+  std::uint64_t trials = 0;
+  for (auto _ : state) {
+    const auto run = planner::RunSequential(s, p, 1, 1000, 2);
+    planner::JudgeOptions o;
+    o.trials = run.stats.n;
+    o.threads = 2;
+    const planner::Report rep = planner::Judge(s, p, 1, run.stats, o);
+    benchmark::DoNotOptimize(rep.p_reject);
+    trials = run.stats.n;
+    if (!rep.safe) state.SkipWithError("the workload should be safe");
+  }
+  state.counters["trials"] = static_cast<double>(trials);
+  state.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+
 }  // namespace
 
 // The first size of each is the tiny one the test suite runs.
@@ -199,6 +223,7 @@ BENCHMARK(BM_WholeUpgradeWarm)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DrainHugeNode)->Arg(1000)->Arg(10000)->Arg(50000)->Arg(60000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Search)->Arg(1)->Arg(2)->Arg(5)->Arg(97)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_PlanLargeCluster)->Arg(8)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_ProcedureTrials)->Args({1, 8})->Args({1, 2000})->Args({2, 2000})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();
