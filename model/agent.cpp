@@ -199,7 +199,9 @@ void Agent::NextTeardownTurn(NodeId nid) {
     });
     return;
   }
-  n.agent.teardown_q.clear();
+  // Served: free the queue (a node tears down a batch now and then; a
+  // large cluster's queues would otherwise keep their peak size).
+  std::vector<std::pair<TaskId, std::uint8_t>>().swap(n.agent.teardown_q);
   n.agent.teardown_head = 0;
 }
 

@@ -225,7 +225,7 @@ struct Task {
   TaskAddrs addrs;             // allocator: per service net, kNoAddr until allocated
   // Why it ended or waits: always one of the model's fixed messages
   // (static storage), so a task carries no string of its own.
-  std::string_view err;
+  StaticText err;
   sim::Time created = 0;
   sim::Time state_since = 0;
 
@@ -242,7 +242,7 @@ struct Task {
     bool pending = false;  // an end reported, not committed yet
     bool progress_queued = false;  // a progress report waits for the batch
     TaskState state = TaskState::kNew;
-    std::string_view err;  // with state: one of the model's fixed messages
+    StaticText err;  // with state: one of the model's fixed messages
     sim::Time at = -1;     // the worker's own time of its terminal report (`docker service ps`)
   } report;
   struct Restart {  // orchestrator.cpp: the restart supervisor (restart.go)

@@ -126,12 +126,26 @@ void Engine::Rebuild() {
   dead_ -= before - far_.size();
   nb_ = bc_ = 0;
   const std::size_t n = far_.size();
+  // The buckets' memory follows what is pending: the buckets a larger
+  // window or a crowd left behind are freed (a large cluster's deploy
+  // would otherwise keep tens of megabytes for the rest of the trial).
+  std::size_t want = 0;
+  if (n > kSmall) {
+    want = 2;
+    while (want < kMaxBuckets && want * kPerBucket < n) want *= 2;
+  }
+  if (buckets_.size() > want) buckets_.resize(want);
+  for (auto& b : buckets_) {
+    if (b.capacity() > 8 * kPerBucket) HugeVector<Key>().swap(b);
+  }
+  if (cur_.capacity() > 8 * kPerBucket) HugeVector<Key>().swap(cur_);  // empty here
   if (n == 0) {
     hi_ = wend_ = now_;
     return;
   }
   if (n <= kSmall) {
     // Few: all of them are the current bucket.
+    if (far_.capacity() > 4096) HugeVector<Key>(far_.begin(), far_.end()).swap(far_);  // a drained crowd's room
     cur_.clear();
     cur_.swap(far_);
     std::sort(cur_.begin(), cur_.end(), Later{});
@@ -146,8 +160,7 @@ void Engine::Rebuild() {
   auto mid = far_.begin() + static_cast<std::ptrdiff_t>(n / 2);
   std::nth_element(far_.begin(), mid, far_.end(), [](const Key& a, const Key& b) { return a.time < b.time; });
   const std::uint64_t span = static_cast<std::uint64_t>(mid->time - lo);
-  std::size_t buckets = 2;
-  while (buckets < kMaxBuckets && buckets * kPerBucket < n) buckets *= 2;
+  const std::size_t buckets = want;
   shift_ = 0;
   while (shift_ < 62 && (std::uint64_t{buckets} << shift_) < 2 * span + 1) ++shift_;
   base_ = lo;
@@ -164,6 +177,7 @@ void Engine::Rebuild() {
     }
   }
   far_.resize(kept);
+  if (far_.capacity() > 4 * std::max<std::size_t>(n, 4096)) far_.shrink_to_fit();
   hi_ = base_;
 }
 
