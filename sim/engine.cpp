@@ -9,10 +9,16 @@ namespace swarmplan::sim {
 namespace {
 // A rebuild of no more keys than this sorts them all into the current bucket.
 constexpr std::size_t kSmall = 64;
-// Keys per bucket the window is sized for, and the most buckets it has.
-constexpr std::size_t kPerBucket = 16;
+// Keys per bucket the window is sized for (fewer while few are pending:
+// the bucket's sort is then the larger cost; more for many: the buckets'
+// appends spread over more cache lines), and the most buckets it has.
+constexpr std::size_t PerBucket(std::size_t pending) { return pending < 16384 ? 8 : 16; }
+// A bucket keeping room for more keys than this is freed at a rebuild.
+constexpr std::size_t kBucketKeep = 128;
 constexpr std::size_t kMaxBuckets = std::size_t{1} << 16;
 constexpr std::uint64_t kMaxSeq = (std::uint64_t{1} << (64 - Engine::kSlotBits)) - 1;
+// The current bucket takes new keys by sorted insert up to this size.
+constexpr std::size_t kSortedInsert = 256;
 // How many keys ahead of the one fired the handler slots are prefetched.
 constexpr std::size_t kPrefetch = 4;
 
@@ -70,8 +76,14 @@ EventId Engine::Schedule(Time at, Handler h, const void* touch) {
   node_[s].touch = touch;
   const Key k{at, seq << kSlotBits | s};
   if (at < hi_) {
-    heap_.push_back(k);
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    // Into the current bucket: a sorted insert while it is small (the
+    // insert is usually near its end, the earliest), else the heap.
+    if (cur_.size() < kSortedInsert) {
+      cur_.insert(std::upper_bound(cur_.begin(), cur_.end(), k, Later{}), k);
+    } else {
+      heap_.push_back(k);
+      std::push_heap(heap_.begin(), heap_.end(), Later{});
+    }
   } else if (at < wend_) {
     buckets_[static_cast<std::size_t>(static_cast<std::uint64_t>(at - base_) >> shift_)].push_back(k);
   } else {
@@ -132,13 +144,13 @@ void Engine::Rebuild() {
   std::size_t want = 0;
   if (n > kSmall) {
     want = 2;
-    while (want < kMaxBuckets && want * kPerBucket < n) want *= 2;
+    while (want < kMaxBuckets && want * PerBucket(n) < n) want *= 2;
   }
   if (buckets_.size() > want) buckets_.resize(want);
   for (auto& b : buckets_) {
-    if (b.capacity() > 8 * kPerBucket) HugeVector<Key>().swap(b);
+    if (b.capacity() > kBucketKeep) HugeVector<Key>().swap(b);
   }
-  if (cur_.capacity() > 8 * kPerBucket) HugeVector<Key>().swap(cur_);  // empty here
+  if (cur_.capacity() > kBucketKeep) HugeVector<Key>().swap(cur_);  // empty here
   if (n == 0) {
     hi_ = wend_ = now_;
     return;

@@ -7,10 +7,11 @@
 //  - far: keys beyond the window, unsorted (an append);
 //  - the window: 2^k buckets of 2^shift microseconds each, unsorted (an
 //    append); its width is chosen, each time it is rebuilt from `far`, so
-//    that about half the far events fall in it, 32 to a bucket;
+//    that about half the far events fall in it, 8 to 16 to a bucket;
 //  - the current bucket, sorted once when it is reached (a small, cached
 //    sort), popped from its end, and a small heap for events scheduled into
-//    the current bucket after it was sorted (a zero or tiny delay).
+//    the current bucket after it was sorted (a zero or tiny delay) once
+//    the bucket is large (a small one takes them by sorted insert).
 // So scheduling is an append and taking the next event a pop with the
 // handler's slot prefetched: O(1) amortised whatever the number pending or
 // how they spread (crowds at one time, a few far timeouts). Cancel() marks
