@@ -124,7 +124,7 @@ void BM_WholeUpgradeWarm(benchmark::State& state) { WholeUpgrade(state, true); }
 
 // A drain of one worker holding N tasks (a manager, two workers, 2N
 // replicas on a /14 kept off the manager): its N replacements, teardowns
-// and reports crowd the event calendar at a few times. ns per event must
+// and reports crowd the event queue at a few times. ns per event must
 // not grow with N (issue 24: 50,000 took 68 s before the calendar's
 // in-day link hint, 60,000 took 7 s).
 void BM_DrainHugeNode(benchmark::State& state) {

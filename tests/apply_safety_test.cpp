@@ -142,7 +142,7 @@ TEST_CASE("journal: a FIFO, a device or a directory is never a journal", "[unit]
   CHECK(dd.error().find("is a directory") != std::string::npos);
 }
 
-TEST_CASE("apply: a signal mid-step leaves it in doubt; the resume reads the node before it redoes, skips or stops",
+TEST_CASE("apply: a signal mid-step leaves it in doubt, the resume reads the node before it redoes, skips or stops",
           "[unit][safety][apply]") {
   Fixture fx;
   TempDir dir;

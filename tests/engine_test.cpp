@@ -119,7 +119,7 @@ TEST_CASE("scheduling earlier than a dropped tombstone still fires in order", "[
 TEST_CASE("engine matches a reference under interleaved schedules, cancels and peeks", "[unit][engine]") {
   // Events fire while others are scheduled at every scale (0 to hours
   // ahead), some cancelled, with peeks at the next time in between: the
-  // calendar resizes, re-estimates its width and jumps empty years. The
+  // queue rebuilds its window from the far keys at every scale. The
   // reference is an ordered set of (time, schedule order).
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     INFO("seed " << seed << " (reproduce: swarmplan_tests \"engine matches a reference under interleaved schedules*\")");

@@ -216,7 +216,7 @@ TEST_CASE("import reads update configs, a previous spec and recent failures", "[
   CHECK(counted == total_after);
 }
 
-TEST_CASE("API answers: a wrong type names the object and the member; odd values are refused, never dropped",
+TEST_CASE("API answers: a wrong type names the object and the member, odd values are refused, never dropped",
           "[live][import][safety]") {
   auto expect = [](ApiState st, const std::string& a, const std::string& b) {
     auto imp = ImportScenario(st);

@@ -111,7 +111,7 @@ TEST_CASE("a change plan is simulated and reported as a change" , "[unit][plan]"
   CHECK(text.find("upgrade 18.09") == std::string::npos);
 }
 
-TEST_CASE("a plan cannot roll back a service it created; unchecked reservations are said", "[unit][plan][safety]") {
+TEST_CASE("a plan cannot roll back a service it created, unchecked reservations are said", "[unit][plan][safety]") {
   model::Scenario s = testing::Cluster(1, 2, "20.10", "10.5.0.0/24", 4);
   s.services[0].previous_spec = true;  // the running service was updated once
   // Removed and created again: the new service has nothing to roll back to.

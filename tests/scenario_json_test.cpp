@@ -59,7 +59,7 @@ TEST_CASE("every timing round-trips through the one table", "[unit][scenario]") 
   CHECK(back->timings.task_history == 9);
 }
 
-TEST_CASE("update_config and rollback_config round-trip; bad values are named", "[unit][scenario][updater]") {
+TEST_CASE("update_config and rollback_config round-trip, bad values are named", "[unit][scenario][updater]") {
   model::Scenario s = model::DefaultScenario();
   s.services[0].update.parallelism = 3;
   s.services[0].update.order = model::UpdateOrder::kStartFirst;
@@ -79,7 +79,7 @@ TEST_CASE("update_config and rollback_config round-trip; bad values are named", 
   CHECK(ServiceError(R"("update_config": {"parallelism": 0, "delay_ms": 500})").empty());
 }
 
-TEST_CASE("a service's container round-trips; bad values are named", "[unit][scenario][compose]") {
+TEST_CASE("a service's container round-trips, bad values are named", "[unit][scenario][compose]") {
   model::Scenario s = model::DefaultScenario();
   s.services[0].container = model::ContainerSpec{.image = "app:2@sha256:00ff", .command = {"/bin/sh"},
                                                  .args = {"-c", "run it"}, .env = {"A=1", "B"},
@@ -98,7 +98,7 @@ TEST_CASE("a service's container round-trips; bad values are named", "[unit][sce
   CHECK(err(R"({})").empty());
 }
 
-TEST_CASE("a service's update_to round-trips; bad values are named", "[unit][scenario][updater]") {
+TEST_CASE("a service's update_to round-trips, bad values are named", "[unit][scenario][updater]") {
   model::Scenario s = model::DefaultScenario();
   auto to = std::make_shared<model::ServiceSpec>(s.services[0]);
   to->stop_grace_period = sim::Sec(3);

@@ -39,7 +39,7 @@ TEST_CASE("the sequential rule: a safe run needs 300 clean trials, a risk a tigh
   CHECK(planner::Decided(Counts(300, 0, 150)).rfind("at risk in 150 of 300", 0) == 0);
 }
 
-TEST_CASE("a cheap plan runs every trial; an expensive one stops once decided, with the stats of that prefix",
+TEST_CASE("a cheap plan runs every trial, an expensive one stops once decided with the stats of that prefix",
           "[unit][sequential]") {
   const model::Scenario s = model::DefaultScenario();
   const planner::Plan p = planner::DefaultPlan(s, *s.upgrade.to);

@@ -218,7 +218,7 @@ TEST_CASE("plans that lose quorum or break a node's lifecycle are refused", "[un
   CHECK_FALSE(planner::ParseOrder(s, {"explode:m1"}, k1809, true));
 }
 
-TEST_CASE("restart without a drain: sometimes \"swarm is not active\"; with a drain never", "[scenario][seed]") {
+TEST_CASE("restart without a drain: sometimes \"swarm is not active\", with a drain never", "[scenario][seed]") {
   // The seed's "service stop and start without upgrade" on an active node:
   // tasks the worker prepares just after its engine starts, before
   // libnetwork's agent is up, are rejected. A short race (swarm_active_after_ready).
