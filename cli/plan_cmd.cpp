@@ -194,8 +194,10 @@ int RunPlan(const PlanArgs& args) {
     const double left = elapsed * static_cast<double>(*trials - done) / static_cast<double>(done);
     if (!warned && left > 60) {
       warned = true;
-      std::cerr << "swarmplan: these " << *trials << " trials will take about " << static_cast<long>(left / 60 + 1)
-                << " more minutes; fewer --trials (or --shard across machines) answer sooner\n";
+      std::cerr << "swarmplan: these " << (args.trials.empty() ? "up to " : "") << *trials << " trials will take "
+                << (args.trials.empty() ? "at most " : "") << "about " << static_cast<long>(left / 60 + 1)
+                << " more minutes" << (args.trials.empty() ? " (they stop once the verdict is decided)" : "")
+                << "; fewer --trials (or --shard across machines) answer sooner\n";
     }
     if (tty && elapsed > 3) {
       std::cerr << "\rswarmplan: " << done << "/" << *trials << " trials, about " << static_cast<long>(left)
