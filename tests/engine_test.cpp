@@ -11,6 +11,21 @@
 
 using namespace swarmplan::sim;
 
+namespace {
+// The end of a run against the reference (an ordered set of (time,
+// order)): the engine holds what the reference holds; both fire the rest,
+// in the same order as everything before.
+void FinishAndCompare(Engine& e, std::set<std::pair<Time, int>>& ref, std::vector<int>& want, const std::vector<int>& got) {
+  CHECK(e.pending() == ref.size());
+  while (!ref.empty()) {
+    want.push_back(ref.begin()->second);
+    ref.erase(ref.begin());
+  }
+  while (e.Step()) {}
+  CHECK(got == want);
+}
+}  // namespace
+
 TEST_CASE("equal times fire in schedule order", "[unit][engine]") {
   Engine e;
   std::vector<int> order;
@@ -158,12 +173,7 @@ TEST_CASE("engine matches a reference under interleaved schedules, cancels and p
       }
       CHECK(e.pending() == ref.size());
     }
-    while (!ref.empty()) {
-      want.push_back(ref.begin()->second);
-      ref.erase(ref.begin());
-    }
-    while (e.Step()) {}
-    CHECK(got == want);
+    FinishAndCompare(e, ref, want, got);
     CHECK(e.pending() == 0);
   }
 }
@@ -206,13 +216,7 @@ TEST_CASE("engine matches a reference with crowds of equal times behind a later 
         REQUIRE(e.Step());
       }
     }
-    CHECK(e.pending() == ref.size());
-    while (!ref.empty()) {
-      want.push_back(ref.begin()->second);
-      ref.erase(ref.begin());
-    }
-    while (e.Step()) {}
-    CHECK(got == want);
+    FinishAndCompare(e, ref, want, got);
   }
 }
 
@@ -252,13 +256,7 @@ TEST_CASE("engine matches a reference when timers are re-armed again and again",
         arm(k, e.Now() + 100'000 + static_cast<Time>(rng.Below(1'000'000)));
       }
     }
-    CHECK(e.pending() == ref.size());
-    while (!ref.empty()) {
-      want.push_back(ref.begin()->second);
-      ref.erase(ref.begin());
-    }
-    while (e.Step()) {}
-    CHECK(got == want);
+    FinishAndCompare(e, ref, want, got);
   }
 }
 
