@@ -69,3 +69,19 @@ TEST_CASE("trial statistics do not depend on the order trials arrive in" , "[uni
   const double exact_p50 = d[static_cast<std::size_t>(std::ceil(0.5 * static_cast<double>(d.size()))) - 1];
   CHECK(std::abs(b.PlanQuantile(0.5) - exact_p50) <= 0.011 * exact_p50);
 }
+
+TEST_CASE("engines newer than the harness's are said to be read from source", "[unit][report]") {
+  model::Scenario s = testing::Cluster(3, 2, "20.10", "10.1.0.0/24", 6);
+  const auto note_of = [](const planner::Report& rep) {
+    for (const auto& n : rep.plan_notes) {
+      if (n.find("docs/engine-versions.md") != std::string::npos) return n;
+    }
+    return std::string();
+  };
+  const planner::Plan same = planner::DefaultPlan(s, {20, 10});
+  CHECK(note_of(planner::Aggregate(s, same, 1, planner::RunTrials(s, same, 1, {0, 3}, 1))).empty());
+  s.nodes[4].engine = {23, 0};
+  const planner::Plan up = planner::DefaultPlan(s, {24, 0});
+  const std::string note = note_of(planner::Aggregate(s, up, 1, planner::RunTrials(s, up, 1, {0, 3}, 1)));
+  CHECK(note.rfind("engine 23.0, 24.0: the conformance harness runs 20.10", 0) == 0);
+}
