@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "revision.hpp"  // generated: cli/revision.cmake
 
 namespace {
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"swarmplan: plan Docker Swarm engine upgrades against overlay address exhaustion"};
   app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("swarmplan ") + SWARMPLAN_VERSION + " (source revision " + SWARMPLAN_REVISION + ")");
 
   PlanArgs plan;
   CLI::App* plan_cmd = app.add_subcommand("plan", "simulate an upgrade order over many seeded trials and judge its risk");
@@ -117,6 +119,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return Fail(e.what());

@@ -12,6 +12,8 @@ packages=(
   curl jq
   # the report pictures' tests: an XML parser for the SVG, headless Chromium for the HTML
   libxml2-utils chromium
+  # the Debian package's test: renders the man page (cpack and dpkg-shlibdeps come with build-essential)
+  man-db
   # Compose files (plan --compose)
   libyaml-cpp-dev
   # the fuzz targets (scripts/fuzz.sh): clang-16 compiles libstdc++'s <expected>
