@@ -199,9 +199,14 @@ void Agent::NextTeardownTurn(NodeId nid) {
     });
     return;
   }
-  // Served: free the queue (a node tears down a batch now and then; a
-  // large cluster's queues would otherwise keep their peak size).
-  std::vector<std::pair<TaskId, std::uint8_t>>().swap(n.agent.teardown_q);
+  // Served. A queue grown by a large batch is freed (a large cluster's
+  // queues would otherwise keep their peak size); a small one keeps its
+  // room, so a seed trial's teardowns do not allocate each time.
+  if (n.agent.teardown_q.capacity() > 64) {
+    std::vector<std::pair<TaskId, std::uint8_t>>().swap(n.agent.teardown_q);
+  } else {
+    n.agent.teardown_q.clear();
+  }
   n.agent.teardown_head = 0;
 }
 

@@ -13,6 +13,9 @@ namespace swarmplan::planner {
 
 nlohmann::json ReportToJson(const Report& r);
 // `reproduce` is the command line that replays the report's example trial.
+// A probability as the reports write it: "12.3%", "<0.1%" below a tenth.
+std::string Percent(double p);
+
 std::string RenderText(const Report& r, const std::string& reproduce);
 
 // `plan --search`: what the search found against the seed procedure, and

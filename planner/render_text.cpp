@@ -14,12 +14,12 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
+}  // namespace
+
 std::string Percent(double p) {
   if (p > 0 && p < 0.001) return "<0.1%";
   return Fixed(100.0 * p, 1) + "%";
 }
-
-}  // namespace
 
 std::string RenderText(const Report& r, const std::string& reproduce) {
   std::ostringstream o;

@@ -1,24 +1,17 @@
 #include "planner/sequential.hpp"
 
+#include "planner/render.hpp"
+
 #include <algorithm>
-#include <cstdio>
 
 namespace swarmplan::planner {
-
-namespace {
-std::string Pct(double p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * p);
-  return buf;
-}
-}  // namespace
 
 std::string Decided(const TrialStats& st) {
   if (st.n < kFirstLook) return "";
   if (st.reject_any == 0 && st.not_converged == 0 && st.plan_failed == 0) {
     if (st.n < kSafeLook) return "";
     const double hi = Wilson95(0, st.n).second;
-    return "no trial at risk in " + std::to_string(st.n) + ": P(at risk) < " + Pct(hi) + " at 95% confidence";
+    return "no trial at risk in " + std::to_string(st.n) + ": P(at risk) < " + Percent(hi) + " at 95% confidence";
   }
   // At risk: that is certain; stop once its probability is known well
   // enough to act on (the 95% interval's half-width within 3 points, or a
@@ -28,7 +21,7 @@ std::string Decided(const TrialStats& st) {
   const double p = static_cast<double>(k) / static_cast<double>(st.n);
   if ((hi - lo) / 2 > std::max(0.03, 0.25 * p)) return "";
   return std::string(st.reject_any > 0 ? "tasks rejected" : "at risk") + " in " + std::to_string(k) + " of " +
-         std::to_string(st.n) + " trials: P = " + Pct(p) + " (95% CI " + Pct(lo) + " - " + Pct(hi) + ")";
+         std::to_string(st.n) + " trials: P = " + Percent(p) + " (95% CI " + Percent(lo) + " - " + Percent(hi) + ")";
 }
 
 SequentialRun RunSequential(const model::Scenario& s, const Plan& p, std::uint64_t base_seed, std::uint64_t budget,

@@ -218,8 +218,17 @@ void Engine::PopTop() {
     heap_.pop_back();
     return;
   }
+  PopCur();
+}
+
+void Engine::PopCur() {
   cur_.pop_back();
   if (cur_.size() > kPrefetch) __builtin_prefetch(&node_[cur_[cur_.size() - 1 - kPrefetch].slot()]);
+  // The next event's slot was prefetched kPrefetch events ago: start the
+  // read of what its handler will touch.
+  if (!cur_.empty()) {
+    if (const void* t = node_[cur_.back().slot()].touch) __builtin_prefetch(t);
+  }
 }
 
 Time Engine::NextTime() {
@@ -232,13 +241,7 @@ bool Engine::StepUntil(Time limit) {
   if (heap_.empty() && !cur_.empty() && Live(cur_.back())) {  // the common case
     k = cur_.back();
     if (k.time > limit) return false;
-    cur_.pop_back();
-    if (cur_.size() > kPrefetch) __builtin_prefetch(&node_[cur_[cur_.size() - 1 - kPrefetch].slot()]);
-    // The next event's slot was prefetched kPrefetch events ago: start
-    // the read of what its handler will touch.
-    if (!cur_.empty()) {
-      if (const void* t = node_[cur_.back().slot()].touch) __builtin_prefetch(t);
-    }
+    PopCur();
   } else {
     const Key* top = Top();
     if (top == nullptr || top->time > limit) return false;

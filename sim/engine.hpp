@@ -109,6 +109,8 @@ class Engine {
   // advanced or rebuilt as needed), or nullptr if none is pending.
   const Key* Top();
   void PopTop();
+  // Pops the current bucket's earliest key, prefetching ahead.
+  void PopCur();
   // Loads the next non-empty bucket, or rebuilds the window from `far`.
   bool Advance();
   void Rebuild();
