@@ -43,6 +43,8 @@ int RunApply(const ApplyArgs& args) {
   const model::Scenario& scenario = prepared->scenario;
   const planner::Plan& plan = prepared->plan;
   const std::uint64_t seed = prepared->seed;
+  // A fault in the order is a what-if: refused before any cluster is read.
+  if (auto ok = planner::FaultFree(scenario, plan); !ok) return Fail(ok.error());
 
   std::unique_ptr<executor::Executor> ex;
   if (args.executor == "dry-run") {

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   PlanArgs plan;
   CLI::App* plan_cmd = app.add_subcommand("plan", "simulate an upgrade order over many seeded trials and judge its risk");
   plan.scenario.Register(*plan_cmd);
+  plan.scenario.RegisterFaults(*plan_cmd);
   plan_cmd->add_option("--trials", plan.trials, "number of seeded trials, all run (default: up to 1000; a run of more than 50,000 events a trial stops once its verdict is decided)");
   plan_cmd->add_option("--threads", plan.threads, "worker threads (default: all cores)");
   plan_cmd->add_flag("--no-sensitivity", plan.no_sensitivity,
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   SimulateArgs sim;
   CLI::App* sim_cmd = app.add_subcommand("simulate", "run one trial and print its timeline");
   sim.scenario.Register(*sim_cmd, /*trial_seed=*/true);
+  sim.scenario.RegisterFaults(*sim_cmd);
   sim_cmd->add_flag("--jsonl", sim.jsonl,
                     "write the timeline as JSON lines: one event a line, then one line with the result");
   sim_cmd->add_flag("--explain", sim.explain,

@@ -71,6 +71,15 @@ void ScenarioOptions::Register(CLI::App& app, bool trial_seed) {
   app.add_flag("--json", json, "write one JSON document to stdout");
 }
 
+void ScenarioOptions::RegisterFaults(CLI::App& app) {
+  given_["--faults"] = app.add_option("--faults", faults,
+                                      "put N faults into every trial, each at a seeded moment and node (default 0; "
+                                      "the report sets the risk with them beside the risk without)");
+  given_["--fault-kinds"] = app.add_option("--fault-kinds", fault_kinds,
+                                           "with --faults: the kinds drawn from (kill, kill-leader, host-down, partition, "
+                                           "slow, install-fails, install-keeps-old; default all)");
+}
+
 bool ScenarioOptions::Given(const char* flag) const {
   auto it = given_.find(flag);
   return it != given_.end() && it->second != nullptr && it->second->count() > 0;
@@ -194,6 +203,16 @@ std::expected<planner::Plan, std::string> ScenarioOptions::MakePlan(const model:
   }
   auto ok = planner::CheckPlan(s, p);
   if (!ok) return std::unexpected("refusing the plan: " + ok.error());
+  if (Given("--fault-kinds") && !Given("--faults")) return std::unexpected("--fault-kinds says which faults --faults N draws: give --faults too");
+  if (!faults.empty()) {
+    auto n = ParseCount(faults, "--faults", 0, 16);
+    if (!n) return std::unexpected(n.error());
+    p.faults.count = static_cast<std::uint32_t>(*n);
+    auto kinds = planner::ParseFaultKinds(fault_kinds);
+    if (!kinds) return std::unexpected(kinds.error());
+    p.faults.kinds = std::move(*kinds);
+    if (auto fits = planner::CheckFaults(p.faults, p); !fits) return std::unexpected(fits.error());
+  }
   return p;
 }
 
@@ -236,13 +255,15 @@ std::vector<std::string> ScenarioOptions::ReproduceArgs() const {
   add("--compose", compose);
   add("--stack", stack);
   add("--activate-managers", activate);
+  add("--faults", faults);
+  add("--fault-kinds", fault_kinds);
   return words;
 }
 
 const std::set<std::string>& ScenarioOptions::ReproduceFlags() {
   static const std::set<std::string> flags = {"--host", "--subnet", "--replicas", "--managers", "--workers", "--from",
                                               "--ingress", "--to", "--order", "--compose", "--stack",
-                                              "--activate-managers"};
+                                              "--activate-managers", "--faults", "--fault-kinds"};
   return flags;
 }
 

@@ -23,11 +23,14 @@ struct ScenarioOptions {
   std::string subnet, ingress, from, to, order, activate, seed_text;
   std::string replicas, managers, workers;  // decimal counts, checked in Load()
   std::string compose, stack;  // --compose FILE --stack NAME: docker stack deploy onto the cluster
+  std::string faults, fault_kinds;  // --faults N --fault-kinds K,K (plan and simulate)
   bool json = false;
 
   // `trial_seed`: --seed names one trial's own seed (`simulate`, as the
   // reproduce line prints it) rather than the base seed of many trials.
   void Register(CLI::App& app, bool trial_seed = false);
+  // --faults and --fault-kinds (a what-if: plan and simulate only).
+  void RegisterFaults(CLI::App& app);
   // The scenario, with the flags applied; errors name the flag.
   std::expected<model::Scenario, std::string> Load() const;
   // The upgrade flags (--to, --activate-managers, --order) applied to s.

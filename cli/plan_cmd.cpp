@@ -58,8 +58,9 @@ std::expected<std::vector<sim::Time>, std::string> ParseAt(const std::string& te
 // as given is judged), with its progress and summary on stderr.
 std::expected<std::optional<planner::SearchResult>, std::string> Search(const model::Scenario& scenario,
                                                                         std::uint64_t seed, std::uint64_t trials,
-                                                                        std::uint64_t verify_trials, unsigned threads) {
-  planner::SearchOptions so = planner::SearchOptionsFor(scenario, seed, trials, verify_trials, threads);
+                                                                        std::uint64_t verify_trials, unsigned threads,
+                                                                        const planner::FaultSpec& faults) {
+  planner::SearchOptions so = planner::SearchOptionsFor(scenario, seed, trials, verify_trials, threads, faults);
   const auto t0 = std::chrono::steady_clock::now();
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   auto said = t0;
@@ -135,6 +136,7 @@ int RunPlan(const PlanArgs& args) {
     if (auto ok = CheckOutputPath(*out); !ok) return Fail(ok.error());
   }
   planner::TrialOptions topt;
+  topt.pair_calm = plan.faults.count > 0;  // the risk with faults beside the same seeds without
   if (!args.at.empty()) {
     auto at = ParseAt(args.at);
     if (!at) return Fail(at.error());
@@ -153,7 +155,7 @@ int RunPlan(const PlanArgs& args) {
 
   std::optional<planner::SearchResult> found;
   if (args.search) {
-    auto r = Search(scenario, seed, search_trials, range.count, threads);
+    auto r = Search(scenario, seed, search_trials, range.count, threads, plan.faults);
     if (!r) return Fail(r.error());
     found = std::move(*r);
     if (found) {
@@ -224,7 +226,7 @@ int RunPlan(const PlanArgs& args) {
   judge.sensitivity = !args.no_sensitivity;
   judge.fixes = !args.no_fixes;
   judge.snapshots = topt.snapshots;
-  if (found) judge.plan_for = planner::SearchedPlanFor(scenario, seed, search_trials, *trials, threads);
+  if (found) judge.plan_for = planner::SearchedPlanFor(scenario, seed, search_trials, *trials, threads, plan.faults);
   const planner::Report rep = planner::Judge(scenario, plan, seed, stats, judge);
   const std::string text = planner::RenderText(rep, shown.Reproduce("simulate", rep.example_seed));
   if (!args.svg.empty() || !args.csv.empty() || !args.html.empty()) {

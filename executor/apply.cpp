@@ -44,6 +44,9 @@ struct ExecutorTarget {
   Done Update(std::size_t v) { return ex.UpdateService(S(v)); }
   Done Rollback(std::size_t v) { return ex.RollbackService(S(v)); }
   Done ChangeNetwork(std::size_t v, std::size_t k, bool add) { return ex.ChangeNetwork(S(v), s.networks[k].name, add); }
+  // Apply refuses a plan with faults before it starts (FaultFree); this
+  // is the last guard.
+  Done Fault(const planner::Step&) { return std::unexpected("a fault step is a what-if, not something apply does"); }
 };
 
 std::expected<void, std::string> Perform(Executor& ex, const model::Scenario& s, const planner::Step& st) {
@@ -199,6 +202,7 @@ std::expected<InDoubtVerdict, std::string> SettleInDoubt(Executor& ex, const mod
 
 std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenario& scenario,
                                               const planner::Plan& plan, const ApplyOptions& opt, std::ostream& log) {
+  SWARMPLAN_CHECK(planner::FaultFree(scenario, plan));
   std::optional<Journal> journal;
   if (!opt.journal.empty()) {
     std::string plan_text = scenario.name;

@@ -12,6 +12,13 @@ bool Gone(const Task& t) { return IsTerminal(t.state) || t.report.pending; }
 }  // namespace
 
 void Agent::MessageArrived(NodeId nid, std::span<const TaskId> message) {
+  Node& node = swarm_.nodes[nid];
+  if (node.fault.partitioned) {
+    // Lost on the way; the session that comes back gets the node's whole
+    // assignment set again (dispatcher.go Assignments starts with it).
+    node.agent.missed.insert(node.agent.missed.end(), message.begin(), message.end());
+    return;
+  }
   // The worker hands each task of the message to its task manager, one
   // after another: a new task starts preparing, a changed one sees its new
   // desired state.
@@ -20,9 +27,9 @@ void Agent::MessageArrived(NodeId nid, std::span<const TaskId> message) {
     if (t.node != nid) continue;
     if (!t.agent.delivered) {
       const std::uint32_t epoch = swarm_.nodes[nid].epoch;
-      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); }, &t);
+      swarm_.engine().After(swarm_.DrawOn(nid, swarm_.timings().worker_accept), [this, id, epoch] { Deliver(id, epoch); }, &t);
     } else {
-      swarm_.engine().After(swarm_.Draw(swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); }, &t);
+      swarm_.engine().After(swarm_.DrawOn(nid, swarm_.timings().worker_update), [this, id] { DesiredChanged(swarm_.tasks[id]); }, &t);
     }
   }
 }
@@ -80,7 +87,7 @@ void Agent::Prepare(Task& t) {
                                                  "'s network attachments"; });
     return;
   }
-  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); }, &t);
+  t.agent.op = swarm_.engine().After(swarm_.DrawOn(t.node, swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); }, &t);
 }
 
 void Agent::AttachmentAdded(NodeId nid) {
@@ -98,7 +105,7 @@ void Agent::PollAttachments(TaskId id, std::uint32_t epoch) {
   Task& t = swarm_.tasks[id];
   if (!t.agent.waiting_attach || swarm_.nodes[t.node].epoch != epoch || !HasAttachments(t)) return;
   StopWaiting(t);
-  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); }, &t);
+  t.agent.op = swarm_.engine().After(swarm_.DrawOn(t.node, swarm_.timings().container_create), [this, id, epoch] { Created(id, epoch); }, &t);
 }
 
 void Agent::StopWaiting(Task& t) {
@@ -129,7 +136,7 @@ void Agent::Start(Task& t) {
   swarm_.SetState(t, TaskState::kStarting);
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  t.agent.op = swarm_.engine().After(swarm_.Draw(swarm_.timings().container_start), [this, id, epoch] {
+  t.agent.op = swarm_.engine().After(swarm_.DrawOn(t.node, swarm_.timings().container_start), [this, id, epoch] {
     Task& s = swarm_.tasks[id];
     if (Gone(s) || swarm_.nodes[s.node].epoch != epoch) return;
     swarm_.SetState(s, TaskState::kRunning);
@@ -140,10 +147,10 @@ void Agent::Start(Task& t) {
 sim::Time Agent::StopDuration(const Task& t) {
   // The task's own spec: its grace period is the one it was created with.
   const ServiceSpec& spec = swarm_.services[t.service].SpecOf(t.version);
-  if (t.state < TaskState::kStarting) return swarm_.rng().Duration(sim::Ms(10), sim::Ms(100));  // no process
-  if (spec.exits_on_sigterm) return std::min(swarm_.Draw(swarm_.timings().container_stop), spec.stop_grace_period);
+  if (t.state < TaskState::kStarting) return swarm_.Slowed(t.node, swarm_.rng().Duration(sim::Ms(10), sim::Ms(100)));  // no process
+  if (spec.exits_on_sigterm) return std::min(swarm_.DrawOn(t.node, swarm_.timings().container_stop), spec.stop_grace_period);
   // SIGTERM ignored: killed after the grace period, then torn down.
-  return spec.stop_grace_period + swarm_.Draw(swarm_.timings().container_kill);
+  return spec.stop_grace_period + swarm_.DrawOn(t.node, swarm_.timings().container_kill);
 }
 
 void Agent::Stop(Task& t, bool retry_wait) {
@@ -183,7 +190,7 @@ void Agent::NextTeardownTurn(NodeId nid) {
     if (Gone(swarm_.tasks[id])) continue;
     const Timings& tm = swarm_.timings();
     const Range& took = turn == 0 ? tm.teardown_revoke : turn == 1 ? tm.teardown_gateway : tm.teardown_overlay;
-    n.agent.teardown_turn = swarm_.engine().After(swarm_.Draw(took), [this, nid, id, turn] {
+    n.agent.teardown_turn = swarm_.engine().After(swarm_.DrawOn(nid, took), [this, nid, id, turn] {
       Task& x = swarm_.tasks[id];
       if (!Gone(x)) {
         const Service& s = swarm_.services[x.service];
@@ -230,8 +237,9 @@ void Agent::DesiredChanged(Task& t) {
   }
 }
 
-void Agent::EngineStopped(NodeId nid) {
+void Agent::EngineStopped(NodeId nid, bool containers_kept) {
   Node& n = swarm_.nodes[nid];
+  n.agent.containers_kept = containers_kept;
   swarm_.engine().Cancel(n.agent.teardown_turn);  // the daemon is gone, and its teardowns with it
   n.agent.teardown_q.clear();
   n.agent.teardown_head = 0;
@@ -246,6 +254,8 @@ void Agent::EngineStopped(NodeId nid) {
   n.agent.waiting.clear();
 }
 
+void Agent::ContainersLost(NodeId nid) { swarm_.nodes[nid].agent.containers_kept = false; }
+
 void Agent::Reconnected(NodeId nid) {
   Node& n = swarm_.nodes[nid];
   std::vector<TaskId> undelivered;
@@ -259,8 +269,14 @@ void Agent::Reconnected(NodeId nid) {
       continue;
     }
     if (t.agent.epoch == n.epoch) continue;
-    // The engine restarted under this task: its container is gone.
     t.agent.epoch = n.epoch;
+    if (n.agent.containers_kept && t.state == TaskState::kRunning) {
+      // live-restore: the restarted daemon finds the container running
+      // (moby daemon.go restore) and the worker goes on with it.
+      if (t.desired > TaskState::kRunning) Stop(t);
+      continue;
+    }
+    // The engine restarted under this task: its container is gone.
     if (t.desired > TaskState::kRunning) {
       swarm_.dispatcher().Report(t, TaskState::kShutdown);
     } else if (t.state >= TaskState::kStarting) {
@@ -271,9 +287,15 @@ void Agent::Reconnected(NodeId nid) {
       Prepare(t);
     }
   }
+  n.agent.containers_kept = false;
   for (TaskId id : undelivered) {
     Task& t = swarm_.tasks[id];
     if (!Gone(t) && t.node == nid) Deliver(id, n.epoch);
+  }
+  if (!n.agent.missed.empty()) {
+    std::vector<TaskId> missed;
+    missed.swap(n.agent.missed);
+    MessageArrived(nid, missed);
   }
 }
 

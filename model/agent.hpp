@@ -34,8 +34,13 @@ class Agent {
   void DesiredChanged(Task& t);
   // Node n gained an attachment: waiting tasks re-check at their next poll.
   void AttachmentAdded(NodeId n);
-  // The engine stopped: its containers are gone; nothing is reported.
-  void EngineStopped(NodeId n);
+  // The engine stopped: nothing is reported, and its operations in flight
+  // end with it. Its containers are gone, unless `containers_kept` (live-
+  // restore): then a running task is found running when it is back.
+  void EngineStopped(NodeId n, bool containers_kept);
+  // The host went down with the engine already stopped: containers kept
+  // by live-restore are gone too.
+  void ContainersLost(NodeId n);
   // How long stopping t's container takes, drawn now: a process that obeys
   // SIGTERM stops within container_stop; one that ignores it is killed at
   // the end of the service's stop grace period and torn down
@@ -43,7 +48,9 @@ class Agent {
   // adds the service unbind wait before it; an engine's shutdown stops the
   // containers directly.
   sim::Time StopDuration(const Task& t);
-  // The engine is back and its agent connected: report what it finds.
+  // The engine is back and its agent connected, or its session is back
+  // after a partition: report what it finds, take the assignments it
+  // missed.
   void Reconnected(NodeId n);
   // The task is no longer waiting (terminal for another reason).
   void StopWaiting(Task& t);

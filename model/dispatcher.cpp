@@ -65,7 +65,12 @@ void Dispatcher::Send(const Task& t, bool progress) {
   sim::Time at = swarm_.Now();
   if (t.node != kNoId) {
     Node& n = swarm_.nodes[t.node];
-    at = std::max(at, n.agent.reporter_free) + swarm_.Draw(swarm_.timings().report_send);
+    if (n.fault.partitioned && n.engine_running) {
+      // Cut off: the reporter retries until its session is back.
+      n.agent.unsent.emplace_back(t.id, progress);
+      return;
+    }
+    at = std::max(at, n.agent.reporter_free) + swarm_.DrawOn(t.node, swarm_.timings().report_send);
     n.agent.reporter_free = at;
   }
   const TaskId id = t.id;
@@ -73,6 +78,21 @@ void Dispatcher::Send(const Task& t, bool progress) {
     if (reports_.empty()) swarm_.engine().Schedule(NextTick(), [this] { Flush(); });
     reports_.push_back({id, progress});
   });
+}
+
+void Dispatcher::SessionBack(NodeId nid) {
+  std::vector<std::pair<TaskId, bool>> unsent;
+  unsent.swap(swarm_.nodes[nid].agent.unsent);
+  for (const auto& [id, progress] : unsent) {
+    Task& t = swarm_.tasks[id];
+    if (IsTerminal(t.state) || t.node != nid) continue;
+    if (progress) {
+      t.report.progress_queued = false;
+      ReportProgress(t);
+    } else {
+      Send(t, false);
+    }
+  }
 }
 
 sim::Time Dispatcher::NextTick() {

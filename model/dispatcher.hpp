@@ -46,6 +46,9 @@ class Dispatcher {
   // the store with the next batch, where the allocator sees it as an
   // update of a task on its node.
   void ReportProgress(Task& t);
+  // Node n's session is back after a partition: its reporter sends what
+  // it could not (model/faults.hpp).
+  void SessionBack(NodeId n);
 
  private:
   void SendStream(NodeId n);

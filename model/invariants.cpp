@@ -138,13 +138,14 @@ std::optional<std::string> Swarm::CheckInvariants() const {
   }
   if (transitional != transitional_) return fail(std::to_string(transitional_) + " tasks counted in transition, " + std::to_string(transitional) + " are");
   // Quorum bookkeeping: the managers counted are the member managers; a
-  // leader is a member manager whose engine runs.
+  // leader is a member manager whose engine runs, not cut off.
   int managers = 0;
   for (const Node& n : nodes) managers += n.member && n.role == Role::kManager;
   if (managers != this->managers()) return fail(std::to_string(this->managers()) + " managers counted, " + std::to_string(managers) + " in the swarm");
   if (HasLeader()) {
     const Node& l = nodes[leader()];
     if (!l.member || l.role != Role::kManager || !l.engine_running) return fail("leader " + l.name + " is not a running manager of the swarm");
+    if (l.fault.partitioned) return fail("leader " + l.name + " is cut off from the other managers");
   }
   return std::nullopt;
 }

@@ -1,6 +1,7 @@
 #include "model/membership.hpp"
 
 #include <cassert>
+#include <utility>
 #include <vector>
 
 #include "model/swarm.hpp"
@@ -59,7 +60,7 @@ std::expected<void, std::string> Membership::Join(NodeId id, Role r) {
   ++n.epoch;
   const std::uint32_t epoch = n.epoch;
   w_.engine().After(w_.Draw(w_.timings().node_join), [this, id, epoch] {
-    if (w_.nodes[id].epoch == epoch && w_.nodes[id].member) NodeReconnected(id);
+    if (w_.nodes[id].epoch == epoch && w_.nodes[id].member && !w_.nodes[id].fault.partitioned) NodeReconnected(id, true);
   });
   return {};
 }
@@ -101,18 +102,27 @@ std::expected<void, std::string> Membership::Remove(NodeId id) {
 
 int Membership::reachable_managers() const {
   int up = 0;
-  for (const Node& n : w_.nodes) up += n.role == Role::kManager && n.engine_running;
+  for (const Node& n : w_.nodes) up += n.role == Role::kManager && n.engine_running && !n.fault.partitioned;
   return up;
 }
 
-void Membership::StopEngine(NodeId id) {
+void Membership::StopEngine(NodeId id, StopKind how) {
   Node& n = w_.nodes[id];
   if (!n.engine_running) return;
-  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " stopped"; });
+  static constexpr const char* kHow[] = {"stopped", "killed", "stopped (host down)"};
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " " + kHow[static_cast<int>(how)]; });
   n.engine_running = false;
   n.connected = false;
   ++n.epoch;
-  w_.agent().EngineStopped(id);
+  // With --live-restore the daemon leaves its containers running when it
+  // stops or dies (moby daemon.go Shutdown skips them; restore keeps the
+  // ones containerd still runs); a host going down takes them with it.
+  w_.agent().EngineStopped(id, n.live_restore && how != StopKind::kHostDown);
+  if (!n.fault.partitioned) LoseContact(id);  // a cut node's managers lost it already
+}
+
+void Membership::LoseContact(NodeId id) {
+  Node& n = w_.nodes[id];
   w_.engine().Cancel(n.heartbeat.expiry);
   n.heartbeat.expiry = w_.engine().After(w_.Draw(w_.timings().node_down_after), [this, id] { NodeDown(id); });
   if (n.role == Role::kManager) {
@@ -124,21 +134,59 @@ void Membership::StopEngine(NodeId id) {
   }
 }
 
+void Membership::Cut(NodeId id) {
+  Node& n = w_.nodes[id];
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + " is cut off from the managers (its engine runs on)"; });
+  n.fault.partitioned = true;
+  if (!n.engine_running) return;  // already out of contact
+  n.connected = false;
+  LoseContact(id);
+}
+
+void Membership::Heal(NodeId id) {
+  Node& n = w_.nodes[id];
+  if (!n.fault.partitioned) return;
+  n.fault.partitioned = false;
+  w_.trace().Add(w_.Now(), "node", [&] { return n.name + "'s network to the managers is back"; });
+  if (!n.engine_running || !n.member || n.left) return;
+  // The agent retries its session with a backoff that has grown to its
+  // cap (swarmkit agent/agent.go: maxSessionFailureBackoff, 8 s; each
+  // attempt waits a random part of it).
+  const std::uint32_t epoch = n.epoch;
+  w_.engine().After(w_.rng().Duration(sim::Ms(100), kSessionBackoffMax), [this, id, epoch] {
+    const Node& m = w_.nodes[id];
+    if (m.epoch == epoch && m.engine_running && !m.fault.partitioned && !m.connected) NodeReconnected(id, false);
+  });
+  if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
+}
+
 void Membership::InstallEngine(NodeId id, EngineVersion v) {
   Node& n = w_.nodes[id];
   assert(!n.engine_running);
+  const Node::InstallFault fault = std::exchange(n.fault.next_install, Node::InstallFault::kNone);
+  if (fault == Node::InstallFault::kKeepsOld) {
+    w_.trace().Add(w_.Now(), "node", [&] { return n.name + " install of " + v.ToString() + " failed: engine " + n.engine.ToString() + " kept"; });
+    return;
+  }
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " -> " + v.ToString() + " installed"; });
   n.engine = v;
+  n.fault.broken = fault == Node::InstallFault::kNoStart;
 }
 
 void Membership::StartEngine(NodeId id) {
   Node& n = w_.nodes[id];
-  if (n.engine_running || !n.member || n.left) return;
+  if (n.engine_running || !n.member || n.left || n.fault.host_down) return;
+  w_.engine().Cancel(n.fault.restart);
+  if (n.fault.broken) {
+    w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " fails to start"; });
+    return;
+  }
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " starting"; });
   n.engine_running = true;
   const std::uint32_t epoch = n.epoch;
   w_.engine().After(w_.Draw(w_.timings().engine_start), [this, id, epoch] {
-    if (w_.nodes[id].epoch == epoch && w_.nodes[id].engine_running) NodeReconnected(id);
+    const Node& m = w_.nodes[id];
+    if (m.epoch == epoch && m.engine_running && !m.fault.partitioned) NodeReconnected(id, true);
   });
   if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
 }
@@ -157,15 +205,18 @@ void Membership::NodeDown(NodeId id) {
   w_.orchestrator().NodeDown(id);
 }
 
-void Membership::NodeReconnected(NodeId id) {
+void Membership::NodeReconnected(NodeId id, bool engine_started) {
   Node& n = w_.nodes[id];
   w_.engine().Cancel(n.heartbeat.expiry);
   const bool was_down = n.state == NodeState::kDown;
   n.state = NodeState::kReady;
   n.connected = true;
-  const sim::Time inactive = w_.Draw(w_.timings().swarm_active_after_ready);
-  n.swarm_active = inactive == 0;
+  // A session back after a partition finds libnetwork's cluster agent up
+  // all along; only a started engine brings its agent up late.
+  const sim::Time inactive = engine_started ? w_.Draw(w_.timings().swarm_active_after_ready) : 0;
+  if (engine_started) n.swarm_active = inactive == 0;
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " is ready (engine " + n.engine.ToString() + ")"; });
+  w_.dispatcher().SessionBack(id);  // what its reporter could not send
   if (!n.swarm_active) {
     const std::uint32_t epoch = n.epoch;
     w_.engine().After(inactive, [this, id, epoch] {
@@ -197,7 +248,7 @@ void Membership::Elect() {
   if (HasLeader() || !HasQuorum()) return;
   std::vector<NodeId> candidates;
   for (const Node& n : w_.nodes) {
-    if (n.role == Role::kManager && n.engine_running) candidates.push_back(n.id);
+    if (n.role == Role::kManager && n.engine_running && !n.fault.partitioned) candidates.push_back(n.id);
   }
   leader_ = candidates[w_.rng().Below(candidates.size())];
   lb_policy_ = w_.nodes[leader_].engine.lb_policy();

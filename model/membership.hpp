@@ -24,6 +24,7 @@
 
 #include "model/types.hpp"
 #include "model/version.hpp"
+#include "sim/time.hpp"
 
 namespace swarmplan::model {
 
@@ -41,9 +42,24 @@ class Membership {
   std::expected<void, std::string> Leave(NodeId n);
   std::expected<void, std::string> Remove(NodeId n);
   std::expected<void, std::string> SetRole(NodeId n, Role r);
-  void StopEngine(NodeId n);
+  // How an engine stops: `systemctl stop docker`, SIGKILL, or its host
+  // going down (model/faults.hpp).
+  enum class StopKind { kStop, kKill, kHostDown };
+  void StopEngine(NodeId n, StopKind how = StopKind::kStop);
+  // A started engine is ready after engine_start, unless it is broken (an
+  // install fault) or its host is down.
   void StartEngine(NodeId n);
-  void InstallEngine(NodeId n, EngineVersion v);  // REQUIRES: engine stopped
+  // REQUIRES: engine stopped. Honours the node's install fault, if any.
+  void InstallEngine(NodeId n, EngineVersion v);
+  // A partition between node n and the managers begins / ends: its engine
+  // and containers run on; the managers miss its heartbeats and mark it
+  // down after node_down_after; a manager cut off counts for no quorum (a
+  // leader steps down). Healed, its agent's next session attempt (within
+  // the agent's session backoff) brings it back.
+  void Cut(NodeId n);
+  void Heal(NodeId n);
+  // The agent's session backoff cap (swarmkit agent/agent.go).
+  static constexpr sim::Time kSessionBackoffMax = sim::Sec(8);
 
   bool HasLeader() const { return leader_ != kNoId; }
   NodeId leader() const { return leader_; }
@@ -54,7 +70,11 @@ class Membership {
 
  private:
   void NodeDown(NodeId n);
-  void NodeReconnected(NodeId n);
+  // The node's agent has a session again: after its engine started, or
+  // after a partition healed.
+  void NodeReconnected(NodeId n, bool engine_started);
+  // Its heartbeats stop reaching the managers (a stop or a partition).
+  void LoseContact(NodeId n);
   void LeaderLost();
   void ScheduleElection();
   void Elect();

@@ -87,7 +87,15 @@ std::expected<void, std::string> Operator::Drain(NodeId n) {
 }
 
 std::expected<void, std::string> Operator::Stop(NodeId n) {
-  if (!w_.nodes[n].engine_running) return std::unexpected(w_.NodeName(n) + "'s engine is already stopped");
+  if (!w_.nodes[n].engine_running) {
+    // Killed and about to be started again by systemd: stopping the
+    // service cancels that (model/faults.hpp).
+    if (w_.engine().IsPending(w_.nodes[n].fault.restart)) {
+      w_.engine().Cancel(w_.nodes[n].fault.restart);
+      return {};
+    }
+    return std::unexpected(w_.NodeName(n) + "'s engine is already stopped");
+  }
   // dockerd's shutdown (docs/swarm-semantics.md section 7): the swarm node
   // leaves first, so heartbeats stop at once (moby cmd/dockerd: the
   // cluster's Cleanup runs before the daemon's Shutdown); then every running
@@ -95,13 +103,15 @@ std::expected<void, std::string> Operator::Stop(NodeId n) {
   // Shutdown / shutdownContainer), and the daemon exits when the last one
   // has. The stop command returns then: a node whose tasks ignore SIGTERM
   // stays away a whole grace period longer, long enough to be marked down.
+  // With --live-restore the daemon leaves its containers running
+  // (daemon.go Shutdown), so it exits at once.
   sim::Time longest = 0;
-  for (TaskId id : w_.nodes[n].tasks) {
+  for (TaskId id : w_.nodes[n].live_restore ? std::vector<TaskId>{} : w_.nodes[n].tasks) {
     const Task& t = w_.tasks[id];
     if (IsTerminal(t.state) || t.state < TaskState::kStarting) continue;
     longest = std::max(longest, w_.agent().StopDuration(t));
   }
-  w_.StopEngine(n);
+  w_.membership().StopEngine(n);
   w_.engine().RunUntil(w_.Now() + w_.Draw(w_.timings().engine_stop) + longest);
   return {};
 }
@@ -119,6 +129,10 @@ std::expected<void, std::string> Operator::Start(NodeId n) {
     return std::unexpected(w_.NodeName(n) + " did not come back");
   }
   return {};
+}
+
+bool Operator::WaitFaultsOver() {
+  return RunUntil([&] { return w_.faults().Over(); }, Deadline());
 }
 
 bool Operator::WaitConverged(sim::Time budget) {

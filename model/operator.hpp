@@ -50,6 +50,9 @@ class Operator {
   // The same within `budget`, silently.
   bool WaitConverged(sim::Time budget);
   void Sleep(sim::Time d);
+  // Runs until every fault injected has run its course (Faults::Over),
+  // up to converge_timeout; false if one has not.
+  bool WaitFaultsOver();
   // The time a person takes to type the next command (operator_step).
   void Think();
 

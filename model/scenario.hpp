@@ -141,6 +141,9 @@ struct NodeSpec {
   // "joined": false: a host that is not in the swarm yet; a plan's
   // join:NODE brings it in, with `role`.
   bool joined = true;
+  // "live_restore": true: its dockerd runs with --live-restore, so its
+  // containers outlive the daemon's stop or death (model/faults.hpp).
+  bool live_restore = false;
   bool out() const { return down || !joined; }  // takes no part when the run starts
 };
 

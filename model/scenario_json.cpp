@@ -185,6 +185,7 @@ std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& 
     auto st = SWARMPLAN_TRY(ReadEnum<NodeState>(r, "state"));
     n.down = st == NodeState::kDown;
   }
+  if (r.Has("live_restore")) n.live_restore = SWARMPLAN_TRY(r.Bool("live_restore"));
   if (r.Has("joined")) {
     auto b = SWARMPLAN_TRY(r.Bool("joined"));
     n.joined = b;

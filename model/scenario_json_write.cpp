@@ -75,6 +75,7 @@ json ScenarioToJson(const Scenario& s) {
            {"engine", n.engine.ToString()}};
     if (n.down) o["state"] = ToString(NodeState::kDown);
     if (!n.joined) o["joined"] = false;
+    if (n.live_restore) o["live_restore"] = true;
     if (!n.labels.empty()) o["labels"] = n.labels;
     if (n.nano_cpus) o["cpus"] = n.nano_cpus / 1'000'000'000;
     if (n.memory_bytes) o["memory_mb"] = n.memory_bytes / (1024 * 1024);

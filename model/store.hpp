@@ -50,6 +50,7 @@ struct Node {
   bool connected = true;           // its agent is connected to the managers
   bool swarm_active = true;        // libnetwork's cluster agent is up
   std::uint32_t epoch = 0;         // bumped when the engine stops: stale timers see it
+  bool live_restore = false;       // dockerd --live-restore: its containers outlive the daemon
   std::vector<std::uint32_t> attach;     // allocator: per network, LB address offset or kNoAddr
   // Per network: live tasks here whose addresses are allocated. The node's
   // load-balancer attachments derive from these (swarmkit getNodeNetworks
@@ -72,6 +73,13 @@ struct Node {
   struct AgentState {  // agent.cpp: the worker
     std::vector<TaskId> waiting;      // PREPARING, waiting for attachments
     std::vector<TaskId> undelivered;  // assigned while the engine was down
+    std::vector<TaskId> missed;       // messages of the assignment stream lost in a partition
+    // Status updates its reporter could not send in a partition (task,
+    // progress), sent again once its session is back.
+    std::vector<std::pair<TaskId, bool>> unsent;
+    // The containers outlived the engine's stop (live-restore, host up):
+    // a running task is found running again when the engine is back.
+    bool containers_kept = false;
     sim::Time reporter_free = 0;      // its reporter: when its last status update reached the dispatcher
     // Containers' network teardown (Agent::Stop): the node's libnetwork
     // serves one turn at a time, in the order asked; (task, turn) pairs
@@ -83,6 +91,16 @@ struct Node {
   struct Heartbeat {  // membership.cpp: marked down when it expires
     sim::EventId expiry;
   } heartbeat;
+  // faults.cpp and membership.cpp: what broke (model/faults.hpp).
+  enum class InstallFault : std::uint8_t { kNone, kNoStart, kKeepsOld };
+  struct FaultState {
+    bool partitioned = false;  // cut off from the managers; the engine runs on
+    bool host_down = false;    // the whole host is off
+    bool broken = false;       // an install left an engine that does not start
+    InstallFault next_install = InstallFault::kNone;
+    std::uint16_t slow_pct = 100;  // the worker's own work takes this share of its time
+    sim::EventId restart;      // systemd starting a killed engine again
+  } fault;
 
   bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }
 };

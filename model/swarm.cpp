@@ -15,6 +15,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   updater_ = std::make_unique<Updater>(*this);
   dispatcher_ = std::make_unique<Dispatcher>(*this);
   membership_ = std::make_unique<Membership>(*this);
+  faults_ = std::make_unique<Faults>(*this);
 
   networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress()), {}});
   for (const auto& n : sc.networks) {
@@ -38,6 +39,7 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
     n.labels = spec.labels;
     n.nano_cpus = spec.nano_cpus;
     n.memory_bytes = spec.memory_bytes;
+    n.live_restore = spec.live_restore;
     n.attach.assign(networks.size(), kNoAddr);
     n.net_tasks.assign(networks.size(), 0);
     if (spec.down || !spec.joined) {  // down when the run starts: it holds what it held, runs nothing

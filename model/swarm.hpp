@@ -9,6 +9,8 @@
 //   orchestrator (orchestrator.hpp) replicas, global tasks, restarts
 //   updater      (updater.hpp)      rolling updates and rollbacks
 //   agent        (agent.hpp)        the worker: prepare, wait, start, stop
+//   faults       (faults.hpp)       what breaks: kills, hosts down,
+//                                   partitions, failed installs, slow nodes
 //
 // Lifecycle: construct from a Scenario and a seed, Deploy() the services
 // under the engines the nodes start with, then drive operator actions
@@ -17,7 +19,7 @@
 // through the methods below, so the derived counters, the components and
 // the trace stay consistent. Each component writes only its own state,
 // grouped under its name in the store (Node::sched, Node::dispatch,
-// Node::agent, Node::heartbeat, Task::agent, Task::report, Task::restart),
+// Node::agent, Node::heartbeat, Node::fault, Task::agent, Task::report, Task::restart),
 // plus the fields it owns in the shared objects, as swarmkit's components
 // each write their part of the store: the allocator the addresses
 // (Task::addrs, Node::attach, the pools, Service::vips), the scheduler the
@@ -38,6 +40,7 @@
 #include "model/metrics.hpp"
 #include "model/agent.hpp"
 #include "model/dispatcher.hpp"
+#include "model/faults.hpp"
 #include "model/membership.hpp"
 #include "model/orchestrator.hpp"
 #include "model/scheduler.hpp"
@@ -156,6 +159,13 @@ class Swarm {
   Trace& trace() { return trace_; }
   const Timings& timings() const { return timings_; }
   sim::Time Draw(const Range& r) { return rng_.Duration(r.lo, r.hi); }
+  // A duration of node n's own work (its agent, containers and reporter):
+  // drawn as Draw, stretched on a slow node (model/faults.hpp).
+  sim::Time Slowed(NodeId n, sim::Time d) const {
+    const std::uint16_t pct = nodes[n].fault.slow_pct;
+    return pct == 100 ? d : d * pct / 100;
+  }
+  sim::Time DrawOn(NodeId n, const Range& r) { return Slowed(n, Draw(r)); }
 
   Allocator& allocator() { return *allocator_; }
   Scheduler& scheduler() { return *scheduler_; }
@@ -164,6 +174,7 @@ class Swarm {
   Updater& updater() { return *updater_; }
   Dispatcher& dispatcher() { return *dispatcher_; }
   Membership& membership() { return *membership_; }
+  Faults& faults() { return *faults_; }
   const Allocator& allocator() const { return *allocator_; }
 
   std::vector<Network> networks;  // [0] is ingress
@@ -229,6 +240,7 @@ class Swarm {
   std::unique_ptr<Updater> updater_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Membership> membership_;
+  std::unique_ptr<Faults> faults_;
   std::uint64_t transitional_ = 0;
   bool measuring_ = false;
 };

@@ -60,6 +60,7 @@ class Prover {
     if (!p) return Judged{0, 1, 0, {}, {}};
     Plan q;
     q.origin = p->origin;
+    q.faults = given_.faults;
     q.steps = moves;
     q.steps.insert(q.steps.end(), p->steps.begin(), p->steps.end());
     if (auto ok = CheckPlan(before, q); !ok) return Judged{0, 1, 0, {}, {}};
@@ -252,6 +253,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
           return prove.JudgeChanged(s, [&](Plan inner) {
             Plan q;
             q.origin = inner.origin;
+            q.faults = inner.faults;
             q.steps.push_back({Action::kScale, 0, {}, 0, si, n});
             q.steps.push_back({Action::kWait, 0, {}, 0});
             q.steps.insert(q.steps.end(), inner.steps.begin(), inner.steps.end());
@@ -328,7 +330,8 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
     }
   }
   if (order_hazards && p.Upgrades() && !opt.plan_for) {
-    const Plan d = DefaultPlan(s, Target(p).value_or(s.DefaultTarget()));
+    Plan d = DefaultPlan(s, Target(p).value_or(s.DefaultTarget()));
+    d.faults = p.faults;
     out.push_back(prove.Make("order",
                              "fix the order: every manager first, kept drained and activated together, then each "
                              "worker (the seed procedure, --order omitted)",

@@ -174,6 +174,17 @@ std::expected<void, std::string> Paper::Apply(const Step& st) {
       svc->updated = true;
       break;
     }
+    case Action::kKill:
+      if (!node->running) return std::unexpected("its engine is not running at that point: nothing to kill");
+      break;
+    // Faults change nothing the plan counts on afterwards: a killed engine
+    // or a host that went down comes back by itself, a partition heals.
+    case Action::kHostDown:
+    case Action::kPartition:
+    case Action::kSlow:
+    case Action::kInstallFails:
+    case Action::kInstallKeepsOld:
+    case Action::kKillLeader: break;
     case Action::kRollback:
       // Something to roll back to: a previous spec in the cluster
       // ("previous_spec", from import) or an update made by the plan.
@@ -192,6 +203,18 @@ std::expected<void, std::string> Paper::CheckEnd() const {
     const PaperNode& n = nodes_[i];
     if (!n.running && !s_.nodes[i].down && n.member && !n.left) {
       return std::unexpected("the plan leaves " + s_.nodes[i].name + "'s engine stopped at the end");
+    }
+  }
+  return {};
+}
+
+std::expected<void, std::string> FaultFree(const model::Scenario& s, const Plan& p) {
+  if (p.faults.count > 0) return std::unexpected("the plan carries faults (--faults): a what-if for plan and simulate, not for apply");
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    if (p.steps[i].IsFault()) {
+      return std::unexpected("step " + std::to_string(i + 1) + " (" + p.steps[i].Describe(s) +
+                             ") is a fault: faults are for `plan` and `simulate` (a what-if); apply carries out "
+                             "only what an operator does, so take it out of the order");
     }
   }
   return {};

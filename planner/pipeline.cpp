@@ -1,5 +1,9 @@
 #include "planner/pipeline.hpp"
 
+#include <tuple>
+
+#include "planner/runner.hpp"
+
 #include <algorithm>
 
 namespace swarmplan::planner {
@@ -19,8 +23,9 @@ Report Judge(const model::Scenario& s, const Plan& p, std::uint64_t seed, const 
 }
 
 SearchOptions SearchOptionsFor(const model::Scenario& s, std::uint64_t seed, std::uint64_t trials,
-                               std::uint64_t verify_trials, unsigned threads) {
+                               std::uint64_t verify_trials, unsigned threads, const FaultSpec& faults) {
   SearchOptions so;
+  so.faults = faults;
   so.to = *s.upgrade.to;
   so.seed = seed;
   so.trials = trials;
@@ -32,8 +37,10 @@ SearchOptions SearchOptionsFor(const model::Scenario& s, std::uint64_t seed, std
 std::function<std::optional<Plan>(const model::Scenario&)> SearchedPlanFor(const model::Scenario& s,
                                                                            std::uint64_t seed,
                                                                            std::uint64_t search_trials,
-                                                                           std::uint64_t trials, unsigned threads) {
-  const SearchOptions so = SearchOptionsFor(s, seed, search_trials, std::min<std::uint64_t>(trials, kFixTrials), threads);
+                                                                           std::uint64_t trials, unsigned threads,
+                                                                           const FaultSpec& faults) {
+  const SearchOptions so =
+      SearchOptionsFor(s, seed, search_trials, std::min<std::uint64_t>(trials, kFixTrials), threads, faults);
   return [so](const model::Scenario& changed) -> std::optional<Plan> {
     auto r = SearchPlan(changed, so);
     if (!r) return std::nullopt;

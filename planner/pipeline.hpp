@@ -39,14 +39,16 @@ Report Judge(const model::Scenario& s, const Plan& p, std::uint64_t seed, const 
 
 // The search options of a run: `trials` per candidate, `verify_trials` to
 // verify the plan found.
+// `faults`: the faults every candidate's trials meet (Plan::faults).
 SearchOptions SearchOptionsFor(const model::Scenario& s, std::uint64_t seed, std::uint64_t trials,
-                               std::uint64_t verify_trials, unsigned threads);
+                               std::uint64_t verify_trials, unsigned threads, const FaultSpec& faults = {});
 
 // What a fix of a searched plan is proven with: the plan the search finds
 // on the changed cluster (over the fix trials).
 std::function<std::optional<Plan>(const model::Scenario&)> SearchedPlanFor(const model::Scenario& s,
                                                                            std::uint64_t seed,
                                                                            std::uint64_t search_trials,
-                                                                           std::uint64_t trials, unsigned threads);
+                                                                           std::uint64_t trials, unsigned threads,
+                                                                           const FaultSpec& faults = {});
 
 }  // namespace swarmplan::planner

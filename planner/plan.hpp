@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/scenario.hpp"
+#include "planner/faults.hpp"
 #include "planner/step.hpp"
 
 namespace swarmplan::planner {
@@ -23,6 +24,9 @@ struct Plan {
   bool Upgrades() const;
   std::string origin;  // "default (seed procedure)" or "given order"
   std::vector<std::string> notes;  // e.g. nodes the plan leaves on the old engine
+  // Faults every trial of the plan meets (`plan --faults N`;
+  // planner/faults.hpp). None by default.
+  FaultSpec faults;
 };
 
 // The seed's safe procedure: every manager drained and upgraded one at a
@@ -38,6 +42,10 @@ std::expected<Plan, std::string> ParseOrder(const model::Scenario& s, const std:
 // Lifecycle and quorum checks, on the paper replay (planner/paper.hpp);
 // the error says which step and why.
 std::expected<void, std::string> CheckPlan(const model::Scenario& s, const Plan& p);
+
+// A plan `apply` can carry out holds no fault step (Step::IsFault): the
+// error names the first one. Faults are a what-if's input.
+std::expected<void, std::string> FaultFree(const model::Scenario& s, const Plan& p);
 
 // The inverse of ParseOrder: one step word per step ("drain:worker1",
 // "install:worker1:18.09", "wait"), which ParseOrder reads back as the same

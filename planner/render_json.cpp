@@ -109,6 +109,31 @@ json ReportToJson(const Report& r) {
     }
     j["fixes"] = fixes;
   }
+  if (r.faults) {
+    const auto& f = *r.faults;
+    nlohmann::json weakest = nlohmann::json::array();
+    for (const auto& m : f.weakest) {
+      weakest.push_back({{"kind", m.kind}, {"step", m.step + 1}, {"step_desc", m.step_desc}, {"trials", m.trials},
+                         {"at_risk", m.at_risk}, {"made_at_risk", m.made_at_risk}, {"not_recovered", m.not_recovered}, {"p", m.p},
+                         {"example_seed", m.example_seed}});
+    }
+    nlohmann::json by_kind = nlohmann::json::array();
+    for (const auto& k : f.by_kind) {
+      by_kind.push_back({{"kind", k.kind}, {"trials", k.trials}, {"at_risk", k.at_risk}, {"made_at_risk", k.made_at_risk},
+                         {"not_recovered", k.not_recovered}});
+    }
+    j["faults"] = {{"per_trial", f.count},
+                   {"by_kind", by_kind},
+                   {"kinds", f.kinds},
+                   {"struck_trials", f.struck_trials},
+                   {"p_at_risk", {{"with", f.p_with}, {"ci95", {f.p_with_lo, f.p_with_hi}}}},
+                   {"p_recovered", f.p_recovered},
+                   {"weakest", weakest}};
+    if (f.has_without) {
+      j["faults"]["p_at_risk_without"] = {{"p", f.p_without}, {"ci95", {f.p_without_lo, f.p_without_hi}}};
+      j["faults"]["p_recovered_without"] = f.p_recovered_without;
+    }
+  }
   if (r.has_sensitivity) {
     json effects = json::array();
     for (const auto& e : r.sensitivity.effects) effects.push_back({{"timing", e.key}, {"p_rejected_change", e.change}});

@@ -149,6 +149,41 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     o << "  trouble starts at step " << r.first_risk_step + 1 << " (" << r.first_risk_desc << ") in "
       << Percent(r.first_risk_fraction) << " of trials\n";
   }
+  if (r.faults) {
+    const auto& f = *r.faults;
+    o << "\nUnder faults (" << f.count << " a trial, kinds: " << f.kinds << "; a fault hit a node in " << f.struck_trials
+      << " of " << r.trials << " trials):\n";
+    o << "  P(at risk: a task rejected, not every replica back, or a step failed) = " << Percent(f.p_with) << " (95% CI "
+      << Percent(f.p_with_lo) << " - " << Percent(f.p_with_hi) << ") with them";
+    if (f.has_without) {
+      o << "; " << Percent(f.p_without) << " (" << Percent(f.p_without_lo) << " - " << Percent(f.p_without_hi)
+        << ") on the same seeds without";
+    }
+    o << "\n  recovers (every replica running at the end) in " << Percent(f.p_recovered) << " of trials";
+    if (f.has_without) o << " (" << Percent(f.p_recovered_without) << " without)";
+    o << "\n";
+    o << "  by kind:";
+    for (std::size_t i = 0; i < f.by_kind.size(); ++i) {
+      const auto& k = f.by_kind[i];
+      o << (i ? ";" : "") << " " << k.kind << " " << k.at_risk << "/" << k.trials;
+      if (f.has_without) o << " (" << k.made_at_risk << " by it)";
+    }
+    o << " at risk\n";
+    if (f.weakest.empty()) {
+      o << "  no fault put the plan at risk\n";
+    } else {
+      const std::size_t cut = reproduce.rfind(" --seed ");
+      const std::string replay = reproduce.substr(0, cut);
+      o << "  weakest moments:\n";
+      for (const auto& m : f.weakest) {
+        o << "    " << m.kind << " during step " << m.step + 1 << " (" << m.step_desc << "): " << m.at_risk << "/"
+          << m.trials << " trials at risk (" << Percent(m.p) << ")";
+        if (f.has_without) o << ", " << m.made_at_risk << " of them safe without it";
+        if (m.not_recovered > 0) o << ", " << m.not_recovered << " did not recover";
+        o << "\n      replay: " << replay << " --seed " << m.example_seed << "\n";
+      }
+    }
+  }
   if (!r.hazards.empty()) {
     o << "\nOrder hazards:\n";
     for (const auto& h : r.hazards) o << "  - " << h << "\n";

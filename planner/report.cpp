@@ -1,5 +1,7 @@
 #include "planner/report.hpp"
 
+#include <tuple>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -43,6 +45,69 @@ std::string EnginesReadFromSource(const model::Scenario& s, const model::EngineV
   for (const auto& v : newer) out += (out.empty() ? "" : ", ") + v.ToString();
   return out;
 }
+}  // namespace
+
+namespace {
+
+Report::FaultPart FaultsOf(const model::Scenario& s, const Plan& p, const TrialStats& stats) {
+  Report::FaultPart f;
+  f.count = p.faults.count;
+  f.kinds = FaultKindsText(p.faults.kinds);
+  f.struck_trials = stats.struck;
+  if (stats.n > 0) {
+    f.p_with = static_cast<double>(stats.at_risk) / static_cast<double>(stats.n);
+    std::tie(f.p_with_lo, f.p_with_hi) = Wilson95(stats.at_risk, stats.n);
+  }
+  f.p_recovered = stats.n > 0 ? 1.0 - static_cast<double>(stats.not_converged) / static_cast<double>(stats.n) : 0;
+  if (stats.calm > 0) {
+    f.has_without = true;
+    f.p_without = static_cast<double>(stats.calm_at_risk) / static_cast<double>(stats.calm);
+    std::tie(f.p_without_lo, f.p_without_hi) = Wilson95(stats.calm_at_risk, stats.calm);
+    f.p_recovered_without = static_cast<double>(stats.calm_converged) / static_cast<double>(stats.calm);
+  }
+  for (Action kind : FaultKinds()) {
+    Report::FaultMoment k;
+    k.kind = std::string(ToString(kind));
+    k.step = -1;
+    for (const auto& [key, c] : stats.fault_cells) {
+      if (key.first != static_cast<int>(kind)) continue;
+      k.trials += c.trials;
+      k.at_risk += c.at_risk;
+      k.not_recovered += c.not_recovered;
+      k.made_at_risk += c.made_at_risk;
+    }
+    if (k.trials == 0) continue;
+    k.p = static_cast<double>(k.at_risk) / static_cast<double>(k.trials);
+    f.by_kind.push_back(k);
+  }
+  for (const auto& [key, c] : stats.fault_cells) {
+    if (c.at_risk == 0) continue;
+    Report::FaultMoment m;
+    m.kind = std::string(ToString(static_cast<Action>(key.first)));
+    m.step = key.second;
+    m.step_desc = static_cast<std::size_t>(m.step) < p.steps.size() ? p.steps[static_cast<std::size_t>(m.step)].Describe(s)
+                                                                     : "after the last step";
+    m.trials = c.trials;
+    m.at_risk = c.at_risk;
+    m.not_recovered = c.not_recovered;
+    m.made_at_risk = c.made_at_risk;
+    m.p = static_cast<double>(c.at_risk) / static_cast<double>(c.trials);
+    m.example_seed = c.example_seed;
+    f.weakest.push_back(m);
+  }
+  // Most put at risk by the fault first, by the lower end of the Wilson
+  // interval (a moment struck once is not the weakest for one bad trial),
+  // then most at risk the same way; ties keep (kind, step) order.
+  const auto made = [](const Report::FaultMoment& m) { return Wilson95(m.made_at_risk, m.trials).first; };
+  const auto lo = [](const Report::FaultMoment& m) { return Wilson95(m.at_risk, m.trials).first; };
+  std::stable_sort(f.weakest.begin(), f.weakest.end(), [&](const auto& a, const auto& b) {
+    if (made(a) != made(b)) return made(a) > made(b);
+    return lo(a) > lo(b);
+  });
+  if (f.weakest.size() > 5) f.weakest.resize(5);
+  return f;
+}
+
 }  // namespace
 
 Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialStats& stats) {
@@ -128,6 +193,7 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
     rep.first_risk_fraction = static_cast<double>(best) / n;
     rep.first_risk_desc = p.steps[static_cast<std::size_t>(rep.first_risk_step)].Describe(s);
   }
+  if (p.faults.count > 0) rep.faults = FaultsOf(s, p, stats);
   rep.unseed = stats.unseed;
   rep.example_seed = stats.worst_index != UINT64_MAX ? stats.worst_seed : stats.first_seed;
   // Waiting in NEW for an address that frees moments later is ordinary swarm

@@ -112,6 +112,35 @@ struct Report {
   // timings alone.
   bool has_sensitivity = false;
   Sensitivity sensitivity;
+
+  // Faults (`plan --faults N`): the verdict above is the risk with them;
+  // beside it the same trial seeds without them, the share of trials that
+  // recovered (every replica running at the end), and the weakest moments:
+  // which fault, struck in which step, turns most trials that were safe
+  // without it at risk (then: leaves most at risk), with a trial to replay.
+  struct FaultMoment {
+    std::string kind;  // an order word: kill, partition, ...
+    int step = 0;      // index of the step it struck in (plan_steps.size(): after the last)
+    std::string step_desc;
+    std::uint64_t trials = 0, at_risk = 0, not_recovered = 0;
+    std::uint64_t made_at_risk = 0;  // of at_risk: safe on the same seed without the fault
+    double p = 0;      // at_risk / trials
+    std::uint64_t example_seed = 0;
+  };
+  struct FaultPart {
+    std::uint32_t count = 0;
+    std::string kinds;  // as --fault-kinds takes them
+    std::uint64_t struck_trials = 0;  // trials in which a fault hit a node
+    // P(at risk: a task rejected, not back to every replica running, or a
+    // step failed), Wilson 95%: with the faults, and the same seeds without.
+    double p_with = 0, p_with_lo = 0, p_with_hi = 0;
+    bool has_without = false;
+    double p_without = 0, p_without_lo = 0, p_without_hi = 0;
+    double p_recovered = 0, p_recovered_without = 0;
+    std::vector<FaultMoment> weakest;  // most put at risk by the fault first, up to 5
+    std::vector<FaultMoment> by_kind;  // each kind over every step (step -1), in FaultKinds() order
+  };
+  std::optional<FaultPart> faults;
 };
 
 Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialStats& st);

@@ -229,6 +229,7 @@ Plan Searcher::PlanOf(const std::vector<Edge>& path) const {
       case Lever::kActivateHeld: break;
     }
   }
+  p.faults = opt_.faults;
   return p;
 }
 
@@ -420,7 +421,8 @@ std::expected<SearchResult, std::string> SearchPlan(const Scenario& s, const Sea
   r->verified_trials = opt.verify_trials;
   r->found_at_risk = best.at_risk;
   r->found_seconds = best.seconds;
-  const Plan seed_plan = DefaultPlan(s, opt.to);
+  Plan seed_plan = DefaultPlan(s, opt.to);
+  seed_plan.faults = opt.faults;
   const Verdict seed = Verify(s, seed_plan, opt);
   r->default_at_risk = seed.at_risk;
   r->default_seconds = seed.seconds;

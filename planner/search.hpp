@@ -59,6 +59,9 @@ struct SearchOptions {
   std::uint64_t verify_trials = 1000;  // the paths found against the seed procedure
   std::size_t exhaustive_limit = 8;  // nodes to upgrade; more: grouped classes
   bool force_grouped = false;
+  // Faults every candidate's trials meet (`plan --search --faults 1`: the
+  // order with the lowest risk under one fault).
+  FaultSpec faults;
   // Called after each simulated candidate with the count so far.
   std::function<void(std::uint64_t evaluated)> progress;
 };

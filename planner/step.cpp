@@ -34,6 +34,13 @@ const std::vector<Verb>& Table() {
       {"rollback", Operand::kService, {Action::kRollback}, "docker service rollback"},
       {"network-add", Operand::kServiceNetwork, {Action::kNetworkAdd}, "docker service update --network-add"},
       {"network-rm", Operand::kServiceNetwork, {Action::kNetworkRm}, "docker service update --network-rm"},
+      {"kill", Operand::kNode, {Action::kKill}, "fault: the node's dockerd dies (SIGKILL); systemd starts it 2 s later"},
+      {"kill-leader", Operand::kNone, {Action::kKillLeader}, "fault: kill the dockerd of the manager leading then"},
+      {"host-down", Operand::kNodeSeconds, {Action::kHostDown}, "fault: the whole host off for SECONDS, then it boots"},
+      {"partition", Operand::kNodeSeconds, {Action::kPartition}, "fault: the node cut off from the managers for SECONDS"},
+      {"slow", Operand::kNodeFactor, {Action::kSlow}, "fault: the node's own work takes FACTOR times as long from then on"},
+      {"install-fails", Operand::kNode, {Action::kInstallFails}, "fault: the node's next install leaves an engine that does not start"},
+      {"install-keeps-old", Operand::kNode, {Action::kInstallKeepsOld}, "fault: the node's next install fails and its old engine stays"},
   };
   return verbs;
 }
@@ -57,6 +64,8 @@ std::string Shape(const Verb& v, bool short_names) {
     case Operand::kService: return w + ":" + svc;
     case Operand::kServiceCount: return w + ":" + svc + "=N";
     case Operand::kServiceNetwork: return w + ":" + svc + ":NETWORK";
+    case Operand::kNodeSeconds: return w + ":" + node + (short_names ? ":S" : ":SECONDS");
+    case Operand::kNodeFactor: return w + ":" + node + (short_names ? ":F" : ":FACTOR");
   }
   return w;
 }
@@ -66,6 +75,42 @@ std::string WordList() {
   for (const Verb& v : Table()) out += (out.empty() ? "" : ", ") + std::string(v.word);
   return out;
 }
+
+// A whole number of at most 9 digits, or -1.
+int WholeNumber(const std::string& text) {
+  int v = -1;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || text.size() > 9 || ec != std::errc() || ptr != text.data() + text.size()) return -1;
+  return v;
+}
+
+// "3" or "2.5" (at most two decimals), 1 to 100, as a percentage.
+std::optional<std::uint32_t> FactorPercent(const std::string& text) {
+  const std::size_t dot = text.find('.');
+  const std::string whole = text.substr(0, dot);
+  std::string frac = dot == std::string::npos ? "" : text.substr(dot + 1);
+  if (frac.size() > 2 || (dot != std::string::npos && frac.empty())) return std::nullopt;
+  const int w = WholeNumber(whole);
+  frac.resize(2, '0');
+  const int f = WholeNumber(frac);
+  if (w < 0 || f < 0) return std::nullopt;
+  const std::uint32_t pct = static_cast<std::uint32_t>(w) * 100 + static_cast<std::uint32_t>(f);
+  if (pct < 100 || pct > 10'000) return std::nullopt;
+  return pct;
+}
+
+}  // namespace
+
+std::string FactorText(std::uint32_t pct) {
+  std::string out = std::to_string(pct / 100);
+  if (pct % 100 != 0) {
+    out += "." + std::to_string(pct % 100 / 10);
+    if (pct % 10 != 0) out += std::to_string(pct % 10);
+  }
+  return out;
+}
+
+namespace {
 
 std::string Names(const std::vector<std::string>& names) {
   std::string out;
@@ -104,6 +149,13 @@ std::string Step::Describe(const Scenario& s) const {
     case Action::kNetworkRm: return "take " + s.services[service].name + " off network " + s.networks[network].name;
     case Action::kJoin: return s.nodes[node].name + " joins as " + std::string(model::ToString(role));
     case Action::kNodeRm: return "remove node " + s.nodes[node].name;
+    case Action::kKill: return "fault: " + s.nodes[node].name + "'s engine killed";
+    case Action::kKillLeader: return "fault: the leader's engine killed";
+    case Action::kHostDown: return "fault: " + s.nodes[node].name + "'s host down for " + std::to_string(duration / sim::kSecond) + " s";
+    case Action::kPartition: return "fault: " + s.nodes[node].name + " cut off for " + std::to_string(duration / sim::kSecond) + " s";
+    case Action::kSlow: return "fault: " + s.nodes[node].name + " slow (x" + FactorText(slow_pct) + ")";
+    case Action::kInstallFails: return "fault: " + s.nodes[node].name + "'s next install does not start";
+    case Action::kInstallKeepsOld: return "fault: " + s.nodes[node].name + "'s next install keeps the old engine";
     default: return std::string(ToString(action)) + " " + s.nodes[node].name;
   }
 }
@@ -173,11 +225,7 @@ std::expected<std::vector<Step>, std::string> ParseStepWords(const Scenario& s, 
         if (f.size() != 1) return shape();
         break;
       case Operand::kSeconds: {
-        int secs = -1;
-        if (f.size() == 2) {
-          auto [ptr, ec] = std::from_chars(f[1].data(), f[1].data() + f[1].size(), secs);
-          if (ec != std::errc() || ptr != f[1].data() + f[1].size()) secs = -1;
-        }
+        const int secs = f.size() == 2 ? WholeNumber(f[1]) : -1;
         if (secs < 0 || secs > 86400) return bad("write sleep:SECONDS (0 to 86400)");
         st.duration = sim::Sec(secs);
         break;
@@ -229,11 +277,14 @@ std::expected<std::vector<Step>, std::string> ParseStepWords(const Scenario& s, 
       }
       case Operand::kNode:
       case Operand::kNodeVersion:
-      case Operand::kNodeRole: {
+      case Operand::kNodeRole:
+      case Operand::kNodeSeconds:
+      case Operand::kNodeFactor: {
+        const bool needs_third = verb->operand == Operand::kNodeSeconds || verb->operand == Operand::kNodeFactor;
         const std::size_t most = verb->operand == Operand::kNode ? 2 : 3;
-        if (f.size() < 2 || f.size() > most || f[1].empty()) {
+        if (f.size() < (needs_third ? 3u : 2u) || f.size() > most || f[1].empty()) {
           if (f.size() == 3 && verb->operand == Operand::kNode) {
-            return bad("only install and upgrade take a version (and join a role)");
+            return bad("only install and upgrade take a version (join a role, host-down and partition seconds, slow a factor)");
           }
           return shape();
         }
@@ -251,6 +302,16 @@ std::expected<std::vector<Step>, std::string> ParseStepWords(const Scenario& s, 
             if (!r) return bad("the role is manager or worker, not \"" + f[2] + "\"");
             st.role = *r;
           }
+        }
+        if (verb->operand == Operand::kNodeSeconds) {
+          const int secs = WholeNumber(f[2]);
+          if (secs < 1 || secs > 86400) return bad("write " + Shape(*verb, false) + " (1 to 86400 seconds)");
+          st.duration = sim::Sec(secs);
+        }
+        if (verb->operand == Operand::kNodeFactor) {
+          const auto pct = FactorPercent(f[2]);
+          if (!pct) return bad("write " + Shape(*verb, false) + " (a factor from 1 to 100, such as 3 or 2.5)");
+          st.slow_pct = *pct;
         }
         if (verb->operand == Operand::kNodeVersion) {
           st.version = to;
@@ -290,6 +351,12 @@ std::vector<std::string> StepWords(const Scenario& s, std::span<const Step> step
         out.push_back(verb + ":" + svc(st.service) + ":" + EscapeOrderName(s.networks[st.network].name));
         break;
       case Action::kJoin: out.push_back(verb + ":" + node(st.node) + ":" + std::string(model::ToString(st.role))); break;
+      case Action::kKillLeader: out.push_back(verb); break;
+      case Action::kHostDown:
+      case Action::kPartition:
+        out.push_back(verb + ":" + node(st.node) + ":" + std::to_string(st.duration / sim::kSecond));
+        break;
+      case Action::kSlow: out.push_back(verb + ":" + node(st.node) + ":" + FactorText(st.slow_pct)); break;
       default: out.push_back(verb + ":" + (st.OnService() ? svc(st.service) : node(st.node))); break;
     }
   }

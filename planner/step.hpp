@@ -27,6 +27,9 @@
 //   network-add:SERVICE:NETWORK  network-rm:SERVICE:NETWORK (a rolling
 //                  update onto / off an overlay of the scenario, as
 //                  `docker service update --network-add / --network-rm`)
+// Faults, for a what-if (model/faults.hpp; `apply` refuses them):
+//   kill:NODE  kill-leader  host-down:NODE:SECONDS  partition:NODE:SECONDS
+//   slow:NODE:FACTOR  install-fails:NODE  install-keeps-old:NODE
 // Names holding , : = or \ have them escaped with \ (EscapeOrderName).
 #pragma once
 
@@ -46,7 +49,10 @@ namespace swarmplan::planner {
 enum class Action {
   kDrain, kStop, kInstall, kStart, kActivate, kPause, kPromote, kDemote, kJoin, kLeave, kNodeRm,  // on a node
   kWait, kSleep,
-  kCreate, kRemove, kScale, kUpdate, kRollback, kNetworkAdd, kNetworkRm  // on a service
+  kCreate, kRemove, kScale, kUpdate, kRollback, kNetworkAdd, kNetworkRm,  // on a service
+  // Faults (model/faults.hpp): a what-if's input, never an operator's act.
+  kKill, kHostDown, kPartition, kSlow, kInstallFails, kInstallKeepsOld,  // on a node
+  kKillLeader
 };
 std::string_view ToString(Action a);
 
@@ -59,9 +65,13 @@ struct Step {
   std::uint32_t replicas = 0;    // scale
   std::size_t network = 0;       // network-add, network-rm: index in scenario.networks
   model::Role role = model::Role::kWorker;  // join
+  std::uint32_t slow_pct = 0;    // slow: the node's work takes this percentage of its time
   std::string Describe(const model::Scenario& s) const;
-  bool OnNode() const { return action <= Action::kNodeRm; }
-  bool OnService() const { return action >= Action::kCreate; }
+  bool OnNode() const { return action <= Action::kNodeRm || (action >= Action::kKill && action <= Action::kInstallKeepsOld); }
+  bool OnService() const { return action >= Action::kCreate && action <= Action::kNetworkRm; }
+  // Something breaking, not something a person does: only a trial can
+  // carry it out (`apply` refuses a plan holding one).
+  bool IsFault() const { return action >= Action::kKill; }
 };
 
 // What a word takes after its verb.
@@ -74,6 +84,8 @@ enum class Operand {
   kService,         // create:SERVICE
   kServiceCount,    // scale:SERVICE=N
   kServiceNetwork,  // network-add:SERVICE:NETWORK
+  kNodeSeconds,     // partition:NODE:SECONDS
+  kNodeFactor,      // slow:NODE:FACTOR
 };
 
 // One word of the vocabulary. A word with several actions is shorthand
@@ -84,6 +96,9 @@ struct Verb {
   std::vector<Action> actions;
   std::string_view meaning;  // what the step does, as a person would type it
 };
+
+// A slow node's factor as an order word writes it: 250 -> "2.5".
+std::string FactorText(std::uint32_t pct);
 
 // Every word, in the order the help lists them.
 std::span<const Verb> Verbs();
@@ -119,6 +134,7 @@ std::string Unescape(const std::string& text);
 //   Install(node, version) Start(node) Wait() Sleep(duration)
 //   Create(service) Remove(service) Scale(service, replicas)
 //   Update(service) Rollback(service) ChangeNetwork(service, network, add)
+//   Fault(step)  (the fault steps, whole)
 // each returning std::expected<void, std::string>.
 template <class Target>
 auto Perform(Target& t, const Step& st) -> decltype(t.Wait()) {
@@ -143,6 +159,13 @@ auto Perform(Target& t, const Step& st) -> decltype(t.Wait()) {
     case Action::kRollback: return t.Rollback(st.service);
     case Action::kNetworkAdd: return t.ChangeNetwork(st.service, st.network, true);
     case Action::kNetworkRm: return t.ChangeNetwork(st.service, st.network, false);
+    case Action::kKill:
+    case Action::kHostDown:
+    case Action::kPartition:
+    case Action::kSlow:
+    case Action::kInstallFails:
+    case Action::kInstallKeepsOld:
+    case Action::kKillLeader: return t.Fault(st);
   }
   std::unreachable();
 }

@@ -3,6 +3,8 @@
 #include "model/operator.hpp"
 #include "model/swarm.hpp"
 
+#include <optional>
+
 namespace swarmplan::planner {
 
 using model::Swarm;
@@ -16,6 +18,7 @@ namespace {
 struct OperatorTarget {
   using Done = std::expected<void, std::string>;
   model::Operator& op;
+  model::Swarm& w;
   static model::NodeId N(std::size_t i) { return static_cast<model::NodeId>(i); }
   static model::ServiceId S(std::size_t i) { return static_cast<model::ServiceId>(i); }
   Done Drain(std::size_t n) { return op.Drain(N(n)); }
@@ -46,14 +49,30 @@ struct OperatorTarget {
   Done ChangeNetwork(std::size_t v, std::size_t k, bool add) {
     return op.ChangeNetwork(S(v), static_cast<model::NetworkId>(k + 1), add);
   }
+  Done Fault(const Step& st) { return InjectFault(w, st); }
 };
 
-std::expected<void, std::string> Perform(model::Operator& op, const Step& st) {
-  OperatorTarget t{op};
+std::expected<void, std::string> Perform(model::Operator& op, model::Swarm& w, const Step& st) {
+  OperatorTarget t{op, w};
   return planner::Perform(t, st);
 }
 
 }  // namespace
+
+std::expected<void, std::string> InjectFault(model::Swarm& w, const Step& st) {
+  model::Faults& f = w.faults();
+  const auto n = static_cast<model::NodeId>(st.node);
+  switch (st.action) {
+    case Action::kKill: return f.Kill(n);
+    case Action::kKillLeader: return f.KillLeader();
+    case Action::kHostDown: return f.HostDown(n, st.duration);
+    case Action::kPartition: return f.Partition(n, st.duration);
+    case Action::kSlow: return f.Slow(n, st.slow_pct);
+    case Action::kInstallFails: return f.FailNextInstall(n, false);
+    case Action::kInstallKeepsOld: return f.FailNextInstall(n, true);
+    default: return std::unexpected("not a fault: " + std::string(ToString(st.action)));
+  }
+}
 
 StateCounts CountState(const model::Swarm& w) {
   StateCounts c;
@@ -99,13 +118,16 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
     });
   }
   std::vector<Time> starts;
+  std::optional<FaultInjector> faults;
+  if (p.faults.count > 0) faults.emplace(p.faults, p, seed);
   for (std::size_t i = 0; i < p.steps.size() && !r.plan_failed; ++i) {
     if (i > 0) op.Think();
     starts.push_back(w.Now());
+    if (faults) faults->StepStarts(w, i, plan_start);
     const Step& st = p.steps[i];
     if (opt.on_step) opt.on_step(w, i, st.Describe(s));
     w.trace().Add(w.Now(), "step", [&] { return std::to_string(i + 1) + "/" + std::to_string(p.steps.size()) + " " + st.Describe(s); });
-    auto done = Perform(op, st);
+    auto done = Perform(op, w, st);
     if (!done || w.engine().bound_hit()) {
       r.plan_failed = true;
       r.plan_error = "step " + std::to_string(i + 1) + " (" + st.Describe(s) + "): " +
@@ -113,6 +135,14 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
       w.trace().Add(w.Now(), "step", "FAILED " + r.plan_error);
     }
   }
+  // A fault armed but not struck yet strikes before the end, and one
+  // still running its course (a partition open, a host off) is part of
+  // the plan's story: the final wait starts once it is over.
+  if (faults) {
+    faults->PlanEnds();
+    if (!r.plan_failed && w.Now() < faults->last_strike()) w.engine().RunUntil(faults->last_strike());
+  }
+  if (!r.plan_failed && w.faults().injected() > 0) op.WaitFaultsOver();
   const std::uint64_t rejected_before_tail = w.metrics.rejected_total();
   const Time tail_start = w.Now();
   r.converged = !r.plan_failed && op.WaitConverged(s.timings.converge_timeout);
@@ -152,6 +182,17 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
                           sim::ToSeconds(svc.below_total), svc.running, stuck[i]});
   }
   for (const model::Node& n : w.nodes) r.empty_nodes += n.schedulable() && !busy[n.id];
+  if (faults) r.faults = faults->struck();
+  if (faults && opt.pair_calm) {
+    Plan calm = p;
+    calm.faults = {};
+    TrialOptions calm_opt;
+    calm_opt.max_events = opt.max_events;
+    const TrialResult c = RunTrial(s, calm, seed, calm_opt);
+    r.calm_run = true;
+    r.calm_at_risk = c.at_risk();
+    r.calm_converged = c.converged;
+  }
   r.events = w.engine().fired();
   r.unseed = w.rng().Next();
   r.peak_pending = w.engine().peak_pending();

@@ -75,6 +75,12 @@ struct TrialResult {
   // The state at each TrialOptions::snapshots time after the first step
   // (the end state for a time past the trial's end).
   std::vector<StateCounts> snapshots;
+  // The faults that struck (Plan::faults), in the order they did.
+  std::vector<StruckFault> faults;
+  // With faults and TrialOptions::pair_calm: the same seed without the
+  // faults was at risk / converged (a paired comparison: what the faults
+  // changed, trial by trial).
+  bool calm_run = false, calm_at_risk = false, calm_converged = false;
   bool at_risk() const {
     return metrics.rejected_total() > 0 || !converged || plan_failed;
   }
@@ -95,7 +101,15 @@ struct TrialOptions {
   // events so far (a progress line within a long trial). Must be
   // thread-safe when trials run on several threads; changes nothing.
   std::function<void(sim::Time, std::uint64_t)> heartbeat;
+  // A plan with faults: also run each trial's seed without them
+  // (TrialResult::calm_*). The verdict's own trials do; the sensitivity
+  // design and the fixes' proofs do not need to.
+  bool pair_calm = false;
 };
+
+// Carries out a fault step (Step::IsFault) on the swarm at its present
+// moment (model/faults.hpp).
+std::expected<void, std::string> InjectFault(model::Swarm& w, const Step& st);
 
 // Runs one trial. `trace` (if given) receives the timeline.
 TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed, const TrialOptions& opt = {},

@@ -35,6 +35,7 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
   lb_missing_any += m.attachment_failures > 0;
   not_converged += !t.converged;
   plan_failed += t.plan_failed;
+  at_risk += t.at_risk();
   deploy_unhealthy += !t.deploy_converged;
   rejected += m.rejected_total();
   rejected_attachments += m.rejected_missing_attachments + m.rejected_attachment_race;
@@ -95,6 +96,24 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
     }
   }
   if (t.first_risk_step >= 0) ++first_risk[t.first_risk_step];
+  bool hit = false;
+  for (const StruckFault& f : t.faults) {
+    if (f.node < 0) continue;
+    hit = true;
+    FaultCell& c = fault_cells[{static_cast<int>(f.kind), f.step}];
+    ++c.trials;
+    c.at_risk += t.at_risk();
+    c.not_recovered += !t.converged;
+    c.made_at_risk += t.calm_run && t.at_risk() && !t.calm_at_risk;
+    if (t.at_risk() && index < c.example_index) {
+      c.example_index = index;
+      c.example_seed = t.seed;
+    }
+  }
+  struck += hit;
+  calm += t.calm_run;
+  calm_at_risk += t.calm_run && t.calm_at_risk;
+  calm_converged += t.calm_run && t.calm_converged;
   const std::uint64_t bad = m.rejected_total() + m.allocation_failures + (t.converged ? 0 : 1000000);
   if (bad > 0 && (bad > worst_bad || (bad == worst_bad && index < worst_index))) {
     worst_bad = bad;
@@ -126,6 +145,7 @@ void TrialStats::Merge(const TrialStats& o) {
   lb_missing_any += o.lb_missing_any;
   not_converged += o.not_converged;
   plan_failed += o.plan_failed;
+  at_risk += o.at_risk;
   deploy_unhealthy += o.deploy_unhealthy;
   rejected += o.rejected;
   rejected_attachments += o.rejected_attachments;
@@ -158,6 +178,21 @@ void TrialStats::Merge(const TrialStats& o) {
     for (const auto& [v, count] : x.new_after_hist) s.new_after_hist[v] += count;
   }
   for (const auto& [step, count] : o.first_risk) first_risk[step] += count;
+  for (const auto& [key, x] : o.fault_cells) {
+    FaultCell& c = fault_cells[key];
+    c.trials += x.trials;
+    c.at_risk += x.at_risk;
+    c.not_recovered += x.not_recovered;
+    c.made_at_risk += x.made_at_risk;
+    if (x.example_index < c.example_index) {
+      c.example_index = x.example_index;
+      c.example_seed = x.example_seed;
+    }
+  }
+  struck += o.struck;
+  calm += o.calm;
+  calm_at_risk += o.calm_at_risk;
+  calm_converged += o.calm_converged;
   if (snaps.size() < o.snaps.size()) snaps.resize(o.snaps.size());
   const auto add = [](std::vector<Histogram>& into, const std::vector<Histogram>& from) {
     if (into.size() < from.size()) into.resize(from.size());

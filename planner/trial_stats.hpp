@@ -20,6 +20,7 @@ struct TrialStats {
   std::uint64_t n = 0;
   std::uint64_t reject_any = 0, race_any = 0, shortage_any = 0, lb_missing_any = 0;
   std::uint64_t not_converged = 0, plan_failed = 0, deploy_unhealthy = 0;
+  std::uint64_t at_risk = 0;  // TrialResult::at_risk(): rejected, not converged or failed
   std::uint64_t rejected = 0, rejected_attachments = 0, rejected_swarm_inactive = 0, rejected_race = 0;
   std::uint64_t failed_other = 0, events = 0;
   std::uint64_t plan_us = 0, plan_us_max = 0;
@@ -52,6 +53,19 @@ struct TrialStats {
   };
   std::vector<Snap> snaps;
   std::map<int, std::uint64_t> first_risk;  // step -> trials in which trouble began there
+  // Faults (Plan::faults), per fault that hit a node, keyed by (its kind,
+  // the step it struck in): the trials, those at risk, those that did not
+  // end with every replica running, and the lowest-indexed trial at risk.
+  struct FaultCell {
+    std::uint64_t trials = 0, at_risk = 0, not_recovered = 0;
+    std::uint64_t made_at_risk = 0;  // at risk, and safe on the same seed without faults
+    std::uint64_t example_index = UINT64_MAX, example_seed = 0;
+  };
+  std::map<std::pair<int, int>, FaultCell> fault_cells;
+  std::uint64_t struck = 0;  // trials in which a fault hit a node
+  // Trials also run without their faults (TrialResult::calm_run): of them,
+  // at risk without, and converged without.
+  std::uint64_t calm = 0, calm_at_risk = 0, calm_converged = 0;
   // The example trial: the worst (rejections + shortages, not converging
   // worst of all), the lowest index among equals; failing any, trial 0.
   std::uint64_t worst_bad = 0, worst_index = UINT64_MAX, worst_seed = 0;
