@@ -28,6 +28,17 @@ json TrialToJson(const TrialResult& t) {
           {"first_risk_step", t.first_risk_step}, {"events", t.events}, {"empty_nodes", t.empty_nodes},
           {"tail_s", t.tail_s}, {"tail_rejections", t.tail_rejections}, {"still_rejecting", t.still_rejecting},
           {"networks", nets}, {"services", svcs}};
+  // The faults that struck (kind, node or -1, step, at us, duration us,
+  // slow percent) and, paired, the same seed without them (at risk,
+  // converged).
+  if (!t.faults.empty()) {
+    json fs = json::array();
+    for (const StruckFault& f : t.faults) {
+      fs.push_back({std::string(ToString(f.kind)), f.node, f.step, f.at, f.duration, f.slow_pct});
+    }
+    out["faults"] = std::move(fs);
+  }
+  if (t.calm_run) out["calm"] = {t.calm_at_risk, t.calm_converged};
   // The state at each `--at` time: per network addresses in use, per
   // service running, NEW and rejected so far.
   if (!t.snapshots.empty()) {
@@ -119,6 +130,35 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     if (j.contains("still_rejecting")) {
       if (!j.at("still_rejecting").is_boolean()) throw BadField{"/still_rejecting must be true or false"};
       t.still_rejecting = j.at("still_rejecting").get<bool>();
+    }
+    if (j.contains("faults")) {
+      const json& fs = j.at("faults");
+      if (!fs.is_array() || fs.size() > 16) throw BadField{"/faults must be a list of at most 16 faults"};
+      const auto kinds = FaultKinds();
+      for (std::size_t i = 0; i < fs.size(); ++i) {
+        const std::string at = "/faults/" + std::to_string(i);
+        const json& f = Tuple(fs[i], at, 6, 6);
+        StruckFault x;
+        const std::string kind = Text(f[0], at + "/0");
+        const auto k = std::find_if(kinds.begin(), kinds.end(), [&](Action a) { return ToString(a) == kind; });
+        if (k == kinds.end()) throw BadField{at + "/0: \"" + kind + "\" is not a fault kind"};
+        x.kind = *k;
+        if (!f[1].is_number_integer() || f[1].get<std::int64_t>() < -1 || f[1].get<std::int64_t>() > 1'000'000) {
+          throw BadField{at + "/1 must be -1 or a node's index, not " + f[1].dump()};
+        }
+        x.node = static_cast<int>(f[1].get<std::int64_t>());
+        x.step = static_cast<int>(Count(f[2], at + "/2", 10'000'000));
+        x.at = static_cast<sim::Time>(Count(f[3], at + "/3", std::uint64_t{1} << 62));
+        x.duration = static_cast<sim::Time>(Count(f[4], at + "/4", std::uint64_t{1} << 62));
+        x.slow_pct = Count32(f[5], at + "/5");
+        t.faults.push_back(x);
+      }
+    }
+    if (j.contains("calm")) {
+      const json& c = Tuple(j.at("calm"), "/calm", 2, 2);
+      t.calm_run = true;
+      t.calm_at_risk = Bool(c[0], "/calm/0");
+      t.calm_converged = Bool(c[1], "/calm/1");
     }
     // A record whose parts contradict each other is not a trial's.
     if (t.plan_failed != !t.plan_error.empty()) {
@@ -307,6 +347,28 @@ std::expected<MergedRun, std::string> Merge(const std::vector<std::string>& file
   if (!plan) return std::unexpected("the shares' plan: " + plan.error());
   h.plan = std::move(*plan);
   h.plan.origin = first.at("plan").at("origin").get<std::string>();
+  if (first.at("plan").contains("faults")) {
+    const json& f = first.at("plan").at("faults");
+    if (!f.is_object() || !f.contains("count") || !f.contains("kinds") || !f.at("count").is_number_unsigned() ||
+        f.at("count").get<std::uint64_t>() > 16 || !f.at("kinds").is_string()) {
+      return std::unexpected("the shares' /plan/faults must be {\"count\": 0 to 16, \"kinds\": \"kill,...\"}");
+    }
+    h.plan.faults.count = f.at("count").get<std::uint32_t>();
+    auto kinds = ParseFaultKinds(f.at("kinds").get<std::string>());
+    if (!kinds) return std::unexpected("the shares' /plan/faults: " + kinds.error());
+    h.plan.faults.kinds = std::move(*kinds);
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    for (const StruckFault& f : all[i].faults) {
+      if (f.node >= static_cast<int>(sc.nodes.size()) || static_cast<std::size_t>(f.step) > h.plan.steps.size()) {
+        return std::unexpected("trial " + std::to_string(i) + ": a fault names node " + std::to_string(f.node) +
+                               " or step " + std::to_string(f.step) + ", which the scenario and plan do not have");
+      }
+    }
+    if (!all[i].faults.empty() && h.plan.faults.count == 0) {
+      return std::unexpected("trial " + std::to_string(i) + " holds faults, but the shares' plan has none");
+    }
+  }
   h.seed = first.at("seed").get<std::uint64_t>();
   for (std::size_t i = 0; i < all.size(); ++i) run.stats.Add(all[i], i);
   // The `--at` snapshots, as the unsharded run reports them.
@@ -353,6 +415,9 @@ json ShareToJson(const ShareHead& h, const std::vector<TrialResult>& results) {
   j["shard"] = {{"index", h.index}, {"count", h.count}, {"first", h.range.first}, {"trials", h.range.count}};
   j["scenario"] = model::ScenarioToJson(h.scenario);
   j["plan"] = {{"origin", h.plan.origin}, {"words", PlanWords(h.scenario, h.plan)}};
+  if (h.plan.faults.count > 0) {
+    j["plan"]["faults"] = {{"count", h.plan.faults.count}, {"kinds", FaultKindsText(h.plan.faults.kinds)}};
+  }
   j["reproduce_args"] = json::array();
   for (const std::string& w : h.reproduce_args) j["reproduce_args"].push_back(WordToJson(w));
   j["sensitivity"] = h.sensitivity;
