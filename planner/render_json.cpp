@@ -114,12 +114,14 @@ json ReportToJson(const Report& r) {
     nlohmann::json weakest = nlohmann::json::array();
     for (const auto& m : f.weakest) {
       weakest.push_back({{"kind", m.kind}, {"step", m.step + 1}, {"step_desc", m.step_desc}, {"trials", m.trials},
-                         {"at_risk", m.at_risk}, {"made_at_risk", m.made_at_risk}, {"not_recovered", m.not_recovered}, {"p", m.p},
+                         {"at_risk", m.at_risk}, {"made_at_risk", m.made_at_risk}, {"hurt", m.hurt}, {"made_hurt", m.made_hurt},
+                         {"stopped", m.stopped}, {"not_recovered", m.not_recovered}, {"p", m.p},
                          {"example_seed", m.example_seed}});
     }
     nlohmann::json by_kind = nlohmann::json::array();
     for (const auto& k : f.by_kind) {
       by_kind.push_back({{"kind", k.kind}, {"trials", k.trials}, {"at_risk", k.at_risk}, {"made_at_risk", k.made_at_risk},
+                         {"hurt", k.hurt}, {"made_hurt", k.made_hurt}, {"stopped", k.stopped},
                          {"not_recovered", k.not_recovered}});
     }
     j["faults"] = {{"per_trial", f.count},

@@ -162,13 +162,14 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     o << "\n  recovers (every replica running at the end) in " << Percent(f.p_recovered) << " of trials";
     if (f.has_without) o << " (" << Percent(f.p_recovered_without) << " without)";
     o << "\n";
-    o << "  by kind:";
+    o << "  services hurt, by kind:";
     for (std::size_t i = 0; i < f.by_kind.size(); ++i) {
       const auto& k = f.by_kind[i];
-      o << (i ? ";" : "") << " " << k.kind << " " << k.at_risk << "/" << k.trials;
-      if (f.has_without) o << " (" << k.made_at_risk << " by it)";
+      o << (i ? ";" : "") << " " << k.kind << " " << k.hurt << "/" << k.trials;
+      if (f.has_without) o << " (" << k.made_hurt << " by it)";
+      if (k.stopped > 0) o << ", plan stopped in " << k.stopped;
     }
-    o << " at risk\n";
+    o << "\n  (services hurt: a task rejected, or not every replica back; a plan stopped by a fault is watched to its end)\n";
     if (f.weakest.empty()) {
       o << "  no fault put the plan at risk\n";
     } else {
@@ -176,10 +177,11 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
       const std::string replay = reproduce.substr(0, cut);
       o << "  weakest moments:\n";
       for (const auto& m : f.weakest) {
-        o << "    " << m.kind << " during step " << m.step + 1 << " (" << m.step_desc << "): " << m.at_risk << "/"
-          << m.trials << " trials at risk (" << Percent(m.p) << ")";
-        if (f.has_without) o << ", " << m.made_at_risk << " of them safe without it";
-        if (m.not_recovered > 0) o << ", " << m.not_recovered << " did not recover";
+        o << "    " << m.kind << " during step " << m.step + 1 << " (" << m.step_desc << "): services hurt in " << m.hurt
+          << "/" << m.trials << " trials";
+        if (f.has_without) o << " (" << m.made_hurt << " safe without it)";
+        if (m.not_recovered > 0) o << ", " << m.not_recovered << " not every replica back";
+        if (m.stopped > 0) o << ", plan stopped in " << m.stopped;
         o << "\n      replay: " << replay << " --seed " << m.example_seed << "\n";
       }
     }
@@ -192,7 +194,10 @@ std::string RenderText(const Report& r, const std::string& reproduce) {
     std::uint64_t n = 0;
     for (const auto& f : r.fixes) n = std::max(n, f.trials);
     o << "\nWhat to change";
-    if (n > 0) o << " (each fix simulated over the verdict's first " << n << " trial seeds)";
+    if (n > 0) {
+      o << " (each fix simulated over the verdict's first " << n << " trial seeds"
+        << (r.faults ? ", with the same faults; at risk there: services hurt" : "") << ")";
+    }
     o << ":\n";
     if (r.fixes.empty()) o << "  - no fix tried here survives its trials\n";
     for (const auto& f : r.fixes) {

@@ -75,6 +75,9 @@ Report::FaultPart FaultsOf(const model::Scenario& s, const Plan& p, const TrialS
       k.at_risk += c.at_risk;
       k.not_recovered += c.not_recovered;
       k.made_at_risk += c.made_at_risk;
+      k.hurt += c.hurt;
+      k.made_hurt += c.made_hurt;
+      k.stopped += c.stopped;
     }
     if (k.trials == 0) continue;
     k.p = static_cast<double>(k.at_risk) / static_cast<double>(k.trials);
@@ -91,17 +94,23 @@ Report::FaultPart FaultsOf(const model::Scenario& s, const Plan& p, const TrialS
     m.at_risk = c.at_risk;
     m.not_recovered = c.not_recovered;
     m.made_at_risk = c.made_at_risk;
+    m.hurt = c.hurt;
+    m.made_hurt = c.made_hurt;
+    m.stopped = c.stopped;
     m.p = static_cast<double>(c.at_risk) / static_cast<double>(c.trials);
     m.example_seed = c.example_seed;
     f.weakest.push_back(m);
   }
-  // Most put at risk by the fault first, by the lower end of the Wilson
-  // interval (a moment struck once is not the weakest for one bad trial),
-  // then most at risk the same way; ties keep (kind, step) order.
-  const auto made = [](const Report::FaultMoment& m) { return Wilson95(m.made_at_risk, m.trials).first; };
+  // The services most hurt by the fault first, by the lower end of the
+  // Wilson interval (a moment struck once is not the weakest for one bad
+  // trial), then most hurt, then most at risk (a stopped plan counts
+  // there) the same way; ties keep (kind, step) order.
+  const auto hurt = [](const Report::FaultMoment& m) { return Wilson95(m.made_hurt, m.trials).first; };
+  const auto hurt_any = [](const Report::FaultMoment& m) { return Wilson95(m.hurt, m.trials).first; };
   const auto lo = [](const Report::FaultMoment& m) { return Wilson95(m.at_risk, m.trials).first; };
   std::stable_sort(f.weakest.begin(), f.weakest.end(), [&](const auto& a, const auto& b) {
-    if (made(a) != made(b)) return made(a) > made(b);
+    if (hurt(a) != hurt(b)) return hurt(a) > hurt(b);
+    if (hurt_any(a) != hurt_any(b)) return hurt_any(a) > hurt_any(b);
     return lo(a) > lo(b);
   });
   if (f.weakest.size() > 5) f.weakest.resize(5);
@@ -230,7 +239,9 @@ Report Aggregate(const model::Scenario& s, const Plan& p, std::uint64_t seed, co
                                   "together, then upgrade workers one at a time (the seed procedure, `--order` "
                                   "omitted)");
   }
-  if (rep.rejected_swarm_inactive > 0) {
+  // (Under faults a killed engine restarts under its tasks whatever the
+  // order does: the advice is for the order's own restarts.)
+  if (rep.rejected_swarm_inactive > 0 && p.faults.count == 0) {
     rep.recommendations.push_back("drain each node before stopping its engine, and activate it only after it is "
                                   "back");
   }

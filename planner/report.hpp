@@ -116,14 +116,18 @@ struct Report {
   // Faults (`plan --faults N`): the verdict above is the risk with them;
   // beside it the same trial seeds without them, the share of trials that
   // recovered (every replica running at the end), and the weakest moments:
-  // which fault, struck in which step, turns most trials that were safe
-  // without it at risk (then: leaves most at risk), with a trial to replay.
+  // which fault, struck in which step, hurts the services in most trials
+  // that were safe without it (then: puts most at risk, a stopped plan
+  // included), with a trial to replay.
   struct FaultMoment {
     std::string kind;  // an order word: kill, partition, ...
     int step = 0;      // index of the step it struck in (plan_steps.size(): after the last)
     std::string step_desc;
     std::uint64_t trials = 0, at_risk = 0, not_recovered = 0;
     std::uint64_t made_at_risk = 0;  // of at_risk: safe on the same seed without the fault
+    // Services hurt (a task rejected, or not every replica back at the
+    // end), of them safe without the fault; the plan stopped (a step failed).
+    std::uint64_t hurt = 0, made_hurt = 0, stopped = 0;
     double p = 0;      // at_risk / trials
     std::uint64_t example_seed = 0;
   };

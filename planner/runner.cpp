@@ -72,7 +72,10 @@ TrialsJudged JudgeTrials(const model::Scenario& s, const Plan& p, std::uint64_t 
   TrialsJudged j;
   for (const TrialResult& r : RunTrials(s, p, base_seed, range, threads)) {
     ++j.trials;
-    j.at_risk += r.at_risk();
+    // Under faults a stopped plan is the fault's own doing (an engine that
+    // did not come back): what an order or a fix can change is whether the
+    // services are hurt.
+    j.at_risk += p.faults.count > 0 ? r.hurt() : r.at_risk();
     j.rejected += r.metrics.rejected_total();
     j.mean_seconds += r.plan_s;
     if (j.lowest_running.empty()) j.lowest_running.assign(r.services.size(), UINT32_MAX);

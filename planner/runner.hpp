@@ -33,7 +33,8 @@ TrialStats RunTrialStats(const model::Scenario& s, const Plan& p, std::uint64_t 
                          const TrialOptions& opt = {});
 
 // A plan's trials boiled down to what the search and the fixes compare:
-// trials at risk, rejected tasks, mean duration, and per service the fewest
+// trials at risk (with faults: trials whose services were hurt,
+// TrialResult::hurt), rejected tasks, mean duration, and per service the fewest
 // replicas running in any trial.
 struct TrialsJudged {
   std::uint64_t trials = 0, at_risk = 0, rejected = 0;

@@ -3,6 +3,7 @@
 #include "model/operator.hpp"
 #include "model/swarm.hpp"
 
+#include <algorithm>
 #include <optional>
 
 namespace swarmplan::planner {
@@ -142,10 +143,15 @@ TrialResult RunTrial(const model::Scenario& s, const Plan& p, std::uint64_t seed
     faults->PlanEnds();
     if (!r.plan_failed && w.Now() < faults->last_strike()) w.engine().RunUntil(faults->last_strike());
   }
-  if (!r.plan_failed && w.faults().injected() > 0) op.WaitFaultsOver();
+  // A plan a fault stopped (an engine that did not come back) is still
+  // watched to its end: whether the swarm brings every replica back
+  // without the rest of the plan is what the fault's report says.
+  const bool watch = (faults.has_value() || std::any_of(p.steps.begin(), p.steps.end(), [](const Step& x) { return x.IsFault(); })) &&
+                     !w.engine().bound_hit();
+  if ((watch || !r.plan_failed) && w.faults().injected() > 0) op.WaitFaultsOver();
   const std::uint64_t rejected_before_tail = w.metrics.rejected_total();
   const Time tail_start = w.Now();
-  r.converged = !r.plan_failed && op.WaitConverged(s.timings.converge_timeout);
+  r.converged = (watch || !r.plan_failed) && op.WaitConverged(s.timings.converge_timeout);
   r.tail_s = sim::ToSeconds(w.Now() - tail_start);
   r.tail_rejections = w.metrics.rejected_total() - rejected_before_tail;
   r.still_rejecting = w.metrics.last_reject_time >= 0 && w.Now() - w.metrics.last_reject_time <= sim::Minute(1);

@@ -81,6 +81,9 @@ struct TrialResult {
   // faults was at risk / converged (a paired comparison: what the faults
   // changed, trial by trial).
   bool calm_run = false, calm_at_risk = false, calm_converged = false;
+  // Its services hurt: a task rejected, or not every replica running at
+  // the end (with faults, a plan that stopped is watched to its end).
+  bool hurt() const { return metrics.rejected_total() > 0 || !converged; }
   bool at_risk() const {
     return metrics.rejected_total() > 0 || !converged || plan_failed;
   }

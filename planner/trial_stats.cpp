@@ -105,6 +105,9 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
     c.at_risk += t.at_risk();
     c.not_recovered += !t.converged;
     c.made_at_risk += t.calm_run && t.at_risk() && !t.calm_at_risk;
+    c.hurt += t.hurt();
+    c.made_hurt += t.calm_run && t.hurt() && !t.calm_at_risk;
+    c.stopped += t.plan_failed;
     if (t.at_risk() && index < c.example_index) {
       c.example_index = index;
       c.example_seed = t.seed;
@@ -184,6 +187,9 @@ void TrialStats::Merge(const TrialStats& o) {
     c.at_risk += x.at_risk;
     c.not_recovered += x.not_recovered;
     c.made_at_risk += x.made_at_risk;
+    c.hurt += x.hurt;
+    c.made_hurt += x.made_hurt;
+    c.stopped += x.stopped;
     if (x.example_index < c.example_index) {
       c.example_index = x.example_index;
       c.example_seed = x.example_seed;

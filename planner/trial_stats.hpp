@@ -59,6 +59,7 @@ struct TrialStats {
   struct FaultCell {
     std::uint64_t trials = 0, at_risk = 0, not_recovered = 0;
     std::uint64_t made_at_risk = 0;  // at risk, and safe on the same seed without faults
+    std::uint64_t hurt = 0, made_hurt = 0, stopped = 0;  // TrialResult::hurt(); the plan failed
     std::uint64_t example_index = UINT64_MAX, example_seed = 0;
   };
   std::map<std::pair<int, int>, FaultCell> fault_cells;

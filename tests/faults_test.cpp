@@ -176,6 +176,10 @@ TEST_CASE("faults: failed installs - an engine that does not start, or the old o
   CHECK(none.plan_failed);
   CHECK(none.plan_error.find("did not come back") != std::string::npos);
   CHECK(none.at_risk());
+  // The plan stopped; the swarm is watched to its end: the drained node's
+  // tasks run elsewhere, so the services are not hurt.
+  CHECK(none.converged);
+  CHECK_FALSE(none.hurt());
 
   Swarm w(s, 5);
   Operator op(w);
