@@ -52,9 +52,15 @@ int RunApply(const ApplyArgs& args) {
   } else if (args.executor == "sim") {
     ex = std::make_unique<executor::SimExecutor>(scenario, seed);
   } else {
-    auto ep = docker::DockerEndpoint::Resolve(args.scenario.host);
+    const std::vector<std::string> hosts = Hosts(args.scenario.host);
+    auto ep = docker::DockerEndpoint::Resolve(hosts[0]);
     if (!ep) return Fail(ep.error());
     executor::DockerExecutorOptions opt;
+    for (std::size_t i = 1; i < hosts.size(); ++i) {
+      auto other = docker::DockerEndpoint::Resolve(hosts[i]);
+      if (!other) return Fail(other.error());
+      opt.failover.push_back(*other);
+    }
     opt.upgrade_command = args.upgrade_command;
     opt.stop_command = args.stop_command;
     opt.start_command = args.start_command;

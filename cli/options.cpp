@@ -38,9 +38,28 @@ std::expected<double, std::string> ParseProbability(const std::string& text, con
   return v;
 }
 
+std::vector<std::string> Hosts(const std::string& host) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    const std::size_t comma = std::min(host.find(',', start), host.size());
+    out.push_back(host.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
-  auto st = docker::FetchLive(host);
-  if (!st) return std::unexpected(st.error());
+  // Several managers (M1,M2,...): the first that answers.
+  std::expected<docker::ApiState, std::string> st = std::unexpected(std::string("no --host given"));
+  std::string why;
+  for (const std::string& h : Hosts(host)) {
+    if (h.empty()) return std::unexpected("--host \"" + host + "\": an empty name between commas");
+    st = docker::FetchLive(h);
+    if (st) break;
+    why += (why.empty() ? "" : "; ") + st.error();
+  }
+  if (!st) return std::unexpected(why);
   auto imp = docker::ImportScenario(*st);
   if (!imp) return std::unexpected(imp.error());
   for (const std::string& n : imp->notes) std::cerr << "swarmplan: note: " << n << "\n";
@@ -49,7 +68,7 @@ std::expected<model::Scenario, std::string> LoadLive(const std::string& host) {
 
 void ScenarioOptions::Register(CLI::App& app, bool trial_seed) {
   app.add_option("scenario", file, "scenario JSON file (default: the built-in seed scenario)");
-  given_["--host"] = app.add_option("--host", host, "use the live swarm at this Docker host (unix:///path or tcp://host:port; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)");
+  given_["--host"] = app.add_option("--host", host, "use the live swarm at this Docker host (unix:///path or tcp://host:port; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH); several managers of one swarm as H1,H2,...: the first that answers (apply goes on through the next when one stops answering)");
   given_["--subnet"] = app.add_option("--subnet", subnet, "built-in scenario: the service's overlay subnet (default 10.0.0.0/27)");
   given_["--replicas"] = app.add_option("--replicas", replicas, "built-in scenario: replicas of the service (default 24)");
   given_["--managers"] = app.add_option("--managers", managers, "built-in scenario: managers (default 3)");

@@ -64,8 +64,12 @@ struct ScenarioOptions {
   bool Given(const char* flag) const;
 };
 
-// The live swarm at `host` (empty: DOCKER_HOST or the default socket) as a
-// scenario; what the scenario cannot carry is printed on stderr.
+// `--host`'s managers: "H1,H2" -> {"H1", "H2"}.
+std::vector<std::string> Hosts(const std::string& host);
+
+// The live swarm at `host` (empty: DOCKER_HOST or the default socket; H1,H2:
+// the first that answers) as a scenario; what the scenario cannot carry is
+// printed on stderr.
 std::expected<model::Scenario, std::string> LoadLive(const std::string& host);
 
 // Parses a whole number in [lo, hi] from text; the error names `what`.

@@ -58,10 +58,25 @@ std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::Do
     return std::unexpected(e.error());
   }
   SWARMPLAN_CHECK(ExpandStackCommand(opt.stack_command, "f", "s", "h"));
-  auto api = SWARMPLAN_TRY(docker::DockerApi::Connect(ep));
-  SWARMPLAN_CHECK(api.RequireManager());
-  DockerExecutor ex(std::move(api), std::move(opt));
-  ex.host_ = ep.socket.empty() ? ep.host : "unix://" + ep.socket;
+  // The first manager that answers; the others stay fail-over targets.
+  std::vector<docker::DockerEndpoint> all = {ep};
+  all.insert(all.end(), opt.failover.begin(), opt.failover.end());
+  std::optional<docker::DockerApi> first;
+  std::string why;
+  for (std::size_t i = 0; i < all.size() && !first; ++i) {
+    auto api = docker::DockerApi::Connect(all[i]);
+    if (api && api->RequireManager()) {
+      first.emplace(std::move(*api));
+      all.erase(all.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      why += (why.empty() ? "" : "; ") + (api ? std::string(all[i].host + " is not a manager") : api.error());
+    }
+  }
+  if (!first) return std::unexpected(why);
+  opt.failover = std::move(all);
+  const docker::DockerEndpoint used = first->endpoint();
+  DockerExecutor ex(std::move(*first), std::move(opt));
+  ex.host_ = used.socket.empty() ? used.host : "unix://" + used.socket;
   auto tasks = SWARMPLAN_TRY(ex.api_.GetOr("/tasks"));
   if (!tasks.is_array()) return std::unexpected("the task list is not an array");
   try {
@@ -77,6 +92,31 @@ std::expected<DockerExecutor, std::string> DockerExecutor::Open(const docker::Do
   return ex;
 }
 
+bool DockerExecutor::FailOver(const docker::ApiError& e) {
+  if (e.kind != docker::ApiErrorKind::kNoAnswer || opt_.failover.empty()) return false;
+  docker::DockerApi::Options quick;
+  quick.connect_timeout = std::chrono::milliseconds(2000);
+  quick.timeout = std::chrono::milliseconds(5000);
+  for (std::size_t i = 0; i < opt_.failover.size(); ++i) {
+    auto api = docker::DockerApi::Connect(opt_.failover[i], quick);
+    if (!api || !api->RequireManager()) continue;
+    // Only a manager of the same swarm: another cluster's would take the
+    // plan's steps on the wrong nodes.
+    auto info = api->GetOr("/info");
+    if (!info || SafeStr(Obj(Obj(*info, "Swarm"), "Cluster"), "ID") != cluster_id_) continue;
+    std::cerr << "swarmplan apply: " << api_.endpoint().host << " gives no answer (" << e.message
+              << "); going on through the manager at " << opt_.failover[i].host << "\n";
+    docker::DockerEndpoint gone = api_.endpoint();
+    api_ = std::move(*api);
+    const docker::DockerEndpoint& now = api_.endpoint();
+    host_ = now.socket.empty() ? now.host : "unix://" + now.socket;
+    opt_.failover.erase(opt_.failover.begin() + static_cast<std::ptrdiff_t>(i));
+    opt_.failover.push_back(std::move(gone));  // it may come back
+    return true;
+  }
+  return false;
+}
+
 std::expected<json, std::string> DockerExecutor::Read(const std::string& path, Clock::time_point deadline) {
   bool said = false;
   while (true) {
@@ -85,6 +125,7 @@ std::expected<json, std::string> DockerExecutor::Read(const std::string& path, C
       if (said) std::cerr << "swarmplan apply: the manager answers again\n";
       return std::move(*r);
     }
+    if (FailOver(r.error())) continue;
     // Unreachable (the manager's engine restarting) or no leader yet (503):
     // wait; anything else is an answer.
     const bool transient = r.error().status == 0 || r.error().status == 503 || r.error().status == 500;
@@ -145,6 +186,9 @@ std::expected<void, std::string> DockerExecutor::UpdateSpec(const std::string& n
     const std::uint64_t version = VersionIndex(n);
     auto r = api_.Post("/nodes/" + docker::UrlEncode(SafeStr(n, "ID")) + "/update?version=" + std::to_string(version), spec);
     if (r) return {};
+    // No answer: through another manager, read again (setting the field
+    // again is harmless if the first post landed).
+    if (FailOver(r.error())) continue;
     // "update out of sequence": someone else changed the node; read again.
     const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) {
@@ -205,6 +249,13 @@ std::expected<void, std::string> DockerExecutor::RemoveService(const std::string
   const auto deadline = Deadline();
   auto v = SWARMPLAN_TRY(FindService(service, deadline));
   auto r = api_.Delete("/services/" + docker::UrlEncode(SafeStr(v, "ID")));
+  if (!r && FailOver(r.error())) {
+    // Through another manager: gone already (the first delete landed), or
+    // delete it now.
+    auto again = FindService(service, deadline);
+    if (!again) return {};
+    r = api_.Delete("/services/" + docker::UrlEncode(SafeStr(*again, "ID")));
+  }
   if (!r) return std::unexpected("removing service " + service + ": " + r.error().message);
   return {};
 }
@@ -213,16 +264,22 @@ std::expected<void, std::string> DockerExecutor::ChangeService(
     const std::string& service, const char* what, const std::string& query,
     const std::function<std::expected<void, std::string>(json&)>& change) {
   const auto deadline = Deadline();
+  std::optional<json> posted;  // what a post that got no answer sent
   while (true) {
     auto v = SWARMPLAN_TRY(FindService(service, deadline));
     json spec = (v)["Spec"];
     if (!spec.is_object()) return std::unexpected("service " + service + ": the manager's answer has no spec");
+    // The post that got no answer landed: the service holds what it sent
+    // (a forced update is not forced twice).
+    if (posted && spec == *posted) return {};
     if (auto ok = change(spec); !ok) return ok;
     const std::uint64_t version = VersionIndex(v);
     // The spec is posted with the version it was read at: a concurrent
     // change makes the manager refuse it, and it is read again.
     auto r = api_.Post("/services/" + docker::UrlEncode(SafeStr(v, "ID")) + "/update?version=" + std::to_string(version) + query, spec);
     if (r) return {};
+    if (r.error().kind == docker::ApiErrorKind::kNoAnswer) posted = spec;
+    if (FailOver(r.error())) continue;
     const bool retry = Retryable(r.error());
     if (!retry || Clock::now() >= deadline) return std::unexpected(std::string(what) + " " + service + ": " + r.error().message);
     if (const int sig = StopSignal()) return std::unexpected("interrupted by " + SignalName(sig));
@@ -355,6 +412,11 @@ std::expected<void, std::string> DockerExecutor::RemoveNode(const std::string& n
     auto n = SWARMPLAN_TRY(FindNode(node, deadline));
     if (SafeStr(Obj(n, "Status"), "State") == "down") {
       auto r = api_.Delete("/nodes/" + docker::UrlEncode(SafeStr(n, "ID")));
+      if (!r && FailOver(r.error())) {
+        auto again = FindNode(node, deadline);
+        if (!again) return {};  // the first delete landed
+        r = api_.Delete("/nodes/" + docker::UrlEncode(SafeStr(*again, "ID")));
+      }
       if (!r) return std::unexpected("removing node " + node + ": " + r.error().message);
       return {};
     }

@@ -1,5 +1,6 @@
 // DockerExecutor: carries out the plan on a real swarm through the Engine
-// API of one manager.
+// API of one manager; when it stops answering, through another of the same
+// swarm (DockerExecutorOptions::failover).
 //   drain / activate / pause   POST /nodes/{id}/update, then (drain) wait
 //                              until the node's tasks have stopped
 //   upgrade (install step)     runs the user's command template, e.g.
@@ -29,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "docker/api_client.hpp"
 #include "executor/command.hpp"
@@ -46,6 +48,10 @@ struct DockerExecutorOptions {
   // stack deploy --compose-file {file} {stack}"); empty: deploy steps are
   // refused (a scenario holds no image to create a service from).
   std::string stack_command;
+  // Other managers of the same swarm (`apply --host M1,M2,M3`): when the
+  // one in use stops answering, the next that answers and belongs to the
+  // same cluster takes over, and the step goes on through it.
+  std::vector<docker::DockerEndpoint> failover;
   std::chrono::seconds step_timeout{600};     // drain, start, converge deadline
   std::chrono::seconds command_timeout{1800};  // each command
   std::chrono::milliseconds poll{500};
@@ -107,6 +113,11 @@ class DockerExecutor final : public Executor {
   std::expected<void, std::string> ChangeService(
       const std::string& service, const char* what, const std::string& query,
       const std::function<std::expected<void, std::string>(nlohmann::json&)>& change);
+
+  // The manager in use gave no answer (`e`): connect to the next of
+  // opt_.failover that answers as a manager of this cluster and go on
+  // through it. False if none does (or `e` was an answer).
+  bool FailOver(const docker::ApiError& e);
 
   docker::DockerApi api_;
   DockerExecutorOptions opt_;

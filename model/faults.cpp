@@ -36,6 +36,7 @@ std::expected<void, std::string> Faults::Kill(NodeId id) {
   Node& n = w_.nodes[id];
   if (!n.engine_running) return std::unexpected(n.name + "'s engine is not running: nothing to kill");
   Hit(id);
+  n.fault.containers_to_restore = !n.live_restore;
   w_.membership().StopEngine(id, Membership::StopKind::kKill);
   n.fault.restart = w_.engine().After(kSystemdRestart, [this, id] {
     w_.nodes[id].fault.restart = {};
@@ -56,6 +57,7 @@ std::expected<void, std::string> Faults::HostDown(NodeId id, sim::Time d) {
   if (n.fault.host_down) return std::unexpected(n.name + "'s host is already down");
   Hit(id);
   n.fault.host_down = true;
+  n.fault.containers_to_restore = false;  // the host took them
   w_.engine().Cancel(n.fault.restart);
   if (n.engine_running) {
     w_.membership().StopEngine(id, Membership::StopKind::kHostDown);

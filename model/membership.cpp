@@ -1,5 +1,6 @@
 #include "model/membership.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 #include <vector>
@@ -184,11 +185,40 @@ void Membership::StartEngine(NodeId id) {
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " engine " + n.engine.ToString() + " starting"; });
   n.engine_running = true;
   const std::uint32_t epoch = n.epoch;
-  w_.engine().After(w_.Draw(w_.timings().engine_start), [this, id, epoch] {
+  const sim::Time restore = std::exchange(n.fault.containers_to_restore, false) ? RestoreTime(id) : 0;
+  w_.engine().After(w_.Draw(w_.timings().engine_start) + restore, [this, id, epoch] {
     const Node& m = w_.nodes[id];
     if (m.epoch == epoch && m.engine_running && !m.fault.partitioned) NodeReconnected(id, true);
   });
   if (n.role == Role::kManager && !HasLeader()) ScheduleElection();
+}
+
+sim::Time Membership::RestoreTime(NodeId id) {
+  // A daemon that died left its containers running under containerd;
+  // started without live-restore, it stops each one still alive before it
+  // goes on (moby daemon.go restore -> shutdownContainer), all at once,
+  // each with the container's own stop timeout: 10 s, as the containers a
+  // swarm task creates carry none (the task's stop grace period is given
+  // only when the agent stops it). A process that obeys SIGTERM ends
+  // sooner.
+  constexpr sim::Time kContainerStopTimeout = sim::Sec(10);
+  sim::Time longest = 0;
+  for (TaskId tid : w_.nodes[id].tasks) {
+    const Task& t = w_.tasks[tid];
+    if (IsTerminal(t.state) || t.state < TaskState::kStarting) continue;
+    const ServiceSpec& spec = w_.services[t.service].SpecOf(t.version);
+    const sim::Time stop = spec.exits_on_sigterm
+                               ? std::min(w_.DrawOn(id, w_.timings().container_stop), kContainerStopTimeout)
+                               : kContainerStopTimeout + w_.DrawOn(id, w_.timings().container_kill);
+    longest = std::max(longest, stop);
+  }
+  if (longest > 0) {
+    w_.trace().Add(w_.Now(), "node", [&] {
+      return w_.nodes[id].name + " restores its containers: stops those still running first (" +
+             std::to_string(longest / sim::kMillisecond) + " ms)";
+    });
+  }
+  return longest;
 }
 
 void Membership::NodeDown(NodeId id) {

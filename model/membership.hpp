@@ -75,6 +75,9 @@ class Membership {
   void NodeReconnected(NodeId n, bool engine_started);
   // Its heartbeats stop reaching the managers (a stop or a partition).
   void LoseContact(NodeId n);
+  // How long a killed engine's start first spends stopping the containers
+  // it left running (no live-restore).
+  sim::Time RestoreTime(NodeId n);
   void LeaderLost();
   void ScheduleElection();
   void Elect();

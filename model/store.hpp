@@ -100,6 +100,9 @@ struct Node {
     InstallFault next_install = InstallFault::kNone;
     std::uint16_t slow_pct = 100;  // the worker's own work takes this share of its time
     sim::EventId restart;      // systemd starting a killed engine again
+    // Killed without live-restore: its containers outlived the daemon, and
+    // the next start first stops them (moby daemon.go restore).
+    bool containers_to_restore = false;
   } fault;
 
   bool schedulable() const { return state == NodeState::kReady && availability == Availability::kActive; }

@@ -79,3 +79,60 @@ TEST_CASE("docker executor: a signal reaches the running upgrade command's group
   CHECK(b == "got-TERM");
   std::system(("rm -rf " + dir).c_str());
 }
+
+namespace {
+std::map<std::string, std::pair<int, std::string>> ManagerRoutes(const std::string& cluster, const std::string& availability) {
+  const std::string info = R"({"Swarm":{"LocalNodeState":"active","ControlAvailable":true,"Cluster":{"ID":")" + cluster + R"("}}})";
+  const std::string nodes =
+      R"([{"ID":"n1","Description":{"Hostname":"worker1","Engine":{"EngineVersion":"20.10.24"}},)"
+      R"("Status":{"State":"ready","Addr":"10.0.0.2"},"Spec":{"Role":"worker","Availability":")" + availability + R"("}}])";
+  return {{"/version", {200, kVersion}}, {"/info", {200, info}}, {"/tasks", {200, "[]"}}, {"/nodes", {200, nodes}}};
+}
+}  // namespace
+
+TEST_CASE("docker executor: when the manager stops answering, the next manager of the same swarm takes over",
+          "[live][executor][faults]") {
+  auto first = std::make_unique<FakeDaemon>(ManagerRoutes("c1", "active"));
+  FakeDaemon stranger(ManagerRoutes("c2", "pause"));  // a manager of another swarm: never taken
+  FakeDaemon second(ManagerRoutes("c1", "drain"));
+  DockerExecutorOptions opt;
+  opt.step_timeout = std::chrono::seconds(3);
+  opt.poll = std::chrono::milliseconds(50);
+  for (const FakeDaemon* d : {&stranger, &second}) {
+    auto ep = DockerEndpoint::Resolve(d->host());
+    REQUIRE(ep);
+    opt.failover.push_back(*ep);
+  }
+  auto ep = DockerEndpoint::Resolve(first->host());
+  REQUIRE(ep);
+  auto ex = DockerExecutor::Open(*ep, opt);
+  REQUIRE(ex);
+  auto seen = ex->ReadNode("worker1");
+  REQUIRE(seen);
+  CHECK(seen->availability == model::Availability::kActive);  // through the first
+  first.reset();  // its engine goes away
+  seen = ex->ReadNode("worker1");
+  REQUIRE(seen);
+  CHECK(seen->availability == model::Availability::kDrain);  // through the second, not the stranger
+}
+
+TEST_CASE("docker executor: a manager that does not answer at the start is passed over, and none is an error",
+          "[live][executor][faults]") {
+  FakeDaemon live(ManagerRoutes("c1", "drain"));
+  auto dead = DockerEndpoint::Resolve("unix:///tmp/swarmplan-no-such-manager-" + std::to_string(getpid()) + ".sock");
+  auto up = DockerEndpoint::Resolve(live.host());
+  REQUIRE(dead);
+  REQUIRE(up);
+  DockerExecutorOptions opt;
+  opt.failover = {*up};
+  auto ex = DockerExecutor::Open(*dead, opt);
+  REQUIRE(ex);
+  auto seen = ex->ReadNode("worker1");
+  REQUIRE(seen);
+  CHECK(seen->availability == model::Availability::kDrain);
+  DockerExecutorOptions none;
+  none.failover = {*dead};
+  auto nothing = DockerExecutor::Open(*dead, none);
+  REQUIRE_FALSE(nothing);
+  CHECK(nothing.error().find("swarmplan-no-such-manager") != std::string::npos);
+}

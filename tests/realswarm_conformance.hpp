@@ -146,15 +146,17 @@ inline void Record(Row row) {
   }
 }
 
-// Runs the model for 20 seeds: build, deploy, settle, `actions`, settle.
-inline void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operator&)>& actions, NetworkId net = 1) {
+// Runs the model for 20 seeds: build, deploy, settle, `actions`, settle
+// (unless `settle_after` is false: the measure is taken as `actions` ends).
+inline void Model(Row& row, const Scenario& s, const std::function<void(Swarm&, Operator&)>& actions, NetworkId net = 1,
+                  bool settle_after = true) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     Swarm w(s, seed);
     Operator op(w);
     w.Deploy();
     op.Sleep(sim::Minute(3));
     actions(w, op);
-    op.Sleep(sim::Minute(3));
+    if (settle_after) op.Sleep(sim::Minute(3));
     const Outcome o = MeasureModel(w, net);
     row.run_min = std::min(row.run_min, o.running);
     row.run_max = std::max(row.run_max, o.running);

@@ -147,6 +147,57 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - restart node2 without a dra
   Record(row);
 }
 
+TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - faults: dockerd killed, a partition", "[realswarm][rs1][faults]") {
+  // Faults on one harness (docs/swarm-semantics.md section 11): node2's
+  // dockerd killed and started 2 s later (as systemd does); then node3 cut
+  // off from the managers for 40 s, looked at 35 s in (the managers have
+  // marked it down and replaced its tasks, which still run and hold their
+  // addresses) and once healed.
+  Row killed, cut, healed;
+  killed.scenario = "3 nodes, /24, 12 replicas, node2's dockerd killed, back 2 s later";
+  cut.scenario = "... then node3 cut off from the managers: at +35 s of 40";
+  healed.scenario = "... node3's network back";
+  {
+    Harness h(3, 1);
+    CreateReal("10.10.0.0/24", 12);
+    SettleReal();
+    Sh("bash " + kSwarmSh + " kill 2");
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    Sh("bash " + kSwarmSh + " start 2");
+    SettleReal();
+    killed.real = MeasureReal(3);
+    Sh("bash " + kSwarmSh + " cut 3");
+    std::this_thread::sleep_for(std::chrono::seconds(35));
+    cut.real = MeasureReal(3);
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    Sh("bash " + kSwarmSh + " heal 3");
+    SettleReal();
+    healed.real = MeasureReal(3);
+  }
+  const Scenario s = HarnessScenario(1, 2, "10.10.0.0/24", 12);
+  const auto kill = [](Swarm& w, Operator& op) {
+    REQUIRE(w.faults().Kill(1));
+    REQUIRE(op.WaitFaultsOver());
+  };
+  Model(killed, s, kill);
+  Model(healed, s, [&](Swarm& w, Operator& op) {
+    kill(w, op);
+    op.Sleep(sim::Minute(3));
+    REQUIRE(w.faults().Partition(2, sim::Sec(40)));
+    REQUIRE(op.WaitFaultsOver());
+  });
+  // At +35 s: the measure is taken inside the partition.
+  Model(cut, s, [&](Swarm& w, Operator& op) {
+    kill(w, op);
+    op.Sleep(sim::Minute(3));
+    REQUIRE(w.faults().Partition(2, sim::Sec(40)));
+    op.Sleep(sim::Sec(35));
+  }, 1, /*settle_after=*/false);
+  Record(killed);
+  Record(cut);
+  Record(healed);
+}
+
 TEST_CASE("real swarm: 3 nodes - /27 - scale to full - start-first update", "[realswarm][rs2]") {
   // 29 addresses - VIP - 3 node LB = 25 tasks: scaling 24 -> 25 fills the
   // subnet; a start-first update then needs a 26th address for the first

@@ -15,6 +15,9 @@
 #                  node2 and drain node3 (the seed's trap in miniature)
 #   joindrain3     3 nodes, /27, 24 replicas on node1+node2 with node3 out of
 #                  the swarm; node3 joins, 10 s later node2 is drained
+#   kill3          3 nodes, /24, 12 replicas; node2's dockerd is killed
+#                  (SIGKILL) and started again 2 s later, as systemd does
+#                  (a fault: docs/swarm-semantics.md section 11)
 #
 # One swarm serves all runs of a recording (SWARMPLAN_RS_PREFIX picks its
 # namespace prefix, so two recordings can run side by side); between runs the
@@ -44,6 +47,7 @@ case $SCENARIO in
   drain1-2n) NODES=2 REPLICAS=26 ;;
   trap3) NODES=3 REPLICAS=26 ;;
   joindrain3) NODES=3 REPLICAS=24 ;;
+  kill3) NODES=3 REPLICAS=12 SUBNET=10.10.0.0/24 ;;
   *) echo "unknown scenario '$SCENARIO'" >&2; exit 1 ;;
 esac
 
@@ -127,7 +131,7 @@ for run in $(seq 1 "$RUNS"); do
     done
     dk 1 node rm node3 >/dev/null
   fi
-  dk 1 network create -d overlay --subnet 10.10.0.0/27 exnet >/dev/null
+  dk 1 network create -d overlay --subnet "${SUBNET:-10.10.0.0/27}" exnet >/dev/null
   touch "$WORK/poll"
   poll &
   POLLER=$!
@@ -151,6 +155,12 @@ for run in $(seq 1 "$RUNS"); do
     trap3)
       dk 1 node update --availability active node2 >/dev/null
       dk 1 node update --availability drain node3 >/dev/null
+      settle ;;
+    kill3)
+      acted=$(date +%s.%N)
+      $SW kill 2
+      sleep 2
+      $SW start 2 >/dev/null
       settle ;;
   esac
   rm -f "$WORK/poll"

@@ -11,6 +11,10 @@
 #                              (client certificates in /run/${P}-state/tls).
 #   swarm.sh stop I            stop node I's dockerd (as `service docker stop`)
 #   swarm.sh start I           start it again and wait for its socket
+#   swarm.sh kill I            SIGKILL node I's dockerd (a crash; nothing
+#                              stops gracefully); `start I` brings it back
+#   swarm.sh cut I / heal I    take node I's link to the bridge down / up:
+#                              a partition (its engine and containers run on)
 #   swarm.sh down              stop every dockerd this script started (by the
 #                              pid in its pidfile), then remove namespaces,
 #                              links and the bridge. Safe to run twice.
@@ -116,6 +120,14 @@ stop_node() {
   rm -f "$pidfile"
 }
 
+kill_node() {
+  local pidfile=/run/${P}$1/docker.pid pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
 start_node() {
   local i=$1 ns=${P}$1
   nsenter --net="/run/netns/$ns" unshare -m -u sh "$STATE/$ns.sh" >> "$STATE/$ns.log" 2>&1 &
@@ -157,5 +169,8 @@ case "${1:-}" in
   down) down ;;
   stop) stop_node "$2" ;;
   start) start_node "$2" ;;
-  *) echo "usage: $0 up N [MANAGERS] | stop I | start I | down" >&2; exit 1 ;;
+  kill) kill_node "$2" ;;
+  cut) ip link set "v${P}$2" down ;;
+  heal) ip link set "v${P}$2" up ;;
+  *) echo "usage: $0 up N [MANAGERS] | stop I | start I | kill I | cut I | heal I | down" >&2; exit 1 ;;
 esac
