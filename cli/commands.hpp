@@ -47,6 +47,7 @@ struct ImportArgs {
 struct UsageArgs {
   ScenarioOptions scenario;  // --host, --to, --order, --seed, --json
   std::string trials = "200";
+  std::string format;  // text (default), json (as --json), prometheus
 };
 
 int RunPlan(const PlanArgs& args);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output_file.hpp"
+#include "cli/usage_metrics.hpp"
 #include "docker/import.hpp"
 #include "docker/usage.hpp"
 #include "planner/capacity.hpp"
@@ -38,6 +39,11 @@ int RunImport(const ImportArgs& args) {
 }
 
 int RunUsage(const UsageArgs& args) {
+  const std::string format = args.format.empty() ? (args.scenario.json ? "json" : "text") : args.format;
+  if (format != "text" && format != "json" && format != "prometheus") {
+    return Fail("--format must be text, json or prometheus, not \"" + args.format + "\"");
+  }
+  if (args.scenario.json && format != "json") return Fail("--json and --format " + format + " disagree: give one");
   auto trials = ParseCount(args.trials, "--trials", 1, 1'000'000);
   if (!trials) return Fail(trials.error());
   auto seed = args.scenario.Seed();
@@ -88,7 +94,9 @@ int RunUsage(const UsageArgs& args) {
     }
     j.push_back(o);
   }
-  if (args.scenario.json) {
+  if (format == "prometheus") {
+    std::cout << UsagePrometheus(j, s.upgrade.to->ToString(), *trials);
+  } else if (format == "json") {
     nlohmann::json doc{{"host", args.scenario.host}, {"seed", *seed}, {"trials", *trials},
                        {"upgrade_to", s.upgrade.to->ToString()}, {"networks", j}};
     std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

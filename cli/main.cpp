@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
   usage_cmd->add_option("--trials", usage.trials, "simulated trials of the plan (default 200)");
   usage_cmd->add_option("--seed", usage.scenario.seed_text, "base seed (default 1)");
   usage_cmd->add_flag("--json", usage.scenario.json, "write one JSON document to stdout");
+  usage_cmd->add_option("--format", usage.format,
+                        "text (default), json (as --json) or prometheus (the text format node_exporter's textfile "
+                        "collector reads; docs/monitoring.md)")->check(NonEmpty);
 
   std::vector<std::string> parts;
   bool merge_json = false;

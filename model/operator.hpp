@@ -55,6 +55,8 @@ class Operator {
   bool WaitFaultsOver();
   // The time a person takes to type the next command (operator_step).
   void Think();
+  // The swarm it acts on (for what is not an operator's act: a fault).
+  Swarm& swarm() { return w_; }
 
  private:
   // Runs until ok() or the deadline; false at the deadline or event bound.

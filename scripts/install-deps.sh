@@ -16,6 +16,8 @@ packages=(
   man-db
   # Compose files (plan --compose)
   libyaml-cpp-dev
+  # usage --format prometheus: promtool checks its output and the example rules
+  prometheus
   # the fuzz targets (scripts/fuzz.sh): clang-16 compiles libstdc++'s <expected>
   clang-16 libclang-rt-16-dev
 )

@@ -7,11 +7,15 @@
 //  - the model's probability (kModelTrials seeds: 2000 make it precise to
 //    about a point, so a check never hinges on which seeds were drawn) lies
 //    within the Wilson score interval of the real frequency (k of n runs);
-//  - the real frequency lies within the Wilson interval of the model's
-//    probability at the real sample's size: the frequencies that n real runs
-//    would plausibly show if the model were right. (At the model's own trial
-//    count that interval is only a few points wide, and 15 real runs could
-//    not meet it even if the model were exact.)
+//  - the real count is one that n real runs would plausibly show if the
+//    model were right: neither tail of Binomial(n, model's probability) at
+//    the real count is under 2.5%. (At the model's own trial count an
+//    interval is only a few points wide, and 15 real runs could not meet it
+//    even if the model were exact. This was the Wilson interval of the
+//    model's probability at n, which is an interval for estimating a
+//    probability, not for the counts it produces: for a probability of
+//    99.95% it ends below 1, so 16 of 16 real runs "disagreed" although
+//    the model gives that count 99%.)
 // The first catches a model far from what reality showed; the second catches
 // a model that calls an outcome likely when reality never showed it, which
 // the first tolerates with few runs.
@@ -86,6 +90,22 @@ Interval Wilson(double p, int n) {
   return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
+// Under Binomial(n, p): P(K <= k) and P(K >= k).
+struct Tails {
+  double at_most, at_least;
+};
+Tails BinomialTails(int k, int n, double p) {
+  double at_most = 0, at_least = 0;
+  for (int i = 0; i <= n; ++i) {
+    const double log_pmf = std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
+                           (i > 0 ? i * std::log(p) : 0.0) + (n - i > 0 ? (n - i) * std::log1p(-p) : 0.0);
+    const double pmf = (p == 0.0 && i > 0) || (p == 1.0 && i < n) ? 0.0 : std::exp(log_pmf);
+    if (i <= k) at_most += pmf;
+    if (i >= k) at_least += pmf;
+  }
+  return {at_most, at_least};
+}
+
 // Seconds since 1970 of an Engine API timestamp; NaN if it is not one.
 double Seconds(const std::string& ts) { return docker::answers::ApiSeconds(ts).value_or(std::nan("")); }
 
@@ -151,15 +171,16 @@ void Compare(const std::string& recorded, const Scenario& scenario, const std::f
       const double p_real = static_cast<double>(counts.first) / n_real;
       const double p_model = static_cast<double>(counts.second) / kModelTrials;
       const Interval real_ci = Wilson(p_real, n_real);
-      const Interval model_ci = Wilson(p_model, n_real);
+      const Tails tails = BinomialTails(counts.first, n_real, p_model);
       INFO(recorded << ": '" << outcome << "' real " << counts.first << "/" << n_real << " [" << real_ci.lo << ", "
-                    << real_ci.hi << "], model " << counts.second << "/" << kModelTrials << " (spread over "
-                    << n_real << " runs [" << model_ci.lo << ", " << model_ci.hi << "])");
+                    << real_ci.hi << "], model " << counts.second << "/" << kModelTrials << " (at most "
+                    << counts.first << " of " << n_real << " runs: " << tails.at_most << ", at least: " << tails.at_least
+                    << ")");
       INFO("reproduce: swarmplan_tests \"recorded runs: " << recorded << "\" (model seeds 1-" << kModelTrials << ")");
       CHECK(p_model >= real_ci.lo);
       CHECK(p_model <= real_ci.hi);
-      CHECK(p_real >= model_ci.lo);
-      CHECK(p_real <= model_ci.hi);
+      CHECK(tails.at_most >= 0.025);
+      CHECK(tails.at_least >= 0.025);
     }
   }
 }
@@ -215,6 +236,15 @@ Drain JoinDrain3() {
 }
 
 }  // namespace
+
+TEST_CASE("recorded runs: binomial tails", "[recorded]") {
+  // Bin(16, 0.5): P(K <= 3) = 697/65536.
+  CHECK(BinomialTails(3, 16, 0.5).at_most == Approx(697.0 / 65536).epsilon(1e-9));
+  CHECK(BinomialTails(16, 16, 0.9995).at_least == Approx(std::pow(0.9995, 16)).epsilon(1e-9));
+  CHECK(BinomialTails(0, 16, 0.0).at_most == Approx(1.0));
+  CHECK(BinomialTails(1, 16, 0.0).at_least == Approx(0.0).margin(1e-15));
+  CHECK(BinomialTails(16, 16, 1.0).at_least == Approx(1.0));
+}
 
 TEST_CASE("recorded runs: the Wilson interval", "[recorded]") {
   // Reference values (Wilson 1927; e.g. 0/15 -> [0, 0.2039]).
@@ -391,4 +421,24 @@ TEST_CASE("recorded runs: deploy3-27-28", "[recorded]") {
   // its tasks for as long as the scheduler sends it some.
   Compare("deploy3-27-28", HarnessScenario(1, 2, "10.10.0.0/27", 28), [](Operator&) {},
           {Rejections, Running, NodesUsed});
+}
+
+TEST_CASE("recorded runs: kill3", "[recorded][faults]") {
+  // A fault (docs/swarm-semantics.md section 11): 3 nodes, /24, 12
+  // replicas; node2's dockerd killed and started 2 s later, as systemd
+  // does. The restarted daemon first stops the containers it left running,
+  // each with its 10 s stop timeout (moby daemon.go restore), so node2 is
+  // back only after its heartbeat may have expired: either the managers
+  // marked it down and replaced its tasks on node1 and node3 (node2 left
+  // empty), or its tasks failed when it came back and their replacements
+  // spread over all three. The end (12 running, none rejected) is
+  // asserted; where they run is reported only: all 16 real runs left node2
+  // empty, the model 78% of its seeds, because its heartbeat expiry (15-20
+  // s after the last heartbeat, a guess) is later than swarmkit's (3
+  // periods of 5-5.5 s after the last heartbeat: 10-16.5 s after the node
+  // went quiet; manager/dispatcher/nodes.go), with which the model leaves
+  // node2 empty in every seed. Moving it changes restarts without a drain
+  // and the search's levers: the next change (docs/conformance.md).
+  Compare("kill3", HarnessScenario(1, 2, "10.10.0.0/24", 12),
+          [](Operator& op) { REQUIRE(op.swarm().faults().Kill(1)); }, {Rejections, Running}, {NodesUsed});
 }

@@ -1,7 +1,10 @@
 // docker/usage: each overlay's addresses counted from the API.
 #include <catch2/catch.hpp>
 
+#include "cli/usage_metrics.hpp"
 #include "docker_fakes.hpp"
+#include "helpers.hpp"
+#include "run_swarmplan.hpp"
 
 using namespace swarmplan;
 using namespace swarmplan::executor;
@@ -30,4 +33,42 @@ TEST_CASE("usage counts each overlay's addresses from the API", "[live][usage]")
   CHECK(by["ingress"].vips == 1);
   CHECK(by["ingress"].task_addresses == 2);
   CHECK(by["ingress"].node_lb == 3);
+}
+
+TEST_CASE("usage --format prometheus: the counts as node_exporter's textfile collector reads them, checked by promtool",
+          "[live][usage]") {
+  std::map<std::string, std::pair<int, std::string>> routes = {{"/version", {200, kVersion}}};
+  for (const char* name : {"info", "nodes", "networks", "services", "tasks"}) {
+    routes["/" + std::string(name)] = {200, Load(name).dump()};
+  }
+  for (const auto& n : Load("networks")) routes["/networks/" + n.at("Id").get<std::string>()] = {200, n.dump()};
+  FakeDaemon d(routes);
+  const Run r = Swarmplan("usage --host " + d.host() + " --format prometheus --trials 20 --to 24.0");
+  INFO(r.err);
+  REQUIRE((r.status == 0 || r.status == 2));
+  // The same counts as the JSON's, line by line.
+  CHECK(r.out.find("swarmplan_overlay_capacity_addresses{network=\"exnet\",subnet=\"10.10.0.0/27\",ingress=\"false\"} 32\n") !=
+        std::string::npos);
+  CHECK(r.out.find("swarmplan_overlay_used_addresses{network=\"exnet\",subnet=\"10.10.0.0/27\",ingress=\"false\"} 15\n") !=
+        std::string::npos);
+  CHECK(r.out.find("swarmplan_overlay_free_addresses{network=\"exnet\",subnet=\"10.10.0.0/27\",ingress=\"false\"} 17\n") !=
+        std::string::npos);
+  CHECK(r.out.find("swarmplan_overlay_upgrade_fits{network=\"exnet\"") != std::string::npos);
+  CHECK(r.out.find("swarmplan_overlay_upgrade_fits{network=\"ingress\"") == std::string::npos);
+  CHECK(r.out.find("# TYPE swarmplan_overlay_free_addresses gauge\n") != std::string::npos);
+  // promtool (Debian's prometheus package) reads it without a complaint.
+  TempDir dir;
+  {
+    std::ofstream f(dir.path + "/swarmplan.prom");
+    f << r.out;
+  }
+  REQUIRE(std::system("command -v promtool >/dev/null") == 0);
+  CHECK(std::system(("promtool check metrics < " + dir.path + "/swarmplan.prom").c_str()) == 0);
+  // So do the example alerting rules of docs/monitoring.md.
+  CHECK(std::system(("promtool check rules " + std::string(SWARMPLAN_SOURCE) + "/docs/prometheus/swarmplan-rules.yml >/dev/null")
+                        .c_str()) == 0);
+  // Label values are escaped as the text format says.
+  CHECK(cli::PrometheusLabel("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
+  ExpectError("usage --host " + d.host() + " --format yaml", "--format must be text, json or prometheus");
+  ExpectError("usage --host " + d.host() + " --json --format prometheus", "disagree");
 }
