@@ -65,31 +65,15 @@ Report::FaultPart FaultsOf(const model::Scenario& s, const Plan& p, const TrialS
     std::tie(f.p_without_lo, f.p_without_hi) = Wilson95(stats.calm_at_risk, stats.calm);
     f.p_recovered_without = static_cast<double>(stats.calm_converged) / static_cast<double>(stats.calm);
   }
-  for (Action kind : FaultKinds()) {
-    Report::FaultMoment k;
-    k.kind = std::string(ToString(kind));
-    k.step = -1;
-    for (const auto& [key, c] : stats.fault_cells) {
-      if (key.first != static_cast<int>(kind)) continue;
-      k.trials += c.trials;
-      k.at_risk += c.at_risk;
-      k.not_recovered += c.not_recovered;
-      k.made_at_risk += c.made_at_risk;
-      k.hurt += c.hurt;
-      k.made_hurt += c.made_hurt;
-      k.stopped += c.stopped;
-    }
-    if (k.trials == 0) continue;
-    k.p = static_cast<double>(k.at_risk) / static_cast<double>(k.trials);
-    f.by_kind.push_back(k);
-  }
-  for (const auto& [key, c] : stats.fault_cells) {
-    if (c.at_risk == 0) continue;
+  // One (kind, step) cell as the report shows it.
+  const auto moment = [&](Action kind, int step, const TrialStats::FaultCell& c) {
     Report::FaultMoment m;
-    m.kind = std::string(ToString(static_cast<Action>(key.first)));
-    m.step = key.second;
-    m.step_desc = static_cast<std::size_t>(m.step) < p.steps.size() ? p.steps[static_cast<std::size_t>(m.step)].Describe(s)
-                                                                     : "after the last step";
+    m.kind = std::string(ToString(kind));
+    m.step = step;
+    if (step >= 0) {
+      m.step_desc = static_cast<std::size_t>(step) < p.steps.size() ? p.steps[static_cast<std::size_t>(step)].Describe(s)
+                                                                    : "after the last step";
+    }
     m.trials = c.trials;
     m.at_risk = c.at_risk;
     m.not_recovered = c.not_recovered;
@@ -97,9 +81,19 @@ Report::FaultPart FaultsOf(const model::Scenario& s, const Plan& p, const TrialS
     m.hurt = c.hurt;
     m.made_hurt = c.made_hurt;
     m.stopped = c.stopped;
-    m.p = static_cast<double>(c.at_risk) / static_cast<double>(c.trials);
+    m.p = c.trials > 0 ? static_cast<double>(c.at_risk) / static_cast<double>(c.trials) : 0;
     m.example_seed = c.example_seed;
-    f.weakest.push_back(m);
+    return m;
+  };
+  for (Action kind : FaultKinds()) {
+    TrialStats::FaultCell all;
+    for (const auto& [key, c] : stats.fault_cells) {
+      if (key.first == static_cast<int>(kind)) all.Add(c);
+    }
+    if (all.trials > 0) f.by_kind.push_back(moment(kind, -1, all));
+  }
+  for (const auto& [key, c] : stats.fault_cells) {
+    if (c.at_risk > 0) f.weakest.push_back(moment(static_cast<Action>(key.first), key.second, c));
   }
   // The services most hurt by the fault first, by the lower end of the
   // Wilson interval (a moment struck once is not the weakest for one bad

@@ -135,6 +135,20 @@ void TrialStats::Add(const TrialResult& t, std::uint64_t index) {
   unseed += sim::SplitMix64(mix);
 }
 
+void TrialStats::FaultCell::Add(const FaultCell& x) {
+  trials += x.trials;
+  at_risk += x.at_risk;
+  not_recovered += x.not_recovered;
+  made_at_risk += x.made_at_risk;
+  hurt += x.hurt;
+  made_hurt += x.made_hurt;
+  stopped += x.stopped;
+  if (x.example_index < example_index) {
+    example_index = x.example_index;
+    example_seed = x.example_seed;
+  }
+}
+
 void TrialStats::Merge(const TrialStats& o) {
   if (o.n == 0) return;
   if (n == 0) {
@@ -181,20 +195,7 @@ void TrialStats::Merge(const TrialStats& o) {
     for (const auto& [v, count] : x.new_after_hist) s.new_after_hist[v] += count;
   }
   for (const auto& [step, count] : o.first_risk) first_risk[step] += count;
-  for (const auto& [key, x] : o.fault_cells) {
-    FaultCell& c = fault_cells[key];
-    c.trials += x.trials;
-    c.at_risk += x.at_risk;
-    c.not_recovered += x.not_recovered;
-    c.made_at_risk += x.made_at_risk;
-    c.hurt += x.hurt;
-    c.made_hurt += x.made_hurt;
-    c.stopped += x.stopped;
-    if (x.example_index < c.example_index) {
-      c.example_index = x.example_index;
-      c.example_seed = x.example_seed;
-    }
-  }
+  for (const auto& [key, x] : o.fault_cells) fault_cells[key].Add(x);
   struck += o.struck;
   calm += o.calm;
   calm_at_risk += o.calm_at_risk;

@@ -61,6 +61,8 @@ struct TrialStats {
     std::uint64_t made_at_risk = 0;  // at risk, and safe on the same seed without faults
     std::uint64_t hurt = 0, made_hurt = 0, stopped = 0;  // TrialResult::hurt(); the plan failed
     std::uint64_t example_index = UINT64_MAX, example_seed = 0;
+    // Adds x's counts, keeping the lower-indexed example.
+    void Add(const FaultCell& x);
   };
   std::map<std::pair<int, int>, FaultCell> fault_cells;
   std::uint64_t struck = 0;  // trials in which a fault hit a node

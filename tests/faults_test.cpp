@@ -41,6 +41,14 @@ std::vector<TaskId> RunningIds(const Swarm& w, NodeId n) {
   return out;
 }
 
+// After a fault: every task that ran on the node before it has ended (its
+// container stopped, or the task replaced while the node was down) and
+// every replica runs again.
+void EndedAndBack(const Swarm& w, const std::vector<TaskId>& before) {
+  for (TaskId id : before) CHECK(IsTerminal(w.tasks[id].state));
+  CHECK(w.services[0].running == 12);
+}
+
 planner::Plan Order(const Scenario& s, const std::vector<std::string>& words) {
   auto p = planner::ParseOrder(s, words, {20, 10}, true);
   INFO((p ? std::string() : p.error()));
@@ -91,10 +99,7 @@ TEST_CASE("faults: a killed engine is back after systemd's 2 s, its containers g
     CHECK(w.nodes[n].engine_running);  // systemd started it
     CHECK(op.WaitFaultsOver());
     REQUIRE(op.WaitConverged());
-    // Its tasks ended (stopped by the restarted daemon, or replaced while
-    // the node was marked down) and every replica runs again.
-    for (TaskId id : before) CHECK(IsTerminal(w.tasks[id].state));
-    CHECK(w.services[0].running == 12);
+    EndedAndBack(w, before);
   }
 }
 
@@ -142,8 +147,7 @@ TEST_CASE("faults: a host down takes the containers even with live-restore, and 
   CHECK(w.nodes[4].engine_running);  // booted: docker.service starts
   CHECK(op.WaitFaultsOver());
   REQUIRE(op.WaitConverged());
-  for (TaskId id : before) CHECK(IsTerminal(w.tasks[id].state));
-  CHECK(w.services[0].running == 12);
+  EndedAndBack(w, before);
 }
 
 TEST_CASE("faults: a partitioned worker keeps its tasks and addresses while the managers replace them", "[unit][faults]") {
