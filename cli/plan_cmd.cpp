@@ -235,7 +235,7 @@ int RunPlan(const PlanArgs& args) {
     const planner::Timeline tl = planner::RecordTimeline(scenario, plan, rep.example_seed);
     const std::string svg = planner::TimelineSvg(tl, scenario.name + ": " + (rep.safe ? "SAFE" : "AT RISK"));
     const std::pair<const std::string&, std::string> outputs[] = {
-        {args.svg, svg}, {args.csv, planner::TimelineCsv(tl)}, {args.html, planner::RenderHtml(rep, text, svg)}};
+        {args.svg, svg}, {args.csv, planner::TimelineCsv(tl)}, {args.html, planner::RenderHtml(rep, text, svg, tl)}};
     for (const auto& [path, body] : outputs) {
       if (path.empty()) continue;
       if (auto ok = WriteOutputFile(path, body); !ok) return Fail(ok.error());

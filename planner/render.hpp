@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/report.hpp"
+#include "planner/timeline.hpp"
 #include "planner/search.hpp"
 
 namespace swarmplan::planner {
@@ -28,6 +29,6 @@ nlohmann::json SearchToJson(const SearchResult& found, const std::string& order,
 // TimelineSvg), the fixes, the plan's steps and the whole text report, with
 // the report's JSON inside for tools. A small script checks the picture's
 // series and says how many it found (no network, no external files).
-std::string RenderHtml(const Report& r, const std::string& text_report, const std::string& svg);
+std::string RenderHtml(const Report& r, const std::string& text_report, const std::string& svg, const Timeline& tl);
 
 }  // namespace swarmplan::planner

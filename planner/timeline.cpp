@@ -13,11 +13,28 @@ namespace {
 
 Timeline::Point Sample(const model::Swarm& w, double t) {
   StateCounts c = CountState(w);
-  return {t, std::move(c.used), std::move(c.running), std::move(c.waiting_new), std::move(c.rejected)};
+  Timeline::Point p{t, std::move(c.used), std::move(c.running), std::move(c.waiting_new), std::move(c.rejected), {}, {}, {}, {}};
+  const std::size_t n = w.nodes.size();
+  p.node_up.resize(n);
+  p.node_lb.resize(n);
+  p.node_running.assign(n, 0);
+  p.node_starting.assign(n, 0);
+  for (const model::Node& node : w.nodes) {
+    p.node_up[node.id] = node.member && node.engine_running && node.state == model::NodeState::kReady;
+    for (std::size_t k = 1; k < node.attach.size(); ++k) p.node_lb[node.id] |= node.attach[k] != model::kNoAddr;
+  }
+  for (const model::Task& task : w.tasks) {
+    if (task.node == model::kNoId) continue;
+    if (task.state == model::TaskState::kRunning) ++p.node_running[task.node];
+    if (task.state >= model::TaskState::kAssigned && task.state < model::TaskState::kRunning) ++p.node_starting[task.node];
+  }
+  return p;
 }
 
 bool SameValues(const Timeline::Point& a, const Timeline::Point& b) {
-  return a.used == b.used && a.running == b.running && a.waiting_new == b.waiting_new && a.rejected == b.rejected;
+  return a.used == b.used && a.running == b.running && a.waiting_new == b.waiting_new && a.rejected == b.rejected &&
+         a.node_up == b.node_up && a.node_lb == b.node_lb && a.node_running == b.node_running &&
+         a.node_starting == b.node_starting;
 }
 
 std::string Num(double v, int digits = 1) {
@@ -57,6 +74,7 @@ Timeline RecordTimeline(const model::Scenario& s, const Plan& p, std::uint64_t s
   tl.seed = seed;
   for (const auto& n : s.networks) tl.networks.push_back(n.name);
   for (const auto& svc : s.services) tl.services.push_back(svc.name);
+  for (const auto& n : s.nodes) tl.nodes.push_back(n.name);
   double start = -1;
   TrialOptions opt;
   const auto record = [&](const model::Swarm& w) {

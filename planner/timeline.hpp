@@ -20,10 +20,16 @@ struct Timeline {
   std::vector<std::uint64_t> capacity;
   std::vector<std::string> services;
   std::vector<std::uint32_t> desired;  // at the start of the plan
+  std::vector<std::string> nodes;
   struct Point {
     double t = 0;  // seconds since the plan started
     std::vector<std::uint64_t> used;  // per network
     std::vector<std::uint32_t> running, waiting_new, rejected;  // per service; rejected: so far
+    // Per node: ready with its engine running; holding a load-balancer
+    // address on a user overlay; its tasks running, and on their way
+    // (assigned to starting).
+    std::vector<std::uint8_t> node_up, node_lb;
+    std::vector<std::uint32_t> node_running, node_starting;
   };
   std::vector<Point> points;  // one per change
   struct Mark {
