@@ -111,6 +111,7 @@ std::string TimelineCsv(const Timeline& tl) {
   for (const auto& n : tl.services) o << "," << Field("running:" + n) << "," << Field("new:" + n) << "," << Field("rejected:" + n);
   o << ",step\n";
   std::size_t m = 0;
+  const Timeline::Point* written = nullptr;
   for (std::size_t i = 0; i < tl.points.size(); ++i) {
     const auto& p = tl.points[i];
     // Steps that start before the next point are named on this row.
@@ -120,6 +121,13 @@ std::string TimelineCsv(const Timeline& tl) {
       steps += (steps.empty() ? "" : "; ") + std::to_string(tl.marks[m].index + 1) + " " + tl.marks[m].step;
       ++m;
     }
+    // A point where only a node changed (the HTML's lanes) says nothing new
+    // in these columns.
+    if (written != nullptr && steps.empty() && p.used == written->used && p.running == written->running &&
+        p.waiting_new == written->waiting_new && p.rejected == written->rejected) {
+      continue;
+    }
+    written = &p;
     o << Num(p.t, 3);
     for (auto u : p.used) o << "," << u;
     for (std::size_t k = 0; k < p.running.size(); ++k) o << "," << p.running[k] << "," << p.waiting_new[k] << "," << p.rejected[k];

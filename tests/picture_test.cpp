@@ -70,7 +70,20 @@ TEST_CASE("timeline: the series follow the trial from its first step to its end"
 
   const std::string csv = planner::TimelineCsv(tl);
   CHECK(csv.rfind("t_s,used:ex_net,running:ex_service,new:ex_service,rejected:ex_service,step\n", 0) == 0);
-  CHECK(Count(csv, "\n") == tl.points.size() + 1);
+  // One row per change of its columns (or where a step starts): never two
+  // rows alike but for the time.
+  std::istringstream rows(csv);
+  std::string line, last;
+  std::getline(rows, line);  // the header
+  std::size_t n = 0;
+  while (std::getline(rows, line)) {
+    ++n;
+    const std::string values = line.substr(line.find(','));
+    if (values.back() == ',') CHECK(values != last);  // no step named on it
+    last = values;
+  }
+  CHECK(n >= 2);
+  CHECK(n <= tl.points.size());
   CHECK(csv.find("drain manager2") != std::string::npos);
 }
 
