@@ -106,10 +106,12 @@ std::expected<void, std::string> Operator::Stop(NodeId n) {
   // With --live-restore the daemon leaves its containers running
   // (daemon.go Shutdown), so it exits at once.
   sim::Time longest = 0;
-  for (TaskId id : w_.nodes[n].live_restore ? std::vector<TaskId>{} : w_.nodes[n].tasks) {
-    const Task& t = w_.tasks[id];
-    if (IsTerminal(t.state) || t.state < TaskState::kStarting) continue;
-    longest = std::max(longest, w_.agent().StopDuration(t));
+  if (!w_.nodes[n].live_restore) {
+    for (TaskId id : w_.nodes[n].tasks) {
+      const Task& t = w_.tasks[id];
+      if (IsTerminal(t.state) || t.state < TaskState::kStarting) continue;
+      longest = std::max(longest, w_.agent().StopDuration(t));
+    }
   }
   w_.membership().StopEngine(n);
   w_.engine().RunUntil(w_.Now() + w_.Draw(w_.timings().engine_stop) + longest);

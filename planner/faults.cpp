@@ -37,20 +37,24 @@ std::vector<Action> FaultKinds() {
           Action::kSlow, Action::kInstallFails, Action::kInstallKeepsOld};
 }
 
+std::optional<Action> FaultKindNamed(std::string_view word) {
+  for (Action a : FaultKinds()) {
+    if (ToString(a) == word) return a;
+  }
+  return std::nullopt;
+}
+
 std::expected<std::vector<Action>, std::string> ParseFaultKinds(const std::string& text) {
   std::vector<Action> out;
   if (text.empty() || text == "all") return out;
-  std::string names;
-  for (Action a : FaultKinds()) names += (names.empty() ? "" : ", ") + std::string(ToString(a));
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string word = text.substr(start, comma - start);
-    const auto kinds = FaultKinds();
-    const auto it = std::find_if(kinds.begin(), kinds.end(), [&](Action a) { return ToString(a) == word; });
-    if (it == kinds.end()) return std::unexpected("--fault-kinds: \"" + word + "\" is not a fault kind (" + names + ", or all)");
-    if (std::find(out.begin(), out.end(), *it) == out.end()) out.push_back(*it);
-    start = comma + 1;
+  for (const std::string& word : SplitEscaped(text, ',')) {
+    const auto kind = FaultKindNamed(word);
+    if (!kind) {
+      std::string names;
+      for (Action a : FaultKinds()) names += (names.empty() ? "" : ", ") + std::string(ToString(a));
+      return std::unexpected("--fault-kinds: \"" + word + "\" is not a fault kind (" + names + ", or all)");
+    }
+    if (std::find(out.begin(), out.end(), *kind) == out.end()) out.push_back(*kind);
   }
   return out;
 }

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <expected>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,8 @@ struct FaultSpec {
 
 // Every fault kind, in the order the help lists them, with its order word.
 std::vector<Action> FaultKinds();
+// The fault kind an order word names ("partition"), if it names one.
+std::optional<Action> FaultKindNamed(std::string_view word);
 // "kill,partition" -> the kinds; the error names the word that is not one.
 std::expected<std::vector<Action>, std::string> ParseFaultKinds(const std::string& text);
 // The kinds as a user writes them ("kill,partition"; "all" when empty).

@@ -134,14 +134,13 @@ std::expected<TrialResult, std::string> TrialFromJson(const json& j) {
     if (j.contains("faults")) {
       const json& fs = j.at("faults");
       if (!fs.is_array() || fs.size() > 16) throw BadField{"/faults must be a list of at most 16 faults"};
-      const auto kinds = FaultKinds();
       for (std::size_t i = 0; i < fs.size(); ++i) {
         const std::string at = "/faults/" + std::to_string(i);
         const json& f = Tuple(fs[i], at, 6, 6);
         StruckFault x;
         const std::string kind = Text(f[0], at + "/0");
-        const auto k = std::find_if(kinds.begin(), kinds.end(), [&](Action a) { return ToString(a) == kind; });
-        if (k == kinds.end()) throw BadField{at + "/0: \"" + kind + "\" is not a fault kind"};
+        const auto k = FaultKindNamed(kind);
+        if (!k) throw BadField{at + "/0: \"" + kind + "\" is not a fault kind"};
         x.kind = *k;
         if (!f[1].is_number_integer() || f[1].get<std::int64_t>() < -1 || f[1].get<std::int64_t>() > 1'000'000) {
           throw BadField{at + "/1 must be -1 or a node's index, not " + f[1].dump()};

@@ -41,6 +41,16 @@ std::vector<TaskId> RunningIds(const Swarm& w, NodeId n) {
   return out;
 }
 
+// A swarm deployed and converged, with its operator.
+struct Deployed {
+  Swarm w;
+  Operator op;
+  Deployed(const Scenario& s, std::uint64_t seed) : w(s, seed), op(w) {
+    w.Deploy();
+    REQUIRE(op.WaitConverged());
+  }
+};
+
 // After a fault: every task that ran on the node before it has ended (its
 // container stopped, or the task replaced while the node was down) and
 // every replica runs again.
@@ -66,10 +76,9 @@ TEST_CASE("faults: a killed engine's start first stops the containers it left, w
     INFO("reproduce: seed " << seed);
     Scenario s = Roomy();
     s.services[0].exits_on_sigterm = false;
-    Swarm w(s, seed);
-    Operator op(w);
-    w.Deploy();
-    REQUIRE(op.WaitConverged());
+    Deployed d(s, seed);
+    Swarm& w = d.w;
+    Operator& op = d.op;
     const sim::Time t0 = w.Now();
     REQUIRE(w.faults().Kill(3));
     w.engine().RunUntil(t0 + sim::Sec(2) + sim::Ms(12900));  // systemd's 2 s, engine start >= 3 s, restore > 10 s
@@ -84,10 +93,9 @@ TEST_CASE("faults: a killed engine's start first stops the containers it left, w
 TEST_CASE("faults: a killed engine is back after systemd's 2 s, its containers gone and replaced", "[unit][faults]") {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     INFO("reproduce: seed " << seed);
-    Swarm w(Roomy(), seed);
-    Operator op(w);
-    w.Deploy();
-    REQUIRE(op.WaitConverged());
+    Deployed d(Roomy(), seed);
+    Swarm& w = d.w;
+    Operator& op = d.op;
     const NodeId n = 3;  // w1
     const std::vector<TaskId> before = RunningIds(w, n);
     REQUIRE(!before.empty());
@@ -111,10 +119,9 @@ TEST_CASE("faults: with live-restore a killed engine's running tasks are found r
     // A longer heartbeat grace than the engine's start, so the node is not
     // marked down meanwhile (and its tasks not replaced).
     s.timings.node_down_after = {sim::Sec(30), sim::Sec(40)};
-    Swarm w(s, seed);
-    Operator op(w);
-    w.Deploy();
-    REQUIRE(op.WaitConverged());
+    Deployed d(s, seed);
+    Swarm& w = d.w;
+    Operator& op = d.op;
     const std::vector<TaskId> before = RunningIds(w, 3);
     REQUIRE(!before.empty());
     const auto failed = w.metrics.failed_other;
@@ -129,10 +136,9 @@ TEST_CASE("faults: with live-restore a killed engine's running tasks are found r
 TEST_CASE("faults: a host down takes the containers even with live-restore, and boots after its time", "[unit][faults]") {
   Scenario s = Roomy();
   s.nodes[4].live_restore = true;
-  Swarm w(s, 3);
-  Operator op(w);
-  w.Deploy();
-  REQUIRE(op.WaitConverged());
+  Deployed d(s, 3);
+  Swarm& w = d.w;
+  Operator& op = d.op;
   const std::vector<TaskId> before = RunningIds(w, 4);
   REQUIRE(!before.empty());
   const sim::Time t0 = w.Now();
@@ -153,10 +159,9 @@ TEST_CASE("faults: a host down takes the containers even with live-restore, and 
 TEST_CASE("faults: a partitioned worker keeps its tasks and addresses while the managers replace them", "[unit][faults]") {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     INFO("reproduce: seed " << seed);
-    Swarm w(Roomy(), seed);
-    Operator op(w);
-    w.Deploy();
-    REQUIRE(op.WaitConverged());
+    Deployed d(Roomy(), seed);
+    Swarm& w = d.w;
+    Operator& op = d.op;
     const NodeId n = 3;
     const std::vector<TaskId> before = RunningIds(w, n);
     REQUIRE(!before.empty());
@@ -183,10 +188,9 @@ TEST_CASE("faults: a partitioned worker keeps its tasks and addresses while the 
 TEST_CASE("faults: a partitioned leader loses the lead to a manager the others can reach", "[unit][faults]") {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     INFO("reproduce: seed " << seed);
-    Swarm w(Roomy(), seed);
-    Operator op(w);
-    w.Deploy();
-    REQUIRE(op.WaitConverged());
+    Deployed d(Roomy(), seed);
+    Swarm& w = d.w;
+    Operator& op = d.op;
     const NodeId old = w.leader();
     REQUIRE(w.faults().Partition(old, sim::Sec(40)));
     CHECK(w.reachable_managers() == 2);
@@ -211,10 +215,9 @@ TEST_CASE("faults: failed installs - an engine that does not start, or the old o
   CHECK(none.converged);
   CHECK_FALSE(none.hurt());
 
-  Swarm w(s, 5);
-  Operator op(w);
-  w.Deploy();
-  REQUIRE(op.WaitConverged());
+  Deployed d(s, 5);
+  Swarm& w = d.w;
+  Operator& op = d.op;
   REQUIRE(w.faults().FailNextInstall(3, /*keeps_old=*/true));
   REQUIRE(op.Drain(3));
   REQUIRE(op.Stop(3));
