@@ -169,6 +169,16 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       v.reserve_nano_cpus = (NonNegative(resv, "NanoCPUs", 0, INT64_MAX / 2) + 999'999) / 1'000'000 * 1'000'000;
       const std::int64_t mb = 1024 * 1024;
       v.reserve_memory_bytes = (NonNegative(resv, "MemoryBytes", 0, INT64_MAX / 2) + mb - 1) / mb * mb;
+      if (v.endpoint_mode == model::EndpointMode::kVip) {
+        for (const json& vip : Obj(Obj(s, "Endpoint"), "VirtualIPs")) {
+          const std::string net = f.net_name[Str(vip, "NetworkID")];
+          const std::string addr = StripPrefix(Str(vip, "Addr"));
+          if (addr.empty() || std::find(v.networks.begin(), v.networks.end(), net) == v.networks.end()) continue;
+          auto ip = model::ParseIpv4(addr);
+          if (!ip) return std::unexpected("service " + v.name + ": its VIP on " + net + ": " + ip.error());
+          v.vips[net] = *ip;
+        }
+      }
       v.update = ReadUpdateConfig(spec, "UpdateConfig");
       v.rollback = ReadUpdateConfig(spec, "RollbackConfig");
       v.previous_spec = s.contains("PreviousSpec") && s["PreviousSpec"].is_object();
@@ -215,7 +225,21 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       // its addresses: they are kept as held, not as a task to place.
       const bool leaving = desired != "running" && desired != "ready";
       if (leaving || f.skipped_services.contains(sid) || !f.service_name.contains(sid)) {
-        for (const auto& [net, a] : addrs) hold(net, a);
+        // A down (or left) node's tasks never report an end: what they
+        // hold is the node's until it is removed (swarm-semantics 12).
+        const auto node = f.node_name.find(Str(t, "NodeID"));
+        model::NodeSpec* down = nullptr;
+        for (auto& n : sc.nodes) down = node != f.node_name.end() && n.name == node->second && n.down ? &n : down;
+        for (const auto& [net, a] : addrs) {
+          if (down == nullptr || !net_index.contains(net)) {
+            hold(net, a);
+            continue;
+          }
+          auto ip = model::ParseIpv4(a);
+          if (!ip) return std::unexpected("task " + Str(t, "ID") + ", network \"" + net + "\": " + ip.error());
+          auto& list = down->held[net];
+          if (std::find(list.begin(), list.end(), *ip) == list.end()) list.push_back(*ip);
+        }
         continue;
       }
       model::TaskSpec ts;
@@ -239,6 +263,30 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
       sc.tasks.push_back(std::move(ts));
     }
     if (!bad_address.empty()) return std::unexpected("an address the API gave is not IPv4: " + bad_address);
+    // Nodes without their load-balancer address on an overlay: a task of
+    // theirs there was rejected for want of it in the failure window, and
+    // none of theirs runs there now (swarm-semantics 12).
+    std::set<std::pair<std::string, std::string>> running_on;  // (node, network)
+    for (const model::TaskSpec& ts : sc.tasks) {
+      if (ts.state != model::TaskState::kRunning) continue;
+      for (const auto& [net, a] : ts.addresses) running_on.insert({ts.node, net});
+    }
+    for (const json& t : st.tasks) {
+      Reading reading("task " + SafeStr(t, "ID"));
+      const json& status = Obj(t, "Status");
+      if (!now || Str(status, "Err").find(model::kErrMissingAttachments) == std::string::npos) continue;
+      const auto when = ApiSeconds(Str(status, "Timestamp"));
+      const auto node = f.node_name.find(Str(t, "NodeID"));
+      if (!when || *now - *when > window || node == f.node_name.end()) continue;
+      for (auto& n : sc.nodes) {
+        if (n.name != node->second) continue;
+        for (const json& a : Obj(t, "NetworksAttachments")) {
+          const std::string net = f.net_name[Str(Obj(Obj(a, "Network"), "Spec"), "Name")];
+          if (!net_index.contains(net) || running_on.contains({n.name, net})) continue;
+          if (std::find(n.lb_missing.begin(), n.lb_missing.end(), net) == n.lb_missing.end()) n.lb_missing.push_back(net);
+        }
+      }
+    }
     std::sort(sc.tasks.begin(), sc.tasks.end(), [](const auto& a, const auto& b) {
       return std::tie(a.service, a.slot, a.node) < std::tie(b.service, b.slot, b.node);
     });

@@ -204,6 +204,16 @@ bool Allocator::TryAllocate(Task& t) {
   Service& s = swarm_.services[t.service];
   if (!AllocateService(s)) return false;
   const std::vector<NetworkId>& nets = s.NetsOf(t.version);
+  // The slot's live task's addresses, imported: its first task takes them
+  // back (Swarm::WarmStart).
+  const std::size_t slot = s.spec.mode == ServiceMode::kReplicated ? t.slot - 1 : t.slot;
+  if (!s.warm.empty() && t.version == 0 && slot < s.warm.size()) {
+    std::vector<std::uint32_t>& w = s.warm[slot];
+    for (std::size_t i = 0; i < w.size() && i < nets.size(); ++i) {
+      if (w[i] != kNoAddr && t.addrs[i] == kNoAddr) t.addrs[i] = w[i];
+    }
+    w.clear();
+  }
   const int failed = AllocateAll(nets, t.addrs.span());
   if (failed >= 0) {
     if (swarm_.trace().enabled()) {
@@ -263,7 +273,7 @@ void Allocator::ReallocateNode(NodeId id) {
     } else if (policy == LbPolicy::kAllNodes) {
       need = true;
     } else {
-      need = n.net_tasks[k] > 0;
+      need = n.net_tasks[k] > 0 || !n.held[k].empty() || n.lb_warm[k];
     }
     if (need && n.attach[k] == kNoAddr) {
       const std::uint32_t off = net.pool.Allocate();

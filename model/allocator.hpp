@@ -62,6 +62,12 @@ class Allocator {
   void LeaderChanged();
 
   std::size_t unallocated() const { return unallocated_.size(); }
+  // An address given back outside a task's or a service's life (an
+  // imported reservation nobody took, a removed node's leftovers).
+  void FreeAddress(std::uint32_t net, std::uint32_t offset) {
+    Free(net, offset);
+    Arm();
+  }
 
  private:
   enum class Kind : std::uint8_t { kNode, kTask, kDead, kCommit };

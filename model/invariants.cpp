@@ -72,6 +72,14 @@ std::optional<std::string> Swarm::CheckInvariants() const {
     for (std::size_t k = 0; k < n.attach.size(); ++k) {
       if (n.attach[k] != kNoAddr) claims[k].push_back(n.attach[k]);
     }
+    for (std::size_t k = 0; k < n.held.size(); ++k) claims[k].insert(claims[k].end(), n.held[k].begin(), n.held[k].end());
+  }
+  for (const Service& s : services) {
+    for (const auto& slot : s.warm) {
+      for (std::size_t i = 0; i < slot.size() && i < s.nets.size(); ++i) {
+        if (slot[i] != kNoAddr) claims[s.nets[i]].push_back(slot[i]);
+      }
+    }
   }
   for (std::size_t k = 0; k < networks.size(); ++k) {
     std::vector<std::uint32_t>& c = claims[k];

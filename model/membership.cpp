@@ -96,6 +96,12 @@ std::expected<void, std::string> Membership::Remove(NodeId id) {
     w_.SetDesired(t, TaskState::kShutdown);
     if (!IsTerminal(t.state)) w_.SetState(t, TaskState::kOrphaned, "node removed");
   }
+  // What its leftover tasks held when the run began (an imported left
+  // node's) goes with them.
+  for (NetworkId k = 0; k < n.held.size(); ++k) {
+    for (std::uint32_t off : n.held[k]) w_.allocator().FreeAddress(k, off);
+    n.held[k].clear();
+  }
   w_.allocator().NodeEvent(id);  // frees its load-balancer addresses
   w_.scheduler().NodeChanged(id);
   return {};

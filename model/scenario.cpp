@@ -1,6 +1,7 @@
 #include "model/scenario.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "model/try.hpp"
@@ -125,12 +126,45 @@ std::expected<void, std::string> Scenario::Validate() const {
     }
     return off;
   };
+  // Every address given (held by a network or a node, a VIP, a task's) has
+  // one holder: network name -> address -> where it was first given.
+  std::map<std::string, std::map<std::uint32_t, std::string>> holder;
+  auto claim = [&](const std::string& where, const std::string& net, std::uint32_t ip) -> std::expected<void, std::string> {
+    const NetworkSpec* spec = nullptr;
+    for (const auto& n : networks) spec = n.name == net ? &n : spec;
+    if (spec == nullptr) return std::unexpected(where + ": no overlay network is named \"" + net + "\"");
+    SWARMPLAN_CHECK(check_address(where, ip, spec->subnet));
+    auto [it, fresh] = holder[net].emplace(ip, where);
+    if (!fresh) return std::unexpected(where + ": " + FormatIpv4(ip) + " is already given at " + it->second);
+    return {};
+  };
   for (std::size_t i = 0; i < networks.size(); ++i) {
-    std::set<std::uint32_t> seen;
     for (std::size_t k = 0; k < networks[i].held.size(); ++k) {
-      const std::string where = "/networks/" + std::to_string(i) + "/held/" + std::to_string(k);
-      auto off = SWARMPLAN_TRY(check_address(where, networks[i].held[k], networks[i].subnet));
-      if (!seen.insert(off).second) return std::unexpected(where + ": " + FormatIpv4(networks[i].held[k]) + " is listed twice");
+      SWARMPLAN_CHECK(claim("/networks/" + std::to_string(i) + "/held/" + std::to_string(k), networks[i].name, networks[i].held[k]));
+    }
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const std::string ptr = "/nodes/" + std::to_string(i);
+    for (const auto& [net, list] : nodes[i].held) {
+      if (!nodes[i].joined && !list.empty()) return std::unexpected(ptr + "/held: a node not in the swarm holds nothing");
+      for (std::size_t k = 0; k < list.size(); ++k) SWARMPLAN_CHECK(claim(ptr + "/held/" + net + "/" + std::to_string(k), net, list[k]));
+    }
+    for (std::size_t k = 0; k < nodes[i].lb_missing.size(); ++k) {
+      if (!nets.contains(nodes[i].lb_missing[k])) {
+        return std::unexpected(ptr + "/lb_missing/" + std::to_string(k) + ": no overlay network is named \"" + nodes[i].lb_missing[k] + "\"");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    const ServiceSpec& v = services[i];
+    for (const auto& [net, ip] : v.vips) {
+      const std::string where = "/services/" + std::to_string(i) + "/vips/" + net;
+      if (v.endpoint_mode != EndpointMode::kVip) return std::unexpected(where + ": \"" + v.name + "\" uses DNS round-robin, which has no VIP");
+      if (!v.deployed) return std::unexpected(where + ": \"" + v.name + "\" is not deployed, so it has no VIP yet");
+      if (std::find(v.networks.begin(), v.networks.end(), net) == v.networks.end()) {
+        return std::unexpected(where + ": \"" + v.name + "\" is not on a network named \"" + net + "\"");
+      }
+      SWARMPLAN_CHECK(claim(where, net, ip));
     }
   }
   std::set<std::pair<std::string, std::uint32_t>> slots;
@@ -159,10 +193,7 @@ std::expected<void, std::string> Scenario::Validate() const {
       if (std::find(svc->networks.begin(), svc->networks.end(), net) == svc->networks.end()) {
         return std::unexpected(where + ": \"" + t.service + "\" is not on a network named \"" + net + "\"");
       }
-      for (const auto& n : networks) {
-        if (n.name != net) continue;
-        SWARMPLAN_CHECK(check_address(where, addr, n.subnet));
-      }
+      SWARMPLAN_CHECK(claim(where, net, addr));
     }
   }
   return {};

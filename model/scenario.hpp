@@ -151,6 +151,13 @@ struct NodeSpec {
   // "live_restore": true: its dockerd runs with --live-restore, so its
   // containers outlive the daemon's stop or death (model/faults.hpp).
   bool live_restore = false;
+  // The live state of an imported cluster (docs/swarm-semantics.md section
+  // 12). "held": per overlay, the addresses its tasks on their way out
+  // still hold (a down or left node's: freed when the node is removed).
+  // "lb_missing": overlays on which its tasks need a load-balancer address
+  // that it does not have (its tasks there were rejected for want of it).
+  std::map<std::string, std::vector<std::uint32_t>> held;
+  std::vector<std::string> lb_missing;
   bool out() const { return down || !joined; }  // takes no part when the run starts
 };
 
@@ -211,6 +218,9 @@ struct ServiceSpec {
   // from the task history): the scheduler underweights those nodes, as the
   // live leader does. Counted as failures at the start of the run.
   std::map<std::string, std::uint32_t> recent_failures;
+  // Its virtual IPs on its overlays as the live cluster has them (import;
+  // scenario key "vips"): taken when the run starts, before any task.
+  std::map<std::string, std::uint32_t> vips;
   // Not known for a scenario written by hand; a Compose redeploy of such a
   // service is planned as a rolling update (it cannot tell).
   std::optional<ContainerSpec> container;
@@ -226,8 +236,8 @@ struct ServiceSpec {
 // A task of the cluster as it is (from `swarmplan import`). Tasks from
 // ASSIGNED to RUNNING on a node pin their slot's first task to that node,
 // so the simulated cluster starts with the real placement; the rest are
-// informative. Addresses are kept for reference (the model allocates its
-// own, serially; only their number matters to capacity).
+// informative. A live task's addresses stay its slot's: the slot's first
+// task takes them back (docs/swarm-semantics.md section 12).
 struct TaskSpec {
   std::string service;
   std::uint32_t slot = 0;  // replicated: 1-based; global: 0

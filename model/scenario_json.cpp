@@ -208,6 +208,23 @@ std::expected<NodeSpec, std::string> ReadNode(const json& j, const std::string& 
     auto m = SWARMPLAN_TRY(r.Int("memory_mb", 1, 1LL << 30));
     n.memory_bytes = m * 1024 * 1024;
   }
+  if (r.Has("held")) {
+    const json& h = r.At("held");
+    const std::string where = r.Path("held");
+    if (!h.is_object()) return std::unexpected(where + " must be an object of network name -> array of addresses");
+    for (auto it = h.begin(); it != h.end(); ++it) {
+      if (!it.value().is_array()) return std::unexpected(where + "/" + it.key() + " must be an array of addresses");
+      auto& list = n.held[it.key()];
+      for (std::size_t k = 0; k < it.value().size(); ++k) {
+        auto ip = SWARMPLAN_TRY(ReadAddress(it.value()[k], where + "/" + it.key() + "/" + std::to_string(k)));
+        list.push_back(ip);
+      }
+    }
+  }
+  if (r.Has("lb_missing")) {
+    auto nets = SWARMPLAN_TRY(r.Strings("lb_missing"));
+    n.lb_missing = nets;
+  }
   return n;
 }
 
@@ -361,6 +378,14 @@ std::expected<ServiceSpec, std::string> ReadService(const json& j, const std::st
     for (auto it = f.begin(); it != f.end(); ++it) {
       auto n = SWARMPLAN_TRY(Reader::IntValue(it.value(), where + "/" + it.key(), 0, 100'000));
       s.recent_failures[it.key()] = static_cast<std::uint32_t>(n);
+    }
+  }
+  if (r.Has("vips")) {
+    const json& v = r.At("vips");
+    if (!v.is_object()) return std::unexpected(r.Path("vips") + " must be an object of network: address");
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      auto ip = SWARMPLAN_TRY(ReadAddress(it.value(), r.Path("vips") + "/" + it.key()));
+      s.vips[it.key()] = ip;
     }
   }
   if (r.Has("previous_spec")) {

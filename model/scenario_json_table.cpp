@@ -10,11 +10,11 @@ const std::vector<std::string_view> kTopKeys = {"schema_version", "name", "ingre
                                                 "services", "tasks", "leader", "upgrade", "timings"};
 const std::vector<std::string_view> kNetworkKeys = {"name", "subnet", "held"};
 const std::vector<std::string_view> kNodeKeys = {"name", "role", "engine", "availability", "state",
-                                                 "labels", "cpus", "memory_mb", "joined", "live_restore"};
+                                                 "labels", "cpus", "memory_mb", "joined", "live_restore", "held", "lb_missing"};
 const std::vector<std::string_view> kServiceKeys = {
     "name", "mode", "replicas", "networks", "endpoint_mode", "constraints", "max_replicas_per_node", "restart",
     "stop_grace_period_ms", "exits_on_sigterm", "publish_ingress", "reserve_cpus_milli", "reserve_memory_mb", "deployed",
-    "update_config", "rollback_config", "previous_spec", "recent_failures", "container", "update_to"};
+    "update_config", "rollback_config", "previous_spec", "recent_failures", "container", "update_to", "vips"};
 // What a service's `update_to` may say: the fields a rolling update rolls
 // out beyond the networks (ServiceSpec::update_to).
 const std::vector<std::string_view> kUpdateToKeys = {

@@ -79,6 +79,14 @@ json ScenarioToJson(const Scenario& s) {
     if (!n.labels.empty()) o["labels"] = n.labels;
     if (n.nano_cpus) o["cpus"] = n.nano_cpus / 1'000'000'000;
     if (n.memory_bytes) o["memory_mb"] = n.memory_bytes / (1024 * 1024);
+    if (!n.held.empty()) {
+      o["held"] = json::object();
+      for (const auto& [net, list] : n.held) {
+        o["held"][net] = json::array();
+        for (std::uint32_t a : list) o["held"][net].push_back(FormatIpv4(a));
+      }
+    }
+    if (!n.lb_missing.empty()) o["lb_missing"] = n.lb_missing;
     j["nodes"].push_back(o);
   }
   j["services"] = json::array();
@@ -101,6 +109,10 @@ json ScenarioToJson(const Scenario& s) {
     if (!v.deployed) o["deployed"] = false;
     if (v.previous_spec) o["previous_spec"] = true;
     if (!v.recent_failures.empty()) o["recent_failures"] = v.recent_failures;
+    if (!v.vips.empty()) {
+      o["vips"] = json::object();
+      for (const auto& [net, a] : v.vips) o["vips"][net] = FormatIpv4(a);
+    }
     if (v.container) o["container"] = ContainerToJson(*v.container);
     if (v.update_to) {
       const ServiceSpec& u = *v.update_to;

@@ -58,6 +58,13 @@ struct Node {
   // allocated: a global task created for the node counts from then on).
   std::vector<std::uint32_t> net_tasks;
   std::vector<TaskId> tasks;             // non-terminal tasks assigned here
+  // An imported live state (docs/swarm-semantics.md section 12): per
+  // network, addresses its tasks on their way out hold (NodeSpec::held),
+  // freed when the node is removed; and whether its load balancer's
+  // address was given by the live state (kept until the run's plan starts,
+  // when its own tasks decide).
+  std::vector<std::vector<std::uint32_t>> held;
+  std::vector<std::uint8_t> lb_warm;
 
   // Each component's own state of the node; only that component writes it.
   struct SchedulerCounts {  // scheduler.cpp: what its counted tasks take here
@@ -129,6 +136,10 @@ struct Service {
   bool vips_done = false;
   std::vector<Slot> slots;           // replicated: slot i+1; global: one per node
   std::vector<NodeId> pins;          // replicated: slot i+1's first task goes to this node (import)
+  // Import: per slot (replicated: slot i+1; global: node i), the addresses
+  // its live task holds, per nets entry (kNoAddr: none); the slot's first
+  // task takes them back. Empty when nothing was imported.
+  std::vector<std::vector<std::uint32_t>> warm;
   std::vector<std::uint16_t> per_node;    // scheduler's count on each node
   std::vector<std::uint8_t> constraint_ok;  // per node, labels are static
   bool active = true;                 // created (deployed) and not removed

@@ -103,10 +103,111 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
       s.pins[t.slot - 1] = node_by_name.at(t.node);
     }
   }
+  WarmStart(sc);
   if (ChecksNextSwarm()) CheckAfterEveryEvent();
 }
 
 Swarm::~Swarm() = default;
+
+// An imported cluster starts from its live addresses (docs/swarm-semantics.md
+// section 12): the VIPs, each live task's addresses (its slot's first task
+// takes them back), the addresses a down node's leftover tasks hold, then a
+// load-balancer address for every node whose tasks need one, except where
+// the live state shows it has none. Whatever is left is what the live
+// cluster has free, so the tasks that wait there wait here.
+void Swarm::WarmStart(const Scenario& sc) {
+  auto net_id = [&](const std::string& name) -> NetworkId {
+    for (NetworkId k = 1; k < networks.size(); ++k) {
+      if (networks[k].name == name) return k;
+    }
+    return kNoId;
+  };
+  auto take = [&](NetworkId k, std::uint32_t ip) {
+    const std::uint32_t off = ip - networks[k].pool.subnet().base;
+    networks[k].pool.Take(off);  // Validate(): inside the subnet, one holder
+    return off;
+  };
+  for (Node& n : nodes) {
+    n.held.assign(networks.size(), {});
+    n.lb_warm.assign(networks.size(), 0);
+  }
+  std::vector<std::vector<std::uint8_t>> needs_lb(nodes.size(), std::vector<std::uint8_t>(networks.size(), 0));
+  for (Service& s : services) {
+    for (std::size_t i = 0; i < s.nets.size(); ++i) {
+      const auto v = s.spec.vips.find(networks[s.nets[i]].name);
+      if (v != s.spec.vips.end() && s.nets[i] != 0) s.vips[i] = take(s.nets[i], v->second);
+    }
+    if (!s.spec.vips.empty() && s.spec.endpoint_mode == EndpointMode::kVip) {
+      s.vips_done = std::find(s.vips.begin(), s.vips.end(), kNoAddr) == s.vips.end();
+    }
+  }
+  std::map<std::string, ServiceId> by_name;
+  for (const Service& s : services) by_name[s.spec.name] = s.id;
+  for (const TaskSpec& t : sc.tasks) {
+    const auto sv = by_name.find(t.service);
+    if (sv == by_name.end() || t.addresses.empty()) continue;
+    Service& s = services[sv->second];
+    NodeId node = kNoId;
+    if (!t.node.empty()) node = static_cast<NodeId>(*sc.FindNode(t.node));
+    std::size_t slot;
+    if (s.spec.mode == ServiceMode::kReplicated) {
+      if (t.slot == 0 || t.slot > s.spec.replicas) continue;  // scaled away: nothing will take it back
+      slot = t.slot - 1;
+    } else {
+      if (node == kNoId || !s.constraint_ok[node]) continue;
+      slot = node;
+    }
+    if (s.warm.empty()) s.warm.resize(s.slots.size());
+    if (!s.warm[slot].empty()) continue;  // the slot's one live task is enough
+    s.warm[slot].assign(s.nets.size(), kNoAddr);
+    for (std::size_t i = 0; i < s.nets.size(); ++i) {
+      if (s.nets[i] == 0) continue;  // ingress addresses are not carried
+      const auto a = t.addresses.find(networks[s.nets[i]].name);
+      if (a == t.addresses.end()) continue;
+      s.warm[slot][i] = take(s.nets[i], a->second);
+      if (node != kNoId && t.state >= TaskState::kAssigned) needs_lb[node][s.nets[i]] = 1;
+    }
+  }
+  for (std::size_t i = 0; i < sc.nodes.size(); ++i) {
+    for (const auto& [name, list] : sc.nodes[i].held) {
+      const NetworkId k = net_id(name);
+      for (std::uint32_t ip : list) nodes[i].held[k].push_back(take(k, ip));
+      if (!list.empty()) needs_lb[i][k] = 1;
+    }
+  }
+  // The leader's rule (the allocator gives every node its own at the start
+  // under the older ones).
+  if (nodes[sc.InitialLeader().value()].engine.lb_policy() != LbPolicy::kOnDemand) return;
+  for (std::size_t i = 0; i < sc.nodes.size(); ++i) {
+    Node& n = nodes[i];
+    if (!n.member) continue;
+    for (NetworkId k = 1; k < networks.size(); ++k) {
+      if (!needs_lb[i][k]) continue;
+      const auto& missing = sc.nodes[i].lb_missing;
+      if (std::find(missing.begin(), missing.end(), networks[k].name) != missing.end()) continue;
+      const std::uint32_t off = networks[k].pool.Allocate();
+      if (off == kNoAddr) continue;  // more given than the subnet holds: the allocator decides
+      n.attach[k] = off;
+      n.lb_warm[k] = 1;
+    }
+  }
+}
+
+void Swarm::EndWarmStart() {
+  for (Service& s : services) {
+    for (std::size_t slot = 0; slot < s.warm.size(); ++slot) {
+      for (std::size_t i = 0; i < s.warm[slot].size() && i < s.nets.size(); ++i) {
+        if (s.warm[slot][i] != kNoAddr) allocator_->FreeAddress(s.nets[i], s.warm[slot][i]);
+      }
+    }
+    s.warm.clear();
+  }
+  for (Node& n : nodes) {
+    if (std::find(n.lb_warm.begin(), n.lb_warm.end(), 1) == n.lb_warm.end()) continue;
+    std::fill(n.lb_warm.begin(), n.lb_warm.end(), 0);
+    allocator_->NodeEvent(n.id, /*own_transaction=*/true);
+  }
+}
 
 bool Swarm::MeetsConstraints(const Service& s, const Node& n) const {
   return ConstraintsMatch(s.spec.constraints, n.name, n.role, n.labels);
@@ -448,6 +549,7 @@ void Swarm::UpdateRunning(Service& s, int delta) {
 }
 
 void Swarm::StartMeasuring() {
+  EndWarmStart();
   measuring_ = true;
   for (Network& n : networks) n.pool.ResetPeak();
   metrics = SwarmMetrics{};

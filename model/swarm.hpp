@@ -148,7 +148,7 @@ class Swarm {
   std::uint64_t seed() const { return seed_; }
 
   // Resets peaks and per-service minima to the current state.
-  void StartMeasuring();
+  void StartMeasuring();  // also ends the warm start of an imported state (EndWarmStart)
   void FinishMeasuring();  // closes open below-desired intervals
 
   // --- The store and context, used by the components. ---
@@ -205,6 +205,12 @@ class Swarm {
   std::string TaskName(const Task& t) const;
   const std::string& NodeName(NodeId n) const { return nodes[n].name; }
   bool MeetsConstraints(const Service& s, const Node& n) const;
+  // An imported live state's addresses taken before the run (scenario
+  // vips, tasks' addresses, nodes' held and load balancers), and their end
+  // when the plan starts: reservations nobody took back are freed and the
+  // load balancers given by the live state answer to their tasks again.
+  void WarmStart(const Scenario& sc);
+  void EndWarmStart();
 
  private:
   void NewSpecVersion(Service& s, std::vector<NetworkId> nets);
