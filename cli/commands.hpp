@@ -50,7 +50,16 @@ struct UsageArgs {
   std::string format;  // text (default), json (as --json), prometheus
 };
 
+struct DiagnoseArgs {
+  std::string host;
+  std::string trials = "200";
+  std::string fix_trials = "50";
+  std::string seed = "1";
+  bool json = false;
+};
+
 int RunPlan(const PlanArgs& args);
+int RunDiagnose(const DiagnoseArgs& args);
 int RunImport(const ImportArgs& args);
 int RunUsage(const UsageArgs& args);
 int RunApply(const ApplyArgs& args);

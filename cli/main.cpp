@@ -113,6 +113,16 @@ int main(int argc, char** argv) {
                         "text (default), json (as --json) or prometheus (the text format node_exporter's textfile "
                         "collector reads; docs/monitoring.md)")->check(NonEmpty);
 
+  DiagnoseArgs diagnose;
+  CLI::App* diagnose_cmd = app.add_subcommand(
+      "diagnose", "what holds each overlay's addresses on the live swarm, which tasks wait or are rejected and why, "
+                  "what happens if nothing is done, and the fixes proven from this state (exit 0 healthy, 2 trouble)");
+  diagnose_cmd->add_option("--host", diagnose.host, "Docker host of a swarm manager (default: DOCKER_HOST, else unix:///var/run/docker.sock)")->check(NonEmpty);
+  diagnose_cmd->add_option("--trials", diagnose.trials, "simulated trials of what happens next (default 200)");
+  diagnose_cmd->add_option("--fix-trials", diagnose.fix_trials, "simulated trials to prove each fix (default 50)");
+  diagnose_cmd->add_option("--seed", diagnose.seed, "base seed (default 1)");
+  diagnose_cmd->add_flag("--json", diagnose.json, "write one JSON document to stdout");
+
   std::vector<std::string> parts;
   bool merge_json = false;
   CLI::App* merge_cmd = app.add_subcommand("merge", "combine shares written by `plan --shard I/N --json`");
@@ -136,6 +146,7 @@ int main(int argc, char** argv) {
     if (*apply_cmd) return Finish(RunApply(apply));
     if (*import_cmd) return Finish(RunImport(import));
     if (*usage_cmd) return Finish(RunUsage(usage));
+    if (*diagnose_cmd) return Finish(RunDiagnose(diagnose));
     // `swarmplan plan`, and `swarmplan` alone, run the plan.
     return Finish(RunPlan(plan));
   } catch (const std::exception& e) {

@@ -90,24 +90,55 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   for (Node& n : nodes) n.tasks.reserve(2 * per_node_tasks);
   // The placement of an imported cluster: a live task on a node pins its
   // slot's first task there (the scheduler honours it when the node fits).
+  const std::vector<std::uint32_t> slots = ModelSlots(sc);
   if (!sc.tasks.empty()) {
     std::map<std::string, ServiceId> by_name;
     for (const Service& s : services) by_name[s.spec.name] = s.id;
     std::map<std::string, NodeId> node_by_name;
     for (const Node& n : nodes) node_by_name[n.name] = n.id;
-    for (const TaskSpec& t : sc.tasks) {
+    for (std::size_t i = 0; i < sc.tasks.size(); ++i) {
+      const TaskSpec& t = sc.tasks[i];
       const auto sv = by_name.find(t.service);
-      if (sv == by_name.end() || t.node.empty() || t.state < TaskState::kAssigned) continue;
-      Service& s = services[sv->second];
-      if (s.spec.mode != ServiceMode::kReplicated || t.slot == 0 || t.slot > s.spec.replicas) continue;
-      s.pins[t.slot - 1] = node_by_name.at(t.node);
+      if (sv == by_name.end() || t.node.empty() || t.state < TaskState::kAssigned || slots[i] == 0) continue;
+      services[sv->second].pins[slots[i] - 1] = node_by_name.at(t.node);
     }
   }
-  WarmStart(sc);
+  WarmStart(sc, slots);
   if (ChecksNextSwarm()) CheckAfterEveryEvent();
 }
 
 Swarm::~Swarm() = default;
+
+// A live replicated service's slots need not be 1..replicas (a scale down
+// removes tasks of any slot): each live task keeps its slot when it is in
+// range, and the others take the free ones in order. 0: no slot (a global
+// task, or more live tasks than replicas while a scale down runs).
+std::vector<std::uint32_t> Swarm::ModelSlots(const Scenario& sc) {
+  std::vector<std::uint32_t> out(sc.tasks.size(), 0);
+  for (const ServiceSpec& v : sc.services) {
+    if (v.mode != ServiceMode::kReplicated) continue;
+    std::vector<bool> used(v.replicas + 1, false);
+    std::vector<std::size_t> outside;
+    for (std::size_t i = 0; i < sc.tasks.size(); ++i) {
+      const TaskSpec& t = sc.tasks[i];
+      if (t.service != v.name) continue;
+      if (t.slot >= 1 && t.slot <= v.replicas && !used[t.slot]) {
+        used[t.slot] = true;
+        out[i] = t.slot;
+      } else {
+        outside.push_back(i);
+      }
+    }
+    std::uint32_t next = 1;
+    for (std::size_t i : outside) {
+      while (next <= v.replicas && used[next]) ++next;
+      if (next > v.replicas) break;
+      used[next] = true;
+      out[i] = next;
+    }
+  }
+  return out;
+}
 
 // An imported cluster starts from its live addresses (docs/swarm-semantics.md
 // section 12): the VIPs, each live task's addresses (its slot's first task
@@ -115,7 +146,7 @@ Swarm::~Swarm() = default;
 // load-balancer address for every node whose tasks need one, except where
 // the live state shows it has none. Whatever is left is what the live
 // cluster has free, so the tasks that wait there wait here.
-void Swarm::WarmStart(const Scenario& sc) {
+void Swarm::WarmStart(const Scenario& sc, const std::vector<std::uint32_t>& slots) {
   auto net_id = [&](const std::string& name) -> NetworkId {
     for (NetworkId k = 1; k < networks.size(); ++k) {
       if (networks[k].name == name) return k;
@@ -143,7 +174,8 @@ void Swarm::WarmStart(const Scenario& sc) {
   }
   std::map<std::string, ServiceId> by_name;
   for (const Service& s : services) by_name[s.spec.name] = s.id;
-  for (const TaskSpec& t : sc.tasks) {
+  for (std::size_t ti = 0; ti < sc.tasks.size(); ++ti) {
+    const TaskSpec& t = sc.tasks[ti];
     const auto sv = by_name.find(t.service);
     if (sv == by_name.end() || t.addresses.empty()) continue;
     Service& s = services[sv->second];
@@ -151,8 +183,8 @@ void Swarm::WarmStart(const Scenario& sc) {
     if (!t.node.empty()) node = static_cast<NodeId>(*sc.FindNode(t.node));
     std::size_t slot;
     if (s.spec.mode == ServiceMode::kReplicated) {
-      if (t.slot == 0 || t.slot > s.spec.replicas) continue;  // scaled away: nothing will take it back
-      slot = t.slot - 1;
+      if (slots[ti] == 0) continue;  // being scaled away: nothing will take it back
+      slot = slots[ti] - 1;
     } else {
       if (node == kNoId || !s.constraint_ok[node]) continue;
       slot = node;

@@ -209,7 +209,8 @@ class Swarm {
   // vips, tasks' addresses, nodes' held and load balancers), and their end
   // when the plan starts: reservations nobody took back are freed and the
   // load balancers given by the live state answer to their tasks again.
-  void WarmStart(const Scenario& sc);
+  void WarmStart(const Scenario& sc, const std::vector<std::uint32_t>& slots);
+  static std::vector<std::uint32_t> ModelSlots(const Scenario& sc);
   void EndWarmStart();
 
  private:

@@ -114,8 +114,8 @@ bool OnNetwork(const model::ServiceSpec& svc, const std::string& net) {
   return std::find(svc.networks.begin(), svc.networks.end(), net) != svc.networks.end();
 }
 
-// A range of the given prefix near `near` that overlaps no network of `s`
-// (nor ingress), and a name no network has: where a new overlay could go.
+}  // namespace
+
 std::optional<model::NetworkSpec> FreeOverlay(const Scenario& s, const std::string& name,
                                               const model::Ipv4Cidr& near, int prefix) {
   model::NetworkSpec n;
@@ -135,6 +135,8 @@ std::optional<model::NetworkSpec> FreeOverlay(const Scenario& s, const std::stri
   }
   return std::nullopt;
 }
+
+namespace {
 
 std::optional<model::EngineVersion> Target(const Plan& p) {
   for (const Step& st : p.steps) {

@@ -54,6 +54,11 @@ struct FixOptions {
   std::function<std::optional<Plan>(const model::Scenario&)> plan_for;
 };
 
+// A range of the given prefix near `near` that overlaps no network of `s`
+// (nor ingress), and a name no network has: where a new overlay could go.
+std::optional<model::NetworkSpec> FreeOverlay(const model::Scenario& s, const std::string& name,
+                                              const model::Ipv4Cidr& near, int prefix);
+
 // The networks at risk: overlays whose addresses ran out in a trial of the
 // plan (peak at capacity) or whose budget on paper does not hold.
 // `tight` names them (scenario network names). Only proven fixes are
