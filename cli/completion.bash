@@ -4,10 +4,10 @@
 _swarmplan() {
   local cur=${COMP_WORDS[COMP_CWORD]} sub="" w
   for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case $w in plan|simulate|apply|import|usage|merge) sub=$w; break ;; esac
+    case $w in plan|simulate|apply|import|usage|diagnose|merge) sub=$w; break ;; esac
   done
   if [[ -z $sub ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "plan simulate apply import usage merge --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "plan simulate apply import usage diagnose merge --help --version" -- "$cur")
     return
   fi
   if [[ $cur == -* ]]; then

@@ -105,6 +105,7 @@ int RunDiagnose(const DiagnoseArgs& args) {
   opt.trials = *trials;
   opt.fix_trials = *fix_trials;
   opt.threads = std::max(1u, std::thread::hardware_concurrency());
+  opt.trouble = !trouble->healthy();
   const planner::Diagnosis d = planner::Diagnose(imp->scenario, tight, opt);
   const bool healthy = trouble->healthy() && d.next.converges == d.next.trials;
   const double now = trouble->now;
@@ -120,7 +121,11 @@ int RunDiagnose(const DiagnoseArgs& args) {
     json ends = json::array();
     for (const auto& e : d.next.ends) {
       ends.push_back({{"service", e.service}, {"desired", e.desired}, {"running_min", e.running_min},
-                      {"running_max", e.running_max}, {"new_max", e.new_max}});
+                      {"running_max", e.running_max}, {"new_min", e.new_min}, {"new_max", e.new_max}});
+    }
+    json net_ends = json::array();
+    for (const auto& n : d.next.nets) {
+      net_ends.push_back({{"network", n.network}, {"used_min", n.used_min}, {"used_max", n.used_max}});
     }
     json fixes = json::array();
     for (const auto& f : d.fixes) {
@@ -138,7 +143,8 @@ int RunDiagnose(const DiagnoseArgs& args) {
              {"down_nodes", trouble->down_nodes},
              {"next", {{"verdict", d.next.verdict()}, {"trials", d.next.trials}, {"converges", d.next.converges},
                        {"waits", d.next.waiting}, {"rejects_forever", d.next.rejecting},
-                       {"rejections_per_hour", d.next.rejections_per_hour}, {"services", ends}}},
+                       {"rejections_per_hour", d.next.rejections_per_hour}, {"services", ends},
+                       {"networks", net_ends}}},
              {"fixes", fixes}};
     std::cout << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return healthy ? kExitSafe : kExitAtRisk;

@@ -522,12 +522,15 @@ void Swarm::SetDesired(Task& t, TaskState d) {
     SetState(t, TaskState::kShutdown);
     return;
   }
-  if (t.on_node) {
+  if (t.on_node && t.state >= TaskState::kAssigned) {
     // The worker learns of it when the dispatcher's stream sends the
     // change, not at once: this is the race of docs/swarm-semantics.md
     // section 3 between a replacement's start and its node's new LB
-    // address. (A task not delivered yet gets its latest desired state with
-    // its assignment.)
+    // address. A task not assigned yet (a global task is its node's from
+    // its creation, but still NEW while it has no address) is not sent at
+    // all: the dispatcher's stream skips tasks below ASSIGNED (swarmkit
+    // dispatcher.go Assignments); it gets its latest desired state with
+    // its assignment.
     dispatcher_->Modified(t.node, t.id);
   }
 }

@@ -77,8 +77,9 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
   Outlook& o = d.next;
   double per_hour = 0;
   for (const auto& svc : s.services) {
-    if (svc.deployed) o.ends.push_back({svc.name, 0, UINT32_MAX, 0, 0});
+    if (svc.deployed) o.ends.push_back({svc.name, 0, UINT32_MAX, 0, UINT32_MAX, 0});
   }
+  for (const auto& net : s.networks) o.nets.push_back({net.name, UINT64_MAX, 0});
   for (const TrialResult& r : results) {
     ++o.trials;
     if (r.converged) {
@@ -95,13 +96,26 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
         e.desired = so.desired;
         e.running_min = std::min(e.running_min, so.running_after);
         e.running_max = std::max(e.running_max, so.running_after);
+        e.new_min = std::min(e.new_min, so.new_after);
         e.new_max = std::max(e.new_max, so.new_after);
       }
     }
+    for (Outlook::Net& n : o.nets) {
+      for (const NetworkOutcome& no : r.networks) {
+        if (no.name != n.network) continue;
+        n.used_min = std::min(n.used_min, no.used_after);
+        n.used_max = std::max(n.used_max, no.used_after);
+      }
+    }
   }
-  for (Outlook::End& e : o.ends) e.running_min = std::min(e.running_min, e.running_max);
+  for (Outlook::End& e : o.ends) {
+    e.running_min = std::min(e.running_min, e.running_max);
+    e.new_min = std::min(e.new_min, e.new_max);
+  }
+  for (Outlook::Net& n : o.nets) n.used_min = std::min(n.used_min, n.used_max);
   if (o.rejecting > 0) o.rejections_per_hour = per_hour / static_cast<double>(o.rejecting);
-  if (o.converges == o.trials) return d;
+  const bool stuck = o.converges != o.trials;
+  if (!stuck && !opt.trouble) return d;
 
   // Fixes, from the cheapest kind of act to the dearest.
   std::vector<LiveFix> tried;
@@ -122,7 +136,7 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
   // A node whose tasks lack its load-balancer address: drained, its tasks
   // leave it (a global service's are not replaced elsewhere) and the
   // address they held goes back.
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+  for (std::size_t i = 0; i < s.nodes.size() && stuck; ++i) {
     const model::NodeSpec& n = s.nodes[i];
     const bool missing = std::any_of(n.lb_missing.begin(), n.lb_missing.end(),
                                      [&](const std::string& net) { return std::find(tight.begin(), tight.end(), net) != tight.end(); });
@@ -134,7 +148,7 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
     f.commands = {"docker node update --availability drain " + Quote(n.name)};
     offer(std::move(f));
   }
-  for (const std::string& net : tight) {
+  for (const std::string& net : stuck ? tight : std::vector<std::string>{}) {
     const auto k = std::find_if(s.networks.begin(), s.networks.end(), [&](const auto& n) { return n.name == net; });
     if (k == s.networks.end()) continue;
     // Fewer replicas of a service on it: the most that still converge,

@@ -19,6 +19,9 @@ struct DiagnoseOptions {
   std::uint64_t trials = 200;  // for what happens next
   std::uint64_t fix_trials = 50;  // for each fix's proof
   unsigned threads = 1;
+  // Look for fixes even when nothing done converges (the live reading
+  // found trouble, e.g. a down node holding addresses).
+  bool trouble = false;
 };
 
 // What happens if nothing is done, over seeded trials from the live state.
@@ -32,9 +35,14 @@ struct Outlook {
     std::string service;
     std::uint32_t desired = 0;
     std::uint32_t running_min = 0, running_max = 0;  // at the end, over the trials
-    std::uint32_t new_max = 0;                       // still in NEW at the end
+    std::uint32_t new_min = 0, new_max = 0;          // still in NEW at the end
   };
   std::vector<End> ends;
+  struct Net {
+    std::string network;
+    std::uint64_t used_min = 0, used_max = 0;  // addresses in use at the end
+  };
+  std::vector<Net> nets;
   // "converges", "waits for good", "rejects again and again", or "varies"
   // when no outcome has every trial.
   std::string verdict() const;

@@ -135,7 +135,7 @@ inline void Record(Row row) {
   }
   Rows().push_back(row);
   std::ofstream md("conformance-" + RsPrefix() + ".md");
-  md << "| scenario | real: running / NEW / rejected / addresses | model (20 seeds): running / NEW / addresses | model: seeds rejecting | agree |\n";
+  md << "| scenario | real: running / NEW / rejected / addresses | model (20 seeds; diagnose: its trials): running / NEW / addresses | model: seeds rejecting | agree |\n";
   md << "| --- | --- | --- | --- | --- |\n";
   for (const Row& r : Rows()) {
     md << "| " << r.scenario << " | " << r.real.running << " / " << r.real.stuck_new << " / " << r.real.rejected

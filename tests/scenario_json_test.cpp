@@ -128,3 +128,30 @@ TEST_CASE("a service's update_to round-trips, bad values are named", "[unit][sce
   CHECK(ServiceError(R"("mode": "global", "update_to": {"constraints": ["node.role==worker"]})") ==
         "t: /services/0/update_to: a change of a global service's placement is not modelled");
 }
+
+TEST_CASE("a live state's vips, node held and lb_missing round-trip, and each address has one holder", "[unit][scenario][import]") {
+  const std::string head = R"({"schema_version": 1, "networks": [{"name": "n", "subnet": "10.1.0.0/24"}],
+      "nodes": [{"name": "m1", "role": "manager", "engine": "20.10"},
+                {"name": "w1", "engine": "20.10", "state": "down", "held": {"n": ["10.1.0.9"]}, "lb_missing": ["n"]}],
+      "services": [{"name": "web", "networks": ["n"], "replicas": 2, "vips": {"n": "10.1.0.2"}}],
+      "tasks": [{"service": "web", "slot": 1, "node": "m1", "state": "running", "addresses": {"n": )";
+  auto ok = model::ScenarioFromJson(head + R"("10.1.0.3"}}]})", "t");
+  REQUIRE(ok);
+  CHECK(ok->services[0].vips.at("n") == *model::ParseIpv4("10.1.0.2"));
+  CHECK(ok->nodes[1].held.at("n") == std::vector<std::uint32_t>{*model::ParseIpv4("10.1.0.9")});
+  CHECK(ok->nodes[1].lb_missing == std::vector<std::string>{"n"});
+  auto back = model::ScenarioFromJson(model::ScenarioToJson(*ok).dump(), "t");
+  REQUIRE(back);
+  CHECK(model::ScenarioToJson(*back) == model::ScenarioToJson(*ok));
+  // The task's address is the VIP's, or the node's leftover's: refused,
+  // naming both places.
+  auto twice = model::ScenarioFromJson(head + R"("10.1.0.2"}}]})", "t");
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error() == "t: /tasks/0/addresses/n: 10.1.0.2 is already given at /services/0/vips/n");
+  auto left = model::ScenarioFromJson(head + R"("10.1.0.9"}}]})", "t");
+  REQUIRE_FALSE(left);
+  CHECK(left.error() == "t: /tasks/0/addresses/n: 10.1.0.9 is already given at /nodes/1/held/n/0");
+  CHECK(ServiceError(R"("vips": {"m": "10.1.0.2"})") == "t: /services/0/vips/m: \"web\" is not on a network named \"m\"");
+  CHECK(ServiceError(R"("vips": {"n": "10.2.0.2"})") == "t: /services/0/vips/n: 10.2.0.2 is outside 10.1.0.0/24");
+  CHECK(ServiceError(R"("vips": {"n": 7})").find("/services/0/vips/n") != std::string::npos);
+}
