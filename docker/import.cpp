@@ -173,7 +173,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
         for (const json& vip : Obj(Obj(s, "Endpoint"), "VirtualIPs")) {
           const std::string net = f.net_name[Str(vip, "NetworkID")];
           const std::string addr = StripPrefix(Str(vip, "Addr"));
-          if (addr.empty() || std::find(v.networks.begin(), v.networks.end(), net) == v.networks.end()) continue;
+          if (addr.empty() || !v.OnNetwork(net)) continue;
           auto ip = model::ParseIpv4(addr);
           if (!ip) return std::unexpected("service " + v.name + ": its VIP on " + net + ": " + ip.error());
           v.vips[net] = *ip;

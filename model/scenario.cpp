@@ -161,7 +161,7 @@ std::expected<void, std::string> Scenario::Validate() const {
       const std::string where = "/services/" + std::to_string(i) + "/vips/" + net;
       if (v.endpoint_mode != EndpointMode::kVip) return std::unexpected(where + ": \"" + v.name + "\" uses DNS round-robin, which has no VIP");
       if (!v.deployed) return std::unexpected(where + ": \"" + v.name + "\" is not deployed, so it has no VIP yet");
-      if (std::find(v.networks.begin(), v.networks.end(), net) == v.networks.end()) {
+      if (!v.OnNetwork(net)) {
         return std::unexpected(where + ": \"" + v.name + "\" is not on a network named \"" + net + "\"");
       }
       SWARMPLAN_CHECK(claim(where, net, ip));
@@ -190,7 +190,7 @@ std::expected<void, std::string> Scenario::Validate() const {
         SWARMPLAN_CHECK(check_address(where, addr, ing));
         continue;
       }
-      if (std::find(svc->networks.begin(), svc->networks.end(), net) == svc->networks.end()) {
+      if (!svc->OnNetwork(net)) {
         return std::unexpected(where + ": \"" + t.service + "\" is not on a network named \"" + net + "\"");
       }
       SWARMPLAN_CHECK(claim(where, net, addr));

@@ -5,6 +5,7 @@
 // format"): here addresses are addresses and states are states.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <expected>
 #include <map>
@@ -231,6 +232,10 @@ struct ServiceSpec {
   // the version they were created from (swarmkit reads a task's own spec
   // for its restart policy, stop grace and reservations).
   std::shared_ptr<const ServiceSpec> update_to;
+
+  bool OnNetwork(const std::string& net) const {
+    return std::find(networks.begin(), networks.end(), net) != networks.end();
+  }
 };
 
 // A task of the cluster as it is (from `swarmplan import`). Tasks from

@@ -14,10 +14,6 @@ namespace {
 
 using model::Scenario;
 
-bool OnNetwork(const model::ServiceSpec& svc, const std::string& net) {
-  return std::find(svc.networks.begin(), svc.networks.end(), net) != svc.networks.end();
-}
-
 Step Wait() { return {Action::kWait, 0, {}, 0}; }
 
 // A fix's steps run from the live state over `trials` seeds: proven when
@@ -155,7 +151,7 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
     // by bisection (fewer tasks never need more addresses here).
     for (std::size_t si = 0; si < s.services.size(); ++si) {
       const model::ServiceSpec& svc = s.services[si];
-      if (!svc.deployed || !OnNetwork(svc, net) || svc.mode != model::ServiceMode::kReplicated || svc.replicas < 2) continue;
+      if (!svc.deployed || !svc.OnNetwork(net) || svc.mode != model::ServiceMode::kReplicated || svc.replicas < 2) continue;
       auto scale_to = [&](std::uint32_t n) { return Judge(s, {{Action::kScale, 0, {}, 0, si, n}, Wait()}, opt); };
       std::uint32_t good = svc.replicas - 1;
       std::optional<LiveFix> best = scale_to(good);
@@ -196,7 +192,7 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
       std::vector<std::string> cmds = {"docker network create --driver overlay --subnet " + wide->subnet.ToString() + " " + Quote(wide->name)};
       std::string names;
       for (std::size_t si = 0; si < s.services.size(); ++si) {
-        if (!s.services[si].deployed || !OnNetwork(s.services[si], net)) continue;
+        if (!s.services[si].deployed || !s.services[si].OnNetwork(net)) continue;
         Step add{Action::kNetworkAdd, 0, {}, 0, si};
         add.network = wi;
         Step rm{Action::kNetworkRm, 0, {}, 0, si};

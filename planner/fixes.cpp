@@ -110,10 +110,6 @@ class Prover {
   const Plan& given_;
 };
 
-bool OnNetwork(const model::ServiceSpec& svc, const std::string& net) {
-  return std::find(svc.networks.begin(), svc.networks.end(), net) != svc.networks.end();
-}
-
 }  // namespace
 
 std::optional<model::NetworkSpec> FreeOverlay(const Scenario& s, const std::string& name,
@@ -158,7 +154,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
     const model::Ipv4Cidr cur = k->subnet;
 
     const bool any_deployed = std::any_of(s.services.begin(), s.services.end(), [&](const model::ServiceSpec& v) {
-      return v.deployed && OnNetwork(v, net);
+      return v.deployed && v.OnNetwork(net);
     });
     // A wider subnet: the smallest widening (up to 16 times the addresses)
     // that survives, with the same base where it does not overlap.
@@ -198,7 +194,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
       std::vector<Step> moves;
       std::string names;
       for (std::size_t si = 0; si < s.services.size(); ++si) {
-        if (!OnNetwork(s.services[si], net)) continue;
+        if (!s.services[si].OnNetwork(net)) continue;
         std::replace(after.services[si].networks.begin(), after.services[si].networks.end(), net, wide->name);
         names += (names.empty() ? "" : ", ") + s.services[si].name;
         if (!s.services[si].deployed) {
@@ -235,7 +231,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
     }
     for (std::size_t si = 0; si < s.services.size(); ++si) {
       const model::ServiceSpec& svc = s.services[si];
-      if (!OnNetwork(svc, net) || svc.mode != model::ServiceMode::kReplicated || svc.replicas < 2) continue;
+      if (!svc.OnNetwork(net) || svc.mode != model::ServiceMode::kReplicated || svc.replicas < 2) continue;
       const std::uint32_t r = svc.replicas;
       // Fewer replicas for good.
       auto fewer = prove.Largest(std::max<std::uint32_t>(1, r / 2), r - 1, [&](std::uint32_t n) {
@@ -322,7 +318,7 @@ std::vector<Fix> ProveFixes(const Scenario& s, const Plan& p, const std::vector<
         const std::string text = "node.hostname!=" + s.nodes[*spare].name;
         auto c = model::Constraint::Parse(text);
         for (auto& svc : w.services) {
-          if (OnNetwork(svc, net) && c) svc.constraints.push_back(*c);
+          if (svc.OnNetwork(net) && c) svc.constraints.push_back(*c);
         }
         out.push_back(prove.Make("empty-node",
                                  "keep " + s.nodes[*spare].name + " free of the services on " + net +

@@ -333,7 +333,7 @@ TEST_CASE("real swarm: 3 nodes - /27 - scale 20 to 28 on a full network", "[real
   Record(row);
 }
 
-TEST_CASE("real swarm: 3 nodes - /27 - one service then another on the same network", "[realswarm][rs2]") {
+TEST_CASE("real swarm: 3 nodes - /27 - one service then another on the same network", "[realswarm][rs1]") {
   // ex (12) then ex2 (13) on exnet: 3 reserved + 2 VIPs + 25 tasks + 3 LB
   // = 33 of 32 addresses: one short.
   Row row;
