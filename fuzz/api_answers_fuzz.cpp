@@ -1,4 +1,4 @@
-// The readers of Engine API answers (import, usage): any JSON a daemon
+// The readers of Engine API answers (import, usage, diagnose's reading): any JSON a daemon
 // could send gives a scenario or an error, never a crash. The input is one
 // JSON object {"info":..., "nodes":..., "networks":..., "services":..., "tasks":...}.
 #include <cstddef>
@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "docker/import.hpp"
+#include "docker/trouble.hpp"
 #include "docker/usage.hpp"
 #include "model/strict_json.hpp"
 
@@ -24,5 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   take("tasks", st.tasks);
   (void)swarmplan::docker::ImportScenario(st);
   (void)swarmplan::docker::CountUsage(st);
+  (void)swarmplan::docker::ReadTrouble(st);
   return 0;
 }

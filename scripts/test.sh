@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the whole ctest
 # suite (the real-swarm conformance included: needs root, starts dockerd
-# 20.10 swarms in network namespaces of its own, two swarms side by side, about 20 minutes), then the
+# 20.10 swarms in network namespaces of its own, two swarms side by side, about 30 minutes), then the
 # non-daemon suite again under ASan+UBSan, then each fuzz target for a
 # bounded time. What .ci/run runs.
 set -euo pipefail
