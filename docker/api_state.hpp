@@ -89,6 +89,13 @@ inline std::string AnswerError(const json::exception& e) {
   if (!CurrentObject().empty() && m.rfind(CurrentObject(), 0) != 0) m = CurrentObject() + ": " + m;
   return m;
 }
+// The one error a reader of the answers returns for `e`, the object being
+// read forgotten for the next reader.
+inline std::string UnexpectedAnswer(const json::exception& e) {
+  std::string m = "unexpected answer from the Engine API: " + AnswerError(e);
+  CurrentObject().clear();
+  return m;
+}
 
 // Reads a possibly missing member; a member of another type is an error
 // (thrown as json::type_error naming the object and the member).

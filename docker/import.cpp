@@ -299,9 +299,7 @@ std::expected<Imported, std::string> ImportScenario(const ApiState& st) {
     if (!back) return std::unexpected("the swarm's answers make a scenario swarmplan cannot plan: " + back.error());
     return out;
   } catch (const json::exception& e) {
-    const std::string m = AnswerError(e);
-    CurrentObject().clear();
-    return std::unexpected("unexpected answer from the Engine API: " + m);
+    return std::unexpected(UnexpectedAnswer(e));
   }
 }
 

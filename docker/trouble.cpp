@@ -242,9 +242,7 @@ std::expected<Trouble, std::string> ReadTrouble(const ApiState& st) {
     }
     return out;
   } catch (const json::exception& e) {
-    const std::string m = AnswerError(e);
-    CurrentObject().clear();
-    return std::unexpected("unexpected answer from the Engine API: " + m);
+    return std::unexpected(UnexpectedAnswer(e));
   }
 }
 

@@ -63,9 +63,7 @@ std::expected<std::vector<NetworkUsage>, std::string> CountUsage(const ApiState&
     }
     return out;
   } catch (const json::exception& e) {
-    const std::string m = answers::AnswerError(e);
-    answers::CurrentObject().clear();
-    return std::unexpected("unexpected answer from the Engine API: " + m);
+    return std::unexpected(answers::UnexpectedAnswer(e));
   }
 }
 

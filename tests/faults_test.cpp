@@ -18,6 +18,7 @@
 
 using namespace swarmplan;
 using namespace swarmplan::model;
+using swarmplan::testing::Deployed;
 using swarmplan::testing::Cluster;
 using swarmplan::testing::ExpectError;
 using swarmplan::testing::Swarmplan;
@@ -40,16 +41,6 @@ std::vector<TaskId> RunningIds(const Swarm& w, NodeId n) {
   }
   return out;
 }
-
-// A swarm deployed and converged, with its operator.
-struct Deployed {
-  Swarm w;
-  Operator op;
-  Deployed(const Scenario& s, std::uint64_t seed) : w(s, seed), op(w) {
-    w.Deploy();
-    REQUIRE(op.WaitConverged());
-  }
-};
 
 // After a fault: every task that ran on the node before it has ended (its
 // container stopped, or the task replaced while the node was down) and

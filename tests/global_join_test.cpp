@@ -22,19 +22,7 @@ using swarmplan::testing::S;
 
 namespace {
 
-// 3 managers + 1 worker on 20.10, a /27 holding global `g` (4 tasks) and
-// replicated `svc` (18): 3 reserved + 2 VIPs + 22 tasks + 4 node LB = 31,
-// one address left; worker w2 defined but not in the swarm.
-Scenario FullWithSpare() {
-  Scenario s = Cluster(3, 2, "20.10", "10.1.0.0/27", 18);
-  s.nodes[4].joined = false;
-  ServiceSpec g;
-  g.name = "g";
-  g.mode = ServiceMode::kGlobal;
-  g.networks = {"net"};
-  s.services.push_back(g);
-  return s;
-}
+Scenario FullWithSpare() { return swarmplan::testing::GlobalFullWithSpare(); }
 
 int Rejected(const Swarm& w, ServiceId s) {
   int c = 0;

@@ -8,6 +8,9 @@
 #include <sstream>
 #include <string>
 
+#include <catch2/catch.hpp>
+
+#include "model/operator.hpp"
 #include "model/scenario.hpp"
 #include "model/swarm.hpp"
 
@@ -51,6 +54,30 @@ inline model::Scenario HarnessScenario(int managers, int workers, const char* su
   s.services[0].exits_on_sigterm = false;
   return s;
 }
+
+// 3 managers + 1 worker on 20.10, a /27 holding global `g` (4 tasks) and
+// replicated `svc` (18): 3 reserved + 2 VIPs + 22 tasks + 4 node LB = 31,
+// one address left; worker w2 (node 4) defined but not in the swarm.
+inline model::Scenario GlobalFullWithSpare() {
+  model::Scenario s = Cluster(3, 2, "20.10", "10.1.0.0/27", 18);
+  s.nodes[4].joined = false;
+  model::ServiceSpec g;
+  g.name = "g";
+  g.mode = model::ServiceMode::kGlobal;
+  g.networks = {"net"};
+  s.services.push_back(g);
+  return s;
+}
+
+// A swarm deployed and converged, with its operator.
+struct Deployed {
+  model::Swarm w;
+  model::Operator op;
+  Deployed(const model::Scenario& s, std::uint64_t seed) : w(s, seed), op(w) {
+    w.Deploy();
+    REQUIRE(op.WaitConverged());
+  }
+};
 
 // The whole content of a file ("" if it cannot be read).
 inline std::string Slurp(const std::string& path) {

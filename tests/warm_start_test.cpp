@@ -114,10 +114,9 @@ TEST_CASE("warm start: a full /27 reached by scaling waits in NEW, as it does li
   int cold_rejecting = 0;
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     INFO("reproduce: seed " << seed);
-    Swarm live(base, seed);
-    Operator op(live);
-    live.Deploy();
-    REQUIRE(op.WaitConverged());
+    swarmplan::testing::Deployed d(base, seed);
+    Swarm& live = d.w;
+    Operator& op = d.op;
     REQUIRE(op.ScaleService(0, 28));
     op.Sleep(S(120));
     const Counts before = Count(live, 0);
@@ -156,10 +155,9 @@ TEST_CASE("warm start: a left node's leftovers hold their addresses until the no
   const Scenario base = HarnessScenario(1, 2, "10.10.0.0/27", 25);
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     INFO("reproduce: seed " << seed);
-    Swarm live(base, seed);
-    Operator op(live);
-    live.Deploy();
-    REQUIRE(op.WaitConverged());
+    swarmplan::testing::Deployed d(base, seed);
+    Swarm& live = d.w;
+    Operator& op = d.op;
     const std::uint32_t on3 = static_cast<std::uint32_t>(live.nodes[2].net_tasks[1]);
     REQUIRE(on3 > 0);
     REQUIRE(op.Leave(2));
@@ -190,19 +188,12 @@ TEST_CASE("warm start: a global task on a node without its load-balancer address
           "[unit][allocator][import]") {
   // 3 managers + 1 worker, /27, global g and 18 replicas: one address
   // left; w2 joins, g's task there takes it and w2's load balancer none.
-  Scenario base = swarmplan::testing::Cluster(3, 2, "20.10", "10.1.0.0/27", 18);
-  base.nodes[4].joined = false;
-  ServiceSpec g;
-  g.name = "g";
-  g.mode = ServiceMode::kGlobal;
-  g.networks = {"net"};
-  base.services.push_back(g);
+  const Scenario base = swarmplan::testing::GlobalFullWithSpare();
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     INFO("reproduce: seed " << seed);
-    Swarm live(base, seed);
-    Operator op(live);
-    live.Deploy();
-    REQUIRE(op.WaitConverged());
+    swarmplan::testing::Deployed d(base, seed);
+    Swarm& live = d.w;
+    Operator& op = d.op;
     REQUIRE(op.Join(4, Role::kWorker));
     op.Sleep(S(60));
     REQUIRE(Count(live, 1).rejected >= 3);
