@@ -129,9 +129,24 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
     f.commands = {"docker node rm " + Quote(n.name)};
     offer(std::move(f));
   }
-  // A node whose tasks lack its load-balancer address: drained, its tasks
-  // leave it (a global service's are not replaced elsewhere) and the
-  // address they held goes back.
+  // A node whose tasks lack its load-balancer address. Paused, a global
+  // task rejected there is not started again (swarmkit's global
+  // orchestrator shuts a failed task of a paused node down instead of
+  // restarting it, global.go restartTask), and its address goes back;
+  // what runs there stays. Drained, its tasks leave it (a global
+  // service's are not replaced elsewhere).
+  for (std::size_t i = 0; i < s.nodes.size() && stuck; ++i) {
+    const model::NodeSpec& n = s.nodes[i];
+    const bool missing = std::any_of(n.lb_missing.begin(), n.lb_missing.end(),
+                                     [&](const std::string& net) { return std::find(tight.begin(), tight.end(), net) != tight.end(); });
+    if (!missing || n.down || n.availability != model::Availability::kActive) continue;
+    LiveFix p = Judge(s, {{Action::kPause, i}, Wait()}, opt);
+    p.kind = "pause";
+    p.what = "pause node " + n.name + ", which has no load-balancer address on " + n.lb_missing.front();
+    if (p.cost.empty()) p.cost = "no new task goes to the node until it is made active again (then its tasks need the address again)";
+    p.commands = {"docker node update --availability pause " + Quote(n.name)};
+    offer(std::move(p));
+  }
   for (std::size_t i = 0; i < s.nodes.size() && stuck; ++i) {
     const model::NodeSpec& n = s.nodes[i];
     const bool missing = std::any_of(n.lb_missing.begin(), n.lb_missing.end(),

@@ -49,7 +49,7 @@ struct Outlook {
 };
 
 struct LiveFix {
-  std::string kind;   // "node-rm", "drain", "scale", "migrate"
+  std::string kind;   // "node-rm", "pause", "drain", "scale", "migrate"
   std::string what;   // for a person
   std::string cost;
   std::vector<std::string> commands;  // to type, in order

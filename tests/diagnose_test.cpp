@@ -125,6 +125,10 @@ TEST_CASE("diagnose reads a global service rejected again and again on a node wi
   CHECK(d.next.verdict() == "rejects again and again");
   CHECK(d.next.rejections_per_hour > 470);
   CHECK(d.next.rejections_per_hour < 940);
+  const planner::LiveFix* pause = FixOf(d, "pause");
+  REQUIRE(pause != nullptr);
+  CHECK(pause->proven);
+  CHECK(pause->commands == std::vector<std::string>{"docker node update --availability pause node3"});
   const planner::LiveFix* drain = FixOf(d, "drain");
   const planner::LiveFix* scale = FixOf(d, "scale");
   REQUIRE(drain != nullptr);
