@@ -139,19 +139,15 @@ Diagnosis Diagnose(const Scenario& s, const std::vector<std::string>& tight, con
     const model::NodeSpec& n = s.nodes[i];
     const bool missing = std::any_of(n.lb_missing.begin(), n.lb_missing.end(),
                                      [&](const std::string& net) { return std::find(tight.begin(), tight.end(), net) != tight.end(); });
-    if (!missing || n.down || n.availability != model::Availability::kActive) continue;
-    LiveFix p = Judge(s, {{Action::kPause, i}, Wait()}, opt);
-    p.kind = "pause";
-    p.what = "pause node " + n.name + ", which has no load-balancer address on " + n.lb_missing.front();
-    if (p.cost.empty()) p.cost = "no new task goes to the node until it is made active again (then its tasks need the address again)";
-    p.commands = {"docker node update --availability pause " + Quote(n.name)};
-    offer(std::move(p));
-  }
-  for (std::size_t i = 0; i < s.nodes.size() && stuck; ++i) {
-    const model::NodeSpec& n = s.nodes[i];
-    const bool missing = std::any_of(n.lb_missing.begin(), n.lb_missing.end(),
-                                     [&](const std::string& net) { return std::find(tight.begin(), tight.end(), net) != tight.end(); });
     if (!missing || n.down || n.availability == model::Availability::kDrain) continue;
+    if (n.availability == model::Availability::kActive) {
+      LiveFix p = Judge(s, {{Action::kPause, i}, Wait()}, opt);
+      p.kind = "pause";
+      p.what = "pause node " + n.name + ", which has no load-balancer address on " + n.lb_missing.front();
+      if (p.cost.empty()) p.cost = "no new task goes to the node until it is made active again (then its tasks need the address again)";
+      p.commands = {"docker node update --availability pause " + Quote(n.name)};
+      offer(std::move(p));
+    }
     LiveFix f = Judge(s, {{Action::kDrain, i}, Wait()}, opt);
     f.kind = "drain";
     f.what = "drain node " + n.name + ", which has no load-balancer address on " + n.lb_missing.front();
