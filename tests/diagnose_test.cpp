@@ -20,16 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-ApiState RecordedIn(const std::string& dir) {
-  ApiState st;
-  st.info = Load(dir + "/info");
-  st.nodes = Load(dir + "/nodes");
-  st.networks = Load(dir + "/networks");
-  st.services = Load(dir + "/services");
-  st.tasks = Load(dir + "/tasks");
-  return st;
-}
-
 const NetworkTrouble& Exnet(const Trouble& t) {
   for (const auto& n : t.networks) {
     if (n.name == "exnet") return n;
@@ -60,19 +50,10 @@ const planner::LiveFix* FixOf(const planner::Diagnosis& d, const std::string& ki
   return nullptr;
 }
 
-FakeDaemon Serve(const std::string& dir) {
-  std::map<std::string, std::pair<int, std::string>> routes = {{"/version", {200, kVersion}}};
-  for (const char* name : {"info", "nodes", "networks", "services", "tasks"}) {
-    routes["/" + std::string(name)] = {200, Load(dir + "/" + name).dump()};
-  }
-  for (const auto& n : Load(dir + "/networks")) routes["/networks/" + n.at("Id").get<std::string>()] = {200, n.dump()};
-  return FakeDaemon(routes);
-}
-
 }  // namespace
 
 TEST_CASE("diagnose reads a full /27 with tasks waiting in NEW", "[live][diagnose]") {
-  const ApiState st = RecordedIn("diagnose-full");
+  const ApiState st = Recorded("diagnose-full");
   auto t = ReadTrouble(st);
   REQUIRE(t);
   const NetworkTrouble& n = Exnet(*t);
@@ -105,7 +86,7 @@ TEST_CASE("diagnose reads a full /27 with tasks waiting in NEW", "[live][diagnos
 
 TEST_CASE("diagnose reads a global service rejected again and again on a node without its load-balancer address",
           "[live][diagnose]") {
-  const ApiState st = RecordedIn("diagnose-global");
+  const ApiState st = Recorded("diagnose-global");
   auto t = ReadTrouble(st);
   REQUIRE(t);
   const NetworkTrouble& n = Exnet(*t);
@@ -140,7 +121,7 @@ TEST_CASE("diagnose reads a global service rejected again and again on a node wi
 }
 
 TEST_CASE("diagnose reads a left node whose old task still holds its address", "[live][diagnose]") {
-  const ApiState st = RecordedIn("diagnose-left");
+  const ApiState st = Recorded("diagnose-left");
   auto t = ReadTrouble(st);
   REQUIRE(t);
   const NetworkTrouble& n = Exnet(*t);
@@ -168,7 +149,7 @@ TEST_CASE("diagnose reads a left node whose old task still holds its address", "
 }
 
 TEST_CASE("swarmplan diagnose: exit 2 on trouble, what happens next, the fixes to type, and the same as JSON", "[live][diagnose][cli]") {
-  FakeDaemon d = Serve("diagnose-global");
+  FakeDaemon d(RecordedRoutes(kVersion, "diagnose-global"));
   const Run text = Swarmplan("diagnose --host " + d.host() + " --trials 40 --fix-trials 10");
   INFO(text.out << text.err);
   CHECK(text.status == 2);
@@ -189,10 +170,7 @@ TEST_CASE("swarmplan diagnose: exit 2 on trouble, what happens next, the fixes t
 
 TEST_CASE("swarmplan diagnose: exit 0 on a healthy swarm", "[live][diagnose][cli]") {
   // The answers of import_test: a healthy 3-node swarm.
-  std::map<std::string, std::pair<int, std::string>> routes = {{"/version", {200, kVersion}}};
-  for (const char* name : {"info", "nodes", "networks", "services", "tasks"}) routes["/" + std::string(name)] = {200, Load(name).dump()};
-  for (const auto& n : Load("networks")) routes["/networks/" + n.at("Id").get<std::string>()] = {200, n.dump()};
-  FakeDaemon d(routes);
+  FakeDaemon d(RecordedRoutes(kVersion));
   const Run r = Swarmplan("diagnose --host " + d.host() + " --trials 20");
   INFO(r.out << r.err);
   CHECK(r.status == 0);

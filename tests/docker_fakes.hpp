@@ -38,14 +38,29 @@ inline json Load(const std::string& name) {
   return json::parse(f);
 }
 
-inline ApiState Recorded() {
+// The answers recorded in tests/data/engine-api/ (`dir`: a subdirectory
+// of it, e.g. "diagnose-full"; "": the 3-node swarm at its top).
+inline ApiState Recorded(const std::string& dir = "") {
+  const std::string at = dir.empty() ? "" : dir + "/";
   ApiState st;
-  st.info = Load("info");
-  st.nodes = Load("nodes");
-  st.networks = Load("networks");
-  st.services = Load("services");
-  st.tasks = Load("tasks");
+  st.info = Load(at + "info");
+  st.nodes = Load(at + "nodes");
+  st.networks = Load(at + "networks");
+  st.services = Load(at + "services");
+  st.tasks = Load(at + "tasks");
   return st;
+}
+
+// A fake daemon's routes answering with those recorded answers, each
+// overlay's inspect included.
+inline std::map<std::string, std::pair<int, std::string>> RecordedRoutes(const std::string& version, const std::string& dir = "") {
+  const std::string at = dir.empty() ? "" : dir + "/";
+  std::map<std::string, std::pair<int, std::string>> routes = {{"/version", {200, version}}};
+  for (const char* name : {"info", "nodes", "networks", "services", "tasks"}) {
+    routes["/" + std::string(name)] = {200, Load(at + name).dump()};
+  }
+  for (const auto& n : Load(at + "networks")) routes["/networks/" + n.at("Id").get<std::string>()] = {200, n.dump()};
+  return routes;
 }
 
 // Sets (or with nullptr unsets) an environment variable for one scope.

@@ -37,12 +37,7 @@ TEST_CASE("usage counts each overlay's addresses from the API", "[live][usage]")
 
 TEST_CASE("usage --format prometheus: the counts as node_exporter's textfile collector reads them, checked by promtool",
           "[live][usage]") {
-  std::map<std::string, std::pair<int, std::string>> routes = {{"/version", {200, kVersion}}};
-  for (const char* name : {"info", "nodes", "networks", "services", "tasks"}) {
-    routes["/" + std::string(name)] = {200, Load(name).dump()};
-  }
-  for (const auto& n : Load("networks")) routes["/networks/" + n.at("Id").get<std::string>()] = {200, n.dump()};
-  FakeDaemon d(routes);
+  FakeDaemon d(RecordedRoutes(kVersion));
   const Run r = Swarmplan("usage --host " + d.host() + " --format prometheus --trials 20 --to 24.0");
   INFO(r.err);
   REQUIRE((r.status == 0 || r.status == 2));
