@@ -99,14 +99,15 @@ struct Timings {
   sim::Time unallocated_retry = sim::Minute(5);
   sim::Time failure_window = sim::Minute(5);
   int failure_threshold = 5;
-  // heartbeat 5 s x grace 3, plus jitter. Not measured, and later than
-  // swarmkit's rule: it marks a node down 3 heartbeat periods (5-5.5 s)
-  // after its last heartbeat, which came 0 to 1 period before the node
-  // went quiet, so 10-16.5 s (manager/dispatcher/nodes.go). The recorded
-  // kills (kill3) show it: every killed node was marked down. Moving it
-  // changes restarts without a drain and the search's levers: the next
-  // change of the model (docs/conformance.md, kill3).
-  Range node_down_after{sim::Sec(15), sim::Sec(20)};
+  // How long after a node goes quiet the managers mark it down. swarmkit's
+  // dispatcher gives each heartbeat a period of 5 s plus up to 0.5 s of
+  // jitter and arms the node's expiry at 3 periods from that heartbeat
+  // (manager/dispatcher/nodes.go Heartbeat, dispatcher.go defaults); the
+  // agent sends the next one a period later (agent/session.go). A node that
+  // goes quiet had its last heartbeat 0 to 1 period before, so it is marked
+  // down 2 to 3 periods after: 10-16.5 s (docs/swarm-semantics.md section 8).
+  // The recorded kills agree (docs/conformance.md, kill3).
+  Range node_down_after{sim::Sec(10), sim::Ms(16500)};
   Range engine_stop{sim::Sec(1), sim::Sec(4)};  // the daemon's own shutdown, besides stopping its containers
   Range engine_start{sim::Sec(3), sim::Sec(10)};
   // `docker swarm join` on a running engine: its certificate, then its

@@ -119,6 +119,8 @@ class Searcher {
   Vertex Intern(const State& st);
   std::vector<Edge> PathTo(Vertex v) const;
   Plan PlanOf(const std::vector<Edge>& path) const;
+  Plan PlanOf(const std::vector<EdgeInfo>& moves) const;
+  std::vector<EdgeInfo> Polish(std::vector<EdgeInfo> moves);
 
   const Scenario& s_;
   const SearchOptions& opt_;
@@ -130,6 +132,7 @@ class Searcher {
   std::vector<State> state_of_;
   Vertex start_ = 0;
   std::vector<std::optional<Edge>> pred_;  // best incoming edge (set when relaxed)
+  std::optional<Verdict> polished_;  // the polished path's judgement, when the polish changed it
   std::vector<std::optional<double>> weight_, total_s_, rejected_;  // per edge id: weight, path's seconds and rejections
   std::uint64_t evaluated_ = 0, trials_run_ = 0;
 };
@@ -199,6 +202,13 @@ std::vector<Edge> Searcher::PathTo(Vertex v) const {
 }
 
 Plan Searcher::PlanOf(const std::vector<Edge>& path) const {
+  std::vector<EdgeInfo> moves;
+  moves.reserve(path.size());
+  for (const Edge& e : path) moves.push_back(g_[e]);
+  return PlanOf(moves);
+}
+
+Plan Searcher::PlanOf(const std::vector<EdgeInfo>& moves) const {
   Plan p;
   std::vector<std::size_t> used(classes_.size(), 0), held;
   const auto kit = [&](std::size_t node, bool drain, bool activate, bool wait) {
@@ -209,8 +219,7 @@ Plan Searcher::PlanOf(const std::vector<Edge>& path) const {
     if (activate) p.steps.push_back({Action::kActivate, node, {}, 0});
     if (wait) p.steps.push_back({Action::kWait, 0, {}, 0});
   };
-  for (const Edge& e : path) {
-    const EdgeInfo& info = g_[e];
+  for (const EdgeInfo& info : moves) {
     if (info.lever == Lever::kActivateHeld) {
       for (std::size_t n : held) p.steps.push_back({Action::kActivate, n, {}, 0});
       p.steps.push_back({Action::kWait, 0, {}, 0});
@@ -289,6 +298,49 @@ double Searcher::Weight(const Edge& e) {
   return w;
 }
 
+// The graph's state counts the nodes upgraded per class, not how each was
+// taken out: a drain and a restart lead to the same state although they
+// leave the tasks placed differently, and an edge is weighed on the one path
+// Dijkstra reached its state by. So a lever that looks as good as another
+// on its own edge can set up trouble for the edges after it (a drain moves
+// a node's tasks onto the next node to be restarted). The path found is
+// therefore polished as a whole: each of its fast-lever moves in turn is
+// tried with the other fast levers, the whole path judged on the same
+// trial seeds as the search's candidates (common random numbers), and a
+// change kept when the path gets better by (trials at risk, rejected tasks,
+// duration). One pass, in path order.
+std::vector<EdgeInfo> Searcher::Polish(std::vector<EdgeInfo> moves) {
+  if (!restarts_) return moves;  // without the fast levers there is nothing to swap
+  const auto judge = [&](const std::vector<EdgeInfo>& m) {
+    Plan p = PlanOf(m);
+    p.origin = "search candidate";
+    const TrialsJudged j = JudgeTrials(s_, p, opt_.seed, {0, opt_.trials}, opt_.threads);
+    ++evaluated_;
+    trials_run_ += opt_.trials;
+    if (opt_.progress) opt_.progress(evaluated_);
+    return Verdict{j.at_risk, j.rejected, j.mean_seconds};
+  };
+  Verdict best = judge(moves);
+  static constexpr Lever kFast[] = {Lever::kKit, Lever::kRestart, Lever::kKitNoWait};
+  for (EdgeInfo& m : moves) {
+    if (std::find(std::begin(kFast), std::end(kFast), m.lever) == std::end(kFast)) continue;
+    const Lever was = m.lever;
+    Lever keep = was;
+    for (Lever alt : kFast) {
+      if (alt == was) continue;
+      m.lever = alt;
+      const Verdict v = judge(moves);
+      if (v.Key() < best.Key()) {
+        best = v;
+        keep = alt;
+      }
+    }
+    m.lever = keep;
+    if (keep != was) polished_ = best;
+  }
+  return moves;
+}
+
 // Dijkstra reads weights through this map: each is simulated on first use.
 struct LazyWeight {
   Searcher* searcher;
@@ -365,7 +417,10 @@ std::expected<SearchResult, std::string> Searcher::Run(bool grouped) {
   if (!pred_[goal]) return std::unexpected("no plan satisfies the rules (internal: goal not reached)");
   SearchResult r;
   const auto path = PathTo(goal);
-  r.plan = PlanOf(path);
+  std::vector<EdgeInfo> moves;
+  for (const Edge& e : path) moves.push_back(g_[e]);
+  const std::vector<EdgeInfo> polished = Polish(moves);
+  r.plan = PlanOf(polished);
   r.grouped = grouped;
   r.classes = classes_.size();
   r.vertices = nv;
@@ -380,6 +435,12 @@ std::expected<SearchResult, std::string> Searcher::Run(bool grouped) {
   r.risk_cost = std::max(0.0, r.risk_cost - kSecondCost * r.est_seconds -
                                   kRejectedCost * rejected_[g_[path.back()].id].value());
   r.est_p_reject = -std::expm1(-r.risk_cost);
+  if (polished_) {  // the polish changed the path: its own judgement stands for the path's
+    const double n = static_cast<double>(opt_.trials);
+    r.est_p_reject = static_cast<double>(polished_->at_risk) / n;
+    r.risk_cost = -std::log1p(-std::min(r.est_p_reject, 1.0 - 0.5 / n));
+    r.est_seconds = polished_->seconds;
+  }
   r.plan.origin = std::string("search: lowest simulated risk, then shortest, ") +
                   (grouped ? "nodes grouped into " + std::to_string(classes_.size()) + " classes (heuristic)"
                            : "every order of " + std::to_string(classes_.size()) + " nodes (exhaustive)");

@@ -85,12 +85,14 @@ TEST_CASE("search: finds an order that beats the seed procedure where one exists
   // Thousands of candidate trials: one swarm in 16 checks its invariants
   // after every event (every swarm would take the suite from seconds to minutes).
   model::InvariantSampling sample(16);
-  // 18 replicas on the seed's /27: the seed procedure piles them on the two
-  // workers while the managers are drained, and draining a worker with 9
-  // tasks after the managers take load-balancer addresses overflows. The
-  // search finds a better order; judged on other seeds it stays better.
+  // 19 replicas on the seed's /27: the seed procedure piles them on the two
+  // workers while the managers are drained, and draining a worker with 9 or
+  // 10 tasks after the managers take load-balancer addresses overflows in
+  // nearly every trial. The search finds a better order (the workers
+  // restarted without a drain: their tasks restart in place unless the
+  // heartbeat expires first); judged on other seeds it stays better.
   model::Scenario s = model::DefaultScenario();
-  s.services[0].replicas = 18;
+  s.services[0].replicas = 19;
   auto r = planner::SearchPlan(s, Options(s));
   REQUIRE(r);
   CHECK_FALSE(r->default_kept);
@@ -99,7 +101,7 @@ TEST_CASE("search: finds an order that beats the seed procedure where one exists
   const auto found = AtRisk(s, r->plan, 991, n);
   const auto seed = AtRisk(s, planner::DefaultPlan(s, {18, 9}), 991, n);
   INFO("found " << found << "/" << n << ", seed procedure " << seed << "/" << n
-                << "; reproduce: swarmplan plan --search --replicas 18 --seed 5");
+                << "; reproduce: swarmplan plan --search --replicas 19 --seed 5");
   CHECK(planner::Wilson95(found, n).second < planner::Wilson95(seed, n).first);
 }
 

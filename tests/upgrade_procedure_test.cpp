@@ -221,7 +221,11 @@ TEST_CASE("plans that lose quorum or break a node's lifecycle are refused", "[un
 TEST_CASE("restart without a drain: sometimes \"swarm is not active\", with a drain never", "[scenario][seed]") {
   // The seed's "service stop and start without upgrade" on an active node:
   // tasks the worker prepares just after its engine starts, before
-  // libnetwork's agent is up, are rejected. A short race (swarm_active_after_ready).
+  // libnetwork's agent is up, are rejected. A short race (swarm_active_after_ready),
+  // and only when the node is back before its heartbeat expires (10-16.5 s
+  // after the stop): then its failed tasks' replacements go back to it at
+  // once. A node marked down first has its tasks replaced elsewhere and
+  // nothing to race: about 1 restart in 250 rejects (4 of seeds 1-1000).
   Scenario s = Cluster(1, 2, "20.10", "10.10.0.0/24", 12);
   s.ingress = *Ipv4Cidr::Parse("10.0.0.0/24");
   const auto bare = planner::ParseOrder(s, {"restart:w1"}, EngineVersion{20, 10}, true);
@@ -230,16 +234,18 @@ TEST_CASE("restart without a drain: sometimes \"swarm is not active\", with a dr
   REQUIRE(drained);
   int bare_rejecting = 0, drained_rejecting = 0;
   std::string error;
-  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+  constexpr int kSeeds = 2000;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     const auto r = planner::RunTrial(s, *bare, seed);
-    INFO(Repro("--managers 1 --workers 2 --from 20.10 --subnet 10.10.0.0/24 --replicas 12 --order restart:worker1", seed));
+    INFO(Repro("--managers 1 --workers 2 --from 20.10 --subnet 10.10.0.0/24 --ingress 10.0.0.0/24 --replicas 12 --order restart:worker1", seed));
     CHECK(r.metrics.rejected_missing_attachments == 0);
     if (r.metrics.rejected_swarm_inactive > 0) ++bare_rejecting;
     CHECK(r.converged);
     const auto d = planner::RunTrial(s, *drained, seed);
     drained_rejecting += d.metrics.rejected_swarm_inactive > 0;
   }
-  CHECK(bare_rejecting > 0);     // the race happens...
-  CHECK(bare_rejecting < 100);   // ...but not most of the time (real 20.10 restarts: 0 of 4)
+  INFO("rejected \"swarm is not active\" in " << bare_rejecting << "/" << kSeeds << " restarts without a drain");
+  CHECK(bare_rejecting > 0);             // the race happens...
+  CHECK(bare_rejecting < kSeeds / 50);   // ...but rarely (real 20.10 restarts: 0 of 4)
   CHECK(drained_rejecting == 0);
 }
