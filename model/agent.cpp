@@ -49,9 +49,36 @@ void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
     swarm_.dispatcher().Report(t, TaskState::kShutdown);
     return;
   }
+  // Each status change is its own write to the node's task database, one
+  // at a time (swarmkit agent/worker.go: the task manager's reporter runs a
+  // bolt Update per status, and the task goes on once it returns). The
+  // status is reported as its write begins; the next one is made when it
+  // ends. So ACCEPTED, then PREPARING once that is written, then the wait
+  // begins once PREPARING is written: a node's waits spread with the
+  // number of its tasks and with its disk (docs/swarm-semantics.md section 3).
   swarm_.SetState(t, TaskState::kAccepted);
-  swarm_.SetState(t, TaskState::kPreparing);
-  Prepare(t);
+  const std::uint32_t epoch = n.epoch;
+  t.agent.op = swarm_.engine().Schedule(DbWrite(t.node), [this, id, epoch] {
+    Task& a = swarm_.tasks[id];
+    if (Gone(a) || swarm_.nodes[a.node].epoch != epoch || a.state != TaskState::kAccepted) return;
+    swarm_.SetState(a, TaskState::kPreparing);
+    a.agent.op = swarm_.engine().Schedule(DbWrite(a.node), [this, id, epoch] {
+      Task& p = swarm_.tasks[id];
+      if (Gone(p) || swarm_.nodes[p.node].epoch != epoch || p.state != TaskState::kPreparing) return;
+      Prepare(p);
+    }, &a);
+  }, &t);
+}
+
+sim::Time Agent::DbWrite(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  const Range& w = swarm_.timings().task_db_write;
+  // lo + (hi - lo) * U1 * U2: mostly fast, now and then a slow fsync.
+  const sim::Time span = w.hi - w.lo;
+  const sim::Time u1 = swarm_.rng().Duration(0, span), u2 = swarm_.rng().Duration(0, span);
+  const sim::Time took = swarm_.Slowed(nid, w.lo + (span > 0 ? u1 * u2 / span : 0));
+  n.agent.db_free = std::max(n.agent.db_free, swarm_.Now()) + took;
+  return n.agent.db_free;
 }
 
 bool Agent::HasAttachments(const Task& t) const {
@@ -78,6 +105,7 @@ void Agent::Prepare(Task& t) {
   if (n.engine.worker_waits_for_attachments() && !HasAttachments(t)) {
     // moby controller.go waitNodeAttachments: poll, give up after the wait.
     t.agent.waiting_attach = true;
+    t.agent.wait_start = swarm_.Now();
     n.agent.waiting.push_back(id);
     t.agent.wait_timeout = swarm_.engine().After(swarm_.timings().attachment_wait, [this, id, epoch] {
       Task& w = swarm_.tasks[id];
@@ -93,11 +121,23 @@ void Agent::Prepare(Task& t) {
 void Agent::AttachmentAdded(NodeId nid) {
   Node& n = swarm_.nodes[nid];
   if (!n.engine_running) return;
+  const sim::Time every = swarm_.timings().attachment_poll, wait = swarm_.timings().attachment_wait;
   for (TaskId id : n.agent.waiting) {
-    if (!HasAttachments(swarm_.tasks[id])) continue;
+    const Task& t = swarm_.tasks[id];
+    if (!HasAttachments(t)) continue;
     const std::uint32_t epoch = n.epoch;
-    const sim::Time poll = swarm_.rng().Duration(1, swarm_.timings().attachment_poll);
-    swarm_.engine().After(poll, [this, id, epoch] { PollAttachments(id, epoch); });
+    // The wait looks every attachment_poll from its start (moby adapter.go
+    // waitNodeAttachments: a ticker beside the 30 s context), so it sees the
+    // attachment at its next tick. The last tick falls on the deadline
+    // itself: both are ready at once and Go's select takes either, so the
+    // task goes on or is rejected with even chances.
+    const sim::Time since = swarm_.Now() - t.agent.wait_start;
+    const sim::Time tick = t.agent.wait_start + (every > 0 ? (since / every + 1) * every : 0);
+    const sim::Time deadline = t.agent.wait_start + wait;
+    if (tick > deadline) continue;
+    if (tick == deadline && !swarm_.rng().Chance(1, 2)) continue;
+    // At the deadline, the tick that won is taken just before the timeout.
+    swarm_.engine().Schedule(tick == deadline ? deadline - 1 : tick, [this, id, epoch] { PollAttachments(id, epoch); });
   }
 }
 
@@ -284,6 +324,9 @@ void Agent::Reconnected(NodeId nid) {
     } else if (t.state == TaskState::kReady) {
       if (t.desired == TaskState::kRunning) Start(t);
     } else {
+      // Its status writes were cut short with the engine: it goes on from
+      // PREPARING.
+      if (t.state == TaskState::kAccepted) swarm_.SetState(t, TaskState::kPreparing);
       Prepare(t);
     }
   }

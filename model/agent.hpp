@@ -58,6 +58,8 @@ class Agent {
  private:
   void Deliver(TaskId id, std::uint32_t epoch);
   void Prepare(Task& t);
+  // Reserves the node's task database for one status write; returns when it ends.
+  sim::Time DbWrite(NodeId n);
   void Created(TaskId id, std::uint32_t epoch);
   void Start(Task& t);
   // Stops t's container; `retry_wait`: the worker was waiting on it

@@ -61,6 +61,13 @@ struct Timings {
   // new desired state): the managers already run, so a few ms (measured:
   // 14 attachment waits on one node cancelled within 2 ms).
   Range worker_update{0, sim::Ms(3)};
+  // One status write to the worker's task database (swarmkit agent/worker.go:
+  // each status change of a task is its own bolt transaction, committed with
+  // an fsync, one at a time per node; the task goes on only once it is
+  // written). A write takes lo + (hi - lo) * U1 * U2: most are fast, a few
+  // slow, as fsyncs are. Fitted to 22 recordings of the seed's deploy
+  // (docs/timings.md): on the harness's disk, mean 4.75 ms.
+  Range task_db_write{sim::Ms(1), sim::Ms(16)};
   Range container_create{sim::Ms(100), sim::Ms(800)};
   Range container_start{sim::Ms(200), sim::Ms(1500)};
   Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM

@@ -33,6 +33,7 @@ const std::vector<TimingField>& TimingTable() {
       {"allocator_latency_ms", &Timings::allocator_latency},
       {"dispatch_latency_ms", &Timings::dispatch_latency},
       {"worker_accept_ms", &Timings::worker_accept},
+      {"task_db_write_ms", &Timings::task_db_write},
       {"worker_update_ms", &Timings::worker_update},
       {"container_create_ms", &Timings::container_create},
       {"container_start_ms", &Timings::container_start},

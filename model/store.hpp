@@ -88,6 +88,7 @@ struct Node {
     // a running task is found running again when the engine is back.
     bool containers_kept = false;
     sim::Time reporter_free = 0;      // its reporter: when its last status update reached the dispatcher
+    sim::Time db_free = 0;            // its task database: when the write in progress ends (one at a time)
     // Containers' network teardown (Agent::Stop): the node's libnetwork
     // serves one turn at a time, in the order asked; (task, turn) pairs
     // from teardown_head on are waiting, teardown_turn is the one served.
@@ -269,6 +270,7 @@ struct Task {
     std::uint32_t epoch = 0;    // node epoch when the agent took it
     sim::EventId op;            // operation in flight
     sim::EventId wait_timeout;  // attachment wait
+    sim::Time wait_start = 0;   // when the attachment wait began (its polls tick from there)
   } agent;
   struct Report {  // dispatcher.cpp: the worker's status report on its way
     bool pending = false;  // an end reported, not committed yet

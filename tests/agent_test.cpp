@@ -24,7 +24,10 @@ TEST_CASE("agent: 30 s attachment wait then REJECTED with the seed's error", "[u
   const Task& t = w.tasks[0];
   REQUIRE(t.state == TaskState::kPreparing);
   CHECK(t.agent.waiting_attach);
-  const sim::Time since = t.state_since;
+  // The wait begins once PREPARING is written to the worker's task
+  // database (at least task_db_write.lo after the state changed).
+  const sim::Time since = t.agent.wait_start;
+  CHECK(since >= t.state_since + sc.timings.task_db_write.lo);
   w.engine().RunUntil(since + S(29.9));
   CHECK(t.state == TaskState::kPreparing);
   w.engine().RunUntil(since + S(30));

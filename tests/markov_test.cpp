@@ -62,6 +62,7 @@ model::Scenario RaceScenario(const Race& r) {
   s.timings.assignment_quiet = 0;
   s.timings.dispatch_latency = {0, 0};
   s.timings.worker_accept = {0, 0};
+  s.timings.task_db_write = {0, 0};  // the worker's status writes take no time
   s.timings.worker_update = {r.change_lo, r.change_hi};
   s.timings.dispatcher_tick_late = {0, 0};  // batches on a fixed grid
   s.timings.report_send = {0, 0};           // a report reaches the dispatcher when it is made

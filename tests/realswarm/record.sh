@@ -18,6 +18,10 @@
 #   kill3          3 nodes, /24, 12 replicas; node2's dockerd is killed
 #                  (SIGKILL) and started again 2 s later, as systemd does
 #                  (a fault: docs/swarm-semantics.md section 11)
+#   seed5          the seed's deploy: 5 nodes (3 managers), /27, 24 replicas
+#                  at once (23 addresses for 24 tasks once every node has its
+#                  load balancer); the polls give each task's assignment,
+#                  PREPARING and end of its attachment wait
 #
 # One swarm serves all runs of a recording (SWARMPLAN_RS_PREFIX picks its
 # namespace prefix, so two recordings can run side by side); between runs the
@@ -48,6 +52,7 @@ case $SCENARIO in
   trap3) NODES=3 REPLICAS=26 ;;
   joindrain3) NODES=3 REPLICAS=24 ;;
   kill3) NODES=3 REPLICAS=12 SUBNET=10.10.0.0/24 ;;
+  seed5) NODES=5 MANAGERS=3 REPLICAS=24 SETTLE=live ;;
   *) echo "unknown scenario '$SCENARIO'" >&2; exit 1 ;;
 esac
 
@@ -118,7 +123,7 @@ measure() {
 }
 
 $SW down >/dev/null 2>&1 || true
-$SW up "$NODES" 1 >/dev/null
+$SW up "$NODES" "${MANAGERS:-1}" >/dev/null
 for run in $(seq 1 "$RUNS"); do
   : > "$WORK/polls"
   case $SCENARIO in drain1-2n | trap3) dk 1 node update --availability pause node2 >/dev/null ;; esac
