@@ -176,7 +176,7 @@ void Agent::Start(Task& t) {
   swarm_.SetState(t, TaskState::kStarting);
   const TaskId id = t.id;
   const std::uint32_t epoch = swarm_.nodes[t.node].epoch;
-  t.agent.op = swarm_.engine().After(swarm_.DrawOn(t.node, swarm_.timings().container_start), [this, id, epoch] {
+  t.agent.op = swarm_.engine().After(swarm_.Slowed(t.node, swarm_.Draw(swarm_.timings().container_start) + swarm_.start_run_extra()), [this, id, epoch] {
     Task& s = swarm_.tasks[id];
     if (Gone(s) || swarm_.nodes[s.node].epoch != epoch) return;
     swarm_.SetState(s, TaskState::kRunning);
@@ -213,8 +213,22 @@ void Agent::Stop(Task& t, bool retry_wait) {
       swarm_.dispatcher().Report(x, TaskState::kShutdown);  // no container to tear down
       return;
     }
-    AskTeardown(x.node, id, 0);
+    // The process is gone: the daemon handles its exit after the exits
+    // before it on the node, then cleans the container up, then its
+    // sandbox's teardown turns begin (docs/timings.md).
+    x.agent.op = swarm_.engine().Schedule(Exited(x.node) + swarm_.DrawOn(x.node, swarm_.timings().container_cleanup),
+                                          [this, id, epoch] {
+                                            Task& y = swarm_.tasks[id];
+                                            if (Gone(y) || swarm_.nodes[y.node].epoch != epoch) return;
+                                            AskTeardown(y.node, id, 0);
+                                          }, &x);
   }, &t);
+}
+
+sim::Time Agent::Exited(NodeId nid) {
+  Node& n = swarm_.nodes[nid];
+  n.agent.exit_free = std::max(n.agent.exit_free, swarm_.Now()) + swarm_.DrawOn(nid, swarm_.timings().container_exit);
+  return n.agent.exit_free;
 }
 
 void Agent::AskTeardown(NodeId nid, TaskId id, std::uint8_t turn) {

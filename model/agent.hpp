@@ -60,6 +60,9 @@ class Agent {
   void Prepare(Task& t);
   // Reserves the node's task database for one status write; returns when it ends.
   sim::Time DbWrite(NodeId n);
+  // Reserves the daemon's exit handling on node n for one exited container
+  // (one at a time); returns when its exit is handled.
+  sim::Time Exited(NodeId n);
   void Created(TaskId id, std::uint32_t epoch);
   void Start(Task& t);
   // Stops t's container; `retry_wait`: the worker was waiting on it

@@ -208,15 +208,22 @@ sim::Time Membership::RestoreTime(NodeId id) {
   // only when the agent stops it). A process that obeys SIGTERM ends
   // sooner.
   constexpr sim::Time kContainerStopTimeout = sim::Sec(10);
-  sim::Time longest = 0;
+  // Each process ends (killed after the timeout, or on SIGTERM); their
+  // exits are handled one at a time, then each container is cleaned up
+  // (docs/timings.md).
+  std::vector<sim::Time> ends;
   for (TaskId tid : w_.nodes[id].tasks) {
     const Task& t = w_.tasks[tid];
     if (IsTerminal(t.state) || t.state < TaskState::kStarting) continue;
     const ServiceSpec& spec = w_.services[t.service].SpecOf(t.version);
-    const sim::Time stop = spec.exits_on_sigterm
-                               ? std::min(w_.DrawOn(id, w_.timings().container_stop), kContainerStopTimeout)
-                               : kContainerStopTimeout + w_.DrawOn(id, w_.timings().container_kill);
-    longest = std::max(longest, stop);
+    ends.push_back(spec.exits_on_sigterm ? std::min(w_.DrawOn(id, w_.timings().container_stop), kContainerStopTimeout)
+                                         : kContainerStopTimeout + w_.DrawOn(id, w_.timings().container_kill));
+  }
+  std::sort(ends.begin(), ends.end());
+  sim::Time longest = 0, handled = 0;
+  for (const sim::Time end : ends) {
+    handled = std::max(handled, end) + w_.DrawOn(id, w_.timings().container_exit);
+    longest = std::max(longest, handled + w_.DrawOn(id, w_.timings().container_cleanup));
   }
   if (longest > 0) {
     w_.trace().Add(w_.Now(), "node", [&] {

@@ -68,8 +68,21 @@ struct Timings {
   // slow, as fsyncs are. Fitted to 22 recordings of the seed's deploy
   // (docs/timings.md): on the harness's disk, mean 4.75 ms.
   Range task_db_write{sim::Ms(1), sim::Ms(16)};
-  Range container_create{sim::Ms(100), sim::Ms(800)};
-  Range container_start{sim::Ms(200), sim::Ms(1500)};
+  // Creating a task's container, and starting it (STARTING to RUNNING), one
+  // at a time on a quiet harness node (the rolling updates netadd22 and
+  // force20, docs/timings.md): created to STARTING 0.18-0.20 s of which all
+  // but 10-40 ms is the assignment's way to the worker; started in
+  // 0.85-1.25 s (deciles 1 and 9 of 540 starts). Many at once on one host
+  // take seconds each on the harness (its daemons share one xtables lock);
+  // the sensitivity design widens container_start to 3 s.
+  Range container_create{sim::Ms(10), sim::Ms(40)};
+  Range container_start{sim::Ms(850), sim::Ms(1200)};
+  // The hosts' pace during one change: every container start of a trial
+  // takes this much more, drawn once per trial as lo + (hi - lo) * U1 * U2
+  // (most runs quick, some slow). Starts of one real run move together: the
+  // mean start of a recorded rolling update was 0.99-1.18 s from run to run
+  // while the starts within a run spread by 0.1 s (docs/timings.md).
+  Range container_start_run{0, sim::Ms(180)};
   Range container_stop{sim::Ms(100), sim::Ms(800)};  // when the process obeys SIGTERM
   // A running task's worker learns of its new desired state while it waits
   // on the container; the cancelled wait is retried after a fixed second
@@ -80,12 +93,23 @@ struct Timings {
   // daemon/cluster/executor/container/controller.go Shutdown,
   // defaultGossipConvergeDelay, 2 s and not configurable).
   sim::Time service_unbind = sim::Sec(2);
-  // After the grace period of a process that ignores SIGTERM, until its
-  // container has exited: SIGKILL and the exit's handling by containerd and
-  // the daemon. On the quiet harness SIGKILL came 0-0.26 s after the grace
-  // and the death 0.03-0.6 s after it; fitted to the recorded drains' first
-  // stops (two swarms side by side: about 0.5 s more) (docs/timings.md).
-  Range container_kill{sim::Ms(500), sim::Ms(1100)};
+  // A stopped container's end, as the daemon's own log shows it on the quiet
+  // harness (docs/timings.md, drain-teardown-events.jsonl, and the rolling
+  // updates netadd22 and force20). After the grace period of a process that
+  // ignores SIGTERM, SIGKILL comes container_kill later; the daemon then
+  // handles containers' exits one at a time per node (containerd's exit
+  // events: a container alone died 20-60 ms after its SIGKILL, 26 killed
+  // together over ~0.5 s), container_exit each (fitted to the shapes of the
+  // recorded drains, tests/recorded_runs_test.cpp); after its exit, the
+  // container's cleanup (mounts, the sandbox's disconnect begun) takes
+  // container_cleanup, concurrently with the others', before the teardown
+  // turns below. A lone killed container: SHUTDOWN 0.25-0.47 s after its
+  // grace period (netadd22's 220 slots). On a busy host each is slower: the
+  // sensitivity design stretches container_cleanup (two harness swarms side
+  // by side on two cores added ~0.5 s).
+  Range container_kill{sim::Ms(10), sim::Ms(40)};
+  Range container_exit{sim::Ms(30), sim::Ms(50)};
+  Range container_cleanup{sim::Ms(80), sim::Ms(200)};
   // Then the exited container's network sandbox is torn down in three
   // turns on its node's libnetwork, which serves turns one at a time in the
   // order they are asked for: revoking the gateway endpoint's external

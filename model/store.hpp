@@ -89,6 +89,7 @@ struct Node {
     bool containers_kept = false;
     sim::Time reporter_free = 0;      // its reporter: when its last status update reached the dispatcher
     sim::Time db_free = 0;            // its task database: when the write in progress ends (one at a time)
+    sim::Time exit_free = 0;          // the daemon's exit handling: when the exit in progress is handled (one at a time)
     // Containers' network teardown (Agent::Stop): the node's libnetwork
     // serves one turn at a time, in the order asked; (task, turn) pairs
     // from teardown_head on are waiting, teardown_turn is the one served.

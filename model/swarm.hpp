@@ -166,6 +166,9 @@ class Swarm {
     return pct == 100 ? d : d * pct / 100;
   }
   sim::Time DrawOn(NodeId n, const Range& r) { return Slowed(n, Draw(r)); }
+  // What every container start of this trial takes beyond its own draw
+  // (Timings::container_start_run), drawn once from the trial's seed.
+  sim::Time start_run_extra() const { return start_run_extra_; }
 
   Allocator& allocator() { return *allocator_; }
   Scheduler& scheduler() { return *scheduler_; }
@@ -235,6 +238,7 @@ class Swarm {
   }
   sim::Engine engine_;
   std::uint64_t seed_;
+  sim::Time start_run_extra_ = 0;
   sim::Rng rng_;
   std::function<void()> observer_;
   bool checking_ = false;

@@ -29,6 +29,11 @@ const std::vector<UncertainTiming>& UncertainTimings() {
       // disk measured 16 (docs/timings.md).
       {"task_db_write_ms", &Timings::task_db_write, 4, 60,
        "how long a worker takes to write one task status to its disk"},
+      // A stopped container's cleanup before its network teardown: 200 ms
+      // on the quiet harness, ~0.5 s more with two harness swarms on two
+      // cores (docs/timings.md); a loaded production host, more.
+      {"container_cleanup_ms", &Timings::container_cleanup, 200, 1200,
+       "how long a stopped container takes to be cleaned up on a busy host"},
   };
   return knobs;
 }

@@ -34,6 +34,7 @@ int Rejected(const Swarm& w, ServiceId s) {
 
 TEST_CASE("global service on a full overlay: the joining node's task is rejected again and again",
           "[unit][membership][allocator]") {
+  int raced = 0;
   for (std::uint64_t seed = 1; seed <= 8; ++seed) {
     INFO("reproduce: seed " << seed);
     Swarm w(FullWithSpare(), seed);
@@ -49,19 +50,40 @@ TEST_CASE("global service on a full overlay: the joining node's task is rejected
     const int at90 = Rejected(w, 1);
     op.Sleep(S(150) - (w.Now() - joined));
     const int at150 = Rejected(w, 1);
-    // The first waits its 30 s, then one about every 5 s.
-    CHECK(at45 >= 2);
-    CHECK(at45 <= 5);
-    CHECK(at90 >= 9);
-    CHECK(at90 <= 14);
-    CHECK(at150 >= 20);
-    CHECK(at150 <= 27);
+    // The first waits its 30 s, then one about every 5 s. Unless the first
+    // reached PREPARING before the new engine's libnetwork took swarm
+    // networks (the race of a started engine, Timings::swarm_active_after_ready,
+    // docs/swarm-semantics.md): then it is rejected at once ("swarm is not
+    // active") and the 5 s rounds begin 30 s sooner.
+    const Task* first = nullptr;
+    for (const Task& t : w.tasks) {
+      if (t.service == 1 && t.state == TaskState::kRejected && (!first || t.state_since < first->state_since)) first = &t;
+    }
+    REQUIRE(first);
+    if (first->err == kErrSwarmNotActive) {
+      ++raced;
+      CHECK(at45 >= 7);
+      CHECK(at45 <= 10);
+      CHECK(at90 >= 15);
+      CHECK(at90 <= 19);
+      CHECK(at150 >= 26);
+      CHECK(at150 <= 31);
+    } else {
+      CHECK(at45 >= 2);
+      CHECK(at45 <= 5);
+      CHECK(at90 >= 9);
+      CHECK(at90 <= 14);
+      CHECK(at150 >= 20);
+      CHECK(at150 <= 27);
+    }
     // The new node never gets its load-balancer address; nothing else moves.
     CHECK(w.nodes[4].attach[1] == kNoAddr);
     CHECK(w.services[0].running == 18);
     CHECK(Rejected(w, 0) == 0);
     CHECK(w.networks[1].pool.free() <= 1);
   }
+  // The race is the exception: the real joins (4 of 4) all waited 30 s.
+  CHECK(raced <= 2);
 }
 
 TEST_CASE("global service on a full overlay: an activated node's task is rejected again and again too",

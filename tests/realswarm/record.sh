@@ -22,6 +22,12 @@
 #                  at once (23 addresses for 24 tasks once every node has its
 #                  load balancer); the polls give each task's assignment,
 #                  PREPARING and end of its attachment wait
+#   netadd22       a stop-first rolling update (the default update config:
+#                  one task at a time, 5 s monitor): 3 nodes, 22 replicas on
+#                  a /24 moved onto a second /24 (`--network-add bignet`)
+#   force20        a start-first forced update of 20 replicas on a /24
+#                  (3 nodes; `--force --update-order start-first`, one at a
+#                  time); both record the service's UpdateStatus
 #
 # One swarm serves all runs of a recording (SWARMPLAN_RS_PREFIX picks its
 # namespace prefix, so two recordings can run side by side); between runs the
@@ -53,6 +59,8 @@ case $SCENARIO in
   joindrain3) NODES=3 REPLICAS=24 ;;
   kill3) NODES=3 REPLICAS=12 SUBNET=10.10.0.0/24 ;;
   seed5) NODES=5 MANAGERS=3 REPLICAS=24 SETTLE=live ;;
+  netadd22) NODES=3 REPLICAS=22 SUBNET=10.10.0.0/24 ;;
+  force20) NODES=3 REPLICAS=20 SUBNET=10.10.0.0/24 ;;
   *) echo "unknown scenario '$SCENARIO'" >&2; exit 1 ;;
 esac
 
@@ -93,6 +101,17 @@ settle() {
   done
 }
 
+# Waits until the service's rolling update has ended (completed, paused or
+# rolled back; at most 600 s).
+wait_update() {
+  for _ in $(seq 1 1200); do
+    case $(api /services/ex | jq -r '.UpdateStatus.State // ""') in
+      completed | paused | rollback_completed | rollback_paused) return 0 ;;
+    esac
+    sleep 0.5
+  done
+}
+
 # The outcome, from the manager's API and each node's network endpoints.
 measure() {
   local run=$1 started=$2 acted=$3 lbs=() nodes
@@ -103,11 +122,13 @@ measure() {
   local lbjson
   lbjson="[$(IFS=,; echo "${lbs[*]:-}")]"
   api "/tasks?filters=%7B%22service%22%3A%5B%22ex%22%5D%7D" > "$WORK/final"
-  jq -s -c --argjson names "$nodes" --argjson lbs "$lbjson" --arg scenario "$SCENARIO" --argjson run "$run" \
+  local update
+  update=$(api /services/ex | jq -c '.UpdateStatus // null')
+  jq -s -c --argjson update "$update" --argjson names "$nodes" --argjson lbs "$lbjson" --arg scenario "$SCENARIO" --argjson run "$run" \
      --argjson started "$started" --argjson acted "$acted" --arg engine "$(dk 1 version -f '{{.Server.Version}}')" '
     def nm: if . == null then null else ($names[.] // .) end;
     (.[0]) as $final | (.[1:]) as $polls |
-    {scenario: $scenario, run: $run, engine: $engine, started: $started, acted: $acted,
+    {scenario: $scenario, run: $run, engine: $engine, started: $started, acted: $acted, update: $update,
      running: ([$final[] | select(.Status.State == "running")] | length),
      new: ([$final[] | select(.Status.State == "new")] | length),
      pending: ([$final[] | select(.Status.State == "pending")] | length),
@@ -137,6 +158,7 @@ for run in $(seq 1 "$RUNS"); do
     dk 1 node rm node3 >/dev/null
   fi
   dk 1 network create -d overlay --subnet "${SUBNET:-10.10.0.0/27}" exnet >/dev/null
+  [ "$SCENARIO" = netadd22 ] && dk 1 network create -d overlay --subnet 10.12.0.0/24 bignet >/dev/null
   touch "$WORK/poll"
   poll &
   POLLER=$!
@@ -161,6 +183,16 @@ for run in $(seq 1 "$RUNS"); do
       dk 1 node update --availability active node2 >/dev/null
       dk 1 node update --availability drain node3 >/dev/null
       settle ;;
+    netadd22)
+      acted=$(date +%s.%N)
+      dk 1 service update -d --network-add bignet ex >/dev/null
+      wait_update
+      settle ;;
+    force20)
+      acted=$(date +%s.%N)
+      dk 1 service update -d --force --update-order start-first ex >/dev/null
+      wait_update
+      settle ;;
     kill3)
       acted=$(date +%s.%N)
       $SW kill 2
@@ -171,13 +203,16 @@ for run in $(seq 1 "$RUNS"); do
   rm -f "$WORK/poll"
   wait "$POLLER" || true
   measure "$run" "$started" "$acted"
-  tail -1 "$OUT" | jq -c '{run, running, new, rejected, used, running_per_node, errors}' >&2
+  tail -1 "$OUT" | jq -c '{run, running, new, rejected, used, running_per_node, errors, update: (.update.State // null)}' >&2
   dk 1 service rm ex >/dev/null
   for _ in $(seq 1 60); do
     [ -z "$(for i in $(seq 1 "$NODES"); do dk "$i" ps -q; done)" ] && break
     sleep 1
   done
   for _ in $(seq 1 30); do dk 1 network rm exnet >/dev/null 2>&1 && break; sleep 1; done
+  if [ "$SCENARIO" = netadd22 ]; then
+    for _ in $(seq 1 30); do dk 1 network rm bignet >/dev/null 2>&1 && break; sleep 1; done
+  fi
   for i in $(seq 1 "$NODES"); do dk 1 node update --availability active "node$i" >/dev/null; done
   sleep 3
 done
