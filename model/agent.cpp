@@ -73,10 +73,8 @@ void Agent::Deliver(TaskId id, std::uint32_t /*epoch*/) {
 sim::Time Agent::DbWrite(NodeId nid) {
   Node& n = swarm_.nodes[nid];
   const Range& w = swarm_.timings().task_db_write;
-  // lo + (hi - lo) * U1 * U2: mostly fast, now and then a slow fsync.
-  const sim::Time span = w.hi - w.lo;
-  const sim::Time u1 = swarm_.rng().Duration(0, span), u2 = swarm_.rng().Duration(0, span);
-  const sim::Time took = swarm_.Slowed(nid, w.lo + (span > 0 ? u1 * u2 / span : 0));
+  // Mostly fast, now and then a slow fsync.
+  const sim::Time took = swarm_.Slowed(nid, swarm_.rng().Skewed(w.lo, w.hi));
   n.agent.db_free = std::max(n.agent.db_free, swarm_.Now()) + took;
   return n.agent.db_free;
 }

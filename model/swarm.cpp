@@ -16,14 +16,9 @@ Swarm::Swarm(const Scenario& sc, std::uint64_t seed, bool trace, std::uint64_t m
   dispatcher_ = std::make_unique<Dispatcher>(*this);
   membership_ = std::make_unique<Membership>(*this);
   faults_ = std::make_unique<Faults>(*this);
-  {
-    // The trial's pace, from a stream of its own (the trial's other draws
-    // do not move with it).
-    sim::Rng pace(seed ^ 0x70616365ULL);
-    const Range& r = timings_.container_start_run;
-    const sim::Time span = r.hi - r.lo;
-    start_run_extra_ = r.lo + (span > 0 ? pace.Duration(0, span) * pace.Duration(0, span) / span : 0);
-  }
+  // The trial's pace, from a stream of its own (the trial's other draws do
+  // not move with it).
+  start_run_extra_ = sim::Rng(seed ^ 0x70616365ULL).Skewed(timings_.container_start_run.lo, timings_.container_start_run.hi);
 
   networks.push_back(Network{"ingress", true, AddressPool(sc.EffectiveIngress()), {}});
   for (const auto& n : sc.networks) {

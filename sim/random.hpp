@@ -61,6 +61,16 @@ class Rng {
   }
   // Uniform time in [lo, hi].
   Time Duration(Time lo, Time hi) { return Between(lo, hi); }
+  // lo + (hi - lo) * U1 * U2, U1 and U2 uniform on [0, 1]: mostly near lo,
+  // now and then near hi (an fsync, a host's slow spell). Draws twice, in
+  // order (also when lo == hi, so a fixed value keeps the stream's place).
+  // REQUIRES: lo <= hi.
+  Time Skewed(Time lo, Time hi) {
+    const Time span = hi - lo;
+    const Time u1 = Duration(0, span);
+    const Time u2 = Duration(0, span);
+    return span > 0 ? lo + u1 * u2 / span : lo;
+  }
   // True with probability num/den. REQUIRES: den > 0.
   bool Chance(std::uint64_t num, std::uint64_t den) { return Below(den) < num; }
   // A new generator whose stream is independent of this one's.
