@@ -8,6 +8,8 @@
 // running, after which diagnose says healthy (exit 0).
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <fstream>
 #include <functional>
 
 #include "realswarm_conformance.hpp"
@@ -132,6 +134,24 @@ void WaitDown(int node) {
   }
 }
 
+// The desired replicas of a replicated service.
+int NowDesired(const std::string& svc) {
+  return std::atoi(Dk(1, "service inspect " + svc + " -f '{{.Spec.Mode.Replicated.Replicas}}'").c_str());
+}
+
+// A plan's prediction (`plan --json`, made before the change) that the
+// change rejects again and again in (nearly) every trial, at about the
+// rate the real swarm shows (about 700 an hour, issue 26).
+void ExpectForever(const Run& r) {
+  INFO(r.out << r.err);
+  REQUIRE((r.status == 0 || r.status == 2));
+  const json p = json::parse(r.out);
+  INFO(p["risk"].dump());
+  CHECK(p["risk"]["p_rejecting_forever"].get<double>() >= 0.9);
+  CHECK(p["risk"]["rejections_per_hour_forever"].get<double>() > 470);
+  CHECK(p["risk"]["rejections_per_hour_forever"].get<double>() < 940);
+}
+
 }  // namespace
 
 TEST_CASE("real swarm: 3 nodes - diagnose: a full /27, a left node, a global service rejected again and again",
@@ -241,5 +261,82 @@ TEST_CASE("real swarm: 3 nodes - diagnose: a full /27, a left node, a global ser
     CHECK(fixed.stuck_new == 0);
     CHECK(fixed.running == 3 + to);
     CHECK(Diagnose(0)["healthy"].get<bool>());
+  }
+
+  // D. The same race when the node is activated (issue 26): node3 drained
+  // (g's task there ends, its load balancer is freed), ex scaled back to
+  // one address short, node3 activated: the global orchestrator's new task
+  // for node3 takes the last address before node3's load balancer.
+  {
+    Row row;
+    row.scenario = "diagnose: the same, node3 drained and ex scaled to one address left, node3 activated: rejected again and again";
+    Dk(1, "node update --availability drain node3");
+    WaitUntil([&] { return AllRunning({"g", "ex"}, {1, 2}, 2 + NowDesired("ex")); });
+    const int ex = NowDesired("ex");
+    // 3 reserved + 2 VIPs + 2 load balancers + 2 of g + ex, one short of 32.
+    Dk(1, "service scale -d ex=" + std::to_string(31 - 3 - 2 - 2 - 2));
+    WaitUntil([&] { return AllRunning({"g", "ex"}, {1, 2}, 2 + 22) && MeasureDesired({"g", "ex"}, {1, 2}, 0).used == 31; });
+    REQUIRE(MeasureDesired({"g", "ex"}, {1, 2}, 0).used == 31);
+    INFO("ex before: " << ex);
+    // The prediction, from the live cluster, before the change.
+    ExpectForever(RunSwarmplan("plan --host " + Host() + " --order activate:node3,sleep:60 --json --trials 40 --no-fixes --no-sensitivity"));
+    Dk(1, "node update --availability active node3");
+    std::this_thread::sleep_for(std::chrono::seconds(50));
+    const json d = Diagnose(2);
+    const json& net = NetworkOf(d, "exnet");
+    CHECK(net["lb_missing"] == json::array({"node3"}));
+    REQUIRE(net["rejected"].size() == 1);
+    CHECK(net["rejected"][0]["service"] == "g");
+    CHECK(net["rejected"][0]["node"] == "node3");
+    CHECK(d["next"]["verdict"] == "rejects again and again");
+    std::this_thread::sleep_for(std::chrono::seconds(20));
+    row.real = MeasureDesired({"g", "ex"}, {1, 2, 3}, 0);
+    FromOutlook(row, d, {"g", "ex"});
+    Record(row);
+    const int to = ScaledTo(TypeFix(d, "scale"));
+    WaitUntil([&] { return AllRunning({"g", "ex"}, {1, 2, 3}, 3 + to); });
+    CHECK(AllRunning({"g", "ex"}, {1, 2, 3}, 3 + to));
+  }
+
+  // E. The same race when the global service is created (a stack deploy):
+  // g removed (node3, which runs nothing else, frees its load balancer),
+  // node3 paused while ex grows to leave the VIP and three tasks' worth of
+  // addresses, then g deployed: its three tasks take the last of them at
+  // their commit, node3's load balancer finds none.
+  {
+    Row row;
+    row.scenario = "diagnose: the same, g removed, then deployed again (docker stack deploy) with four addresses left: rejected again and again";
+    Dk(1, "service rm g");
+    Dk(1, "node update --availability pause node3");
+    // 3 reserved + 1 VIP + 2 load balancers + ex = 28: four left.
+    Dk(1, "service scale -d ex=22");
+    WaitUntil([&] { return AllRunning({"ex"}, {1, 2}, 22) && MeasureDesired({"ex"}, {1, 2, 3}, 0).used == 28; });
+    REQUIRE(MeasureDesired({"ex"}, {1, 2, 3}, 0).used == 28);
+    Dk(1, "node update --availability active node3");
+    const std::string file = "rs-global-" + RsPrefix() + ".yml";
+    std::ofstream(file) << "services:\n"
+                           "  g:\n"
+                           "    image: local/bb:1\n"
+                           "    command: sleep 100000\n"
+                           "    stop_grace_period: 2s\n"
+                           "    networks: [exnet]\n"
+                           "    deploy: {mode: global}\n"
+                           "networks:\n"
+                           "  exnet: {external: true}\n";
+    ExpectForever(RunSwarmplan("plan --host " + Host() + " --compose " + file + " --stack s --json --trials 40 --no-fixes --no-sensitivity"));
+    Dk(1, "stack deploy --resolve-image never -c " + file + " s");
+    std::this_thread::sleep_for(std::chrono::seconds(50));
+    const json d = Diagnose(2);
+    const json& net = NetworkOf(d, "exnet");
+    CHECK(net["lb_missing"] == json::array({"node3"}));
+    REQUIRE(net["rejected"].size() == 1);
+    CHECK(net["rejected"][0]["service"] == "s_g");
+    CHECK(net["rejected"][0]["node"] == "node3");
+    CHECK(d["next"]["verdict"] == "rejects again and again");
+    std::this_thread::sleep_for(std::chrono::seconds(20));
+    row.real = MeasureDesired({"s_g", "ex"}, {1, 2, 3}, 0);
+    FromOutlook(row, d, {"s_g", "ex"});
+    Record(row);
+    std::remove(file.c_str());
   }
 }

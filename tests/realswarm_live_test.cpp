@@ -282,6 +282,33 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     CHECK(NodeField("node3", "{{.Spec.Availability}}") == "active");
     REQUIRE(Converged());
 
+    // A node that does not come back (issue 28: an upgrade that fails):
+    // the upgrade command stops node2's engine and nothing starts it.
+    // apply stops at the start step once --step-timeout passes, leaving
+    // node2 drained as it was and the step in doubt; once the engine is
+    // started by hand, the resume reads node2 and finishes the plan.
+    std::remove("live_down.journal");
+    const Run down = Swarmplan("apply --host " + kHost + " --executor docker --order node2 --journal live_down.journal "
+                               "--step-timeout 30 --upgrade-command 'bash " + kSwarmSh + " stop 2'");
+    INFO(down.err);
+    CHECK(down.status == 2);
+    CHECK(down.err.find("stopped at step 4/6 (start node2)") != std::string::npos);
+    CHECK(down.err.find("not ready, 30 s after its engine start") != std::string::npos);
+    CHECK(NodeField("node2", "{{.Spec.Availability}}") == "drain");
+    const auto down_records = Lines(ReadFile("live_down.journal"));
+    CHECK(down_records.size() == 1 + 2 * 3 + 1);  // the plan; drain, stop, install begun and done; start begun
+    CHECK(down_records.back().rfind("begin 3 ", 0) == 0);
+    Sh("bash " + kSwarmSh + " start 2");
+    const Run back = Swarmplan("apply --host " + kHost + " --executor docker --order node2 --journal live_down.journal "
+                               "--step-timeout 120 --upgrade-command 'true'");
+    INFO(back.err);
+    REQUIRE(back.status == 0);
+    CHECK(back.err.find("resuming: 3 steps already done, 1 in doubt") != std::string::npos);
+    CHECK(back.err.find("step 3/6 (install") == std::string::npos);  // not installed again
+    CHECK(NodeField("node2", "{{.Spec.Availability}}") == "active");
+    CHECK(NodeField("node2", "{{.Status.State}}") == "ready");
+    REQUIRE(Converged());
+
     // The gate, on the seed's trap: exnet filled to its last address while
     // node2 is drained, then node2 activated with no task and so no
     // load-balancer address. Draining node3 now sends its tasks to node2,
