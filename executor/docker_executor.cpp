@@ -429,7 +429,15 @@ std::expected<void, std::string> DockerExecutor::RemoveNode(const std::string& n
   }
 }
 
+std::expected<void, std::string> DockerExecutor::NoteSession(const std::string& node) {
+  if (session_before_.contains(node)) return {};
+  auto n = SWARMPLAN_TRY(FindNode(node, Deadline()));
+  session_before_[node] = VersionIndex(n);
+  return {};
+}
+
 std::expected<void, std::string> DockerExecutor::StopEngine(const std::string& node) {
+  if (auto ok = NoteSession(node); !ok) return ok;
   if (opt_.stop_command.empty()) return {};  // the upgrade command restarts the engine itself
   return RunTemplate("stop", opt_.stop_command, node, "");
 }
@@ -438,6 +446,7 @@ std::expected<void, std::string> DockerExecutor::InstallEngine(const std::string
   if (opt_.upgrade_command.empty()) {
     return std::unexpected("the plan upgrades " + node + "'s engine: give --upgrade-command (e.g. \"ssh {addr} apt-get install -y docker-ce=5:{version}*\")");
   }
+  if (auto ok = NoteSession(node); !ok) return ok;
   if (auto ok = RunTemplate("upgrade", opt_.upgrade_command, node, v.ToString()); !ok) return ok;
   installed_[node] = v;
   return {};
@@ -447,12 +456,20 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
   if (!opt_.start_command.empty()) {
     if (auto ok = RunTemplate("start", opt_.start_command, node, ""); !ok) return ok;
   }
-  // Back when the manager sees the node Ready on two polls in a row, on
-  // the engine its upgrade installed (a node that comes back on its old
-  // engine means the upgrade command did not upgrade).
+  // Back when the manager sees the node Ready on two polls in a row, in a
+  // session its engine opened after it was stopped, on the engine its
+  // upgrade installed (a node that comes back on its old engine means the
+  // upgrade command did not upgrade). A stopped engine's node stays Ready
+  // in the manager's store until its heartbeat expires (about 10 s after
+  // the stop on the harness); every new session writes the node's status
+  // (swarmkit dispatcher.go register -> markNodeReady), so its store
+  // version moves past the one read before the stop: docs/swarm-semantics.md
+  // section 11.
   const auto deadline = Deadline();
   const auto want = installed_.find(node);
+  const auto before = session_before_.find(node);
   int ready = 0;
+  bool fresh = before == session_before_.end();  // a resumed step: nothing read before the stop
   std::string last = "unknown", engine = "?";
   while (ready < 2) {
     auto n = FindNode(node, deadline);
@@ -464,10 +481,15 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
       if (engine.empty()) engine = "?";
       const auto v = model::EngineVersion::Parse(engine);
       const bool right_engine = want == installed_.end() || (v && *v == want->second);
-      ready = last == "ready" && right_engine ? ready + 1 : 0;
+      fresh = fresh || VersionIndex(*n) > before->second;
+      ready = last == "ready" && right_engine && fresh ? ready + 1 : 0;
     }
     if (ready >= 2) break;
     if (Clock::now() >= deadline) {
+      if (last == "ready" && !fresh) {
+        return std::unexpected(node + " has not come back: the managers still show the session it had before its engine was stopped, " +
+                               std::to_string(opt_.step_timeout.count()) + " s after its engine start (is its engine running?)");
+      }
       if (last == "ready" && want != installed_.end()) {
         return std::unexpected(node + " came back on engine " + engine + ", not " + want->second.ToString() +
                                ": did the upgrade command install it?");
@@ -479,6 +501,7 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
     std::this_thread::sleep_for(opt_.poll);
   }
   installed_.erase(node);
+  session_before_.erase(node);
   return {};
 }
 

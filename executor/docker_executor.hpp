@@ -125,6 +125,10 @@ class DockerExecutor final : public Executor {
   std::string cluster_id_;                  // the swarm's cluster ID (/info)
   std::string host_;                        // the manager, as the docker CLI's -H takes it
   std::map<std::string, model::EngineVersion> installed_;  // node -> engine its upgrade installed
+  // node -> its store version before its engine was stopped (StartEngine
+  // waits for a session opened after it).
+  std::map<std::string, std::uint64_t> session_before_;
+  std::expected<void, std::string> NoteSession(const std::string& node);
 };
 
 

@@ -116,6 +116,68 @@ TEST_CASE("docker executor: when the manager stops answering, the next manager o
   CHECK(seen->availability == model::Availability::kDrain);  // through the second, not the stranger
 }
 
+namespace {
+std::string NodeAt(int version, const char* state) {
+  return std::string(R"([{"ID":"n1","Version":{"Index":)") + std::to_string(version) +
+         R"(},"Description":{"Hostname":"worker1","Engine":{"EngineVersion":"20.10.24"}},"Status":{"State":")" + state +
+         R"(","Addr":"10.0.0.2"},"Spec":{"Role":"worker","Availability":"drain"}}])";
+}
+}  // namespace
+
+TEST_CASE("docker executor: a stopped engine's node still shown ready from its old session has not come back",
+          "[live][executor][faults]") {
+  // A stopped engine's node stays Ready in the managers' store until its
+  // heartbeat expires; the engine is back only in a session opened after
+  // the stop, which writes the node (its store version moves).
+  auto routes = ManagerRoutes("c1", "drain");
+  routes["/nodes"] = {200, NodeAt(14, "ready")};
+  FakeDaemon d(routes);
+  auto ep = DockerEndpoint::Resolve(d.host());
+  REQUIRE(ep);
+  DockerExecutorOptions opt;
+  opt.step_timeout = std::chrono::seconds(2);
+  opt.poll = std::chrono::milliseconds(50);
+  {
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    REQUIRE(ex->StopEngine("worker1"));
+    auto r = ex->StartEngine("worker1");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().find("worker1 has not come back") != std::string::npos);
+    CHECK(r.error().find("session it had before its engine was stopped") != std::string::npos);
+  }
+  {
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    REQUIRE(ex->StopEngine("worker1"));
+    d.Set("/nodes", 200, NodeAt(15, "down"));  // the heartbeat expired
+    std::thread back([&d] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      d.Set("/nodes", 200, NodeAt(16, "ready"));  // a new session
+    });
+    auto r = ex->StartEngine("worker1");
+    back.join();
+    CHECK(r);
+  }
+  {
+    // Restarted before the heartbeat expired: never seen down, but its
+    // new session moved its version.
+    d.Set("/nodes", 200, NodeAt(20, "ready"));
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    REQUIRE(ex->StopEngine("worker1"));
+    d.Set("/nodes", 200, NodeAt(21, "ready"));
+    CHECK(ex->StartEngine("worker1"));
+  }
+  {
+    // A resumed run's start step (nothing read before the stop): ready is
+    // all it can go by.
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    CHECK(ex->StartEngine("worker1"));
+  }
+}
+
 TEST_CASE("docker executor: a manager that does not answer at the start is passed over, and none is an error",
           "[live][executor][faults]") {
   FakeDaemon live(ManagerRoutes("c1", "drain"));

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -117,6 +118,11 @@ class FakeDaemon {
     if (!path_.empty()) unlink(path_.c_str());
   }
   const std::string& host() const { return host_; }
+  // Changes what `path` answers from now on (the cluster moved on).
+  void Set(const std::string& path, int status, std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    routes_[path] = {status, std::move(body)};
+  }
 
  private:
   void Serve() {
@@ -139,9 +145,15 @@ class FakeDaemon {
       path = path.substr(0, path.find(' '));
       path = path.substr(0, path.find('?'));
       if (path.rfind("/v1.", 0) == 0) path = path.substr(path.find('/', 1));
-      auto it = routes_.find(path);
-      const int status = it == routes_.end() ? 404 : it->second.first;
-      const std::string body = it == routes_.end() ? R"({"message":"page not found"})" : it->second.second;
+      int status = 404;
+      std::string body = R"({"message":"page not found"})";
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (auto it = routes_.find(path); it != routes_.end()) {
+          status = it->second.first;
+          body = it->second.second;
+        }
+      }
       std::ostringstream out;
       out << "HTTP/1.1 " << status << " X\r\nContent-Type: application/json\r\nContent-Length: " << body.size()
           << "\r\nConnection: close\r\n\r\n" << body;
@@ -151,6 +163,7 @@ class FakeDaemon {
     }
   }
   static inline std::atomic<int> counter_{0};
+  std::mutex mu_;
   std::map<std::string, std::pair<int, std::string>> routes_;
   bool silent_;
   std::string path_, host_;
