@@ -469,7 +469,14 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
   const auto want = installed_.find(node);
   const auto before = session_before_.find(node);
   int ready = 0;
-  bool fresh = before == session_before_.end();  // a resumed step: nothing read before the stop
+  // A resumed step read nothing before the stop: the node is back once its
+  // version moves, or once it has been Ready for longer than a stopped
+  // engine's node could stay so.
+  bool fresh = false;
+  const bool resumed = before == session_before_.end();
+  const auto since = Clock::now();
+  std::uint64_t first_index = 0;
+  bool ready_throughout = true, seen = false;
   std::string last = "unknown", engine = "?";
   while (ready < 2) {
     auto n = FindNode(node, deadline);
@@ -481,7 +488,15 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
       if (engine.empty()) engine = "?";
       const auto v = model::EngineVersion::Parse(engine);
       const bool right_engine = want == installed_.end() || (v && *v == want->second);
-      fresh = fresh || VersionIndex(*n) > before->second;
+      const std::uint64_t index = VersionIndex(*n);
+      if (!seen) first_index = index;
+      seen = true;
+      ready_throughout = ready_throughout && last == "ready";
+      if (resumed) {
+        fresh = fresh || index > first_index || (ready_throughout && Clock::now() - since >= opt_.down_detect);
+      } else {
+        fresh = fresh || index > before->second;
+      }
       ready = last == "ready" && right_engine && fresh ? ready + 1 : 0;
     }
     if (ready >= 2) break;

@@ -55,6 +55,11 @@ struct DockerExecutorOptions {
   std::chrono::seconds step_timeout{600};     // drain, start, converge deadline
   std::chrono::seconds command_timeout{1800};  // each command
   std::chrono::milliseconds poll{500};
+  // How long the managers may take to see a stopped engine's node down
+  // (its heartbeat expiry: 3 periods of 5 s plus jitter, 16.5 s at most).
+  // A resumed start step, which read nothing before the stop, takes a node
+  // Ready for that long, at one store version, as back.
+  std::chrono::milliseconds down_detect{17000};
   // After SIGINT/SIGTERM/SIGHUP, how long a running command has to end
   // once it got the signal; then its process group is killed.
   std::chrono::seconds interrupt_grace{30};

@@ -170,11 +170,33 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
     CHECK(ex->StartEngine("worker1"));
   }
   {
-    // A resumed run's start step (nothing read before the stop): ready is
-    // all it can go by.
+    // A resumed run's start step (nothing read before the stop): Ready at
+    // one version is taken as back only after longer than a stopped
+    // engine's node can stay Ready; a version that moves says so sooner.
+    opt.down_detect = std::chrono::milliseconds(800);
     auto ex = DockerExecutor::Open(*ep, opt);
     REQUIRE(ex);
+    auto start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(800));
+    std::thread back([&d] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      d.Set("/nodes", 200, NodeAt(22, "ready"));
+    });
+    start = std::chrono::steady_clock::now();
+    CHECK(ex->StartEngine("worker1"));
+    back.join();
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(700));
+    // Down when the resume begins, then back: its version moved.
+    d.Set("/nodes", 200, NodeAt(23, "down"));
+    std::thread up([&d] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      d.Set("/nodes", 200, NodeAt(24, "ready"));
+    });
+    start = std::chrono::steady_clock::now();
+    CHECK(ex->StartEngine("worker1"));
+    up.join();
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(700));
   }
 }
 
