@@ -256,7 +256,8 @@ void Membership::NodeReconnected(NodeId id, bool engine_started) {
   n.connected = true;
   // A session back after a partition finds libnetwork's cluster agent up
   // all along; only a started engine brings its agent up late.
-  const sim::Time inactive = engine_started ? w_.Draw(w_.timings().swarm_active_after_ready) : 0;
+  const Range& lag = n.role == Role::kManager ? w_.timings().manager_active_after_ready : w_.timings().swarm_active_after_ready;
+  const sim::Time inactive = engine_started ? w_.Draw(lag) : 0;
   if (engine_started) n.swarm_active = inactive == 0;
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " is ready (engine " + n.engine.ToString() + ")"; });
   w_.dispatcher().SessionBack(id);  // what its reporter could not send
@@ -297,6 +298,14 @@ void Membership::Elect() {
   lb_policy_ = w_.nodes[leader_].engine.lb_policy();
   w_.trace().Add(w_.Now(), "leader", [&] { return w_.nodes[leader_].name + " elected leader (engine " + w_.nodes[leader_].engine.ToString() +
                                   "; load-balancer addresses: " + std::string(ToString(lb_policy_)) + ")"; });
+  // The new dispatcher's grace for the nodes it has not heard from
+  // (Timings::node_unknown_grace): a quiet node's expiry starts over.
+  for (Node& n : w_.nodes) {
+    if (!n.member || n.state == NodeState::kDown || !w_.engine().IsPending(n.heartbeat.expiry)) continue;
+    w_.engine().Cancel(n.heartbeat.expiry);
+    const NodeId id = n.id;
+    n.heartbeat.expiry = w_.engine().After(w_.Draw(w_.timings().node_unknown_grace), [this, id] { NodeDown(id); });
+  }
   w_.allocator().LeaderChanged();
   w_.scheduler().LeaderChanged();
   w_.orchestrator().LeaderChanged();

@@ -139,6 +139,13 @@ struct Timings {
   // down 2 to 3 periods after: 10-16.5 s (docs/swarm-semantics.md section 8).
   // The recorded kills agree (docs/conformance.md, kill3).
   Range node_down_after{sim::Sec(10), sim::Ms(16500)};
+  // A new leader's dispatcher marks every node not down UNKNOWN and gives
+  // each twice the usual grace, 6 heartbeat periods of 5 s +- 0.5 s,
+  // before marking it down (swarmkit manager/dispatcher/dispatcher.go
+  // markNodesUnknown, nodes.go AddUnknown, period.go Choose): a node that
+  // went quiet before the election (the killed leader itself) is marked
+  // down only if it is not back within that.
+  Range node_unknown_grace{sim::Sec(27), sim::Sec(33)};
   Range engine_stop{sim::Sec(1), sim::Sec(4)};  // the daemon's own shutdown, besides stopping its containers
   Range engine_start{sim::Sec(3), sim::Sec(10)};
   // `docker swarm join` on a running engine: its certificate, then its
@@ -153,7 +160,27 @@ struct Timings {
   // 20.10 test swarm (three workers, the single manager) rejected nothing;
   // the seed (17.06-18.09) and moby#34864 / moby#38318 show it does happen.
   Range swarm_active_after_ready{sim::Ms(0), sim::Ms(200)};
-  Range election{sim::Sec(1), sim::Sec(3)};
+  // The same on a manager: the node is ready (the daemon's swarm active)
+  // only once its own manager answers on the local control socket too
+  // (swarmkit node/node.go: `run` closes ready after managerReady, which
+  // initManagerConnection closes when the ControlAPI health check says
+  // SERVING, checking every 500 ms). Its first check comes as the manager
+  // starts, before it serves, so the node turns ready about 500 ms after
+  // its agent: the harness's restarted leader rejected the replacements of
+  // its failed tasks, assigned to it within 300 ms, with "swarm is not
+  // active", and its libnetwork agent started 500 ms after the session
+  // (docs/swarm-semantics.md section 7).
+  Range manager_active_after_ready{sim::Ms(450), sim::Ms(550)};
+  // From a leader going silent (its engine stopped or killed) to another
+  // manager leading: Raft's randomized election timeout, ElectionTick 10
+  // to 20 ticks of 1 s (etcd raft resetRandomizedElectionTimeout; swarmkit
+  // manager/state/raft/raft.go DefaultNodeConfig, TickInterval 1 s), counted
+  // from the last heartbeat. swarmkit hands the lead over only on a
+  // demotion (role_manager.go TransferLeadership), not when the engine
+  // stops. Harness: killed leader, new leader 13.4 s later; stopped
+  // leader, 12.2 s after its daemon exited (docs/swarm-semantics.md
+  // section 8).
+  Range election{sim::Sec(10), sim::Sec(20)};
   Range operator_step{sim::Sec(2), sim::Sec(10)};  // a person typing the next command
   sim::Time settle = sim::Minute(2);
   sim::Time converge_timeout = sim::Minute(5);

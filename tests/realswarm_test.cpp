@@ -198,6 +198,36 @@ TEST_CASE("real swarm: 3 nodes - /24 - 12 replicas - faults: dockerd killed, a p
   Record(healed);
 }
 
+TEST_CASE("real swarm: 3 managers - /24 - 12 replicas - fault: the leader's dockerd killed", "[realswarm][rs1][faults]") {
+  // The leader's engine killed and started 2 s later (as systemd does):
+  // the other two managers elect a leader (Raft, without the killed one's
+  // vote), whose dispatcher gives every node it has not heard from a
+  // longer grace before marking it down (docs/swarm-semantics.md section
+  // 11); the restarted daemon stops the containers it left running, and
+  // their tasks are replaced.
+  Row row;
+  row.scenario = "3 managers, /24, 12 replicas, the leader's dockerd killed, back 2 s later";
+  {
+    Harness h(3, 3);
+    CreateReal("10.10.0.0/24", 12);
+    SettleReal();
+    Sh("bash " + kSwarmSh + " kill 1");
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    Sh("bash " + kSwarmSh + " start 1");
+    SettleReal();
+    row.real = MeasureReal(3);
+    INFO(Dk(1, "node ls") << Dk(1, "service ps ex"));
+    CHECK(Dk(1, "node ls --format '{{.Hostname}} {{.ManagerStatus}}'").find("node1 Leader") == std::string::npos);
+  }
+  const Scenario s = HarnessScenario(3, 0, "10.10.0.0/24", 12);
+  Model(row, s, [](Swarm& w, Operator& op) {
+    REQUIRE(w.leader() == 0);
+    REQUIRE(w.faults().KillLeader());
+    REQUIRE(op.WaitFaultsOver());
+  });
+  Record(row);
+}
+
 TEST_CASE("real swarm: 3 nodes - /27 - scale to full - start-first update", "[realswarm][rs2]") {
   // 29 addresses - VIP - 3 node LB = 25 tasks: scaling 24 -> 25 fills the
   // subnet; a start-first update then needs a 26th address for the first
