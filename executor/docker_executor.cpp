@@ -1,6 +1,7 @@
 #include "executor/docker_executor.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <cctype>
 #include <csignal>
 #include <cstring>
@@ -467,16 +468,17 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
   // section 11.
   const auto deadline = Deadline();
   const auto want = installed_.find(node);
+  // The version the node must move past: the one read before the stop,
+  // or, in a resumed step that read nothing then, the first one seen now
+  // (the node is then also back once it has been Ready for longer than a
+  // stopped engine's node could stay so).
   const auto before = session_before_.find(node);
-  int ready = 0;
-  // A resumed step read nothing before the stop: the node is back once its
-  // version moves, or once it has been Ready for longer than a stopped
-  // engine's node could stay so.
-  bool fresh = false;
   const bool resumed = before == session_before_.end();
+  std::optional<std::uint64_t> baseline;
+  if (!resumed) baseline = before->second;
   const auto since = Clock::now();
-  std::uint64_t first_index = 0;
-  bool ready_throughout = true, seen = false;
+  int ready = 0;
+  bool fresh = false, ready_throughout = true;
   std::string last = "unknown", engine = "?";
   while (ready < 2) {
     auto n = FindNode(node, deadline);
@@ -489,14 +491,9 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
       const auto v = model::EngineVersion::Parse(engine);
       const bool right_engine = want == installed_.end() || (v && *v == want->second);
       const std::uint64_t index = VersionIndex(*n);
-      if (!seen) first_index = index;
-      seen = true;
+      if (!baseline) baseline = index;
       ready_throughout = ready_throughout && last == "ready";
-      if (resumed) {
-        fresh = fresh || index > first_index || (ready_throughout && Clock::now() - since >= opt_.down_detect);
-      } else {
-        fresh = fresh || index > before->second;
-      }
+      fresh = fresh || index > *baseline || (resumed && ready_throughout && Clock::now() - since >= opt_.down_detect);
       ready = last == "ready" && right_engine && fresh ? ready + 1 : 0;
     }
     if (ready >= 2) break;

@@ -122,6 +122,13 @@ std::string NodeAt(int version, const char* state) {
          R"(},"Description":{"Hostname":"worker1","Engine":{"EngineVersion":"20.10.24"}},"Status":{"State":")" + state +
          R"(","Addr":"10.0.0.2"},"Spec":{"Role":"worker","Availability":"drain"}}])";
 }
+// The fake manager shows `node` from `ms` milliseconds on (a thread; join it).
+std::thread ShowLater(FakeDaemon& d, int ms, std::string node) {
+  return std::thread([&d, ms, node = std::move(node)] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    d.Set("/nodes", 200, node);
+  });
+}
 }  // namespace
 
 TEST_CASE("docker executor: a stopped engine's node still shown ready from its old session has not come back",
@@ -151,10 +158,7 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
     REQUIRE(ex);
     REQUIRE(ex->StopEngine("worker1"));
     d.Set("/nodes", 200, NodeAt(15, "down"));  // the heartbeat expired
-    std::thread back([&d] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      d.Set("/nodes", 200, NodeAt(16, "ready"));  // a new session
-    });
+    std::thread back = ShowLater(d, 300, NodeAt(16, "ready"));  // a new session
     auto r = ex->StartEngine("worker1");
     back.join();
     CHECK(r);
@@ -179,20 +183,14 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
     auto start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(800));
-    std::thread back([&d] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      d.Set("/nodes", 200, NodeAt(22, "ready"));
-    });
+    std::thread back = ShowLater(d, 200, NodeAt(22, "ready"));
     start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     back.join();
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(700));
     // Down when the resume begins, then back: its version moved.
     d.Set("/nodes", 200, NodeAt(23, "down"));
-    std::thread up([&d] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      d.Set("/nodes", 200, NodeAt(24, "ready"));
-    });
+    std::thread up = ShowLater(d, 200, NodeAt(24, "ready"));
     start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     up.join();
