@@ -84,22 +84,31 @@ std::expected<void, std::string> RunNodeCommand(const char* what, const std::str
   int status = 0;
   // Stops the command's process group: `sig`, up to `grace` to end, then
   // SIGKILL. Returns how it ended, for the message.
+  // The grace is the whole group's: the shell often ends first on the
+  // signal while its children are still running their own handlers, so
+  // the group is killed only once the grace is over, or not at all when
+  // every member ended by itself (kill(-pid, 0) fails with ESRCH once the
+  // group is empty; the group id stays reserved while any member lives).
   auto stop_group = [&](int sig, std::chrono::seconds grace) -> std::string {
     kill(-pid, sig);
     const auto until = Clock::now() + grace;
+    bool reaped = false;
     while (Clock::now() < until) {
-      const pid_t w = waitpid(pid, &status, WNOHANG);
-      if (w == pid || (w < 0 && errno != EINTR)) {
-        kill(-pid, SIGKILL);  // whatever of its group is left
-        return WIFEXITED(status) ? "it ended with exit status " + std::to_string(WEXITSTATUS(status))
-                                 : "it ended on signal " + std::to_string(WTERMSIG(status));
+      if (!reaped) {
+        const pid_t w = waitpid(pid, &status, WNOHANG);
+        reaped = w == pid || (w < 0 && errno != EINTR);
       }
+      if (reaped && kill(-pid, 0) != 0 && errno == ESRCH) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    kill(-pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    kill(-pid, SIGKILL);  // whatever of its group is left
+    if (!reaped) {
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return "it did not end within " + std::to_string(grace.count()) + " s and was killed (SIGKILL)";
     }
-    return "it did not end within " + std::to_string(grace.count()) + " s and was killed (SIGKILL)";
+    return WIFEXITED(status) ? "it ended with exit status " + std::to_string(WEXITSTATUS(status))
+                             : "it ended on signal " + std::to_string(WTERMSIG(status));
   };
   while (true) {
     const pid_t w = waitpid(pid, &status, WNOHANG);

@@ -45,7 +45,9 @@ TEST_CASE("docker executor: a signal reaches the running upgrade command's group
   // The command and its background child both see the signal: the group
   // got it. (SIGTERM: a non-interactive shell starts background jobs with
   // SIGINT ignored, so only the foreground command could show SIGINT.)
-  opt.upgrade_command = "trap 'echo got-TERM > " + dir + "/sh; exit 7' TERM; (trap 'echo got-TERM > " + dir +
+  // The child's handler takes a while (0.3 s): the shell has ended by then,
+  // and the grace still belongs to what is left of its group.
+  opt.upgrade_command = "trap 'echo got-TERM > " + dir + "/sh; exit 7' TERM; (trap 'sleep 0.3; echo got-TERM > " + dir +
                         "/child; exit 0' TERM; sleep 30 & wait) & sleep 30 & wait; echo finished > " + dir + "/sh";
   opt.interrupt_grace = std::chrono::seconds(5);
   auto ex = DockerExecutor::Open(*ep, opt);
@@ -70,7 +72,6 @@ TEST_CASE("docker executor: a signal reaches the running upgrade command's group
   CHECK(r.error().find("interrupted by SIGTERM") != std::string::npos);
   CHECK(r.error().find("exit status 7") != std::string::npos);
   CHECK(took < std::chrono::seconds(8));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::ifstream sh(dir + "/sh"), child(dir + "/child");
   std::string a, b;
   std::getline(sh, a);
