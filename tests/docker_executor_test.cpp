@@ -178,24 +178,25 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
     // A resumed run's start step (nothing read before the stop): Ready at
     // one version is taken as back only after longer than a stopped
     // engine's node can stay Ready; a version that moves says so sooner.
-    opt.down_detect = std::chrono::milliseconds(800);
+    opt.down_detect = std::chrono::milliseconds(2000);
+    opt.step_timeout = std::chrono::seconds(5);
     auto ex = DockerExecutor::Open(*ep, opt);
     REQUIRE(ex);
     auto start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
-    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(800));
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(2000));
     std::thread back = ShowLater(d, 200, NodeAt(22, "ready"));
     start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     back.join();
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(700));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
     // Down when the resume begins, then back: its version moved.
     d.Set("/nodes", 200, NodeAt(23, "down"));
     std::thread up = ShowLater(d, 200, NodeAt(24, "ready"));
     start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     up.join();
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(700));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
   }
 }
 
