@@ -261,21 +261,32 @@ void Allocator::ReallocateNode(NodeId id) {
   Node& n = swarm_.nodes[id];
   const LbPolicy policy = swarm_.lb_policy();
   bool added = false, changed = false;
-  for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
-    Network& net = swarm_.networks[k];
+  // Most calls change nothing (a node's task came or went and its other
+  // tasks keep the networks it holds): the loop reads through locals, so
+  // the compiler need not reload them after every store it cannot rule out.
+  const bool member = n.member;
+  const std::size_t nets = swarm_.networks.size();
+  Network* const networks = swarm_.networks.data();
+  std::uint32_t* const attach = n.attach.data();
+  const std::uint32_t* const net_tasks = n.net_tasks.data();
+  const std::vector<std::uint32_t>* const held = n.any_held ? n.held.data() : nullptr;
+  const std::uint8_t* const lb_warm = n.lb_warm.data();
+  for (NetworkId k = 0; k < nets; ++k) {
     bool need;
-    if (!n.member) {
+    if (!member) {
       need = false;  // not in the swarm (not joined, or removed): holds nothing
-    } else if (net.ingress) {
+    } else if (networks[k].ingress) {
       need = true;  // every node always holds one ingress address
     } else if (policy == LbPolicy::kNone) {
       continue;  // the leader knows nothing of LB addresses on user overlays
     } else if (policy == LbPolicy::kAllNodes) {
       need = true;
     } else {
-      need = n.net_tasks[k] > 0 || !n.held[k].empty() || n.lb_warm[k];
+      need = net_tasks[k] > 0 || (held != nullptr && !held[k].empty()) || lb_warm[k];
     }
-    if (need && n.attach[k] == kNoAddr) {
+    if (need == (attach[k] != kNoAddr)) continue;  // as it should be
+    Network& net = networks[k];
+    if (need) {
       const std::uint32_t off = net.pool.Allocate();
       if (off == kNoAddr) {
         ++swarm_.metrics.attachment_failures;
@@ -286,7 +297,7 @@ void Allocator::ReallocateNode(NodeId id) {
       n.attach[k] = off;
       added = changed = true;
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")"; });
-    } else if (!need && n.attach[k] != kNoAddr && (policy == LbPolicy::kOnDemand || !n.member)) {
+    } else if (policy == LbPolicy::kOnDemand || !member) {
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
                              n.name + ", no task needs it)"; });
       Free(k, n.attach[k]);

@@ -72,7 +72,12 @@ std::optional<std::string> Swarm::CheckInvariants() const {
     for (std::size_t k = 0; k < n.attach.size(); ++k) {
       if (n.attach[k] != kNoAddr) claims[k].push_back(n.attach[k]);
     }
-    for (std::size_t k = 0; k < n.held.size(); ++k) claims[k].insert(claims[k].end(), n.held[k].begin(), n.held[k].end());
+    bool any = false;
+    for (std::size_t k = 0; k < n.held.size(); ++k) {
+      claims[k].insert(claims[k].end(), n.held[k].begin(), n.held[k].end());
+      any = any || !n.held[k].empty();
+    }
+    if (any && !n.any_held) return fail(n.name + " holds addresses from the imported state but is not marked as holding any");
   }
   for (const Service& s : services) {
     for (const auto& slot : s.warm) {

@@ -57,23 +57,20 @@ Engine::~Engine() {
                       std::move(buckets_)});
 }
 
-EventId Engine::Schedule(Time at, Handler h, const void* touch) {
-  assert(at >= now_ && "events cannot be scheduled in the past");
-  if (at < now_) at = now_;
-  if (next_seq_ > kMaxSeq) throw std::length_error("engine: too many events scheduled");
-  std::uint32_t s;
-  if (!free_.empty()) {
-    s = free_.back();
-    free_.pop_back();
-  } else {
-    if (node_.size() >= kMaxPending) throw std::length_error("engine: too many pending events");
-    s = static_cast<std::uint32_t>(node_.size());
-    node_.emplace_back();
+std::uint32_t Engine::Grow() {
+  if (node_.size() >= kMaxPending) throw std::length_error("engine: too many pending events");
+  node_.emplace_back();
+  return static_cast<std::uint32_t>(node_.size() - 1);
+}
+
+EventId Engine::Insert(Time at, std::uint32_t s) {
+  if (next_seq_ > kMaxSeq) {
+    node_[s].handler.Reset();
+    free_.push_back(s);
+    throw std::length_error("engine: too many events scheduled");
   }
   const std::uint64_t seq = next_seq_++;
-  node_[s].handler = h;
   node_[s].seq = seq;
-  node_[s].touch = touch;
   const Key k{at, seq << kSlotBits | s};
   if (at < hi_) {
     // Into the current bucket: a sorted insert while it is small (the

@@ -20,6 +20,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <cassert>
 #include <functional>
 
 #include <cstdint>
@@ -58,8 +59,22 @@ class Engine {
   // `touch`, if given, is the memory the handler reads first (its task,
   // say): it is prefetched while the event before it runs, so a large
   // trial's random reads overlap instead of waiting one after another.
-  EventId Schedule(Time at, Handler h, const void* touch = nullptr);
-  EventId After(Time delay, Handler h, const void* touch = nullptr) { return Schedule(now_ + delay, h, touch); }
+  // The handler is built in its slot (a template, so the callable's
+  // captures are stored there directly, not staged on the stack and copied).
+  template <typename F>
+  EventId Schedule(Time at, F&& f, const void* touch = nullptr) {
+    assert(at >= now_ && "events cannot be scheduled in the past");
+    if (at < now_) at = now_;
+    const std::uint32_t s = Acquire();
+    Node& n = node_[s];
+    ::new (static_cast<void*>(&n.handler)) Handler(std::forward<F>(f));
+    n.touch = touch;
+    return Insert(at, s);
+  }
+  template <typename F>
+  EventId After(Time delay, F&& f, const void* touch = nullptr) {
+    return Schedule(now_ + delay, std::forward<F>(f), touch);
+  }
 
   // Cancels a pending event. Returns false if it already fired, was
   // cancelled, or the id is empty.
@@ -105,6 +120,18 @@ class Engine {
     bool operator()(const Key& a, const Key& b) const { return Earlier(b, a); }
   };
   bool Live(const Key& k) const { return node_[k.slot()].seq == k.seq(); }
+  // A free slot for a new event (its handler and touch set by the caller).
+  std::uint32_t Acquire() {
+    if (!free_.empty()) {
+      const std::uint32_t s = free_.back();
+      free_.pop_back();
+      return s;
+    }
+    return Grow();
+  }
+  std::uint32_t Grow();
+  // Gives slot `s` its sequence number and files its key.
+  EventId Insert(Time at, std::uint32_t s);
   // The earliest live key (tombstones at the front dropped; the window
   // advanced or rebuilt as needed), or nullptr if none is pending.
   const Key* Top();
