@@ -1,6 +1,7 @@
 #include "model/allocator.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "model/swarm.hpp"
 
@@ -257,38 +258,48 @@ void Allocator::Free(std::uint32_t net, std::uint32_t offset) {
   something_freed_ = true;
 }
 
+// The rule ReallocateNode follows for one network: whether node `n` needs
+// an attachment on network k; nullopt where the policy leaves it alone.
+namespace {
+std::optional<bool> NeedsAttachment(const Node& n, const Network& net, NetworkId k, LbPolicy policy) {
+  if (!n.member) return false;  // not in the swarm (not joined, or removed): holds nothing
+  if (net.ingress) return true;  // every node always holds one ingress address
+  if (policy == LbPolicy::kNone) return std::nullopt;  // the leader knows nothing of LB addresses on user overlays
+  if (policy == LbPolicy::kAllNodes) return true;
+  return n.net_tasks[k] > 0 || (n.any_held && !n.held[k].empty()) || n.lb_warm[k];
+}
+}  // namespace
+
+bool Allocator::Settled(NodeId id) const {
+  const Node& n = swarm_.nodes[id];
+  const LbPolicy policy = swarm_.lb_policy();
+  for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
+    const std::optional<bool> need = NeedsAttachment(n, swarm_.networks[k], k, policy);
+    if (!need || *need == (n.attach[k] != kNoAddr)) continue;
+    if (*need || policy == LbPolicy::kOnDemand || !n.member) return false;  // a pass would allocate or free
+  }
+  return true;
+}
+
 void Allocator::ReallocateNode(NodeId id) {
   Node& n = swarm_.nodes[id];
   const LbPolicy policy = swarm_.lb_policy();
-  bool added = false, changed = false;
-  // Most calls change nothing (a node's task came or went and its other
-  // tasks keep the networks it holds): the loop reads through locals, so
-  // the compiler need not reload them after every store it cannot rule out.
-  const bool member = n.member;
-  const std::size_t nets = swarm_.networks.size();
-  Network* const networks = swarm_.networks.data();
-  std::uint32_t* const attach = n.attach.data();
-  const std::uint32_t* const net_tasks = n.net_tasks.data();
-  const std::vector<std::uint32_t>* const held = n.any_held ? n.held.data() : nullptr;
-  const std::uint8_t* const lb_warm = n.lb_warm.data();
-  for (NetworkId k = 0; k < nets; ++k) {
-    bool need;
-    if (!member) {
-      need = false;  // not in the swarm (not joined, or removed): holds nothing
-    } else if (networks[k].ingress) {
-      need = true;  // every node always holds one ingress address
-    } else if (policy == LbPolicy::kNone) {
-      continue;  // the leader knows nothing of LB addresses on user overlays
-    } else if (policy == LbPolicy::kAllNodes) {
-      need = true;
-    } else {
-      need = net_tasks[k] > 0 || (held != nullptr && !held[k].empty()) || lb_warm[k];
-    }
-    if (need == (attach[k] != kNoAddr)) continue;  // as it should be
-    Network& net = networks[k];
+  // Nothing it reads changed since a pass found the node as it should be:
+  // this pass would change nothing either. Most calls end here (a node's
+  // task changed state and the node keeps the networks it holds).
+  const auto settled = static_cast<std::uint8_t>(1 + static_cast<int>(policy));
+  if (n.lb_settled == settled) return;
+  bool added = false, changed = false, short_of = false;
+  for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
+    const std::optional<bool> wanted = NeedsAttachment(n, swarm_.networks[k], k, policy);
+    if (!wanted) continue;
+    const bool need = *wanted;
+    if (need == (n.attach[k] != kNoAddr)) continue;  // as it should be
+    Network& net = swarm_.networks[k];
     if (need) {
       const std::uint32_t off = net.pool.Allocate();
       if (off == kNoAddr) {
+        short_of = true;  // tried again at the node's next event
         ++swarm_.metrics.attachment_failures;
         if (swarm_.metrics.first_shortage_time < 0) swarm_.metrics.first_shortage_time = swarm_.Now();
         swarm_.trace().Add(swarm_.Now(), "address", [&] { return "no address left on " + net.name + " for the load balancer of " + n.name; });
@@ -297,7 +308,7 @@ void Allocator::ReallocateNode(NodeId id) {
       n.attach[k] = off;
       added = changed = true;
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")"; });
-    } else if (policy == LbPolicy::kOnDemand || !member) {
+    } else if (policy == LbPolicy::kOnDemand || !n.member) {
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
                              n.name + ", no task needs it)"; });
       Free(k, n.attach[k]);
@@ -305,6 +316,7 @@ void Allocator::ReallocateNode(NodeId id) {
       changed = true;
     }
   }
+  n.lb_settled = short_of ? 0 : settled;
   if (changed) swarm_.scheduler().StoreCommitted();  // the node's attachments committed
   if (added) swarm_.agent().AttachmentAdded(id);
 }

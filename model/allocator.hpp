@@ -89,6 +89,13 @@ class Allocator {
   // (then `out` holds none of the addresses this call took).
   int AllocateAll(const std::vector<NetworkId>& nets, std::span<std::uint32_t> out);
   void ReallocateNode(NodeId n);
+ public:
+  // Whether every network's attachment of node `n` is as the node needs it
+  // under the current policy (a pass over it would change nothing): what
+  // Node::lb_settled claims, recomputed for the invariants.
+  bool Settled(NodeId n) const;
+
+ private:
   void Free(std::uint32_t net, std::uint32_t offset);
 
   Swarm& swarm_;

@@ -78,6 +78,9 @@ std::optional<std::string> Swarm::CheckInvariants() const {
       any = any || !n.held[k].empty();
     }
     if (any && !n.any_held) return fail(n.name + " holds addresses from the imported state but is not marked as holding any");
+    if (n.lb_settled == 1 + static_cast<int>(lb_policy()) && !allocator_->Settled(n.id)) {
+      return fail(n.name + " is marked settled for the allocator, but a pass over it would change its load-balancer addresses");
+    }
   }
   for (const Service& s : services) {
     for (const auto& slot : s.warm) {

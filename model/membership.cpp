@@ -52,6 +52,7 @@ std::expected<void, std::string> Membership::Join(NodeId id, Role r) {
   if (n.member) return std::unexpected(n.name + " is already in the swarm");
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " joins as " + std::string(ToString(r)); });
   n.member = true;
+  n.LbInputsChanged();
   n.left = false;
   n.role = r;
   n.availability = Availability::kActive;
@@ -89,6 +90,7 @@ std::expected<void, std::string> Membership::Remove(NodeId id) {
   w_.trace().Add(w_.Now(), "node", [&] { return n.name + " removed from the swarm"; });
   w_.engine().Cancel(n.heartbeat.expiry);
   n.member = false;
+  n.LbInputsChanged();
   const std::vector<TaskId> on_node = n.tasks;
   for (TaskId tid : on_node) {
     Task& t = w_.tasks[tid];
@@ -103,6 +105,7 @@ std::expected<void, std::string> Membership::Remove(NodeId id) {
     n.held[k].clear();
   }
   n.any_held = false;
+  n.LbInputsChanged();
   w_.allocator().NodeEvent(id);  // frees its load-balancer addresses
   w_.scheduler().NodeChanged(id);
   return {};

@@ -66,6 +66,13 @@ struct Node {
   std::vector<std::vector<std::uint32_t>> held;
   bool any_held = false;  // some network's `held` is not empty (read first: most nodes hold none)
   std::vector<std::uint8_t> lb_warm;
+  // The allocator's shortcut: 1 + the load-balancer policy under which its
+  // last pass over this node found every network's attachment as the node
+  // needs it (Allocator::Settled); 0 once anything that pass reads changes.
+  // Whoever writes member, attach, net_tasks, held or lb_warm clears it
+  // (LbInputsChanged); the invariants check that a settled node is settled.
+  std::uint8_t lb_settled = 0;
+  void LbInputsChanged() { lb_settled = 0; }
 
   // Each component's own state of the node; only that component writes it.
   struct SchedulerCounts {  // scheduler.cpp: what its counted tasks take here

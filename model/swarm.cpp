@@ -208,6 +208,7 @@ void Swarm::WarmStart(const Scenario& sc, const std::vector<std::uint32_t>& slot
       const NetworkId k = net_id(name);
       for (std::uint32_t ip : list) nodes[i].held[k].push_back(take(k, ip));
       nodes[i].any_held = nodes[i].any_held || !list.empty();
+      nodes[i].LbInputsChanged();
       if (!list.empty()) needs_lb[i][k] = 1;
     }
   }
@@ -225,6 +226,7 @@ void Swarm::WarmStart(const Scenario& sc, const std::vector<std::uint32_t>& slot
       if (off == kNoAddr) continue;  // more given than the subnet holds: the allocator decides
       n.attach[k] = off;
       n.lb_warm[k] = 1;
+      n.LbInputsChanged();
     }
   }
 }
@@ -241,6 +243,7 @@ void Swarm::EndWarmStart() {
   for (Node& n : nodes) {
     if (std::find(n.lb_warm.begin(), n.lb_warm.end(), 1) == n.lb_warm.end()) continue;
     std::fill(n.lb_warm.begin(), n.lb_warm.end(), 0);
+    n.LbInputsChanged();
     allocator_->NodeEvent(n.id, /*own_transaction=*/true);
   }
 }
@@ -544,6 +547,7 @@ void Swarm::CountNetworks(const Task& t, int delta) {
   for (NetworkId k : services[t.service].NetsOf(t.version)) {
     n.net_tasks[k] = static_cast<std::uint32_t>(static_cast<int>(n.net_tasks[k]) + delta);
   }
+  n.LbInputsChanged();
 }
 
 void Swarm::AttachToNode(Task& t, NodeId n) {
