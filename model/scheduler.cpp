@@ -1,7 +1,6 @@
 #include "model/scheduler.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <string>
 #include <stdexcept>
@@ -31,9 +30,9 @@ void Scheduler::Rebuild(ServiceId sid) {
   }
   ix.heap.clear();
   for (NodeId n = 0; n < swarm_.nodes.size(); ++n) {
-    if (Eligible(sid, n)) ix.heap.push_back({Rank(sid, n), static_cast<std::uint32_t>(swarm_.rng().Next()), n});
+    if (Eligible(sid, n)) ix.heap.append({Rank(sid, n), static_cast<std::uint32_t>(swarm_.rng().Next()), n});
   }
-  std::make_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+  ix.heap.Heapify();
 }
 
 std::uint64_t Scheduler::Rank(ServiceId sid, NodeId nid) {
@@ -67,8 +66,7 @@ void Scheduler::Offer(ServiceId sid, NodeId nid) {
     Rebuild(sid);
     return;
   }
-  ix.heap.push_back({Rank(sid, nid), static_cast<std::uint32_t>(swarm_.rng().Next()), nid});
-  std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+  ix.heap.push({Rank(sid, nid), static_cast<std::uint32_t>(swarm_.rng().Next()), nid});
 }
 
 void Scheduler::OfferNode(NodeId nid) {
@@ -273,14 +271,12 @@ void Scheduler::BestNodes(ServiceId sid, std::size_t k, std::vector<NodeId>& out
     if (guard > bound) {
       throw std::logic_error("scheduler: node index did not settle");
     }
-    const Entry top = ix.heap.front();
-    std::pop_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
-    ix.heap.pop_back();
+    const Entry top = ix.heap.top();
+    ix.heap.pop();
     if (!Eligible(sid, top.node)) continue;  // dropped; offered again if it comes back
     const std::uint64_t now_rank = Rank(sid, top.node);
     if (top.rank != now_rank) {
-      ix.heap.push_back({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
-      std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+      ix.heap.push({now_rank, static_cast<std::uint32_t>(swarm_.rng().Next()), top.node});
       continue;
     }
     keep.push_back(top);
@@ -289,8 +285,7 @@ void Scheduler::BestNodes(ServiceId sid, std::size_t k, std::vector<NodeId>& out
     if (k > 32) mark[top.node] = 1;
   }
   for (const Entry& e : keep) {
-    ix.heap.push_back(e);
-    std::push_heap(ix.heap.begin(), ix.heap.end(), std::greater<>());
+    ix.heap.push(e);
   }
   if (k > 32) {
     for (NodeId n : out) mark[n] = 0;

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/node_heap.hpp"
 #include "model/types.hpp"
 #include "sim/engine.hpp"
 
@@ -60,15 +61,9 @@ class Scheduler {
   std::size_t unplaced() const { return unplaced_.size(); }
 
  private:
-  struct Entry {
-    std::uint64_t rank;  // failures at/over the threshold<<48 | service count<<24 | total count
-    std::uint32_t tie;   // random: Go's map order
-    NodeId node;
-    // Heap order: greater-than, for a min-heap with std::push_heap.
-    bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : tie > o.tie; }
-  };
+  using Entry = NodeEntry;
   struct Index {
-    std::vector<Entry> heap;
+    NodeHeap heap;
     std::vector<std::uint8_t> eligible;  // global services: counted in eligible_nodes
   };
   void Arm();

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "helpers.hpp"
+#include "model/node_heap.hpp"
 #include "planner/plan.hpp"
 #include "planner/trial.hpp"
 
@@ -13,6 +14,42 @@ using swarmplan::testing::Cluster;
 using swarmplan::testing::Count;
 using swarmplan::testing::PerNode;
 using swarmplan::testing::S;
+
+TEST_CASE("the scheduler's node heap gives its entries back in key order, whatever the shape", "[unit][scheduler]") {
+  // Few ranks and few tie values, so equal (rank, tie) pairs are common and
+  // the node must decide; pushes, pops and a heapify interleaved.
+  sim::Rng rng(5);
+  NodeHeap heap, built;
+  std::vector<NodeEntry> all;
+  for (int i = 0; i < 2000; ++i) {
+    const NodeEntry e{rng.Below(6), static_cast<std::uint32_t>(rng.Below(3)), static_cast<NodeId>(rng.Below(50))};
+    heap.push(e);
+    built.append(e);
+    all.push_back(e);
+    if (i % 7 == 6) {  // take the least out now and then
+      const auto least = std::min_element(all.begin(), all.end());
+      REQUIRE(heap.top().key() == least->key());
+      heap.pop();
+      all.erase(least);
+    }
+  }
+  REQUIRE(heap.size() == all.size());
+  built.Heapify();
+  std::sort(all.begin(), all.end());
+  for (const NodeEntry& e : all) {
+    REQUIRE(heap.top().key() == e.key());
+    heap.pop();
+  }
+  CHECK(heap.empty());
+  NodeEntry last{0, 0, 0};
+  std::size_t n = 0;
+  for (; !built.empty(); ++n) {
+    CHECK_FALSE(built.top() < last);
+    last = built.top();
+    built.pop();
+  }
+  CHECK(n == 2000);
+}
 
 TEST_CASE("scheduler spreads a service evenly", "[unit][scheduler]") {
   Swarm w(Cluster(3, 2, "18.09", "10.1.0.0/24", 23), 11);
