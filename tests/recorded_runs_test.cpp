@@ -476,6 +476,22 @@ TEST_CASE("recorded runs: kill3", "[recorded][faults]") {
           [](Operator& op) { REQUIRE(op.swarm().faults().Kill(1)); }, {Rejections, Running, NodesUsed});
 }
 
+TEST_CASE("recorded runs: killleader", "[recorded][faults]") {
+  // The leader's engine killed (SIGKILL) and started 2 s later, on a swarm
+  // of 3 managers, /24, 12 replicas (docs/swarm-semantics.md section 11):
+  // the other two elect a leader after Raft's 10-20 s election timeout; the
+  // new leader's dispatcher gives every node it has not heard from a
+  // longer grace, so the old leader is not marked down before it is back;
+  // its restarted daemon stops the containers it left, their tasks fail
+  // and the replacements go back to it, the emptiest node. Whether they are
+  // rejected ("swarm is not active") depends on whether they reach it
+  // before its own manager answers on its control socket (the 500 ms
+  // health poll). Whichever manager leads is killed (record.sh picks it
+  // each run); the model kills its leader.
+  Compare("killleader", HarnessScenario(3, 0, "10.10.0.0/24", 12),
+          [](Operator& op) { REQUIRE(op.swarm().faults().KillLeader()); }, {Rejections, Running, NodesUsed});
+}
+
 namespace {
 
 // Rolling updates (issue 26 part 3): how long the real ones took, from the

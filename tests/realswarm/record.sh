@@ -18,6 +18,9 @@
 #   kill3          3 nodes, /24, 12 replicas; node2's dockerd is killed
 #                  (SIGKILL) and started again 2 s later, as systemd does
 #                  (a fault: docs/swarm-semantics.md section 11)
+#   killleader     3 managers, /24, 12 replicas; the leader's dockerd is
+#                  killed and started again 2 s later (whichever manager
+#                  leads when the run starts; the others answer the API)
 #   seed5          the seed's deploy: 5 nodes (3 managers), /27, 24 replicas
 #                  at once (23 addresses for 24 tasks once every node has its
 #                  load balancer); the polls give each task's assignment,
@@ -48,8 +51,11 @@ export SWARMPLAN_RS_PREFIX=$P
 WORK=$(mktemp -d)
 trap '$SW down >/dev/null 2>&1 || true; [ -n "${KEEP:-}" ] && cp -r "$WORK" "$KEEP"; rm -rf "$WORK"' EXIT
 
+# A: the node whose API the run talks to (node1, or for killleader a
+# manager that is not killed).
+A=1
 dk() { local i=$1; shift; docker -H "unix:///run/${P}$i/docker.sock" "$@"; }
-api() { curl -s --max-time 5 --unix-socket "/run/${P}1/docker.sock" "http://d/v1.41$1"; }
+api() { curl -s --max-time 5 --unix-socket "/run/${P}${A}/docker.sock" "http://d/v1.41$1"; }
 
 case $SCENARIO in
   deploy2-27-28) NODES=2 REPLICAS=28 ;;
@@ -58,6 +64,7 @@ case $SCENARIO in
   trap3) NODES=3 REPLICAS=26 ;;
   joindrain3) NODES=3 REPLICAS=24 ;;
   kill3) NODES=3 REPLICAS=12 SUBNET=10.10.0.0/24 ;;
+  killleader) NODES=3 MANAGERS=3 REPLICAS=12 SUBNET=10.10.0.0/24 ;;
   seed5) NODES=5 MANAGERS=3 REPLICAS=24 SETTLE=live ;;
   netadd22) NODES=3 REPLICAS=22 SUBNET=10.10.0.0/24 ;;
   force20) NODES=3 REPLICAS=20 SUBNET=10.10.0.0/24 ;;
@@ -86,11 +93,12 @@ settle() {
     sleep 2
     local now busy
     if [ "${SETTLE:-all}" = live ]; then
-      now=$(dk 1 service ps ex --filter desired-state=running --format '{{.Node}}|{{.CurrentState}}' |
+      now=$(dk "$A" service ps ex --filter desired-state=running --format '{{.Node}}|{{.CurrentState}}' |
             awk -F'|' '{split($2, a, " "); if (a[1] == "Running" || a[1] == "New") print ($1 == "" ? "-" : $1), a[1]}' |
-            sort | uniq -c)
+            sort | uniq -c) || now=""
     else
-      now=$(dk 1 service ps ex --format '{{.Node}} {{.DesiredState}} {{.CurrentState}}' | awk '{print $1,$2,$3}' | sort | uniq -c)
+      # (Fails while the managers elect a leader: that is not settled.)
+      now=$(dk "$A" service ps ex --format '{{.Node}} {{.DesiredState}} {{.CurrentState}}' 2>/dev/null | awk '{print $1,$2,$3}' | sort | uniq -c) || now=""
     fi
     busy=$(echo "$now" | awk '$4 ~ /^(Assigned|Accepted|Preparing|Ready|Starting)$/ || ($3 == "Shutdown" && $4 == "Running")' | wc -l)
     if [ "$now" = "$last" ] && [ "$busy" = 0 ] && [ -n "$now" ]; then same=$((same + 1)); else same=0; fi
@@ -125,7 +133,7 @@ measure() {
   local update
   update=$(api /services/ex | jq -c '.UpdateStatus // null')
   jq -s -c --argjson update "$update" --argjson names "$nodes" --argjson lbs "$lbjson" --arg scenario "$SCENARIO" --argjson run "$run" \
-     --argjson started "$started" --argjson acted "$acted" --arg engine "$(dk 1 version -f '{{.Server.Version}}')" '
+     --argjson started "$started" --argjson acted "$acted" --arg engine "$(dk "$A" version -f '{{.Server.Version}}')" '
     def nm: if . == null then null else ($names[.] // .) end;
     (.[0]) as $final | (.[1:]) as $polls |
     {scenario: $scenario, run: $run, engine: $engine, started: $started, acted: $acted, update: $update,
@@ -147,50 +155,58 @@ $SW down >/dev/null 2>&1 || true
 $SW up "$NODES" "${MANAGERS:-1}" >/dev/null
 for run in $(seq 1 "$RUNS"); do
   : > "$WORK/polls"
-  case $SCENARIO in drain1-2n | trap3) dk 1 node update --availability pause node2 >/dev/null ;; esac
+  A=1
+  if [ "$SCENARIO" = killleader ]; then
+    # The leader of this run (the last run's kill moved it) and a manager
+    # that stays up to answer.
+    LEADER=$(dk 1 node ls --format '{{.Hostname}} {{.ManagerStatus}}' | awk '$2 == "Leader" {sub("node", "", $1); print $1}')
+    [ -n "$LEADER" ] || { echo "record.sh: no leader" >&2; exit 1; }
+    A=$((LEADER % NODES + 1))
+  fi
+  case $SCENARIO in drain1-2n | trap3) dk "$A" node update --availability pause node2 >/dev/null ;; esac
   if [ "$SCENARIO" = joindrain3 ]; then
     # node3 leaves and is removed, so that it joins afresh below.
     dk 3 swarm leave >/dev/null
     for _ in $(seq 1 60); do
-      dk 1 node ls --format '{{.Hostname}} {{.Status}}' | grep -q '^node3 Down' && break
+      dk "$A" node ls --format '{{.Hostname}} {{.Status}}' | grep -q '^node3 Down' && break
       sleep 1
     done
-    dk 1 node rm node3 >/dev/null
+    dk "$A" node rm node3 >/dev/null
   fi
-  dk 1 network create -d overlay --subnet "${SUBNET:-10.10.0.0/27}" exnet >/dev/null
-  [ "$SCENARIO" = netadd22 ] && dk 1 network create -d overlay --subnet 10.12.0.0/24 bignet >/dev/null
+  dk "$A" network create -d overlay --subnet "${SUBNET:-10.10.0.0/27}" exnet >/dev/null
+  [ "$SCENARIO" = netadd22 ] && dk "$A" network create -d overlay --subnet 10.12.0.0/24 bignet >/dev/null
   touch "$WORK/poll"
   poll &
   POLLER=$!
   started=$(date +%s.%N)
-  dk 1 service create -d --name ex --replicas "$REPLICAS" --network exnet --no-resolve-image \
+  dk "$A" service create -d --name ex --replicas "$REPLICAS" --network exnet --no-resolve-image \
     --stop-grace-period 2s local/bb:1 sleep 100000 >/dev/null
   settle
   acted=null
   case $SCENARIO in drain1-2n | trap3) acted=$(date +%s.%N) ;; esac
   case $SCENARIO in
     joindrain3)
-      dk 3 swarm join --advertise-addr 192.168.77.13 --token "$(dk 1 swarm join-token -q worker)" 192.168.77.11:2377 >/dev/null
+      dk 3 swarm join --advertise-addr 192.168.77.13 --token "$(dk "$A" swarm join-token -q worker)" 192.168.77.11:2377 >/dev/null
       sleep 10
       acted=$(date +%s.%N)
-      dk 1 node update --availability drain node2 >/dev/null
+      dk "$A" node update --availability drain node2 >/dev/null
       settle ;;
     drain1-2n)
-      dk 1 node update --availability active node2 >/dev/null
-      dk 1 node update --availability drain node1 >/dev/null
+      dk "$A" node update --availability active node2 >/dev/null
+      dk "$A" node update --availability drain node1 >/dev/null
       settle ;;
     trap3)
-      dk 1 node update --availability active node2 >/dev/null
-      dk 1 node update --availability drain node3 >/dev/null
+      dk "$A" node update --availability active node2 >/dev/null
+      dk "$A" node update --availability drain node3 >/dev/null
       settle ;;
     netadd22)
       acted=$(date +%s.%N)
-      dk 1 service update -d --network-add bignet ex >/dev/null
+      dk "$A" service update -d --network-add bignet ex >/dev/null
       wait_update
       settle ;;
     force20)
       acted=$(date +%s.%N)
-      dk 1 service update -d --force --update-order start-first ex >/dev/null
+      dk "$A" service update -d --force --update-order start-first ex >/dev/null
       wait_update
       settle ;;
     kill3)
@@ -199,20 +215,26 @@ for run in $(seq 1 "$RUNS"); do
       sleep 2
       $SW start 2 >/dev/null
       settle ;;
+    killleader)
+      acted=$(date +%s.%N)
+      $SW kill "$LEADER"
+      sleep 2
+      $SW start "$LEADER" >/dev/null
+      settle ;;
   esac
   rm -f "$WORK/poll"
   wait "$POLLER" || true
   measure "$run" "$started" "$acted"
   tail -1 "$OUT" | jq -c '{run, running, new, rejected, used, running_per_node, errors, update: (.update.State // null)}' >&2
-  dk 1 service rm ex >/dev/null
+  dk "$A" service rm ex >/dev/null
   for _ in $(seq 1 60); do
     [ -z "$(for i in $(seq 1 "$NODES"); do dk "$i" ps -q; done)" ] && break
     sleep 1
   done
-  for _ in $(seq 1 30); do dk 1 network rm exnet >/dev/null 2>&1 && break; sleep 1; done
+  for _ in $(seq 1 30); do dk "$A" network rm exnet >/dev/null 2>&1 && break; sleep 1; done
   if [ "$SCENARIO" = netadd22 ]; then
-    for _ in $(seq 1 30); do dk 1 network rm bignet >/dev/null 2>&1 && break; sleep 1; done
+    for _ in $(seq 1 30); do dk "$A" network rm bignet >/dev/null 2>&1 && break; sleep 1; done
   fi
-  for i in $(seq 1 "$NODES"); do dk 1 node update --availability active "node$i" >/dev/null; done
+  for i in $(seq 1 "$NODES"); do dk "$A" node update --availability active "node$i" >/dev/null; done
   sleep 3
 done
