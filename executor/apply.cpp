@@ -225,6 +225,22 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
     log << "swarmplan apply: resuming: " << journal->finished() << " steps already done, " << journal->in_doubt()
         << " in doubt (" << opt.journal << ")\n";
   }
+  // What the executor learned before the earlier run stopped (a node's
+  // store version read before its engine stopped, say), in order.
+  if (journal) {
+    for (const std::string& memo : journal->memos()) {
+      if (auto ok = ex.Recall(memo); !ok) return std::unexpected(opt.journal + ": " + ok.error());
+    }
+  }
+  // The executor's new memos go to the journal with step i, before its
+  // done record (or when the step stops, for the run that resumes it).
+  auto keep_memos = [&](std::size_t i) -> std::expected<void, std::string> {
+    for (const std::string& memo : ex.TakeMemos()) {
+      if (!journal) continue;
+      if (auto ok = journal->Memo(i, memo); !ok) return ok;
+    }
+    return {};
+  };
   auto record = [&](std::size_t i, const planner::Step& st) -> std::expected<void, std::string> {
     if (!journal) return {};
     return journal->Record(i, st.Describe(scenario));
@@ -305,6 +321,7 @@ std::expected<ApplyResult, std::string> Apply(Executor& ex, const model::Scenari
       log << "swarmplan apply: " << what << "\n";
       done = Perform(ex, scenario, st);
     }
+    SWARMPLAN_CHECK(keep_memos(i));
     if (!done) {
       if (const int sig = StopSignal()) return interrupted(sig, "during " + what + ": " + done.error() + "; the step is in doubt");
       return ApplyResult{ApplyOutcome::kStopped, "stopped at " + what + ": " + done.error()};

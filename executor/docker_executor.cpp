@@ -1,6 +1,7 @@
 #include "executor/docker_executor.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <cctype>
 #include <csignal>
@@ -434,7 +435,45 @@ std::expected<void, std::string> DockerExecutor::NoteSession(const std::string& 
   if (session_before_.contains(node)) return {};
   auto n = SWARMPLAN_TRY(FindNode(node, Deadline()));
   session_before_[node] = VersionIndex(n);
+  memos_.push_back("session " + std::to_string(session_before_[node]) + " " + node);
   return {};
+}
+
+std::vector<std::string> DockerExecutor::TakeMemos() {
+  std::vector<std::string> out;
+  out.swap(memos_);
+  return out;
+}
+
+std::expected<void, std::string> DockerExecutor::Recall(const std::string& memo) {
+  // "<word> [<value>] <node>": the node last, since a name may hold spaces.
+  const auto sp = memo.find(' ');
+  const std::string word = memo.substr(0, sp);
+  const std::string rest = sp == std::string::npos ? "" : memo.substr(sp + 1);
+  const auto bad = [&] { return std::unexpected("the journal holds a memo this swarmplan cannot read: \"" + memo + "\""); };
+  if (word == "back") {
+    if (rest.empty()) return bad();
+    session_before_.erase(rest);
+    installed_.erase(rest);
+    return {};
+  }
+  const auto sp2 = rest.find(' ');
+  if (sp2 == std::string::npos || sp2 == 0 || sp2 + 1 >= rest.size()) return bad();
+  const std::string value = rest.substr(0, sp2), node = rest.substr(sp2 + 1);
+  if (word == "session") {
+    std::uint64_t index = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), index);
+    if (ec != std::errc() || p != value.data() + value.size()) return bad();
+    session_before_[node] = index;
+    return {};
+  }
+  if (word == "installed") {
+    const auto v = model::EngineVersion::Parse(value);
+    if (!v) return bad();
+    installed_[node] = *v;
+    return {};
+  }
+  return bad();
 }
 
 std::expected<void, std::string> DockerExecutor::StopEngine(const std::string& node) {
@@ -450,6 +489,7 @@ std::expected<void, std::string> DockerExecutor::InstallEngine(const std::string
   if (auto ok = NoteSession(node); !ok) return ok;
   if (auto ok = RunTemplate("upgrade", opt_.upgrade_command, node, v.ToString()); !ok) return ok;
   installed_[node] = v;
+  memos_.push_back("installed " + v.ToString() + " " + node);
   return {};
 }
 
@@ -468,14 +508,15 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
   // section 11.
   const auto deadline = Deadline();
   const auto want = installed_.find(node);
-  // The version the node must move past: the one read before the stop,
-  // or, in a resumed step that read nothing then, the first one seen now
-  // (the node is then also back once it has been Ready for longer than a
-  // stopped engine's node could stay so).
+  // The version the node must move past: the one read before the stop
+  // (in this run, or in the run that stopped it: the journal's memo), else
+  // the first one seen now. A node that stays Ready longer than a stopped
+  // engine's node can (down_detect) is back too, whatever its version: its
+  // engine runs, though it may never have stopped (an "upgrade" to the
+  // version it had, a start command that found it running).
   const auto before = session_before_.find(node);
-  const bool resumed = before == session_before_.end();
   std::optional<std::uint64_t> baseline;
-  if (!resumed) baseline = before->second;
+  if (before != session_before_.end()) baseline = before->second;
   const auto since = Clock::now();
   int ready = 0;
   bool fresh = false, ready_throughout = true;
@@ -493,7 +534,7 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
       const std::uint64_t index = VersionIndex(*n);
       if (!baseline) baseline = index;
       ready_throughout = ready_throughout && last == "ready";
-      fresh = fresh || index > *baseline || (resumed && ready_throughout && Clock::now() - since >= opt_.down_detect);
+      fresh = fresh || index > *baseline || (ready_throughout && Clock::now() - since >= opt_.down_detect);
       ready = last == "ready" && right_engine && fresh ? ready + 1 : 0;
     }
     if (ready >= 2) break;
@@ -514,6 +555,7 @@ std::expected<void, std::string> DockerExecutor::StartEngine(const std::string& 
   }
   installed_.erase(node);
   session_before_.erase(node);
+  memos_.push_back("back " + node);
   return {};
 }
 

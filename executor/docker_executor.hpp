@@ -57,8 +57,9 @@ struct DockerExecutorOptions {
   std::chrono::milliseconds poll{500};
   // How long the managers may take to see a stopped engine's node down
   // (its heartbeat expiry: 3 periods of 5 s plus jitter, 16.5 s at most).
-  // A resumed start step, which read nothing before the stop, takes a node
-  // Ready for that long, at one store version, as back.
+  // A start step takes a node Ready for that long, at one store version,
+  // as back (its engine runs); sooner only once its version moves past the
+  // one read before the stop.
   std::chrono::milliseconds down_detect{17000};
   // After SIGINT/SIGTERM/SIGHUP, how long a running command has to end
   // once it got the signal; then its process group is killed.
@@ -71,6 +72,8 @@ class DockerExecutor final : public Executor {
 
   std::string_view name() const override { return "docker"; }
   bool gated() const override { return true; }
+  std::vector<std::string> TakeMemos() override;
+  std::expected<void, std::string> Recall(const std::string& memo) override;
   std::string cluster_id() const override { return cluster_id_; }
   std::expected<model::Scenario, std::string> Snapshot() override;
   std::expected<void, std::string> Drain(const std::string& node) override;
@@ -133,6 +136,10 @@ class DockerExecutor final : public Executor {
   // node -> its store version before its engine was stopped (StartEngine
   // waits for a session opened after it).
   std::map<std::string, std::uint64_t> session_before_;
+  // Memos for the journal (Executor::TakeMemos): "session <version> <node>"
+  // when a node's store version is read before its stop, "installed
+  // <engine> <node>" after its upgrade command, "back <node>" once it is back.
+  std::vector<std::string> memos_;
   std::expected<void, std::string> NoteSession(const std::string& node);
 };
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/scenario.hpp"
 #include "model/utf8.hpp"
@@ -167,6 +168,17 @@ class Executor {
   // True if no operation changes anything real (the dry-run), so a step in
   // doubt can always be done again.
   virtual bool ReadsNothingReal() const { return false; }
+
+  // What the executor learned during the last operations that a run
+  // resumed after a crash needs (the docker executor: a node's store
+  // version read before its engine stopped, and the engine its upgrade
+  // installed), as one-line memos; taken once. apply writes them to the
+  // journal with the step, and a resumed run hands them back to Recall in
+  // the order written, before its first step.
+  virtual std::vector<std::string> TakeMemos() { return {}; }
+  virtual std::expected<void, std::string> Recall(const std::string& memo) {
+    return std::unexpected("the " + std::string(name()) + " executor keeps no memos: \"" + memo + "\"");
+  }
 };
 
 }  // namespace swarmplan::executor

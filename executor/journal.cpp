@@ -81,8 +81,8 @@ std::string Fingerprint(const std::string& text) {
 }
 
 Journal::Journal(Journal&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), steps_(o.steps_), torn_(o.torn_), begun_(std::move(o.begun_)),
-      done_(std::move(o.done_)) {
+    : path_(std::move(o.path_)), fd_(o.fd_), steps_(o.steps_), torn_(o.torn_), version_(o.version_),
+      begun_(std::move(o.begun_)), done_(std::move(o.done_)), memos_(std::move(o.memos_)) {
   o.fd_ = -1;
 }
 
@@ -93,8 +93,10 @@ Journal& Journal::operator=(Journal&& o) noexcept {
     fd_ = o.fd_;
     steps_ = o.steps_;
     torn_ = o.torn_;
+    version_ = o.version_;
     begun_ = std::move(o.begun_);
     done_ = std::move(o.done_);
+    memos_ = std::move(o.memos_);
     o.fd_ = -1;
   }
   return *this;
@@ -114,7 +116,7 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
   Journal j;
   j.path_ = path;
   j.steps_ = key.steps;
-  const std::string want = Header(key, 3);
+  const std::string want = Header(key, 4);
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
   j.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
   if (j.fd_ < 0) {
@@ -186,15 +188,20 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
     }
     const std::string& header = lines.front();
     if (header.rfind(kMagic, 0) != 0) return std::unexpected(path + ": not a swarmplan journal");
-    const bool v2 = header == Header(key, 2);
+    // This plan's header in the versions read: 4, or an older run's 3 or 2.
+    int version = 0;
+    for (int v : {4, 3, 2}) {
+      if (header == Header(key, v)) version = v;
+    }
     if (lines.size() == 1 && j.torn_) {
       // Killed while writing the header: nothing was done yet.
-      if (want.rfind(header, 0) != 0 && Header(key, 2).rfind(header, 0) != 0) {
+      if (want.rfind(header, 0) != 0 && Header(key, 3).rfind(header, 0) != 0 && Header(key, 2).rfind(header, 0) != 0) {
         return std::unexpected(path + ": not a swarmplan journal (its header is cut short)");
       }
       text.clear();
-    } else if (header != want && !v2) {
-      if (header.rfind(std::string(kMagic) + "3 ", 0) != 0 && header.rfind(std::string(kMagic) + "2 ", 0) != 0) {
+    } else if (version == 0) {
+      if (header.rfind(std::string(kMagic) + "4 ", 0) != 0 && header.rfind(std::string(kMagic) + "3 ", 0) != 0 &&
+          header.rfind(std::string(kMagic) + "2 ", 0) != 0) {
         return std::unexpected(path + ": a journal of another swarmplan version; start a new journal");
       }
       if (Field(header, "plan") != key.plan_fingerprint || Field(header, "steps") != std::to_string(key.steps)) {
@@ -207,16 +214,18 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
       return std::unexpected(path + ": this journal records a run on cluster " + Field(header, "cluster") +
                              ", not " + key.cluster + ": start a new journal");
     } else {
+      j.version_ = version;
       for (std::size_t i = 1; i < lines.size(); ++i) {
         const std::string& line = lines[i];
         if (j.torn_ && i + 1 == lines.size()) break;  // not a record: that step is done again
         const bool is_done = line.rfind("done ", 0) == 0;
         const bool is_begin = line.rfind("begin ", 0) == 0;
+        const bool is_memo = version >= 4 && line.rfind("memo ", 0) == 0;
         std::size_t step = 0;
-        const char* b = line.data() + (is_done ? 5 : 6);
+        const char* b = line.data() + (is_begin ? 6 : 5);
         const char* e = line.data() + line.size();
-        auto [p, ec] = is_done || is_begin ? std::from_chars(b, e, step)
-                                           : std::from_chars_result{b, std::errc::invalid_argument};
+        auto [p, ec] = is_done || is_begin || is_memo ? std::from_chars(b, e, step)
+                                                      : std::from_chars_result{b, std::errc::invalid_argument};
         if (ec != std::errc() || (p != e && *p != ' ')) {
           return std::unexpected(path + ": line " + std::to_string(i + 1) + " is not a record: \"" + line + "\"");
         }
@@ -224,6 +233,13 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
           return std::unexpected(path + ": line " + std::to_string(i + 1) + " records step " + std::to_string(step) +
                                  ", but the plan has " + std::to_string(key.steps) + " steps (0 to " +
                                  std::to_string(key.steps - 1) + ")");
+        }
+        if (is_memo) {
+          if (p == e || p + 1 == e) {
+            return std::unexpected(path + ": line " + std::to_string(i + 1) + " is a memo without its text");
+          }
+          j.memos_.emplace_back(p + 1, e);
+          continue;
         }
         (is_done ? j.done_ : j.begun_).insert(step);
       }
@@ -233,6 +249,7 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
     if (::ftruncate(j.fd_, 0) != 0) return Errno(path, "cannot write the journal");
     if (!WriteAll(j.fd_, want + "\n")) return Errno(path, "cannot write the journal");
     j.torn_ = false;
+    j.version_ = 4;
   }
   return j;
 }
@@ -257,6 +274,11 @@ std::expected<void, std::string> Journal::Begin(std::size_t step, const std::str
   if (auto ok = Append("begin", step, text); !ok) return ok;
   begun_.insert(step);
   return {};
+}
+
+std::expected<void, std::string> Journal::Memo(std::size_t step, const std::string& text) {
+  if (version_ < 4) return {};  // an older run's journal: its format has no memos
+  return Append("memo", step, text);
 }
 
 std::expected<void, std::string> Journal::Record(std::size_t step, const std::string& text) {

@@ -4,13 +4,17 @@
 // the middle of.
 //
 // Format (text, one record a line, LF or CRLF):
-//   swarmplan-journal 3 plan <fingerprint> steps <N> executor <name> cluster <id>
+//   swarmplan-journal 4 plan <fingerprint> steps <N> executor <name> cluster <id>
 //   begin <step> <description>      written and synced before the step starts
+//   memo <step> <text>              what the executor learned in the step that
+//                                   a resumed run needs (Executor::TakeMemos)
 //   done <step> <description>       written and synced once it finished
 // A step begun and not done is "in doubt": the run stopped inside it, and
 // whether it took effect is for the cluster to say (apply reads the node's
-// state before it redoes, skips or stops; executor/apply.hpp). Version 2
-// journals (done records only) are read as before.
+// state before it redoes, skips or stops; executor/apply.hpp). Version 3
+// journals (no memos) and version 2 ones (done records only) are read as
+// before; a resumed journal keeps its version, and memos are written only
+// to a version 4 one (an older swarmplan would refuse the line).
 // The header binds the journal to one plan, one executor and one cluster:
 // a journal written by a rehearsal (--executor sim) or for another swarm is
 // refused, never taken as "already done". A last line without its newline
@@ -29,6 +33,7 @@
 #include <expected>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace swarmplan::executor {
 
@@ -63,6 +68,11 @@ class Journal {
   // REQUIRES: step < the key's steps.
   std::expected<void, std::string> Begin(std::size_t step, const std::string& text);
   std::expected<void, std::string> Record(std::size_t step, const std::string& text);
+  // Appends "memo <step> <text>" and syncs it (nothing in an older
+  // journal, which cannot hold one).
+  std::expected<void, std::string> Memo(std::size_t step, const std::string& text);
+  // The memos read at Open, in the order written.
+  const std::vector<std::string>& memos() const { return memos_; }
 
  private:
   Journal() = default;
@@ -72,7 +82,9 @@ class Journal {
   int fd_ = -1;  // open, locked, O_APPEND
   std::size_t steps_ = 0;
   bool torn_ = false;  // the file ends without a newline: start the next record on a new line
+  int version_ = 4;    // the header's: 4 for a journal this swarmplan started
   std::set<std::size_t> begun_, done_;
+  std::vector<std::string> memos_;
 };
 
 // A stable fingerprint of a plan's text (FNV-1a, hex).

@@ -17,12 +17,14 @@
 
 namespace swarmplan::model {
 
+__extension__ typedef unsigned __int128 NodeKey;  // (GCC and Clang; quiet under -Wpedantic)
+
 struct NodeEntry {
   std::uint64_t rank;  // failures at/over the threshold<<48 | service count<<24 | total count
   std::uint32_t tie;   // random: Go's map order
   NodeId node;
   // One 128-bit comparison, without branches.
-  unsigned __int128 key() const { return static_cast<unsigned __int128>(rank) << 64 | (std::uint64_t{tie} << 32 | node); }
+  NodeKey key() const { return static_cast<NodeKey>(rank) << 64 | (std::uint64_t{tie} << 32 | node); }
   bool operator<(const NodeEntry& o) const { return key() < o.key(); }
 };
 
@@ -49,7 +51,7 @@ inline void NodeHeap::push(const NodeEntry& e) {
   std::size_t i = v_.size();
   v_.push_back(e);
   NodeEntry* const h = v_.data();
-  const unsigned __int128 k = e.key();
+  const NodeKey k = e.key();
   while (i > 0) {
     const std::size_t parent = (i - 1) / 2;
     if (!(k < h[parent].key())) break;
@@ -69,7 +71,7 @@ inline void NodeHeap::SiftDown(std::size_t i) {
   NodeEntry* const h = v_.data();
   const std::size_t n = v_.size();
   const NodeEntry e = h[i];
-  const unsigned __int128 k = e.key();
+  const NodeKey k = e.key();
   for (;;) {
     std::size_t c = 2 * i + 1;
     if (c >= n) break;

@@ -200,6 +200,78 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
   }
 }
 
+TEST_CASE("docker executor: memos for the journal - a resumed start knows the session before the stop",
+          "[live][executor][faults][journal]") {
+  auto routes = ManagerRoutes("c1", "drain");
+  routes["/nodes"] = {200, NodeAt(30, "ready")};
+  FakeDaemon d(routes);
+  auto ep = DockerEndpoint::Resolve(d.host());
+  REQUIRE(ep);
+  DockerExecutorOptions opt;
+  opt.step_timeout = std::chrono::seconds(2);
+  opt.poll = std::chrono::milliseconds(50);
+  opt.down_detect = std::chrono::milliseconds(300);
+  opt.upgrade_command = "true";
+  {
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    REQUIRE(ex->StopEngine("worker1"));
+    REQUIRE(ex->InstallEngine("worker1", model::EngineVersion{20, 10}));
+    CHECK(ex->TakeMemos() == std::vector<std::string>{"session 30 worker1", "installed 20.10 worker1"});
+    CHECK(ex->TakeMemos().empty());  // taken once
+  }
+  {
+    // The run that stopped the engine died; the resume recalls its memos.
+    // The node still shows the old session: not back within the step's
+    // time-out when that is shorter than down_detect.
+    DockerExecutorOptions strict = opt;
+    strict.down_detect = std::chrono::seconds(17);
+    auto ex = DockerExecutor::Open(*ep, strict);
+    REQUIRE(ex);
+    REQUIRE(ex->Recall("session 30 worker1"));
+    REQUIRE(ex->Recall("installed 20.10 worker1"));
+    auto r = ex->StartEngine("worker1");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().find("has not come back") != std::string::npos);
+    // A new session: back at once (without the memo the resume would wait
+    // down_detect), and the memo says so.
+    d.Set("/nodes", 200, NodeAt(31, "ready"));
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(ex->StartEngine("worker1"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
+    CHECK(ex->TakeMemos() == std::vector<std::string>{"back worker1"});
+  }
+  {
+    // An engine that never stopped (an "upgrade" to the version it had)
+    // keeps its session: back once it stayed Ready longer than a stopped
+    // engine's node can.
+    d.Set("/nodes", 200, NodeAt(40, "ready"));
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    REQUIRE(ex->StopEngine("worker1"));
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(ex->StartEngine("worker1"));
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+  }
+  {
+    // Recalled in order: a node started again after "back" has no baseline.
+    auto ex = DockerExecutor::Open(*ep, opt);
+    REQUIRE(ex);
+    REQUIRE(ex->Recall("session 30 worker1"));
+    REQUIRE(ex->Recall("back worker1"));
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(ex->StartEngine("worker1"));  // the resumed path: Ready past down_detect
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+    for (const char* bad : {"session", "session 12", "session x worker1", "installed 99 worker1", "installed", "back",
+                            "forget worker1"}) {
+      INFO(bad);
+      auto r = ex->Recall(bad);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().find("cannot read") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("docker executor: a manager that does not answer at the start is passed over, and none is an error",
           "[live][executor][faults]") {
   FakeDaemon live(ManagerRoutes("c1", "drain"));

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "executor/journal.hpp"
 #include "helpers.hpp"
@@ -98,5 +99,52 @@ TEST_CASE("journal: torn header - torn records - CRLF and out-of-range steps", "
     REQUIRE_FALSE(j);
     CHECK(j.error().find(path + ": line 2") == 0);
   }
+  std::remove(path.c_str());
+}
+
+TEST_CASE("journal: memos - kept in order, read back, never in an older run's journal", "[unit][safety][journal]") {
+  const std::string path = "safety_memo.journal";
+  std::remove(path.c_str());
+  std::string header;
+  {
+    auto j = executor::Journal::Open(path, kKey);
+    REQUIRE(j);
+    header = Slurp(path);
+    CHECK(header.rfind("swarmplan-journal 4 plan ", 0) == 0);
+    header.pop_back();
+    REQUIRE(j->Begin(1, "stop w1"));
+    REQUIRE(j->Memo(1, "session 41 w1"));
+    REQUIRE(j->Record(1, "stop w1"));
+    REQUIRE(j->Memo(2, "installed 24.0 node with spaces"));
+  }
+  {
+    auto j = executor::Journal::Open(path, kKey);
+    REQUIRE(j);
+    CHECK(j->memos() == std::vector<std::string>{"session 41 w1", "installed 24.0 node with spaces"});
+    CHECK(j->Done(1));
+    CHECK(j->finished() == 1);
+  }
+  for (const char* bad : {"memo 1", "memo 1 ", "memo 7 x", "memo x y"}) {
+    INFO(bad);
+    std::ofstream(path) << header << "\n" << bad << "\n";
+    auto j = executor::Journal::Open(path, kKey);
+    REQUIRE_FALSE(j);
+    CHECK(j.error().find(path + ": line 2") == 0);
+  }
+  // A journal an older swarmplan started (version 3): resumed as it is;
+  // a memo line would not be one of its records, so none is written.
+  std::string v3 = header;
+  v3.replace(v3.find(" 4 "), 3, " 3 ");
+  std::ofstream(path) << v3 << "\ndone 0 drain w1\n";
+  {
+    auto j = executor::Journal::Open(path, kKey);
+    REQUIRE(j);
+    CHECK(j->Done(0));
+    REQUIRE(j->Memo(1, "session 41 w1"));
+    REQUIRE(j->Record(1, "stop w1"));
+  }
+  CHECK(Slurp(path) == v3 + "\ndone 0 drain w1\ndone 1 stop w1\n");
+  std::ofstream(path) << v3 << "\nmemo 1 session 41 w1\n";
+  CHECK_FALSE(executor::Journal::Open(path, kKey));
   std::remove(path.c_str());
 }
