@@ -123,6 +123,22 @@ std::string NodeAt(int version, const char* state) {
          R"(},"Description":{"Hostname":"worker1","Engine":{"EngineVersion":"20.10.24"}},"Status":{"State":")" + state +
          R"(","Addr":"10.0.0.2"},"Spec":{"Role":"worker","Availability":"drain"}}])";
 }
+// A fake manager showing worker1 drained and Ready at store version
+// `version`, and the options of the start tests (a 2 s step, 50 ms polls).
+struct OneWorker {
+  explicit OneWorker(int version) : d(Routes(version)), ep(DockerEndpoint::Resolve(d.host()).value()) {
+    opt.step_timeout = std::chrono::seconds(2);
+    opt.poll = std::chrono::milliseconds(50);
+  }
+  static std::map<std::string, std::pair<int, std::string>> Routes(int version) {
+    auto routes = ManagerRoutes("c1", "drain");
+    routes["/nodes"] = {200, NodeAt(version, "ready")};
+    return routes;
+  }
+  FakeDaemon d;
+  DockerEndpoint ep;
+  DockerExecutorOptions opt;
+};
 // The fake manager shows `node` from `ms` milliseconds on (a thread; join it).
 std::thread ShowLater(FakeDaemon& d, int ms, std::string node) {
   return std::thread([&d, ms, node = std::move(node)] {
@@ -137,16 +153,9 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
   // A stopped engine's node stays Ready in the managers' store until its
   // heartbeat expires; the engine is back only in a session opened after
   // the stop, which writes the node (its store version moves).
-  auto routes = ManagerRoutes("c1", "drain");
-  routes["/nodes"] = {200, NodeAt(14, "ready")};
-  FakeDaemon d(routes);
-  auto ep = DockerEndpoint::Resolve(d.host());
-  REQUIRE(ep);
-  DockerExecutorOptions opt;
-  opt.step_timeout = std::chrono::seconds(2);
-  opt.poll = std::chrono::milliseconds(50);
+  OneWorker w(14);
   {
-    auto ex = DockerExecutor::Open(*ep, opt);
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     REQUIRE(ex->StopEngine("worker1"));
     auto r = ex->StartEngine("worker1");
@@ -155,11 +164,11 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
     CHECK(r.error().find("session it had before its engine was stopped") != std::string::npos);
   }
   {
-    auto ex = DockerExecutor::Open(*ep, opt);
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     REQUIRE(ex->StopEngine("worker1"));
-    d.Set("/nodes", 200, NodeAt(15, "down"));  // the heartbeat expired
-    std::thread back = ShowLater(d, 300, NodeAt(16, "ready"));  // a new session
+    w.d.Set("/nodes", 200, NodeAt(15, "down"));  // the heartbeat expired
+    std::thread back = ShowLater(w.d, 300, NodeAt(16, "ready"));  // a new session
     auto r = ex->StartEngine("worker1");
     back.join();
     CHECK(r);
@@ -167,32 +176,32 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
   {
     // Restarted before the heartbeat expired: never seen down, but its
     // new session moved its version.
-    d.Set("/nodes", 200, NodeAt(20, "ready"));
-    auto ex = DockerExecutor::Open(*ep, opt);
+    w.d.Set("/nodes", 200, NodeAt(20, "ready"));
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     REQUIRE(ex->StopEngine("worker1"));
-    d.Set("/nodes", 200, NodeAt(21, "ready"));
+    w.d.Set("/nodes", 200, NodeAt(21, "ready"));
     CHECK(ex->StartEngine("worker1"));
   }
   {
     // A resumed run's start step (nothing read before the stop): Ready at
     // one version is taken as back only after longer than a stopped
     // engine's node can stay Ready; a version that moves says so sooner.
-    opt.down_detect = std::chrono::milliseconds(2000);
-    opt.step_timeout = std::chrono::seconds(5);
-    auto ex = DockerExecutor::Open(*ep, opt);
+    w.opt.down_detect = std::chrono::milliseconds(2000);
+    w.opt.step_timeout = std::chrono::seconds(5);
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     auto start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(2000));
-    std::thread back = ShowLater(d, 200, NodeAt(22, "ready"));
+    std::thread back = ShowLater(w.d, 200, NodeAt(22, "ready"));
     start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     back.join();
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
     // Down when the resume begins, then back: its version moved.
-    d.Set("/nodes", 200, NodeAt(23, "down"));
-    std::thread up = ShowLater(d, 200, NodeAt(24, "ready"));
+    w.d.Set("/nodes", 200, NodeAt(23, "down"));
+    std::thread up = ShowLater(w.d, 200, NodeAt(24, "ready"));
     start = std::chrono::steady_clock::now();
     CHECK(ex->StartEngine("worker1"));
     up.join();
@@ -202,18 +211,11 @@ TEST_CASE("docker executor: a stopped engine's node still shown ready from its o
 
 TEST_CASE("docker executor: memos for the journal - a resumed start knows the session before the stop",
           "[live][executor][faults][journal]") {
-  auto routes = ManagerRoutes("c1", "drain");
-  routes["/nodes"] = {200, NodeAt(30, "ready")};
-  FakeDaemon d(routes);
-  auto ep = DockerEndpoint::Resolve(d.host());
-  REQUIRE(ep);
-  DockerExecutorOptions opt;
-  opt.step_timeout = std::chrono::seconds(2);
-  opt.poll = std::chrono::milliseconds(50);
-  opt.down_detect = std::chrono::milliseconds(300);
-  opt.upgrade_command = "true";
+  OneWorker w(30);
+  w.opt.down_detect = std::chrono::milliseconds(300);
+  w.opt.upgrade_command = "true";
   {
-    auto ex = DockerExecutor::Open(*ep, opt);
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     REQUIRE(ex->StopEngine("worker1"));
     REQUIRE(ex->InstallEngine("worker1", model::EngineVersion{20, 10}));
@@ -224,9 +226,9 @@ TEST_CASE("docker executor: memos for the journal - a resumed start knows the se
     // The run that stopped the engine died; the resume recalls its memos.
     // The node still shows the old session: not back within the step's
     // time-out when that is shorter than down_detect.
-    DockerExecutorOptions strict = opt;
+    DockerExecutorOptions strict = w.opt;
     strict.down_detect = std::chrono::seconds(17);
-    auto ex = DockerExecutor::Open(*ep, strict);
+    auto ex = DockerExecutor::Open(w.ep, strict);
     REQUIRE(ex);
     REQUIRE(ex->Recall("session 30 worker1"));
     REQUIRE(ex->Recall("installed 20.10 worker1"));
@@ -235,7 +237,7 @@ TEST_CASE("docker executor: memos for the journal - a resumed start knows the se
     CHECK(r.error().find("has not come back") != std::string::npos);
     // A new session: back at once (without the memo the resume would wait
     // down_detect), and the memo says so.
-    d.Set("/nodes", 200, NodeAt(31, "ready"));
+    w.d.Set("/nodes", 200, NodeAt(31, "ready"));
     const auto start = std::chrono::steady_clock::now();
     REQUIRE(ex->StartEngine("worker1"));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
@@ -245,8 +247,8 @@ TEST_CASE("docker executor: memos for the journal - a resumed start knows the se
     // An engine that never stopped (an "upgrade" to the version it had)
     // keeps its session: back once it stayed Ready longer than a stopped
     // engine's node can.
-    d.Set("/nodes", 200, NodeAt(40, "ready"));
-    auto ex = DockerExecutor::Open(*ep, opt);
+    w.d.Set("/nodes", 200, NodeAt(40, "ready"));
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     REQUIRE(ex->StopEngine("worker1"));
     const auto start = std::chrono::steady_clock::now();
@@ -255,7 +257,7 @@ TEST_CASE("docker executor: memos for the journal - a resumed start knows the se
   }
   {
     // Recalled in order: a node started again after "back" has no baseline.
-    auto ex = DockerExecutor::Open(*ep, opt);
+    auto ex = DockerExecutor::Open(w.ep, w.opt);
     REQUIRE(ex);
     REQUIRE(ex->Recall("session 30 worker1"));
     REQUIRE(ex->Recall("back worker1"));
