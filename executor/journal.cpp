@@ -16,6 +16,8 @@ namespace swarmplan::executor {
 namespace {
 
 constexpr const char* kMagic = "swarmplan-journal ";
+// The format this swarmplan writes, first, then the older ones it resumes.
+constexpr int kVersions[] = {4, 3, 2};
 constexpr std::size_t kMaxJournalBytes = 16u << 20;
 constexpr off_t kNameLockAt = off_t{1} << 40;  // the byte whose process lock names the holder
 
@@ -116,7 +118,7 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
   Journal j;
   j.path_ = path;
   j.steps_ = key.steps;
-  const std::string want = Header(key, 4);
+  const std::string want = Header(key, kVersions[0]);
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
   j.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
   if (j.fd_ < 0) {
@@ -188,20 +190,21 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
     }
     const std::string& header = lines.front();
     if (header.rfind(kMagic, 0) != 0) return std::unexpected(path + ": not a swarmplan journal");
-    // This plan's header in the versions read: 4, or an older run's 3 or 2.
+    // This plan's header in one of the versions read (0: none); whether it
+    // is the start of one (cut short), or of any journal of such a version.
     int version = 0;
-    for (int v : {4, 3, 2}) {
+    bool cut_short_of_ours = false, known_version = false;
+    for (int v : kVersions) {
       if (header == Header(key, v)) version = v;
+      cut_short_of_ours = cut_short_of_ours || Header(key, v).rfind(header, 0) == 0;
+      known_version = known_version || header.rfind(std::string(kMagic) + std::to_string(v) + " ", 0) == 0;
     }
     if (lines.size() == 1 && j.torn_) {
       // Killed while writing the header: nothing was done yet.
-      if (want.rfind(header, 0) != 0 && Header(key, 3).rfind(header, 0) != 0 && Header(key, 2).rfind(header, 0) != 0) {
-        return std::unexpected(path + ": not a swarmplan journal (its header is cut short)");
-      }
+      if (!cut_short_of_ours) return std::unexpected(path + ": not a swarmplan journal (its header is cut short)");
       text.clear();
     } else if (version == 0) {
-      if (header.rfind(std::string(kMagic) + "4 ", 0) != 0 && header.rfind(std::string(kMagic) + "3 ", 0) != 0 &&
-          header.rfind(std::string(kMagic) + "2 ", 0) != 0) {
+      if (!known_version) {
         return std::unexpected(path + ": a journal of another swarmplan version; start a new journal");
       }
       if (Field(header, "plan") != key.plan_fingerprint || Field(header, "steps") != std::to_string(key.steps)) {
@@ -249,7 +252,7 @@ std::expected<Journal, std::string> Journal::Open(const std::string& path, const
     if (::ftruncate(j.fd_, 0) != 0) return Errno(path, "cannot write the journal");
     if (!WriteAll(j.fd_, want + "\n")) return Errno(path, "cannot write the journal");
     j.torn_ = false;
-    j.version_ = 4;
+    j.version_ = kVersions[0];
   }
   return j;
 }

@@ -1,7 +1,6 @@
 #include "model/allocator.hpp"
 
 #include <algorithm>
-#include <optional>
 
 #include "model/swarm.hpp"
 
@@ -258,25 +257,36 @@ void Allocator::Free(std::uint32_t net, std::uint32_t offset) {
   something_freed_ = true;
 }
 
-// The rule ReallocateNode follows for one network: whether node `n` needs
-// an attachment on network k; nullopt where the policy leaves it alone.
+// The rule ReallocateNode follows for one network k of node `n`: what a
+// pass does to the node's attachment there.
 namespace {
-std::optional<bool> NeedsAttachment(const Node& n, const Network& net, NetworkId k, LbPolicy policy) {
-  if (!n.member) return false;  // not in the swarm (not joined, or removed): holds nothing
-  if (net.ingress) return true;  // every node always holds one ingress address
-  if (policy == LbPolicy::kNone) return std::nullopt;  // the leader knows nothing of LB addresses on user overlays
-  if (policy == LbPolicy::kAllNodes) return true;
-  return n.net_tasks[k] > 0 || (n.any_held && !n.held[k].empty()) || n.lb_warm[k];
+enum class LbChange { kNone, kAllocate, kFree };
+LbChange Wanted(const Node& n, const Network& net, NetworkId k, LbPolicy policy) {
+  bool need;
+  if (!n.member) {
+    need = false;  // not in the swarm (not joined, or removed): holds nothing
+  } else if (net.ingress) {
+    need = true;  // every node always holds one ingress address
+  } else if (policy == LbPolicy::kNone) {
+    return LbChange::kNone;  // the leader knows nothing of LB addresses on user overlays
+  } else if (policy == LbPolicy::kAllNodes) {
+    need = true;
+  } else {
+    need = n.net_tasks[k] > 0 || !n.held[k].empty() || n.lb_warm[k];
+  }
+  const bool has = n.attach[k] != kNoAddr;
+  if (need && !has) return LbChange::kAllocate;
+  // Under the older rules an address no task needs stays (given at create
+  // or join); a node out of the swarm gives back what it holds.
+  if (!need && has && (policy == LbPolicy::kOnDemand || !n.member)) return LbChange::kFree;
+  return LbChange::kNone;
 }
 }  // namespace
 
 bool Allocator::Settled(NodeId id) const {
   const Node& n = swarm_.nodes[id];
-  const LbPolicy policy = swarm_.lb_policy();
   for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
-    const std::optional<bool> need = NeedsAttachment(n, swarm_.networks[k], k, policy);
-    if (!need || *need == (n.attach[k] != kNoAddr)) continue;
-    if (*need || policy == LbPolicy::kOnDemand || !n.member) return false;  // a pass would allocate or free
+    if (Wanted(n, swarm_.networks[k], k, swarm_.lb_policy()) != LbChange::kNone) return false;
   }
   return true;
 }
@@ -291,12 +301,9 @@ void Allocator::ReallocateNode(NodeId id) {
   if (n.lb_settled == settled) return;
   bool added = false, changed = false, short_of = false;
   for (NetworkId k = 0; k < swarm_.networks.size(); ++k) {
-    const std::optional<bool> wanted = NeedsAttachment(n, swarm_.networks[k], k, policy);
-    if (!wanted) continue;
-    const bool need = *wanted;
-    if (need == (n.attach[k] != kNoAddr)) continue;  // as it should be
     Network& net = swarm_.networks[k];
-    if (need) {
+    const LbChange change = Wanted(n, net, k, policy);
+    if (change == LbChange::kAllocate) {
       const std::uint32_t off = net.pool.Allocate();
       if (off == kNoAddr) {
         short_of = true;  // tried again at the node's next event
@@ -308,7 +315,7 @@ void Allocator::ReallocateNode(NodeId id) {
       n.attach[k] = off;
       added = changed = true;
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(off) + " taken on " + net.name + " (load balancer of " + n.name + ")"; });
-    } else if (policy == LbPolicy::kOnDemand || !n.member) {
+    } else if (change == LbChange::kFree) {
       swarm_.trace().Add(swarm_.Now(), "address", [&] { return net.pool.Address(n.attach[k]) + " freed on " + net.name + " (load balancer of " +
                              n.name + ", no task needs it)"; });
       Free(k, n.attach[k]);

@@ -62,6 +62,10 @@ class Allocator {
   void LeaderChanged();
 
   std::size_t unallocated() const { return unallocated_.size(); }
+  // Whether every network's attachment of node `n` is as the node needs it
+  // under the current policy (a pass over it would change nothing): what
+  // Node::lb_settled claims, recomputed for the invariants.
+  bool Settled(NodeId n) const;
   // An address given back outside a task's or a service's life (an
   // imported reservation nobody took, a removed node's leftovers).
   void FreeAddress(std::uint32_t net, std::uint32_t offset) {
@@ -89,13 +93,6 @@ class Allocator {
   // (then `out` holds none of the addresses this call took).
   int AllocateAll(const std::vector<NetworkId>& nets, std::span<std::uint32_t> out);
   void ReallocateNode(NodeId n);
- public:
-  // Whether every network's attachment of node `n` is as the node needs it
-  // under the current policy (a pass over it would change nothing): what
-  // Node::lb_settled claims, recomputed for the invariants.
-  bool Settled(NodeId n) const;
-
- private:
   void Free(std::uint32_t net, std::uint32_t offset);
 
   Swarm& swarm_;

@@ -72,12 +72,7 @@ std::optional<std::string> Swarm::CheckInvariants() const {
     for (std::size_t k = 0; k < n.attach.size(); ++k) {
       if (n.attach[k] != kNoAddr) claims[k].push_back(n.attach[k]);
     }
-    bool any = false;
-    for (std::size_t k = 0; k < n.held.size(); ++k) {
-      claims[k].insert(claims[k].end(), n.held[k].begin(), n.held[k].end());
-      any = any || !n.held[k].empty();
-    }
-    if (any && !n.any_held) return fail(n.name + " holds addresses from the imported state but is not marked as holding any");
+    for (std::size_t k = 0; k < n.held.size(); ++k) claims[k].insert(claims[k].end(), n.held[k].begin(), n.held[k].end());
     if (n.lb_settled == 1 + static_cast<int>(lb_policy()) && !allocator_->Settled(n.id)) {
       return fail(n.name + " is marked settled for the allocator, but a pass over it would change its load-balancer addresses");
     }

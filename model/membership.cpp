@@ -104,7 +104,6 @@ std::expected<void, std::string> Membership::Remove(NodeId id) {
     for (std::uint32_t off : n.held[k]) w_.allocator().FreeAddress(k, off);
     n.held[k].clear();
   }
-  n.any_held = false;
   n.LbInputsChanged();
   w_.allocator().NodeEvent(id);  // frees its load-balancer addresses
   w_.scheduler().NodeChanged(id);

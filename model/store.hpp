@@ -64,7 +64,6 @@ struct Node {
   // address was given by the live state (kept until the run's plan starts,
   // when its own tasks decide).
   std::vector<std::vector<std::uint32_t>> held;
-  bool any_held = false;  // some network's `held` is not empty (read first: most nodes hold none)
   std::vector<std::uint8_t> lb_warm;
   // The allocator's shortcut: 1 + the load-balancer policy under which its
   // last pass over this node found every network's attachment as the node

@@ -207,7 +207,6 @@ void Swarm::WarmStart(const Scenario& sc, const std::vector<std::uint32_t>& slot
     for (const auto& [name, list] : sc.nodes[i].held) {
       const NetworkId k = net_id(name);
       for (std::uint32_t ip : list) nodes[i].held[k].push_back(take(k, ip));
-      nodes[i].any_held = nodes[i].any_held || !list.empty();
       nodes[i].LbInputsChanged();
       if (!list.empty()) needs_lb[i][k] = 1;
     }

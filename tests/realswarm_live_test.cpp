@@ -63,6 +63,16 @@ std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+// A journal's lines: its header and step records, and apart its memos.
+struct JournalLines {
+  std::vector<std::string> records, memos;
+};
+JournalLines ReadJournal(const std::string& path) {
+  JournalLines j;
+  for (const std::string& l : Lines(ReadFile(path))) (l.rfind("memo ", 0) == 0 ? j.memos : j.records).push_back(l);
+  return j;
+}
+
 }  // namespace
 
 TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][live][rs1]") {
@@ -227,10 +237,9 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     CHECK(ReadFile("/run/sprs2/docker.pid") != pid_before);  // its engine really restarted
     CHECK(NodeField("node2", "{{.Spec.Availability}}") == "active");
     CHECK(NodeField("node2", "{{.Status.State}}") == "ready");
-    std::size_t memo_lines = 0, step_lines = 0;
-    for (const std::string& l : Lines(ReadFile("live_apply.journal"))) ++(l.rfind("memo ", 0) == 0 ? memo_lines : step_lines);
-    CHECK(step_lines == 1 + 2 * 6);  // begin and done of each step
-    CHECK(memo_lines == 3);          // node2's session before the stop, the engine installed, back
+    const JournalLines applied = ReadJournal("live_apply.journal");
+    CHECK(applied.records.size() == 1 + 2 * 6);  // begin and done of each step
+    CHECK(applied.memos.size() == 3);            // node2's session before the stop, the engine installed, back
     REQUIRE(Converged());
 
     // A second apply on the journal while the first runs is refused, naming
@@ -267,10 +276,7 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     INFO(first_err);
     CHECK(first_err.find("interrupted by SIGINT during step 3/6 (install") != std::string::npos);
     CHECK(first_err.find("the command was given SIGINT") != std::string::npos);
-    std::vector<std::string> records;
-    for (const std::string& l : Lines(ReadFile("live_resume.journal"))) {
-      if (l.rfind("memo ", 0) != 0) records.push_back(l);
-    }
+    const std::vector<std::string> records = ReadJournal("live_resume.journal").records;
     CHECK(records.size() == 1 + 2 + 2 + 1);  // the plan's line; drain and stop begun and done; install begun
     CHECK(records.back().rfind("begin 2 ", 0) == 0);
 
@@ -301,8 +307,7 @@ TEST_CASE("import, usage and the docker executor on a real swarm", "[realswarm][
     CHECK(down.err.find("stopped at step 4/6 (start node2)") != std::string::npos);
     CHECK(down.err.find("not ready, 30 s after its engine start") != std::string::npos);
     CHECK(NodeField("node2", "{{.Spec.Availability}}") == "drain");
-    std::vector<std::string> down_records, memos;
-    for (const std::string& l : Lines(ReadFile("live_down.journal"))) (l.rfind("memo ", 0) == 0 ? memos : down_records).push_back(l);
+    const auto [down_records, memos] = ReadJournal("live_down.journal");
     CHECK(down_records.size() == 1 + 2 * 3 + 1);  // the plan; drain, stop, install begun and done; start begun
     CHECK(down_records.back().rfind("begin 3 ", 0) == 0);
     // What the resume needs to judge the start: node2's store version read
